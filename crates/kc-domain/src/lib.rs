@@ -1,0 +1,28 @@
+//! Kechuang's domain: the plan as data and the math people must be able to
+//! trust. This crate does no IO — no files, no network, no SQL, no HTML — so
+//! everything in it can be tested with plain values and property tests.
+//!
+//! - [`period`]: months, quarters, years and their bounds.
+//! - [`code`]: the validated codes that name plan objects.
+//! - [`plan`]: the plan model (levels, nodes, targets, indicators, units).
+//! - [`series`]: observations and their arithmetic (flows over mixed periods,
+//!   city totals from areas, formula indicators).
+//! - [`path`], [`forecast`], [`progress`]: expected paths, forecasts and the
+//!   status rules.
+
+pub mod code;
+pub mod expr;
+pub mod forecast;
+pub mod path;
+pub mod period;
+pub mod plan;
+pub mod progress;
+pub mod series;
+pub mod value;
+
+pub use code::Code;
+pub use period::{DateRange, Frequency, Period};
+pub use plan::Plan;
+pub use progress::{Evaluation, Status, evaluate};
+pub use series::{Obs, SeriesSet};
+pub use value::{Scope, Vintage};

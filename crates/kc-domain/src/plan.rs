@@ -1,0 +1,649 @@
+//! The plan model: what a plan file describes once it has been read and checked.
+//!
+//! A plan is a tree of nodes (programmes, actions, tasks… — the plan names its
+//! own levels), a list of targets hung on nodes or on headline goals, an
+//! indicator catalogue the targets measure, and the units (departments and
+//! reporting areas) that answer for them. Everything here is plain data; the
+//! plan-file crate builds it and checks every cross-reference, so code that
+//! receives a `Plan` may rely on the invariants listed on each type.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::code::Code;
+use crate::period::{DateRange, Frequency};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    pub code: Code,
+    pub name: String,
+    pub short_name: Option<String>,
+    pub city: String,
+    pub period: DateRange,
+    pub status: PlanStatus,
+    pub source: Option<SourceDoc>,
+    /// Level names from the top of the tree down, e.g. `["工程", "行动"]`.
+    pub levels: Vec<String>,
+    pub areas: Vec<Area>,
+    pub departments: Vec<Department>,
+    /// Units added to every node's responsible units by a plan-wide rule.
+    pub every_node: EveryNodeRule,
+    pub indicators: Vec<Indicator>,
+    pub goals: Vec<Goal>,
+    /// Nodes in file order; a node's parent always comes before it.
+    pub nodes: Vec<Node>,
+    pub targets: Vec<Target>,
+    pub status_rule: StatusRule,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanStatus {
+    Draft,
+    Final,
+}
+
+impl PlanStatus {
+    pub fn zh(self) -> &'static str {
+        match self {
+            PlanStatus::Draft => "征求意见稿",
+            PlanStatus::Final => "正式印发",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SourceDoc {
+    pub title: String,
+    pub issuer: Option<String>,
+    pub date: Option<String>,
+    pub url: Option<String>,
+    pub note: Option<String>,
+}
+
+/// A reporting area: a county, district or development zone.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Area {
+    pub code: Code,
+    pub name: String,
+    /// Free text chosen by the plan, e.g. 区, 县, 开发区.
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Department {
+    pub code: Code,
+    pub name: String,
+}
+
+/// The plan-wide rule that makes some units co-responsible for every node.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EveryNodeRule {
+    /// Every reporting area is co-responsible for every node.
+    pub all_areas: bool,
+    /// Further units (departments or areas) added to every node.
+    pub units: Vec<Code>,
+    pub note: Option<String>,
+}
+
+/// What a unit code refers to.
+#[derive(Debug, Clone, Copy)]
+pub enum Unit<'a> {
+    Department(&'a Department),
+    Area(&'a Area),
+}
+
+impl<'a> Unit<'a> {
+    pub fn name(&self) -> &'a str {
+        match self {
+            Unit::Department(d) => &d.name,
+            Unit::Area(a) => &a.name,
+        }
+    }
+    pub fn code(&self) -> &'a Code {
+        match self {
+            Unit::Department(d) => &d.code,
+            Unit::Area(a) => &a.code,
+        }
+    }
+}
+
+/// The registries whose records indicators can be computed from, with their
+/// Chinese names. A plan file's `registry = "…"` must name one of these.
+pub const REGISTRIES: [(&str, &str); 13] = [
+    ("enterprises", "企业"),
+    ("qualifications", "企业资质"),
+    ("platforms", "研发平台"),
+    ("projects", "科技项目"),
+    ("contracts", "技术合同"),
+    ("achievements", "成果转化"),
+    ("teams", "创新团队"),
+    ("specialists", "双链融合专员"),
+    ("commissioners", "科技特派员"),
+    ("carriers", "服务载体"),
+    ("incubators", "孵化载体"),
+    ("institutions", "科技服务机构"),
+    ("events", "活动"),
+];
+
+/// Whether an indicator's values are levels read at a date or amounts that
+/// accumulate within a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// A level at the end of the period (number of firms, a share, a rank).
+    Stock,
+    /// An amount within the period (contracts signed, projects started).
+    Flow,
+}
+
+/// Where an indicator's numbers come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DataSource {
+    /// Typed in by the responsible units.
+    Reported,
+    /// Counted or summed from a registry of records. Until the registry engine
+    /// evaluates the rule, values may still be reported.
+    Registry { registry: String, rule: String },
+    /// Computed from other indicators of the same period.
+    Formula { expr: String },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Indicator {
+    pub code: Code,
+    pub name: String,
+    pub unit: String,
+    pub definition: String,
+    /// The department that answers for the number.
+    pub department: Option<Code>,
+    pub source: DataSource,
+    pub measure: Measure,
+    pub frequency: Frequency,
+    /// Areas' values add up to the city's (counts, amounts); false for
+    /// shares, rates and ranks.
+    pub additive: bool,
+    /// Decimal places shown.
+    pub decimals: u8,
+}
+
+/// A headline goal (发展目标). It lists targets defined elsewhere in the plan.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Goal {
+    pub code: Code,
+    pub name: String,
+    pub summary: String,
+    pub targets: Vec<Code>,
+}
+
+/// A node of the plan tree (a programme, an action, a task…).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Node {
+    pub code: Code,
+    pub name: String,
+    /// Name of the level, taken from the plan's `levels` by depth unless set.
+    pub level: String,
+    pub parent: Option<Code>,
+    /// Lead units (牵头单位), in the plan's order.
+    pub lead: Vec<Code>,
+    /// Co-responsible units (配合单位) named for this node.
+    pub co: Vec<Code>,
+    pub summary: String,
+}
+
+/// The thirteen-plus kinds of target the format understands. Each kind fixes
+/// how the value compared with the target is derived from the indicator's
+/// observations; see `progress` for the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    /// Level at a date (stock indicator).
+    Stock,
+    /// Amount created within the plan period (flow summed from the period start).
+    PeriodCount,
+    /// Baseline plus flows since the baseline date.
+    Cumulative,
+    /// The same target every calendar year (flow summed within each year).
+    Annual,
+    /// One year's total must reach the target by the deadline year.
+    YearlyTotal,
+    /// Level at a date within a range.
+    Range,
+    /// A share in per cent.
+    Share,
+    /// A rate per head of population (e.g. per 10,000 residents).
+    PerCapita,
+    /// Average annual growth rate in per cent.
+    GrowthRate,
+    /// Rank within a peer group; lower is better.
+    Rank,
+    /// Share of a set covered, in per cent of a universe.
+    Coverage,
+    /// A worklist that must reach zero.
+    ZeroCount,
+    /// Compared with another series (e.g. above the city's average).
+    Relative,
+    /// Done or not done (completion in per cent).
+    Milestone,
+    /// Qualitative task: completion in per cent, with evidence.
+    Task,
+}
+
+impl TargetKind {
+    pub const ALL: [TargetKind; 15] = [
+        TargetKind::Stock,
+        TargetKind::PeriodCount,
+        TargetKind::Cumulative,
+        TargetKind::Annual,
+        TargetKind::YearlyTotal,
+        TargetKind::Range,
+        TargetKind::Share,
+        TargetKind::PerCapita,
+        TargetKind::GrowthRate,
+        TargetKind::Rank,
+        TargetKind::Coverage,
+        TargetKind::ZeroCount,
+        TargetKind::Relative,
+        TargetKind::Milestone,
+        TargetKind::Task,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::Stock => "stock",
+            TargetKind::PeriodCount => "period_count",
+            TargetKind::Cumulative => "cumulative",
+            TargetKind::Annual => "annual",
+            TargetKind::YearlyTotal => "yearly_total",
+            TargetKind::Range => "range",
+            TargetKind::Share => "share",
+            TargetKind::PerCapita => "per_capita",
+            TargetKind::GrowthRate => "growth_rate",
+            TargetKind::Rank => "rank",
+            TargetKind::Coverage => "coverage",
+            TargetKind::ZeroCount => "zero_count",
+            TargetKind::Relative => "relative",
+            TargetKind::Milestone => "milestone",
+            TargetKind::Task => "task",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            TargetKind::Stock => "期末存量",
+            TargetKind::PeriodCount => "期内新增",
+            TargetKind::Cumulative => "累计",
+            TargetKind::Annual => "每年",
+            TargetKind::YearlyTotal => "年度总量",
+            TargetKind::Range => "区间",
+            TargetKind::Share => "占比",
+            TargetKind::PerCapita => "人均",
+            TargetKind::GrowthRate => "年均增速",
+            TargetKind::Rank => "排名",
+            TargetKind::Coverage => "覆盖率",
+            TargetKind::ZeroCount => "清零",
+            TargetKind::Relative => "相对比较",
+            TargetKind::Milestone => "里程碑",
+            TargetKind::Task => "定性任务",
+        }
+    }
+
+    /// The direction implied by the kind when the plan does not set one.
+    pub fn default_direction(self) -> Direction {
+        match self {
+            TargetKind::Rank | TargetKind::ZeroCount => Direction::Down,
+            _ => Direction::Up,
+        }
+    }
+
+    /// Whether indicator values must be flows for this kind.
+    pub fn needs_flow(self) -> bool {
+        matches!(
+            self,
+            TargetKind::PeriodCount
+                | TargetKind::Cumulative
+                | TargetKind::Annual
+                | TargetKind::YearlyTotal
+        )
+    }
+}
+
+/// Whether more or less is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Up,
+    Down,
+}
+
+/// The value a target asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TargetValue {
+    Number { value: f64 },
+    Range { min: f64, max: f64 },
+    /// A yes/no milestone: done means 100 % complete.
+    Done,
+}
+
+impl TargetValue {
+    /// The point the expected path heads for: the number itself, the near
+    /// end of a range (its minimum when more is better), or 100 % for "done".
+    pub fn path_end(&self, direction: Direction) -> f64 {
+        match *self {
+            TargetValue::Number { value } => value,
+            TargetValue::Range { min, max } => match direction {
+                Direction::Up => min,
+                Direction::Down => max,
+            },
+            TargetValue::Done => 100.0,
+        }
+    }
+}
+
+/// How the expected value moves from the baseline to the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Curve {
+    /// Straight line in time.
+    Linear,
+    /// Constant growth rate (geometric), for quantities that grow by a share.
+    Compound,
+    /// Expected value changes only at year ends (for yearly-reported data).
+    Steps,
+}
+
+impl Curve {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "linear" => Some(Curve::Linear),
+            "compound" => Some(Curve::Compound),
+            "steps" => Some(Curve::Steps),
+            _ => None,
+        }
+    }
+    pub fn zh(self) -> &'static str {
+        match self {
+            Curve::Linear => "线性",
+            Curve::Compound => "复合增长",
+            Curve::Steps => "按年阶梯",
+        }
+    }
+}
+
+/// How the forecast to the deadline extrapolates the observed series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForecastMethod {
+    Linear,
+    Compound,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Baseline {
+    pub value: f64,
+    pub date: NaiveDate,
+    /// Where the figure comes from (a bulletin, a report…).
+    pub source: String,
+    /// True when the figure was published by an authority (reported); false
+    /// when it is an estimate made for the plan file.
+    pub reported: bool,
+}
+
+/// An interim value on the way to the target (e.g. a 2025 value on the way to
+/// a 2027 target).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub date: NaiveDate,
+    pub value: f64,
+}
+
+/// The set a coverage target covers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Universe {
+    /// A fixed size, e.g. 3 counties.
+    Count { size: f64, what: String },
+    /// The latest value of another indicator, e.g. the number of villages.
+    Indicator { indicator: Code },
+}
+
+/// For growth-rate targets: whether the indicator holds levels (from which the
+/// rate is computed) or the yearly growth rates themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrowthBasis {
+    Level,
+    Rate,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Target {
+    pub code: Code,
+    pub name: String,
+    /// The node the target belongs to; `None` for targets only a goal lists.
+    pub node: Option<Code>,
+    pub indicator: Code,
+    pub kind: TargetKind,
+    pub value: TargetValue,
+    pub unit: String,
+    pub deadline: NaiveDate,
+    pub direction: Direction,
+    /// "More than" rather than "at least" (超过 vs 达到).
+    pub strict: bool,
+    pub baseline: Option<Baseline>,
+    pub curve: Curve,
+    pub checkpoints: Vec<Checkpoint>,
+    pub forecast: ForecastMethod,
+    /// Relative targets: the series compared with, and the margin by which
+    /// this one must exceed it.
+    pub compare: Option<Code>,
+    pub margin: f64,
+    pub universe: Option<Universe>,
+    /// Rank targets: the peer group, e.g. 全省16个地级市.
+    pub peers: Option<String>,
+    pub basis: GrowthBasis,
+    /// Weight in roll-ups (1 unless the plan says otherwise).
+    pub weight: f64,
+    pub note: String,
+}
+
+impl Target {
+    /// The text of the target as people say it: ≥ 1200 家, 前5名, 3–5 次/年.
+    pub fn describe(&self) -> String {
+        let num = |v: f64| fmt_num(v, 2);
+        let op = match (self.direction, self.strict) {
+            (Direction::Up, false) => "≥",
+            (Direction::Up, true) => ">",
+            (Direction::Down, false) => "≤",
+            (Direction::Down, true) => "<",
+        };
+        match (self.kind, self.value) {
+            (_, TargetValue::Done) => "完成".to_string(),
+            (TargetKind::Rank, TargetValue::Number { value }) => {
+                let peers = self.peers.as_deref().unwrap_or("");
+                format!("{peers}前{}名", num(value))
+            }
+            (TargetKind::ZeroCount, _) => "清零".to_string(),
+            (TargetKind::Relative, _) => {
+                let word = match self.direction {
+                    Direction::Up => "高于",
+                    Direction::Down => "低于",
+                };
+                let unit = if self.unit == "%" { "个百分点" } else { self.unit.as_str() };
+                if self.margin > 0.0 {
+                    format!("{word}对比值{}{unit}以上", num(self.margin))
+                } else {
+                    format!("{word}对比值")
+                }
+            }
+            (_, TargetValue::Range { min, max }) => {
+                format!("{}–{} {}", num(min), num(max), self.unit)
+            }
+            (_, TargetValue::Number { value }) => format!("{op} {} {}", num(value), self.unit),
+        }
+    }
+}
+
+/// Thresholds that turn the lag behind the expected path into a status.
+/// Lags are in percentage points of the whole way from baseline to target.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StatusRule {
+    /// At most this lag: on track (绿).
+    pub on_track_lag: f64,
+    /// At most this lag: at risk (黄); beyond it: off track (红).
+    pub at_risk_lag: f64,
+}
+
+impl Default for StatusRule {
+    fn default() -> Self {
+        StatusRule {
+            on_track_lag: 5.0,
+            at_risk_lag: 15.0,
+        }
+    }
+}
+
+/// Formats a number with at most `decimals` places and no trailing zeros.
+pub fn fmt_num(v: f64, decimals: usize) -> String {
+    if !v.is_finite() {
+        return "—".to_string();
+    }
+    let s = format!("{v:.decimals$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    if s == "-0" { "0".to_string() } else { s }
+}
+
+impl Plan {
+    pub fn indicator(&self, code: &str) -> Option<&Indicator> {
+        self.indicators.iter().find(|i| i.code.as_str() == code)
+    }
+
+    pub fn target(&self, code: &str) -> Option<&Target> {
+        self.targets.iter().find(|t| t.code.as_str() == code)
+    }
+
+    pub fn node(&self, code: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.code.as_str() == code)
+    }
+
+    pub fn goal(&self, code: &str) -> Option<&Goal> {
+        self.goals.iter().find(|g| g.code.as_str() == code)
+    }
+
+    pub fn area(&self, code: &str) -> Option<&Area> {
+        self.areas.iter().find(|a| a.code.as_str() == code)
+    }
+
+    pub fn department(&self, code: &str) -> Option<&Department> {
+        self.departments.iter().find(|d| d.code.as_str() == code)
+    }
+
+    /// Looks a unit code up among departments and areas (they share one
+    /// namespace; the plan-file checker rejects clashes).
+    pub fn unit(&self, code: &str) -> Option<Unit<'_>> {
+        self.department(code)
+            .map(Unit::Department)
+            .or_else(|| self.area(code).map(Unit::Area))
+    }
+
+    pub fn unit_name<'a>(&'a self, code: &'a str) -> &'a str {
+        self.unit(code).map(|u| u.name()).unwrap_or(code)
+    }
+
+    /// Nodes whose parent is `parent` (`None`: the top level), in file order.
+    pub fn children(&self, parent: Option<&str>) -> impl Iterator<Item = &Node> {
+        self.nodes
+            .iter()
+            .filter(move |n| n.parent.as_ref().map(Code::as_str) == parent)
+    }
+
+    /// Targets attached directly to a node.
+    pub fn targets_of(&self, node: &str) -> impl Iterator<Item = &Target> {
+        self.targets
+            .iter()
+            .filter(move |t| t.node.as_ref().map(Code::as_str) == Some(node))
+    }
+
+    /// Every target in the subtree under `node`, the node's own first.
+    pub fn targets_under(&self, node: &str) -> Vec<&Target> {
+        let mut out: Vec<&Target> = self.targets_of(node).collect();
+        for child in self.children(Some(node)) {
+            out.extend(self.targets_under(child.code.as_str()));
+        }
+        out
+    }
+
+    /// The chain of nodes from the top down to `node`, inclusive.
+    pub fn ancestry(&self, node: &str) -> Vec<&Node> {
+        let mut chain = Vec::new();
+        let mut cur = self.node(node);
+        while let Some(n) = cur {
+            chain.push(n);
+            cur = n.parent.as_ref().and_then(|p| self.node(p.as_str()));
+        }
+        chain.reverse();
+        chain
+    }
+
+    /// All responsible units of a node: its own lead and co units, then the
+    /// plan-wide rule's units and (if the rule says so) every area, without
+    /// repeats.
+    pub fn responsible_units<'a>(&'a self, node: &'a Node) -> Vec<&'a Code> {
+        let mut out: Vec<&'a Code> = Vec::new();
+        let areas = self.areas.iter().map(|a| &a.code);
+        let rule_areas = areas.filter(|_| self.every_node.all_areas);
+        for c in node
+            .lead
+            .iter()
+            .chain(&node.co)
+            .chain(&self.every_node.units)
+            .chain(rule_areas)
+        {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// The goals that list a target.
+    pub fn goals_of(&self, target: &str) -> Vec<&Goal> {
+        self.goals
+            .iter()
+            .filter(|g| g.targets.iter().any(|t| t.as_str() == target))
+            .collect()
+    }
+
+    /// Counts used by `plan check` and the overview: nodes per level name.
+    pub fn level_counts(&self) -> Vec<(String, usize)> {
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for n in &self.nodes {
+            match counts.iter_mut().find(|(l, _)| *l == n.level) {
+                Some((_, c)) => *c += 1,
+                None => counts.push((n.level.clone(), 1)),
+            }
+        }
+        counts
+    }
+
+    /// An index from indicator code to the targets measuring it.
+    pub fn targets_by_indicator(&self) -> HashMap<&str, Vec<&Target>> {
+        let mut m: HashMap<&str, Vec<&Target>> = HashMap::new();
+        for t in &self.targets {
+            m.entry(t.indicator.as_str()).or_default().push(t);
+        }
+        m
+    }
+}
