@@ -11,6 +11,7 @@
 //!   status rules.
 
 pub mod code;
+pub mod entry;
 pub mod expr;
 pub mod forecast;
 pub mod path;

@@ -11,6 +11,7 @@ use crate::code::Code;
 use crate::expr::Expr;
 use crate::period::Period;
 use crate::plan::{DataSource, Plan};
+use crate::value::Scope;
 
 /// One value of an indicator for one period, as used by the math: the latest
 /// revision of what was reported (or computed).
@@ -204,6 +205,47 @@ pub fn sum_areas<'a>(area_series: impl IntoIterator<Item = &'a [Obs]>, area_coun
             o
         })
         .collect()
+}
+
+/// One stored value, as the math needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScopedObs {
+    pub indicator: String,
+    pub scope: Scope,
+    pub obs: Obs,
+}
+
+/// The observations of one scope, ready for evaluation.
+///
+/// For the city, a period without a city-wide value of an additive indicator
+/// takes the sum of the areas' values (provisional if some area is missing).
+/// Formula indicators are computed last.
+pub fn scope_set(plan: &Plan, values: &[ScopedObs], scope: &Scope) -> SeriesSet {
+    let mut set = SeriesSet::new();
+    for v in values.iter().filter(|v| &v.scope == scope) {
+        set.insert(&v.indicator, v.obs);
+    }
+    if *scope == Scope::City {
+        for ind in plan.indicators.iter().filter(|i| i.additive) {
+            let mut per_area: HashMap<&Scope, Vec<Obs>> = HashMap::new();
+            for v in values
+                .iter()
+                .filter(|v| v.indicator == ind.code.as_str() && matches!(v.scope, Scope::Area(_)))
+            {
+                per_area.entry(&v.scope).or_default().push(v.obs);
+            }
+            if per_area.is_empty() {
+                continue;
+            }
+            let sums = sum_areas(per_area.values().map(Vec::as_slice), plan.areas.len());
+            let explicit: Vec<Period> = set.get(ind.code.as_str()).iter().map(|o| o.period).collect();
+            for o in sums.into_iter().filter(|o| !explicit.contains(&o.period)) {
+                set.insert(ind.code.as_str(), o);
+            }
+        }
+    }
+    resolve_formulas(plan, &mut set);
+    set
 }
 
 /// Resolves the series of every formula indicator of `plan` in `set`,

@@ -65,6 +65,8 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("数据已被他人修改：当前为第 {} 版", current.revision)]
     Conflict { current: Box<ValueRecord> },
+    #[error("数据无效：{0}")]
+    Invalid(String),
     #[error("数据库中的数据无法读取：{0}")]
     Corrupt(String),
 }
@@ -112,6 +114,15 @@ impl Store {
                     Ok(())
                 })
             });
+        // One direct attempt first: an unreachable server should fail at once
+        // with a clear message, not after the pool's retry timeout.
+        let probe = <sqlx::AnyConnection as sqlx::Connection>::connect_with(&opts)
+            .await
+            .map_err(|source| StoreError::Connect {
+                url: shown.clone(),
+                source,
+            })?;
+        let _ = sqlx::Connection::close(probe).await;
         let pool = pool_opts
             .connect_with(opts)
             .await

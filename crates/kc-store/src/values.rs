@@ -195,6 +195,9 @@ async fn insert_next(
     v: &NewValue,
     expected: Option<i64>,
 ) -> Result<Option<ValueRecord>> {
+    if !v.value.is_finite() {
+        return Err(StoreError::Invalid(format!("数值必须是有限的数字，收到 {}", v.value)));
+    }
     let entered_at = now_text();
     let row = sqlx::query(
         "INSERT INTO reported_values

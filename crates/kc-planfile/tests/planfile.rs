@@ -1,0 +1,234 @@
+//! Plan files: the shipped plans load; bad files are rejected with every
+//! error located (data-driven cases below); the JSON view carries the tree.
+
+use kc_domain::plan::TargetKind;
+
+const BENGBU: &str = include_str!("../../../plans/bengbu-2023-2025.toml");
+const CHUZHOU: &str = include_str!("../../../plans/examples/chuzhou-2024-2027.toml");
+
+#[test]
+fn bengbu_plan_has_the_seed_structure() {
+    let plan = kc_planfile::parse_plan("bengbu-2023-2025.toml", BENGBU).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan.level_counts(), vec![("工程".to_string(), 5), ("行动".to_string(), 10)]);
+    assert_eq!(plan.areas.len(), 9);
+    assert_eq!(plan.goals.len(), 8);
+    assert!(plan.every_node.all_areas);
+    // Every headline goal lists at least one target.
+    for g in &plan.goals {
+        assert!(!g.targets.is_empty(), "goal {} has no target", g.code);
+    }
+    // The quantitative targets of PLAN-DIGEST.md, by what they ask for.
+    let wants: [(&str, TargetKind, f64); 26] = [
+        ("platform_new", TargetKind::PeriodCount, 10.0),
+        ("project_count", TargetKind::PeriodCount, 100.0),
+        ("tsme_count", TargetKind::Stock, 1500.0),
+        ("hte_count", TargetKind::Stock, 1200.0),
+        ("zjtx_count", TargetKind::Stock, 400.0),
+        ("achievement_count", TargetKind::Cumulative, 10000.0),
+        ("rd_intensity", TargetKind::Share, 3.0),
+        ("contract_absorbed", TargetKind::YearlyTotal, 300.0),
+        ("", TargetKind::Rank, 5.0),
+        ("", TargetKind::PerCapita, 12.0),
+        ("", TargetKind::GrowthRate, 15.0),
+        ("", TargetKind::Stock, 3.0),
+        ("", TargetKind::Stock, 2.0),
+        ("", TargetKind::ZeroCount, 0.0),
+        ("", TargetKind::Share, 38.0),
+        ("", TargetKind::Share, 55.0),
+        ("", TargetKind::Share, 75.0),
+        ("", TargetKind::Coverage, 100.0),
+        ("", TargetKind::Annual, 20.0),
+        ("", TargetKind::Annual, 6.0),
+        ("", TargetKind::Stock, 40.0),
+        ("", TargetKind::Stock, 100.0),
+        ("", TargetKind::Stock, 140.0),
+        ("", TargetKind::Stock, 150.0),
+        ("", TargetKind::Relative, 0.0),
+        ("", TargetKind::Milestone, 100.0),
+    ];
+    for (ind, kind, value) in wants {
+        let found = plan.targets.iter().any(|t| {
+            t.kind == kind
+                && (ind.is_empty() || t.indicator.as_str() == ind)
+                && (t.value.path_end(t.direction) - value).abs() < 1e-9
+        });
+        assert!(found, "no {kind:?} target of {value} on {ind:?}");
+    }
+    // Two zero-count targets (两清零), two coverage targets on areas, the
+    // yearly range of bank-enterprise events.
+    assert_eq!(plan.targets.iter().filter(|t| t.kind == TargetKind::ZeroCount).count(), 2);
+    assert!(plan.targets.iter().any(|t| t.kind == TargetKind::Annual
+        && t.value == kc_domain::plan::TargetValue::Range { min: 3.0, max: 5.0 }));
+    // Baselines from public figures are marked as reported.
+    let hte = plan.targets.iter().find(|t| t.indicator.as_str() == "hte_count").unwrap();
+    let b = hte.baseline.as_ref().unwrap();
+    assert_eq!((b.value, b.reported), (700.0, true));
+    // Each action has a lead unit, and the blanket rule adds the nine areas.
+    for n in plan.nodes.iter().filter(|n| n.level == "行动") {
+        assert!(!n.lead.is_empty(), "{} has no lead", n.code);
+        assert!(plan.responsible_units(n).len() >= 10);
+    }
+}
+
+#[test]
+fn another_city_with_three_levels_loads() {
+    let plan = kc_planfile::parse_plan("chuzhou.toml", CHUZHOU).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan.levels, vec!["目标", "任务", "举措"]);
+    assert!(plan.targets.iter().any(|t| !t.checkpoints.is_empty()));
+    assert!(plan.targets.iter().any(|t| t.kind == TargetKind::Relative));
+    assert!(plan.targets.iter().any(|t| t.kind == TargetKind::Rank));
+}
+
+#[test]
+fn json_view_is_a_tree_with_goals() {
+    let plan = kc_planfile::parse_plan("b.toml", BENGBU).unwrap();
+    let j = kc_planfile::plan_json(&plan);
+    let tree = j["tree"].as_array().unwrap();
+    assert_eq!(tree.len(), 5);
+    assert_eq!(tree[0]["level"], "工程");
+    let actions: usize = tree.iter().map(|p| p["children"].as_array().unwrap().len()).sum();
+    assert_eq!(actions, 10);
+    let a1 = &tree[0]["children"][0];
+    for key in ["code", "name", "lead", "co", "responsible_units", "targets", "children"] {
+        assert!(a1.get(key).is_some(), "node lacks {key}");
+    }
+    let t = &a1["targets"][0];
+    for key in ["code", "name", "kind", "target", "unit", "deadline"] {
+        assert!(t.get(key).is_some(), "target lacks {key}");
+    }
+    assert_eq!(j["goals"].as_array().unwrap().len(), 8);
+    assert_eq!(j["targets"].as_array().unwrap().len(), plan.targets.len());
+}
+
+const BASE: &str = r#"[plan]
+code = "t"
+name = "测试"
+city = "某市"
+start = 2023-01-01
+end = 2025-12-31
+levels = ["工程", "行动"]
+
+[[area]]
+code = "a1"
+name = "甲区"
+
+[[department]]
+code = "kjj"
+name = "市科技局"
+
+[[indicator]]
+code = "hte"
+name = "高企数"
+unit = "家"
+
+[[indicator]]
+code = "deals"
+name = "合同额"
+unit = "亿元"
+measure = "flow"
+
+[[node]]
+code = "P1"
+name = "工程一"
+
+[[node]]
+code = "A1"
+parent = "P1"
+name = "行动一"
+lead = ["kjj"]
+
+[[target]]
+code = "T1"
+name = "高企"
+node = "A1"
+indicator = "hte"
+kind = "stock"
+target = 1200
+"#;
+
+#[test]
+fn base_case_is_valid() {
+    kc_planfile::parse_plan("base.toml", BASE).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// (what the case does, text to find in BASE, replacement, expected
+/// "line:column: message fragment" of one of the errors)
+const BAD: &[(&str, &str, &str, &str)] = &[
+    ("TOML syntax", "name = \"高企\"", "name = \"高企", "40:11: TOML 语法错误"),
+    ("unknown top-level part", "[[area]]", "[[areas]]", "未知的顶层部分 areas"),
+    ("missing plan name", "name = \"测试\"\n", "", "[plan] 缺少必填字段 name"),
+    ("end before start", "end = 2025-12-31", "end = 2022-12-31", "6:7: 规划期结束日期应晚于开始日期"),
+    ("bad date", "start = 2023-01-01", "start = \"2023/01/01\"", "5:9: [plan] 的 start 不是有效日期"),
+    ("bad code", "code = \"a1\"", "code = \"甲 区\"", "10:8: [[area]] 甲 区 的 code：编码“甲 区”只能包含"),
+    ("duplicate unit", "code = \"a1\"", "code = \"kjj\"", "责任单位编码 kjj 重复"),
+    ("unknown lead", "lead = [\"kjj\"]", "lead = [\"kjx\"]", "36:9: 节点 A1 引用了未定义的责任单位 kjx"),
+    ("unknown parent", "parent = \"P1\"", "parent = \"P9\"", "34:10: 节点 A1 的上级 P9 未定义"),
+    ("parent cycle", "code = \"P1\"\nname = \"工程一\"", "code = \"P1\"\nparent = \"A1\"\nname = \"工程一\"", "上级关系形成循环"),
+    ("too deep", "levels = [\"工程\", \"行动\"]", "levels = [\"工程\"]", "节点 A1 位于第 2 层"),
+    ("level not in levels", "name = \"行动一\"", "name = \"行动一\"\nlevel = \"任务\"", "level“任务”不在 [plan] levels 中"),
+    ("unknown indicator", "indicator = \"hte\"", "indicator = \"htee\"", "42:13: 目标引用了未定义的指标 htee"),
+    ("unknown node", "node = \"A1\"", "node = \"A9\"", "41:8: 目标所属节点 A9 未定义"),
+    ("bad kind", "kind = \"stock\"", "kind = \"stok\"", "43:8: [[target]] T1 的 kind 取值“stok”无效"),
+    ("typo with hint", "target = 1200", "target = 1200\ndealine = 2025", "45:1: [[target]] T1 中有未知字段 dealine（是否想写 deadline？）"),
+    ("missing target value", "target = 1200", "", "[[target]] T1 缺少必填字段 target"),
+    ("text as number", "target = 1200", "target = \"1200家\"", "44:10: [[target]] T1 的 target 无法识别"),
+    ("flow kind on stock", "kind = \"stock\"", "kind = \"cumulative\"", "需要流量指标"),
+    ("stock kind on flow", "indicator = \"hte\"", "indicator = \"deals\"", "需要存量指标"),
+    ("range upside down", "target = 1200", "target = { min = 5, max = 3 }", "区间下限 5 大于上限 3"),
+    ("range kind needs range", "kind = \"stock\"", "kind = \"range\"", "kind = \"range\" 的 target 应为区间"),
+    ("rank not integer", "kind = \"stock\"\ntarget = 1200", "kind = \"rank\"\ntarget = 2.5", "排名目标应为正整数"),
+    ("zero count not zero", "kind = \"stock\"", "kind = \"zero_count\"", "清零目标的 target 只能是 0"),
+    ("relative without compare", "kind = \"stock\"\ntarget = 1200", "kind = \"relative\"", "缺少 compare"),
+    ("coverage without universe", "kind = \"stock\"\ntarget = 1200", "kind = \"coverage\"", "缺少 universe"),
+    ("deadline after plan", "target = 1200", "target = 1200\ndeadline = 2027", "晚于规划期结束"),
+    ("checkpoint after deadline", "target = 1200", "target = 1200\ncheckpoints = [{ date = 2026-06-30, value = 1 }]", "不在基期与截止日期之间"),
+    ("orphan target", "node = \"A1\"\n", "", "既没有 node，也没有被任何发展目标列出"),
+    ("goal lists unknown target", "[[node]]\ncode = \"P1\"", "[[goal]]\ncode = \"G1\"\nname = \"目标\"\ntargets = [\"T9\"]\n\n[[node]]\ncode = \"P1\"", "发展目标引用了未定义的目标 T9"),
+    ("formula typo", "measure = \"flow\"", "measure = \"flow\"\nformula = \"hte / \"", "指标公式有误"),
+    ("formula unknown input", "measure = \"flow\"", "measure = \"flow\"\nformula = \"hte / gdp\"", "引用了未定义的指标 gdp"),
+    ("formula cycle", "measure = \"flow\"", "measure = \"flow\"\nformula = \"deals + 1\"", "直接或间接引用了自身"),
+    ("unknown registry", "unit = \"家\"", "unit = \"家\"\nregistry = \"firms\"", "未知的登记库“firms”"),
+    ("negative weight", "target = 1200", "target = 1200\nweight = -1", "weight 不能为负数"),
+];
+
+#[test]
+fn bad_plans_are_rejected_with_located_errors() {
+    for (what, find, replace, expected) in BAD {
+        assert!(BASE.contains(find), "case {what}: {find:?} not in BASE");
+        let text = BASE.replacen(find, replace, 1);
+        let err = match kc_planfile::parse_plan("bad.toml", &text) {
+            Ok(_) => panic!("case {what}: accepted"),
+            Err(e) => e,
+        };
+        let shown = err.to_string();
+        assert!(
+            shown.lines().any(|l| l.contains(expected)),
+            "case {what}: expected {expected:?} in\n{shown}"
+        );
+        for line in shown.lines() {
+            assert!(line.starts_with("bad.toml:"), "case {what}: unlocated error {line:?}");
+        }
+    }
+}
+
+#[test]
+fn every_error_is_reported_at_once() {
+    let text = BASE
+        .replacen("indicator = \"hte\"", "indicator = \"x1\"", 1)
+        .replacen("lead = [\"kjj\"]", "lead = [\"x2\"]", 1)
+        .replacen("target = 1200", "target = 1200\nfoo = 1", 1);
+    let err = kc_planfile::parse_plan("bad.toml", &text).unwrap_err();
+    assert_eq!(err.errors.len(), 3, "{err}");
+    // Sorted by position in the file.
+    let lines: Vec<usize> = err.errors.iter().map(|d| d.line).collect();
+    let mut sorted = lines.clone();
+    sorted.sort();
+    assert_eq!(lines, sorted);
+}
+
+#[test]
+fn garbage_never_panics() {
+    for text in ["", "\0\0", "[[target]]\n[[target]]", "[plan]\nlevels = 3", "plan = 1", "[[node]]\nparent = 1", "[[target]]\ntarget = {}"] {
+        assert!(kc_planfile::parse_plan("x.toml", text).is_err());
+    }
+}

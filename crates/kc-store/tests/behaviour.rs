@@ -1,0 +1,230 @@
+//! One behaviour suite for every storage backend. Each case runs on SQLite
+//! always and on PostgreSQL when `KECHUANG_TEST_PG_URL` is set (CI sets it and
+//! `KECHUANG_REQUIRE_PG=1`, so there it cannot be skipped).
+
+use kc_domain::{Period, Scope, Vintage};
+use kc_store::testkit::{self, TestDb};
+use kc_store::{NewValue, Store, StoreError};
+
+const PLAN_V1: &str = r#"
+[plan]
+code = "demo"
+name = "测试规划"
+city = "测试市"
+start = 2023-01-01
+end = 2025-12-31
+levels = ["工程", "行动"]
+
+[[area]]
+code = "a1"
+name = "甲区"
+
+[[indicator]]
+code = "hte"
+name = "高新技术企业数"
+unit = "家"
+
+[[node]]
+code = "P1"
+name = "工程一"
+
+[[target]]
+code = "T1"
+name = "高企数"
+node = "P1"
+indicator = "hte"
+kind = "stock"
+target = 1200
+"#;
+
+fn plan(text: &str) -> kc_domain::Plan {
+    kc_planfile::parse_plan("test.toml", text).expect("test plan parses")
+}
+
+fn value(period: &str, v: f64) -> NewValue {
+    NewValue {
+        plan_code: "demo".into(),
+        indicator: "hte".into(),
+        scope: Scope::City,
+        period: period.parse().unwrap(),
+        value: v,
+        unit: "家".into(),
+        note: String::new(),
+        vintage: Vintage::Provisional,
+        entered_by: "tester".into(),
+    }
+}
+
+async fn plan_versions_are_kept(s: &Store) {
+    let v1 = s.save_plan(&plan(PLAN_V1), PLAN_V1, "tester").await.unwrap();
+    assert!(v1.created);
+    assert_eq!(v1.version.version, 1);
+    let again = s.save_plan(&plan(PLAN_V1), PLAN_V1, "tester").await.unwrap();
+    assert!(!again.created, "the same text must not add a version");
+    let text2 = PLAN_V1.replace("target = 1200", "target = 1300");
+    let v2 = s.save_plan(&plan(&text2), &text2, "tester").await.unwrap();
+    assert!(v2.created);
+    assert_eq!(v2.version.version, 2);
+    let versions = s.plan_versions("demo").await.unwrap();
+    assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), vec![2, 1]);
+    let latest = s.plan("demo").await.unwrap().unwrap();
+    assert_eq!(latest.version.version, 2);
+    assert_eq!(latest.plan.targets[0].value, kc_domain::plan::TargetValue::Number { value: 1300.0 });
+    assert_eq!(s.plan_source("demo", 1).await.unwrap().as_deref(), Some(PLAN_V1));
+    assert_eq!(s.plans().await.unwrap().len(), 1);
+    assert!(s.plan("nope").await.unwrap().is_none());
+}
+
+async fn corrections_are_new_revisions(s: &Store) {
+    let r1 = s.append_value(&value("2024Q1", 800.0), None).await.unwrap();
+    assert_eq!(r1.revision, 1);
+    let r2 = s.append_value(&value("2024Q1", 810.0), None).await.unwrap();
+    assert_eq!(r2.revision, 2);
+    s.append_value(&value("2024Q2", 850.0), None).await.unwrap();
+    let latest = s.latest_values("demo").await.unwrap();
+    assert_eq!(latest.len(), 2);
+    assert_eq!(latest[0].period, Period::Quarter(2024, 1));
+    assert_eq!(latest[0].value, 810.0);
+    assert_eq!(latest[1].value, 850.0);
+    let hist = s
+        .value_history("demo", "hte", &Scope::City, Period::Quarter(2024, 1))
+        .await
+        .unwrap();
+    assert_eq!(hist.iter().map(|h| h.value).collect::<Vec<_>>(), vec![810.0, 800.0]);
+    assert_eq!(s.count_values("demo").await.unwrap(), 3);
+    assert_eq!(s.indicator_values("demo", "hte").await.unwrap().len(), 2);
+}
+
+async fn stale_writer_is_told_the_newer_value(s: &Store) {
+    let first = s.append_value(&value("2024", 900.0), Some(0)).await.unwrap();
+    assert_eq!(first.revision, 1);
+    s.append_value(&value("2024", 905.0), Some(1)).await.unwrap();
+    match s.append_value(&value("2024", 910.0), Some(1)).await {
+        Err(StoreError::Conflict { current }) => {
+            assert_eq!(current.revision, 2);
+            assert_eq!(current.value, 905.0);
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    // A first write that expects an existing value also conflicts… once a value exists.
+    assert!(matches!(
+        s.append_value(&value("2024", 1.0), Some(0)).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    let latest = s.latest_values("demo").await.unwrap();
+    assert_eq!(latest.len(), 1);
+    assert_eq!(latest[0].value, 905.0);
+}
+
+async fn concurrent_writers_get_distinct_revisions(s: &Store) {
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            s.append_value(&value("2025-03", f64::from(i)), None).await
+        }));
+    }
+    let mut revs = Vec::new();
+    for t in tasks {
+        revs.push(t.await.unwrap().expect("append succeeds").revision);
+    }
+    revs.sort();
+    assert_eq!(revs, (1..=8).collect::<Vec<i64>>());
+}
+
+async fn bulk_append_is_all_or_nothing(s: &Store) {
+    let good: Vec<NewValue> = ["2023", "2024"].iter().map(|p| value(p, 1.0)).collect();
+    assert_eq!(s.append_values(&good).await.unwrap(), 2);
+    // One value the store refuses (not a finite number) aborts the batch.
+    let mut bad = vec![value("2023-01", 1.0), value("2023-02", 2.0)];
+    bad[1].value = f64::NAN;
+    assert!(s.append_values(&bad).await.is_err());
+    assert_eq!(s.count_values("demo").await.unwrap(), 2);
+}
+
+async fn scopes_are_kept_apart(s: &Store) {
+    let mut a = value("2024", 10.0);
+    a.scope = Scope::Area("a1".parse().unwrap());
+    s.append_value(&a, None).await.unwrap();
+    s.append_value(&value("2024", 99.0), None).await.unwrap();
+    let latest = s.latest_values("demo").await.unwrap();
+    assert_eq!(latest.len(), 2);
+    assert!(latest.iter().any(|v| v.scope == Scope::City && v.value == 99.0));
+    assert!(latest.iter().any(|v| matches!(&v.scope, Scope::Area(c) if c.as_str() == "a1") && v.value == 10.0));
+}
+
+async fn reconnect_keeps_data(db: &TestDb) {
+    db.store.append_value(&value("2024", 1.0), None).await.unwrap();
+    // Connecting again runs the migrations again, which must be a no-op.
+    let again = Store::connect(&db.url).await.unwrap();
+    assert_eq!(again.count_values("demo").await.unwrap(), 1);
+    again.close().await;
+}
+
+macro_rules! behaviour {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = super::testkit::sqlite().await;
+                    super::$case(&db.store).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(db) = super::testkit::postgres().await else {
+                        eprintln!("KECHUANG_TEST_PG_URL not set: PostgreSQL case skipped");
+                        return;
+                    };
+                    super::$case(&db.store).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+    };
+}
+
+behaviour!(
+    plan_versions_are_kept,
+    corrections_are_new_revisions,
+    stale_writer_is_told_the_newer_value,
+    concurrent_writers_get_distinct_revisions,
+    bulk_append_is_all_or_nothing,
+    scopes_are_kept_apart,
+);
+
+#[tokio::test]
+async fn reconnect_keeps_data_sqlite() {
+    let db = testkit::sqlite().await;
+    reconnect_keeps_data(&db).await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn reconnect_keeps_data_postgres() {
+    if let Some(db) = testkit::postgres().await {
+        reconnect_keeps_data(&db).await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn unknown_scheme_is_an_error() {
+    assert!(matches!(
+        Store::connect("mysql://localhost/x").await,
+        Err(StoreError::UnsupportedUrl(_))
+    ));
+}
+
+#[tokio::test]
+async fn unreachable_server_names_the_url_without_password() {
+    let err = Store::connect("postgres://kc:secret@127.0.0.1:1/kc").await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("postgres://kc:***@127.0.0.1:1/kc"), "{text}");
+    assert!(!text.contains("secret"), "{text}");
+}
