@@ -11,7 +11,7 @@ use std::fmt;
 
 use kc_domain::Plan;
 
-pub use json::plan_json;
+pub use json::{plan_json, target_json};
 
 /// One problem in a plan file.
 #[derive(Debug, Clone, PartialEq, Eq)]

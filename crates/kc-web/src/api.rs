@@ -1,0 +1,207 @@
+//! The JSON API under `/api/v1`. Errors are JSON too:
+//! `{"error": {"code", "message", "fields"?, "current"?}}`.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kc_app::{RecordError, Snapshot};
+use kc_domain::entry::RawEntry;
+use kc_domain::{Period, Scope};
+use serde_json::{Value, json};
+
+use crate::error::{ApiError, AppError};
+use crate::{AppState, Params, load_snapshot};
+
+pub async fn plans(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let plans: Vec<Value> = st
+        .store
+        .plans()
+        .await?
+        .iter()
+        .map(|s| {
+            json!({
+                "code": s.plan.code,
+                "name": s.plan.name,
+                "city": s.plan.city,
+                "status": s.plan.status,
+                "period": { "start": s.plan.period.start, "end": s.plan.period.end },
+                "version": s.version.version,
+                "loaded_at": s.version.loaded_at,
+                "targets": s.plan.targets.len(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "plans": plans })))
+}
+
+pub async fn plan(State(st): State<AppState>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
+    let stored = st
+        .store
+        .plan(&code)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("规划“{code}”不存在")))?;
+    let mut j = kc_planfile::plan_json(&stored.plan);
+    j["version"] = json!(stored.version.version);
+    j["loaded_at"] = json!(stored.version.loaded_at);
+    Ok(Json(j))
+}
+
+fn target_progress(snap: &Snapshot, t: &kc_domain::plan::Target, detail: bool) -> Value {
+    let mut j = kc_planfile::target_json(&snap.plan, t);
+    if let Some(e) = snap.eval(t.code.as_str()) {
+        j["status"] = json!(e.status);
+        j["status_zh"] = json!(e.status.zh());
+        j["value"] = json!(e.value);
+        j["value_date"] = json!(e.value_date);
+        j["provisional"] = json!(e.provisional);
+        j["expected"] = json!(e.expected);
+        j["expected_now"] = json!(e.expected_now);
+        j["completion"] = json!(e.completion);
+        j["expected_completion"] = json!(e.expected_completion);
+        j["lag"] = json!(e.lag);
+        j["reason"] = json!(e.reason);
+        j["forecast"] = json!(e.forecast);
+        j["forecast_meets"] = json!(e.forecast_meets);
+        j["pace"] = json!(e.pace);
+        j["compared_with"] = json!(e.compared_with);
+        if detail {
+            j["points"] = json!(e.points);
+            j["path"] = json!(e.path);
+            j["years"] = json!(e.years);
+            j["start"] = json!(e.start);
+        }
+    }
+    j
+}
+
+fn snapshot_header(snap: &Snapshot) -> Value {
+    json!({
+        "plan": snap.plan.code,
+        "version": snap.version.version,
+        "as_of": snap.as_of,
+        "scope": snap.scope,
+        "latest_data": snap.latest_data,
+    })
+}
+
+/// `GET /api/v1/plans/{plan}/targets?as_of=YYYY-MM-DD&scope=…`
+pub async fn targets(State(st): State<AppState>, Path(code): Path<String>, q: Params) -> Result<Json<Value>, ApiError> {
+    let snap = load_snapshot(&st, &code, &q).await?;
+    let mut j = snapshot_header(&snap);
+    let counts = snap.all_counts();
+    j["status_counts"] = kc_domain::Status::ALL
+        .iter()
+        .zip(counts)
+        .map(|(s, n)| (s.as_str().to_string(), json!(n)))
+        .collect::<serde_json::Map<String, Value>>()
+        .into();
+    j["targets"] = snap.plan.targets.iter().map(|t| target_progress(&snap, t, false)).collect();
+    Ok(Json(j))
+}
+
+/// `GET /api/v1/plans/{plan}/targets/{target}`: one target with its series.
+pub async fn target(
+    State(st): State<AppState>,
+    Path((code, target)): Path<(String, String)>,
+    q: Params,
+) -> Result<Json<Value>, ApiError> {
+    let snap = load_snapshot(&st, &code, &q).await?;
+    let t = snap
+        .plan
+        .target(&target)
+        .ok_or_else(|| AppError::NotFound(format!("规划中没有编号为“{target}”的目标")))?;
+    let mut j = snapshot_header(&snap);
+    j["target"] = target_progress(&snap, t, true);
+    Ok(Json(j))
+}
+
+/// `GET /api/v1/values?plan=…[&indicator=…][&scope=…][&period=…][&history=1]`:
+/// the latest revision of each value, or every revision of one value.
+pub async fn values(State(st): State<AppState>, q: Params) -> Result<Json<Value>, ApiError> {
+    let plan = q
+        .get("plan")
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| AppError::BadRequest("缺少参数 plan（规划编码）".into()))?;
+    if st.store.plan(plan).await?.is_none() {
+        return Err(AppError::NotFound(format!("规划“{plan}”不存在")).into());
+    }
+    let scope = match q.get("scope") {
+        Some(s) => Some(s.parse::<Scope>().map_err(|e| AppError::BadRequest(e.to_string()))?),
+        None => None,
+    };
+    let period = match q.get("period") {
+        Some(p) => Some(p.parse::<Period>().map_err(|e| AppError::BadRequest(e.to_string()))?),
+        None => None,
+    };
+    let indicator = q.get("indicator");
+    if q.get("history").is_some_and(|h| h == "1") {
+        let (Some(i), Some(s), Some(p)) = (indicator, &scope, period) else {
+            return Err(AppError::BadRequest("查看修订历史需要同时给出 indicator、scope 和 period".into()).into());
+        };
+        let revisions = st.store.value_history(plan, i, s, p).await?;
+        return Ok(Json(json!({ "values": revisions })));
+    }
+    let records = match indicator {
+        Some(i) => st.store.indicator_values(plan, i).await?,
+        None => st.store.latest_values(plan).await?,
+    };
+    let values: Vec<&kc_store::ValueRecord> = records
+        .iter()
+        .filter(|r| scope.as_ref().is_none_or(|s| &r.scope == s))
+        .filter(|r| period.is_none_or(|p| r.period == p))
+        .collect();
+    Ok(Json(json!({ "values": values })))
+}
+
+/// `POST /api/v1/values` with a JSON body:
+/// `{"plan", "indicator", "scope"?, "period", "value", "note"?, "vintage"?, "expected_revision"?}`.
+/// 201 with the stored revision; 422 with field errors; 409 with the newer
+/// value when `expected_revision` is stale.
+pub async fn post_value(State(st): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+    let j: Value = serde_json::from_slice(&body)
+        .map_err(|e| AppError::BadRequest(format!("请求体不是有效的 JSON：第 {} 行第 {} 列", e.line(), e.column())))?;
+    let obj = j
+        .as_object()
+        .ok_or_else(|| AppError::BadRequest("请求体应为 JSON 对象".into()))?;
+    let text = |k: &str| -> Result<String, AppError> {
+        match obj.get(k) {
+            None | Some(Value::Null) => Ok(String::new()),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(Value::Number(n)) => Ok(n.to_string()),
+            Some(_) => Err(AppError::BadRequest(format!("字段 {k} 应为文本或数字"))),
+        }
+    };
+    let plan_code = text("plan")?;
+    if plan_code.is_empty() {
+        return Err(AppError::BadRequest("缺少字段 plan（规划编码）".into()).into());
+    }
+    let stored = st
+        .store
+        .plan(&plan_code)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("规划“{plan_code}”不存在")))?;
+    let raw = RawEntry {
+        indicator: text("indicator")?,
+        scope: text("scope")?,
+        period: text("period")?,
+        value: text("value")?,
+        note: text("note")?,
+        vintage: text("vintage")?,
+    };
+    let expected = match obj.get("expected_revision") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_i64()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| AppError::BadRequest("expected_revision 应为非负整数".into()))?,
+        ),
+    };
+    match kc_app::record_value(&st.store, &stored.plan, &raw, expected, "api").await {
+        Ok(rec) => Ok((StatusCode::CREATED, Json(json!({ "value": rec }))).into_response()),
+        Err(RecordError::Invalid(fields)) => Err(AppError::Invalid(fields).into()),
+        Err(RecordError::Conflict(current)) => Err(AppError::Conflict(current).into()),
+        Err(RecordError::Store(e)) => Err(AppError::Store(e).into()),
+    }
+}

@@ -1,0 +1,112 @@
+//! Errors as users and logs see them. Users get a clear Chinese message and
+//! the right status code; the log gets the cause chain. Internal detail
+//! (SQL, driver messages) never reaches a page or an API response.
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use kc_domain::entry::FieldError;
+use kc_store::{StoreError, ValueRecord};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("提交的内容有误")]
+    Invalid(Vec<FieldError>),
+    #[error("该数据已被他人修改")]
+    Conflict(Box<ValueRecord>),
+    #[error("系统内部错误")]
+    Store(#[from] StoreError),
+    #[error("系统内部错误")]
+    Render(#[from] askama::Error),
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Store(StoreError::Invalid(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Store(_) | AppError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The message shown to users.
+    pub fn user_message(&self) -> String {
+        match self {
+            AppError::Store(StoreError::Invalid(m)) => m.clone(),
+            AppError::Store(_) | AppError::Render(_) => "系统内部错误，请稍后再试；如果问题持续，请联系系统管理员。".to_string(),
+            AppError::Invalid(errors) => errors
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join("；"),
+            other => other.to_string(),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound(_) => "not_found",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Invalid(_) | AppError::Store(StoreError::Invalid(_)) => "invalid",
+            AppError::Conflict(_) => "conflict",
+            AppError::Store(_) | AppError::Render(_) => "internal",
+        }
+    }
+
+    fn log(&self) {
+        if self.status().is_server_error() {
+            // The whole cause chain, for whoever reads the logs.
+            let mut chain = vec![self.to_string()];
+            let mut source = std::error::Error::source(self);
+            while let Some(s) = source {
+                chain.push(s.to_string());
+                source = s.source();
+            }
+            tracing::error!(error = %chain.join(": "), "request failed");
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        let page = crate::pages::ErrorPage {
+            status: self.status().as_u16(),
+            message: self.user_message(),
+        };
+        let body = askama::Template::render(&page)
+            .unwrap_or_else(|_| "<!doctype html><title>错误</title><p>系统内部错误</p>".to_string());
+        (self.status(), Html(body)).into_response()
+    }
+}
+
+/// The same errors as JSON, for `/api/v1`.
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        e.log();
+        let mut body = serde_json::json!({
+            "error": { "code": e.code(), "message": e.user_message() }
+        });
+        match &e {
+            AppError::Invalid(fields) => body["error"]["fields"] = serde_json::json!(fields),
+            AppError::Conflict(current) => body["error"]["current"] = serde_json::json!(current),
+            _ => {}
+        }
+        (e.status(), axum::Json(body)).into_response()
+    }
+}

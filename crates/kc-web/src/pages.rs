@@ -1,0 +1,933 @@
+//! HTML pages.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use kc_app::{RecordError, Snapshot};
+use kc_domain::entry::{FieldError, RawEntry};
+use kc_domain::plan::{DataSource, Node, Target, TargetKind};
+use kc_domain::{Period, Plan, Scope, Vintage};
+
+use crate::chart;
+use crate::error::AppError;
+use crate::view::{self, StatusCount, TargetRow, num, status_counts};
+use crate::{AppState, Params, load_snapshot};
+
+fn render<T: Template>(t: &T) -> Result<Html<String>, AppError> {
+    Ok(Html(t.render()?))
+}
+
+// ---- shared parts -----------------------------------------------------------
+
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The plan header, the as-of and scope selector, and the query string that
+/// keeps them on every link.
+pub struct Nav {
+    pub plan_code: String,
+    pub plan_name: String,
+    pub draft: bool,
+    pub status_zh: &'static str,
+    pub version: i64,
+    pub as_of: String,
+    pub latest_data: String,
+    pub scope_name: String,
+    pub scopes: Vec<Opt>,
+    pub query: String,
+    /// The page's own path, for the as-of form.
+    pub here: String,
+}
+
+impl Nav {
+    fn new(snap: &Snapshot) -> Nav {
+        let plan = &snap.plan;
+        let scope = snap.scope.to_string();
+        let mut scopes = vec![Opt {
+            value: "city".into(),
+            label: format!("{}（全市）", plan.city),
+            selected: snap.scope == Scope::City,
+        }];
+        scopes.extend(plan.areas.iter().map(|a| {
+            let v = format!("area:{}", a.code);
+            Opt {
+                selected: v == scope,
+                value: v,
+                label: a.name.clone(),
+            }
+        }));
+        Nav {
+            plan_code: plan.code.to_string(),
+            plan_name: plan.name.clone(),
+            draft: plan.status == kc_domain::plan::PlanStatus::Draft,
+            status_zh: plan.status.zh(),
+            version: snap.version.version,
+            as_of: snap.as_of.to_string(),
+            latest_data: snap.latest_data.map(|d| d.to_string()).unwrap_or_else(|| "无".into()),
+            scope_name: snap.scope.name(plan).to_string(),
+            scopes,
+            query: format!("?as_of={}&scope={}", snap.as_of, scope),
+            here: format!("/plans/{}", plan.code),
+        }
+    }
+
+    fn at(mut self, here: String) -> Nav {
+        self.here = here;
+        self
+    }
+}
+
+fn unit_names(plan: &Plan, codes: &[&kc_domain::Code]) -> String {
+    codes.iter().map(|c| plan.unit_name(c.as_str())).collect::<Vec<_>>().join("、")
+}
+
+// ---- error page ---------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub status: u16,
+    pub message: String,
+}
+
+// ---- plan list ------------------------------------------------------------------
+
+pub struct PlanCard {
+    pub code: String,
+    pub name: String,
+    pub city: String,
+    pub period: String,
+    pub status: &'static str,
+    pub version: i64,
+    pub loaded_at: String,
+    pub targets: usize,
+    pub levels: String,
+}
+
+#[derive(Template)]
+#[template(path = "plans.html")]
+pub struct PlansPage {
+    pub plans: Vec<PlanCard>,
+}
+
+pub async fn plans(State(st): State<AppState>) -> Result<Html<String>, AppError> {
+    let plans = st
+        .store
+        .plans()
+        .await?
+        .into_iter()
+        .map(|s| PlanCard {
+            code: s.plan.code.to_string(),
+            name: s.plan.name.clone(),
+            city: s.plan.city.clone(),
+            period: format!("{} 至 {}", s.plan.period.start, s.plan.period.end),
+            status: s.plan.status.zh(),
+            version: s.version.version,
+            loaded_at: s.version.loaded_at.chars().take(19).collect::<String>().replace('T', " "),
+            targets: s.plan.targets.len(),
+            levels: s
+                .plan
+                .level_counts()
+                .into_iter()
+                .map(|(l, n)| format!("{n} 个{l}"))
+                .collect::<Vec<_>>()
+                .join("、"),
+        })
+        .collect();
+    render(&PlansPage { plans })
+}
+
+// ---- overview -----------------------------------------------------------------------
+
+pub struct GoalView {
+    pub code: String,
+    pub name: String,
+    pub rows: Vec<TargetRow>,
+}
+
+pub struct NodeView {
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    pub href: String,
+    pub lead: String,
+    pub counts: Vec<StatusCount>,
+    pub rows: Vec<TargetRow>,
+    pub children: Vec<NodeView>,
+}
+
+impl NodeView {
+    fn new(snap: &Snapshot, n: &Node, depth: usize) -> NodeView {
+        let plan = &snap.plan;
+        let under: Vec<&str> = plan.targets_under(n.code.as_str()).iter().map(|t| t.code.as_str()).collect();
+        NodeView {
+            code: n.code.to_string(),
+            name: n.name.clone(),
+            level: n.level.clone(),
+            href: format!("/plans/{}/nodes/{}", plan.code, n.code),
+            lead: n.lead.iter().map(|c| plan.unit_name(c.as_str())).collect::<Vec<_>>().join("、"),
+            counts: status_counts(snap.counts(under)),
+            rows: plan.targets_of(n.code.as_str()).map(|t| TargetRow::new(snap, t)).collect(),
+            children: if depth < 4 {
+                plan.children(Some(n.code.as_str())).map(|c| NodeView::new(snap, c, depth + 1)).collect()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+pub struct OverviewPage {
+    pub nav: Nav,
+    pub counts: Vec<StatusCount>,
+    pub total: usize,
+    pub goals: Vec<GoalView>,
+    pub nodes: Vec<NodeView>,
+    pub every_node_note: String,
+    pub source: String,
+}
+
+pub async fn overview(State(st): State<AppState>, Path(code): Path<String>, q: Params) -> Result<Html<String>, AppError> {
+    let snap = load_snapshot(&st, &code, &q).await?;
+    let plan = &snap.plan;
+    let goals = plan
+        .goals
+        .iter()
+        .map(|g| GoalView {
+            code: g.code.to_string(),
+            name: g.name.clone(),
+            rows: g
+                .targets
+                .iter()
+                .filter_map(|t| plan.target(t.as_str()))
+                .map(|t| TargetRow::new(&snap, t))
+                .collect(),
+        })
+        .collect();
+    let nodes = plan.children(None).map(|n| NodeView::new(&snap, n, 1)).collect();
+    let source = plan
+        .source
+        .as_ref()
+        .map(|s| {
+            let mut t = s.title.clone();
+            if let Some(d) = &s.date {
+                t.push_str(&format!("（{d}）"));
+            }
+            t
+        })
+        .unwrap_or_default();
+    render(&OverviewPage {
+        counts: status_counts(snap.all_counts()),
+        total: plan.targets.len(),
+        goals,
+        nodes,
+        every_node_note: plan.every_node.note.clone().unwrap_or_default(),
+        source,
+        nav: Nav::new(&snap),
+    })
+}
+
+// ---- node page -------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "node.html")]
+pub struct NodePage {
+    pub nav: Nav,
+    pub crumbs: Vec<(String, String)>,
+    pub node: NodeView,
+    pub summary: String,
+    pub lead: String,
+    pub co: String,
+    pub responsible: String,
+}
+
+pub async fn node(
+    State(st): State<AppState>,
+    Path((code, node)): Path<(String, String)>,
+    q: Params,
+) -> Result<Html<String>, AppError> {
+    let snap = load_snapshot(&st, &code, &q).await?;
+    let plan = &snap.plan;
+    let n = plan
+        .node(&node)
+        .ok_or_else(|| AppError::NotFound(format!("规划中没有编号为“{node}”的{}", plan.levels.join("或"))))?;
+    let nav = Nav::new(&snap).at(format!("/plans/{}/nodes/{}", plan.code, n.code));
+    let crumbs = plan
+        .ancestry(n.code.as_str())
+        .into_iter()
+        .filter(|a| a.code != n.code)
+        .map(|a| (format!("/plans/{}/nodes/{}{}", plan.code, a.code, nav.query), a.name.clone()))
+        .collect();
+    render(&NodePage {
+        crumbs,
+        node: NodeView::new(&snap, n, 1),
+        summary: n.summary.clone(),
+        lead: unit_names(plan, &n.lead.iter().collect::<Vec<_>>()),
+        co: unit_names(plan, &n.co.iter().collect::<Vec<_>>()),
+        responsible: unit_names(plan, &plan.responsible_units(n)),
+        nav,
+    })
+}
+
+// ---- target page -------------------------------------------------------------------------
+
+pub struct Fact {
+    pub label: &'static str,
+    pub value: String,
+}
+
+pub struct PointRow {
+    pub date: String,
+    pub value: String,
+    pub expected: String,
+    pub provisional: bool,
+}
+
+pub struct ValueRow {
+    pub period: String,
+    pub period_zh: String,
+    pub scope: String,
+    pub scope_name: String,
+    pub value: String,
+    pub revision: i64,
+    pub vintage: &'static str,
+    pub provisional: bool,
+    pub note: String,
+    pub entered: String,
+    pub edit_href: String,
+    pub history_href: String,
+}
+
+#[derive(Template)]
+#[template(path = "target.html")]
+pub struct TargetPage {
+    pub nav: Nav,
+    pub crumbs: Vec<(String, String)>,
+    pub row: TargetRow,
+    pub facts: Vec<Fact>,
+    pub chart: String,
+    pub points: Vec<PointRow>,
+    pub values: Vec<ValueRow>,
+    pub reported: bool,
+    pub form: EntryForm,
+    pub saved: bool,
+    pub forecast: String,
+    pub pace: String,
+    pub expected_now: String,
+    pub years: Vec<(String, String, String, bool)>,
+}
+
+fn target_facts(plan: &Plan, t: &Target) -> Vec<Fact> {
+    let ind = plan.indicator(t.indicator.as_str());
+    let mut facts = vec![
+        Fact {
+            label: "目标值",
+            value: t.describe(),
+        },
+        Fact {
+            label: "目标类型",
+            value: t.kind.zh().to_string(),
+        },
+        Fact {
+            label: "截止日期",
+            value: t.deadline.to_string(),
+        },
+        Fact {
+            label: "衡量指标",
+            value: ind
+                .map(|i| format!("{}（{}，{}）", i.name, i.unit, i.frequency.zh()))
+                .unwrap_or_else(|| t.indicator.to_string()),
+        },
+    ];
+    if let Some(i) = ind {
+        if !i.definition.is_empty() {
+            facts.push(Fact {
+                label: "统计口径",
+                value: i.definition.clone(),
+            });
+        }
+        facts.push(Fact {
+            label: "数据来源",
+            value: match &i.source {
+                DataSource::Reported => "各责任单位填报".to_string(),
+                DataSource::Registry { registry, rule } => {
+                    let zh = kc_domain::plan::REGISTRIES
+                        .iter()
+                        .find(|(c, _)| c == registry)
+                        .map(|(_, z)| *z)
+                        .unwrap_or(registry);
+                    format!("由{zh}登记库计算（{rule}）；登记库接入前按填报值")
+                }
+                DataSource::Formula { expr } => format!("按公式计算：{expr}"),
+            },
+        });
+        if let Some(d) = &i.department {
+            facts.push(Fact {
+                label: "数据责任部门",
+                value: plan.unit_name(d.as_str()).to_string(),
+            });
+        }
+    }
+    if let Some(b) = &t.baseline {
+        facts.push(Fact {
+            label: "基期值",
+            value: format!(
+                "{} {}（{}，{}{}）",
+                num(b.value, 2),
+                t.unit,
+                b.date,
+                if b.reported { "公开发布数据" } else { "估算值" },
+                if b.source.is_empty() { String::new() } else { format!("：{}", b.source) }
+            ),
+        });
+    }
+    for c in &t.checkpoints {
+        facts.push(Fact {
+            label: "中间节点",
+            value: format!("{}：{} {}", c.date, num(c.value, 2), t.unit),
+        });
+    }
+    facts.push(Fact {
+        label: "预期进度曲线",
+        value: t.curve.zh().to_string(),
+    });
+    if let Some(n) = t.node.as_ref().and_then(|n| plan.node(n.as_str())) {
+        facts.push(Fact {
+            label: "牵头单位",
+            value: unit_names(plan, &n.lead.iter().collect::<Vec<_>>()),
+        });
+        facts.push(Fact {
+            label: "责任单位",
+            value: unit_names(plan, &plan.responsible_units(n)),
+        });
+    }
+    let goals = plan.goals_of(t.code.as_str());
+    if !goals.is_empty() {
+        facts.push(Fact {
+            label: "对应发展目标",
+            value: goals.iter().map(|g| g.name.clone()).collect::<Vec<_>>().join("；"),
+        });
+    }
+    if !t.note.is_empty() {
+        facts.push(Fact {
+            label: "备注",
+            value: t.note.clone(),
+        });
+    }
+    facts
+}
+
+pub async fn target(
+    State(st): State<AppState>,
+    Path((code, target)): Path<(String, String)>,
+    q: Params,
+) -> Result<Html<String>, AppError> {
+    let snap = load_snapshot(&st, &code, &q).await?;
+    let t = snap
+        .plan
+        .target(&target)
+        .ok_or_else(|| AppError::NotFound(format!("规划中没有编号为“{target}”的目标")))?;
+    let form = EntryForm::for_indicator(&snap.plan, t.indicator.as_str(), Some(t.code.as_str()));
+    let page = target_page(&snap, t, form, q.contains_key("saved"))?;
+    render(&page)
+}
+
+fn target_page(snap: &Snapshot, t: &Target, form: EntryForm, saved: bool) -> Result<TargetPage, AppError> {
+    let plan = &snap.plan;
+    let e = snap
+        .eval(t.code.as_str())
+        .ok_or_else(|| AppError::NotFound("目标不存在".into()))?;
+    let dec = view::decimals(plan, t);
+    let nav = Nav::new(snap).at(format!("/plans/{}/targets/{}", plan.code, t.code));
+    let mut crumbs: Vec<(String, String)> = t
+        .node
+        .as_ref()
+        .map(|n| plan.ancestry(n.as_str()))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| (format!("/plans/{}/nodes/{}{}", plan.code, a.code, nav.query), a.name.clone()))
+        .collect();
+    if crumbs.is_empty() {
+        crumbs.push((format!("/plans/{}{}#goals", plan.code, nav.query), "发展目标".into()));
+    }
+    let path_at = |d: chrono::NaiveDate| -> String {
+        e.path
+            .iter()
+            .find(|(pd, _)| *pd >= d)
+            .map(|(_, v)| num(*v, dec))
+            .unwrap_or_default()
+    };
+    let points = e
+        .points
+        .iter()
+        .rev()
+        .map(|p| PointRow {
+            date: p.date.to_string(),
+            value: num(p.value, dec),
+            expected: path_at(p.date),
+            provisional: p.provisional,
+        })
+        .collect();
+    let reported = plan
+        .indicator(t.indicator.as_str())
+        .is_some_and(|i| !matches!(i.source, DataSource::Formula { .. }));
+    let mut records: Vec<&kc_store::ValueRecord> = snap
+        .records
+        .iter()
+        .filter(|r| r.indicator == t.indicator.as_str() || t.compare.as_ref().is_some_and(|c| c.as_str() == r.indicator))
+        .collect();
+    records.sort_by(|a, b| b.period.cmp(&a.period).then(a.scope.cmp(&b.scope)));
+    let ind_dec = plan.indicator(t.indicator.as_str()).map(|i| i.decimals).unwrap_or(2);
+    let values = records
+        .into_iter()
+        .take(200)
+        .map(|r| {
+            let key = format!(
+                "?indicator={}&scope={}&period={}",
+                r.indicator, r.scope, r.period
+            );
+            ValueRow {
+                period: r.period.to_string(),
+                period_zh: r.period.zh(),
+                scope: r.scope.to_string(),
+                scope_name: format!(
+                    "{}{}",
+                    r.scope.name(plan),
+                    if r.indicator != t.indicator.as_str() { "（对比指标）" } else { "" }
+                ),
+                value: format!("{} {}", num(r.value, ind_dec.max(2)), r.unit),
+                revision: r.revision,
+                vintage: r.vintage.zh(),
+                provisional: r.vintage == Vintage::Provisional,
+                note: r.note.clone(),
+                entered: format!("{} {}", r.entered_by, r.entered_at.chars().take(16).collect::<String>().replace('T', " ")),
+                edit_href: format!("/plans/{}/values/new{key}&target={}", plan.code, t.code),
+                history_href: format!("/plans/{}/values/history{key}", plan.code),
+            }
+        })
+        .collect();
+    let forecast = match (e.forecast, e.forecast_meets) {
+        (Some(f), Some(meets)) => {
+            let band = if (f.high - f.low).abs() > 1e-9 {
+                format!("（95% 区间 {}–{}）", num(f.low, dec), num(f.high, dec))
+            } else {
+                String::new()
+            };
+            let when = if matches!(t.kind, TargetKind::Annual | TargetKind::YearlyTotal) {
+                format!("{}年全年", chrono::Datelike::year(&f.date))
+            } else {
+                format!("截止日 {}", f.date)
+            };
+            format!(
+                "按{}趋势，预计{}达到 {} {}{}，{}",
+                if f.method == kc_domain::plan::ForecastMethod::Compound { "复合增长" } else { "线性" },
+                when,
+                num(f.value, dec),
+                t.unit,
+                band,
+                if meets { "能够完成目标" } else { "难以完成目标" }
+            )
+        }
+        _ => match e.status {
+            kc_domain::Status::NoData | kc_domain::Status::InsufficientData => "数据不足，暂不预测".into(),
+            _ => "已到截止期或无需预测".into(),
+        },
+    };
+    let pace = e
+        .pace
+        .map(|p| {
+            let mut s = format!(
+                "距截止还有 {} 个月，每月需{} {} {}",
+                num(p.months_left, 1),
+                if p.needed_per_month >= 0.0 { "增加" } else { "减少" },
+                num(p.needed_per_month.abs(), dec.max(1)),
+                t.unit
+            );
+            if let Some(r) = p.recent_per_month {
+                s.push_str(&format!(
+                    "；近期实际每月{} {} {}",
+                    if r >= 0.0 { "增加" } else { "减少" },
+                    num(r.abs(), dec.max(1)),
+                    t.unit
+                ));
+            }
+            if let Some(rate) = p.needed_rate {
+                s.push_str(&format!("；需年均增长 {}%", num(rate, 1)));
+            }
+            s
+        })
+        .unwrap_or_default();
+    let years = e
+        .years
+        .iter()
+        .map(|y| {
+            (
+                format!("{}年{}", y.year, if y.covered < 1.0 { "（截至目前）" } else { "" }),
+                num(y.total, dec),
+                num(y.target, dec),
+                y.met,
+            )
+        })
+        .collect();
+    Ok(TargetPage {
+        crumbs,
+        row: TargetRow::new(snap, t),
+        facts: target_facts(plan, t),
+        chart: chart::target_chart(t, e, dec, snap.as_of, plan.period.start),
+        points,
+        values,
+        reported,
+        form,
+        saved,
+        forecast,
+        pace,
+        expected_now: e.expected_now.map(|v| format!("{} {}", num(v, dec), t.unit)).unwrap_or_default(),
+        years,
+        nav,
+    })
+}
+
+// ---- value entry -------------------------------------------------------------------------------
+
+/// The value-entry form, with the input kept and errors by field.
+pub struct EntryForm {
+    pub action: String,
+    pub indicators: Vec<Opt>,
+    pub fixed_indicator: Option<(String, String)>,
+    pub scopes: Vec<Opt>,
+    pub period: String,
+    pub period_hint: String,
+    pub value: String,
+    pub unit: String,
+    pub note: String,
+    pub vintages: Vec<Opt>,
+    pub expected_revision: String,
+    pub target: String,
+    pub errors: HashMap<&'static str, String>,
+    pub message: String,
+}
+
+impl EntryForm {
+    fn for_indicator(plan: &Plan, indicator: &str, target: Option<&str>) -> EntryForm {
+        let raw = RawEntry {
+            indicator: indicator.to_string(),
+            scope: "city".into(),
+            ..RawEntry::default()
+        };
+        EntryForm::from_raw(plan, &raw, target, "", Vec::new(), String::new())
+    }
+
+    fn from_raw(
+        plan: &Plan,
+        raw: &RawEntry,
+        target: Option<&str>,
+        expected_revision: &str,
+        errors: Vec<FieldError>,
+        message: String,
+    ) -> EntryForm {
+        let ind = plan.indicator(raw.indicator.trim());
+        let reportable = plan
+            .indicators
+            .iter()
+            .filter(|i| !matches!(i.source, DataSource::Formula { .. }));
+        let scope = if raw.scope.trim().is_empty() { "city" } else { raw.scope.trim() };
+        let mut scopes = vec![Opt {
+            value: "city".into(),
+            label: format!("{}（全市）", plan.city),
+            selected: scope == "city",
+        }];
+        for a in &plan.areas {
+            let v = format!("area:{}", a.code);
+            scopes.push(Opt {
+                selected: v == scope,
+                value: v,
+                label: a.name.clone(),
+            });
+        }
+        for d in &plan.departments {
+            let v = format!("dept:{}", d.code);
+            scopes.push(Opt {
+                selected: v == scope,
+                value: v,
+                label: d.name.clone(),
+            });
+        }
+        let vintage = if raw.vintage.is_empty() { "provisional" } else { raw.vintage.as_str() };
+        EntryForm {
+            action: format!("/plans/{}/values", plan.code),
+            indicators: reportable
+                .map(|i| Opt {
+                    value: i.code.to_string(),
+                    label: format!("{}（{}）", i.name, i.unit),
+                    selected: i.code.as_str() == raw.indicator.trim(),
+                })
+                .collect(),
+            fixed_indicator: target.and(ind).map(|i| (i.code.to_string(), i.name.clone())),
+            scopes,
+            period: raw.period.clone(),
+            period_hint: ind
+                .map(|i| match i.frequency {
+                    kc_domain::Frequency::Monthly => "按月填报，例如 2025-06",
+                    kc_domain::Frequency::Quarterly => "按季度填报，例如 2025Q2",
+                    kc_domain::Frequency::Yearly => "按年填报，例如 2024",
+                })
+                .unwrap_or("例如 2024、2025Q2 或 2025-06")
+                .to_string(),
+            value: raw.value.clone(),
+            unit: ind.map(|i| i.unit.clone()).unwrap_or_default(),
+            note: raw.note.clone(),
+            vintages: [Vintage::Provisional, Vintage::Official]
+                .into_iter()
+                .map(|v| Opt {
+                    value: v.as_str().into(),
+                    label: v.zh().into(),
+                    selected: v.as_str() == vintage,
+                })
+                .collect(),
+            expected_revision: expected_revision.to_string(),
+            target: target.unwrap_or_default().to_string(),
+            errors: errors.into_iter().map(|e| (e.field, e.message)).collect(),
+            message,
+        }
+    }
+
+    /// The error for a field, or "".
+    pub fn err(&self, field: &str) -> &str {
+        self.errors.get(field).map(String::as_str).unwrap_or("")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "entry.html")]
+pub struct EntryPage {
+    pub nav: Nav,
+    pub form: EntryForm,
+    pub history_href: String,
+}
+
+/// `GET /plans/{plan}/values/new?indicator=&scope=&period=&target=`: the form,
+/// prefilled with the current value (and its revision) when one exists.
+pub async fn entry_form(State(st): State<AppState>, Path(code): Path<String>, q: Params) -> Result<Html<String>, AppError> {
+    let snap = load_snapshot(&st, &code, &HashMap::new()).await?;
+    let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+    let mut raw = RawEntry {
+        indicator: get("indicator"),
+        scope: get("scope"),
+        period: get("period"),
+        ..RawEntry::default()
+    };
+    let mut expected = String::new();
+    let mut history_href = String::new();
+    if let (Ok(scope), Ok(period)) = (raw.scope.parse::<Scope>(), raw.period.parse::<Period>()) {
+        let current = snap
+            .records
+            .iter()
+            .find(|r| r.indicator == raw.indicator && r.scope == scope && r.period == period);
+        if let Some(c) = current {
+            raw.value = kc_domain::plan::fmt_num(c.value, 6);
+            raw.note = c.note.clone();
+            raw.vintage = c.vintage.as_str().to_string();
+            expected = c.revision.to_string();
+            history_href = format!(
+                "/plans/{}/values/history?indicator={}&scope={}&period={}",
+                snap.plan.code, c.indicator, c.scope, c.period
+            );
+        }
+    }
+    let target = q.get("target").filter(|t| snap.plan.target(t).is_some()).cloned();
+    let form = EntryForm::from_raw(&snap.plan, &raw, target.as_deref(), &expected, Vec::new(), String::new());
+    render(&EntryPage {
+        nav: Nav::new(&snap),
+        form,
+        history_href,
+    })
+}
+
+/// `POST /plans/{plan}/values`: checks and stores a value. Errors re-render
+/// the form with the input kept and each message next to its field.
+pub async fn submit_value(
+    State(st): State<AppState>,
+    Path(code): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let snap = load_snapshot(&st, &code, &HashMap::new()).await?;
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let target_code = get("target");
+    let target = snap.plan.target(&target_code);
+    let raw = RawEntry {
+        indicator: target.map(|t| t.indicator.to_string()).unwrap_or_else(|| get("indicator")),
+        scope: get("scope"),
+        period: get("period"),
+        value: get("value"),
+        note: get("note"),
+        vintage: get("vintage"),
+    };
+    let expected_text = get("expected_revision");
+    let expected = match expected_text.trim() {
+        "" => None,
+        s => Some(s.parse::<i64>().map_err(|_| AppError::BadRequest("表单已损坏，请刷新页面后重试".into()))?),
+    };
+    let result = kc_app::record_value(&st.store, &snap.plan, &raw, expected, "web").await;
+    let (errors, message, expected_text) = match result {
+        Ok(rec) => {
+            let to = match target {
+                Some(t) => format!("/plans/{}/targets/{}?saved={}", snap.plan.code, t.code, rec.revision),
+                None => format!(
+                    "/plans/{}/values/history?indicator={}&scope={}&period={}",
+                    snap.plan.code, rec.indicator, rec.scope, rec.period
+                ),
+            };
+            return Ok(Redirect::to(&to).into_response());
+        }
+        Err(RecordError::Invalid(errors)) => (errors, "填报内容有误，请按提示修改后重新提交。".to_string(), expected_text),
+        Err(RecordError::Conflict(current)) => (
+            Vec::new(),
+            format!(
+                "提交前该数据已被 {} 修改为 {}（第 {} 版）。请核对后决定是否仍以您的数值覆盖，再次提交即可。",
+                current.entered_by,
+                num(current.value, 6),
+                current.revision
+            ),
+            current.revision.to_string(),
+        ),
+        Err(RecordError::Store(e)) => return Err(AppError::Store(e)),
+    };
+    let form = EntryForm::from_raw(&snap.plan, &raw, target.map(|t| t.code.as_str()), &expected_text, errors, message);
+    let status = if form.errors.is_empty() {
+        axum::http::StatusCode::CONFLICT
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let body = match target {
+        Some(t) => target_page(&snap, t, form, false)?.render()?,
+        None => EntryPage {
+            nav: Nav::new(&snap),
+            form,
+            history_href: String::new(),
+        }
+        .render()?,
+    };
+    Ok((status, Html(body)).into_response())
+}
+
+// ---- value history ---------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "history.html")]
+pub struct HistoryPage {
+    pub nav: Nav,
+    pub title: String,
+    pub rows: Vec<ValueRow>,
+    pub edit_href: String,
+}
+
+pub async fn history(State(st): State<AppState>, Path(code): Path<String>, q: Params) -> Result<Html<String>, AppError> {
+    let snap = load_snapshot(&st, &code, &HashMap::new()).await?;
+    let plan = &snap.plan;
+    let indicator = q.get("indicator").cloned().unwrap_or_default();
+    let ind = plan
+        .indicator(&indicator)
+        .ok_or_else(|| AppError::NotFound(format!("指标“{indicator}”不存在")))?;
+    let scope: Scope = q
+        .get("scope")
+        .map(String::as_str)
+        .unwrap_or("city")
+        .parse()
+        .map_err(|e: kc_domain::value::ScopeError| AppError::BadRequest(e.to_string()))?;
+    let period: Period = q
+        .get("period")
+        .map(String::as_str)
+        .unwrap_or("")
+        .parse()
+        .map_err(|e: kc_domain::period::PeriodError| AppError::BadRequest(e.to_string()))?;
+    let revisions = st.store.value_history(plan.code.as_str(), &indicator, &scope, period).await?;
+    let rows = revisions
+        .iter()
+        .map(|r| ValueRow {
+            period: r.period.to_string(),
+            period_zh: r.period.zh(),
+            scope: r.scope.to_string(),
+            scope_name: r.scope.name(plan).to_string(),
+            value: format!("{} {}", num(r.value, ind.decimals.max(2)), r.unit),
+            revision: r.revision,
+            vintage: r.vintage.zh(),
+            provisional: r.vintage == Vintage::Provisional,
+            note: r.note.clone(),
+            entered: format!("{} {}", r.entered_by, r.entered_at.chars().take(19).collect::<String>().replace('T', " ")),
+            edit_href: String::new(),
+            history_href: String::new(),
+        })
+        .collect();
+    render(&HistoryPage {
+        title: format!("{} · {} · {}", ind.name, scope.name(plan), period.zh()),
+        edit_href: format!(
+            "/plans/{}/values/new?indicator={}&scope={}&period={}",
+            plan.code, indicator, scope, period
+        ),
+        rows,
+        nav: Nav::new(&snap),
+    })
+}
+
+// ---- plan versions ------------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "versions.html")]
+pub struct VersionsPage {
+    pub nav: Nav,
+    pub versions: Vec<(i64, String, String, String, String)>,
+}
+
+pub async fn versions(State(st): State<AppState>, Path(code): Path<String>) -> Result<Html<String>, AppError> {
+    let snap = load_snapshot(&st, &code, &HashMap::new()).await?;
+    let versions = st
+        .store
+        .plan_versions(&code)
+        .await?
+        .into_iter()
+        .map(|v| {
+            (
+                v.version,
+                v.name,
+                v.loaded_by,
+                v.loaded_at.chars().take(19).collect::<String>().replace('T', " "),
+                v.source_sha256.chars().take(12).collect(),
+            )
+        })
+        .collect();
+    render(&VersionsPage {
+        nav: Nav::new(&snap),
+        versions,
+    })
+}
+
+pub async fn version_source(
+    State(st): State<AppState>,
+    Path((code, version)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let text = st
+        .store
+        .plan_source(&code, version)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("规划“{code}”没有第 {version} 版")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{code}-v{version}.toml\""),
+            ),
+        ],
+        text,
+    )
+        .into_response())
+}

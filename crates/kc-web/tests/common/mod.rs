@@ -1,0 +1,75 @@
+//! A fresh server per test: a new database (SQLite, or a new PostgreSQL
+//! schema), the Bengbu plan and its demo history, and the real HTTP server
+//! on port 0.
+
+#![allow(dead_code)]
+
+use chrono::NaiveDate;
+use kc_store::testkit::{self, TestDb};
+
+pub struct TestApp {
+    pub base: String,
+    pub db: TestDb,
+    pub http: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+}
+
+pub const PLAN: &str = "bengbu-2023-2025";
+
+impl TestApp {
+    pub async fn sqlite() -> TestApp {
+        Self::start(testkit::sqlite().await).await
+    }
+
+    /// `None` when no PostgreSQL server is configured for tests.
+    pub async fn postgres() -> Option<TestApp> {
+        Some(Self::start(testkit::postgres().await?).await)
+    }
+
+    async fn start(db: TestDb) -> TestApp {
+        kc_app::load_demo(&db.store).await.expect("demo data loads");
+        let state = kc_web::AppState {
+            store: db.store.clone(),
+            today: NaiveDate::from_ymd_opt(2025, 10, 20),
+        };
+        let (listener, addr) = kc_web::bind("127.0.0.1:0").await.expect("bind port 0");
+        let server = tokio::spawn(async move {
+            axum_serve(listener, state).await;
+        });
+        TestApp {
+            base: format!("http://{addr}"),
+            db,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            server,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let r = self.http.get(self.url(path)).send().await.expect("GET");
+        let status = r.status().as_u16();
+        (status, r.text().await.unwrap())
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let r = self.http.post(self.url(path)).json(body).send().await.expect("POST");
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+    }
+
+    pub async fn stop(self) {
+        self.server.abort();
+        self.db.cleanup().await;
+    }
+}
+
+async fn axum_serve(listener: tokio::net::TcpListener, state: kc_web::AppState) {
+    let _ = axum::serve(listener, kc_web::router(state)).await;
+}
