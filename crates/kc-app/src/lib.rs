@@ -36,12 +36,21 @@ pub enum LoadError {
 }
 
 /// Reads, checks and stores a plan file (a new version if it changed).
-pub async fn load_plan_text(store: &Store, file: &str, text: &str, user: &str) -> Result<SavedPlan, LoadError> {
+pub async fn load_plan_text(
+    store: &Store,
+    file: &str,
+    text: &str,
+    user: &str,
+) -> Result<SavedPlan, LoadError> {
     let plan = kc_planfile::parse_plan(file, text)?;
     Ok(store.save_plan(&plan, text, user).await?)
 }
 
-pub async fn load_plan_file(store: &Store, path: &std::path::Path, user: &str) -> Result<SavedPlan, LoadError> {
+pub async fn load_plan_file(
+    store: &Store,
+    path: &std::path::Path,
+    user: &str,
+) -> Result<SavedPlan, LoadError> {
     let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
         file: path.display().to_string(),
         source,
@@ -72,7 +81,10 @@ pub async fn load_demo(store: &Store) -> Result<DemoReport, LoadError> {
         .into_iter()
         .map(|v| NewValue {
             plan_code: code.clone(),
-            unit: plan.indicator(&v.indicator).map(|i| i.unit.clone()).unwrap_or_default(),
+            unit: plan
+                .indicator(&v.indicator)
+                .map(|i| i.unit.clone())
+                .unwrap_or_default(),
             indicator: v.indicator,
             scope: v.scope,
             period: v.period,
@@ -107,8 +119,9 @@ pub async fn record_value(
     raw: &RawEntry,
     expected_revision: Option<i64>,
     user: &str,
+    today: NaiveDate,
 ) -> Result<ValueRecord, RecordError> {
-    let entry = check_entry(plan, raw).map_err(RecordError::Invalid)?;
+    let entry = check_entry(plan, raw, today).map_err(RecordError::Invalid)?;
     let unit = plan
         .indicator(entry.indicator.as_str())
         .map(|i| i.unit.clone())
@@ -124,10 +137,13 @@ pub async fn record_value(
         vintage: entry.vintage,
         entered_by: user.to_string(),
     };
-    store.append_value(&new, expected_revision).await.map_err(|e| match e {
-        StoreError::Conflict { current } => RecordError::Conflict(current),
-        other => RecordError::Store(other),
-    })
+    store
+        .append_value(&new, expected_revision)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict { current } => RecordError::Conflict(current),
+            other => RecordError::Store(other),
+        })
 }
 
 /// A plan evaluated for one scope as of one date.
@@ -160,7 +176,10 @@ impl Snapshot {
     }
 
     pub fn status(&self, target: &str) -> Status {
-        self.evals.get(target).map(|e| e.status).unwrap_or(Status::NoData)
+        self.evals
+            .get(target)
+            .map(|e| e.status)
+            .unwrap_or(Status::NoData)
     }
 }
 

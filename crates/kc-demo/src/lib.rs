@@ -11,8 +11,7 @@
 use chrono::{Datelike, NaiveDate};
 use kc_domain::period::{Frequency, Period};
 use kc_domain::plan::{
-    DataSource, Direction, GrowthBasis, Indicator, Plan, Target, TargetKind, TargetValue,
-    Universe,
+    DataSource, Direction, GrowthBasis, Indicator, Plan, Target, TargetKind, TargetValue, Universe,
 };
 use kc_domain::{Scope, Vintage};
 
@@ -84,23 +83,43 @@ pub fn generate(plan: &Plan, seed: u64, through: NaiveDate) -> Vec<DemoValue> {
     let mut out = Vec::new();
     let by_ind = plan.targets_by_indicator();
     // Indicators compared with by relative targets are generated with them.
-    let compared: Vec<&str> = plan.targets.iter().filter_map(|t| t.compare.as_ref().map(|c| c.as_str())).collect();
+    let compared: Vec<&str> = plan
+        .targets
+        .iter()
+        .filter_map(|t| t.compare.as_ref().map(|c| c.as_str()))
+        .collect();
     for ind in &plan.indicators {
-        if matches!(ind.source, DataSource::Formula { .. }) || compared.contains(&ind.code.as_str()) {
+        if matches!(ind.source, DataSource::Formula { .. }) || compared.contains(&ind.code.as_str())
+        {
             continue;
         }
         let mut rng = root.fork(ind.code.as_str());
-        let target = by_ind.get(ind.code.as_str()).and_then(|ts| ts.first().copied());
+        let target = by_ind
+            .get(ind.code.as_str())
+            .and_then(|ts| ts.first().copied());
         let series = match target {
             Some(t) => target_series(plan, ind, t, through, &mut rng),
             None => universe_series(plan, ind, through, &mut rng),
         };
         for (period, value, evidence) in series.city {
-            let compare_value = series.compare.iter().find(|(p, _)| *p == period).map(|(_, v)| *v);
-            emit(plan, ind, period, value, evidence, through, &mut rng, &mut out);
+            let compare_value = series
+                .compare
+                .iter()
+                .find(|(p, _)| *p == period)
+                .map(|(_, v)| *v);
+            emit(
+                plan, ind, period, value, evidence, through, &mut rng, &mut out,
+            );
             if let (Some(t), Some(cv)) = (target, compare_value) {
                 if let Some(c) = &t.compare {
-                    out.push(value_of(c.as_str(), Scope::City, period, round(cv, 2), through, None));
+                    out.push(value_of(
+                        c.as_str(),
+                        Scope::City,
+                        period,
+                        round(cv, 2),
+                        through,
+                        None,
+                    ));
                 }
             }
         }
@@ -116,7 +135,11 @@ struct Series {
 }
 
 fn periods(ind: &Indicator, plan: &Plan, through: NaiveDate) -> Vec<Period> {
-    Period::all_within(ind.frequency, plan.period.start, through.min(plan.period.end))
+    Period::all_within(
+        ind.frequency,
+        plan.period.start,
+        through.min(plan.period.end),
+    )
 }
 
 /// Fraction of the plan period elapsed at `d` (0 at the start, 1 at the deadline).
@@ -125,7 +148,13 @@ fn progress(plan: &Plan, t: &Target, d: NaiveDate) -> f64 {
     ((d - plan.period.start).num_days() as f64 / total).clamp(0.0, 1.5)
 }
 
-fn target_series(plan: &Plan, ind: &Indicator, t: &Target, through: NaiveDate, rng: &mut Rng) -> Series {
+fn target_series(
+    plan: &Plan,
+    ind: &Indicator,
+    t: &Target,
+    through: NaiveDate,
+    rng: &mut Rng,
+) -> Series {
     let speed = pace(rng);
     let goal = t.value.path_end(t.direction);
     let ps = periods(ind, plan, through);
@@ -133,16 +162,20 @@ fn target_series(plan: &Plan, ind: &Indicator, t: &Target, through: NaiveDate, r
     let mut city = Vec::new();
     let mut compare = Vec::new();
     match t.kind {
-        TargetKind::PeriodCount | TargetKind::Cumulative | TargetKind::Annual | TargetKind::YearlyTotal => {
+        TargetKind::PeriodCount
+        | TargetKind::Cumulative
+        | TargetKind::Annual
+        | TargetKind::YearlyTotal => {
             // Flows: spread each year's expected amount over its periods.
             let per_year = |year: i32| -> f64 {
                 match t.kind {
                     TargetKind::Annual => goal,
                     TargetKind::YearlyTotal => {
-                        let base = t.baseline.as_ref().map(|b| (b.date.year(), b.value)).unwrap_or((
-                            plan.period.start.year() - 1,
-                            goal * 0.6,
-                        ));
+                        let base = t
+                            .baseline
+                            .as_ref()
+                            .map(|b| (b.date.year(), b.value))
+                            .unwrap_or((plan.period.start.year() - 1, goal * 0.6));
                         let span = (t.deadline.year() - base.0).max(1) as f64;
                         base.1 + (goal - base.1) * ((year - base.0) as f64 / span).clamp(0.0, 1.0)
                     }
@@ -151,7 +184,8 @@ fn target_series(plan: &Plan, ind: &Indicator, t: &Target, through: NaiveDate, r
                             (TargetKind::Cumulative, Some(b)) => b.value,
                             _ => 0.0,
                         };
-                        let years = (t.deadline.year() - plan.period.start.year() + 1).max(1) as f64;
+                        let years =
+                            (t.deadline.year() - plan.period.start.year() + 1).max(1) as f64;
                         (goal - start) / years
                     }
                 }
@@ -200,13 +234,17 @@ fn target_series(plan: &Plan, ind: &Indicator, t: &Target, through: NaiveDate, r
         _ => {
             // Levels: from the baseline (or a start short of the goal) along
             // the plan, at this indicator's pace.
-            let start = t.baseline.as_ref().map(|b| b.value).unwrap_or(match (t.kind, t.direction) {
-                (TargetKind::ZeroCount, _) => rng.range(25.0, 60.0).round(),
-                (TargetKind::Rank, _) => goal + rng.range(3.0, 6.0).round(),
-                (TargetKind::Coverage, _) => rng.range(30.0, 60.0),
-                (_, Direction::Up) => goal * rng.range(0.55, 0.75),
-                (_, Direction::Down) => goal * rng.range(1.3, 1.6),
-            });
+            let start =
+                t.baseline
+                    .as_ref()
+                    .map(|b| b.value)
+                    .unwrap_or(match (t.kind, t.direction) {
+                        (TargetKind::ZeroCount, _) => rng.range(25.0, 60.0).round(),
+                        (TargetKind::Rank, _) => goal + rng.range(3.0, 6.0).round(),
+                        (TargetKind::Coverage, _) => rng.range(30.0, 60.0),
+                        (_, Direction::Up) => goal * rng.range(0.55, 0.75),
+                        (_, Direction::Down) => goal * rng.range(1.3, 1.6),
+                    });
             let universe = coverage_size(plan, t);
             for p in ps {
                 let f = progress(plan, t, p.end()) * speed;
@@ -240,7 +278,9 @@ fn coverage_size(plan: &Plan, t: &Target) -> Option<f64> {
     }
     match &t.universe {
         Some(Universe::Count { size, .. }) => Some(*size),
-        Some(Universe::Indicator { indicator }) => plan.indicator(indicator.as_str()).map(universe_total),
+        Some(Universe::Indicator { indicator }) => {
+            plan.indicator(indicator.as_str()).map(universe_total)
+        }
         None => Some(100.0),
     }
 }
@@ -248,14 +288,21 @@ fn coverage_size(plan: &Plan, t: &Target) -> Option<f64> {
 /// A constant total for indicators no target measures (e.g. the number of
 /// administrative villages a coverage target divides by).
 fn universe_total(ind: &Indicator) -> f64 {
-    let h = ind.code.as_str().bytes().fold(0u64, |a, b| a.wrapping_mul(31).wrapping_add(u64::from(b)));
+    let h = ind
+        .code
+        .as_str()
+        .bytes()
+        .fold(0u64, |a, b| a.wrapping_mul(31).wrapping_add(u64::from(b)));
     (600 + h % 600) as f64
 }
 
 fn universe_series(plan: &Plan, ind: &Indicator, through: NaiveDate, _rng: &mut Rng) -> Series {
     let total = universe_total(ind);
     Series {
-        city: periods(ind, plan, through).into_iter().map(|p| (p, total, None)).collect(),
+        city: periods(ind, plan, through)
+            .into_iter()
+            .map(|p| (p, total, None))
+            .collect(),
         compare: Vec::new(),
     }
 }
@@ -285,7 +332,11 @@ fn area_weights(plan: &Plan) -> Vec<f64> {
                 "区" => 1.2,
                 _ => 0.8,
             };
-            let h = a.code.as_str().bytes().fold(7u64, |x, b| x.wrapping_mul(131).wrapping_add(u64::from(b)));
+            let h = a
+                .code
+                .as_str()
+                .bytes()
+                .fold(7u64, |x, b| x.wrapping_mul(131).wrapping_add(u64::from(b)));
             base * (0.8 + (h % 40) as f64 / 100.0)
         })
         .collect();
@@ -308,8 +359,19 @@ fn emit(
 ) {
     let integer = ind.decimals == 0;
     if !ind.additive || plan.areas.is_empty() {
-        let v = if integer { value.round() } else { round(value, ind.decimals.max(2)) };
-        out.push(value_of(ind.code.as_str(), Scope::City, period, v, through, evidence));
+        let v = if integer {
+            value.round()
+        } else {
+            round(value, ind.decimals.max(2))
+        };
+        out.push(value_of(
+            ind.code.as_str(),
+            Scope::City,
+            period,
+            v,
+            through,
+            evidence,
+        ));
         return;
     }
     let weights = area_weights(plan);
@@ -331,7 +393,12 @@ fn emit(
     } else {
         weights
             .iter()
-            .map(|w| round(value * w * (1.0 + rng.range(-0.05, 0.05)), ind.decimals.max(2)))
+            .map(|w| {
+                round(
+                    value * w * (1.0 + rng.range(-0.05, 0.05)),
+                    ind.decimals.max(2),
+                )
+            })
             .collect()
     };
     for (area, v) in plan.areas.iter().zip(shares) {
@@ -373,7 +440,11 @@ fn value_of(
         period,
         value,
         note: evidence.unwrap_or_else(|| "演示数据".to_string()),
-        vintage: if recent { Vintage::Provisional } else { Vintage::Official },
+        vintage: if recent {
+            Vintage::Provisional
+        } else {
+            Vintage::Official
+        },
     }
 }
 

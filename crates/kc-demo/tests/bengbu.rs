@@ -15,7 +15,11 @@ fn through() -> NaiveDate {
 fn demo_history_covers_every_target_and_varies() {
     let plan = kc_planfile::parse_plan("b.toml", BENGBU).unwrap();
     let values = kc_demo::generate(&plan, 2023, through());
-    assert_eq!(values, kc_demo::generate(&plan, 2023, through()), "same seed, same data");
+    assert_eq!(
+        values,
+        kc_demo::generate(&plan, 2023, through()),
+        "same seed, same data"
+    );
     assert_ne!(values, kc_demo::generate(&plan, 2024, through()));
     assert!(values.iter().all(|v| v.value.is_finite()));
     assert!(values.iter().all(|v| v.period.end() <= through()));
@@ -36,13 +40,30 @@ fn demo_history_covers_every_target_and_varies() {
     let mut statuses = Vec::new();
     for t in &plan.targets {
         let e = evaluate(&plan, t, &city, through());
-        assert!(e.value.is_some(), "target {} has no demo value: {e:?}", t.code);
+        assert!(
+            e.value.is_some(),
+            "target {} has no demo value: {e:?}",
+            t.code
+        );
         statuses.push(e.status);
     }
-    for s in [Status::Achieved, Status::OnTrack, Status::AtRisk, Status::OffTrack] {
+    for s in [
+        Status::Achieved,
+        Status::OnTrack,
+        Status::AtRisk,
+        Status::OffTrack,
+    ] {
         assert!(statuses.contains(&s), "no target is {s:?}: {statuses:?}");
     }
     // Additive indicators are reported by the areas.
-    assert!(values.iter().any(|v| v.indicator == "hte_count" && matches!(v.scope, Scope::Area(_))));
-    assert!(!values.iter().any(|v| v.indicator == "hte_count" && v.scope == Scope::City));
+    assert!(
+        values
+            .iter()
+            .any(|v| v.indicator == "hte_count" && matches!(v.scope, Scope::Area(_)))
+    );
+    assert!(
+        !values
+            .iter()
+            .any(|v| v.indicator == "hte_count" && v.scope == Scope::City)
+    );
 }

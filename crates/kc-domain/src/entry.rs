@@ -1,6 +1,7 @@
 //! Checking a value typed in by a person (web form or API) against the plan,
 //! field by field, so every problem can be shown next to its field.
 
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::code::Code;
@@ -40,7 +41,13 @@ pub struct FieldError {
 pub const MAX_NOTE_CHARS: usize = 2000;
 
 /// Checks every field and returns either the entry or all the problems.
-pub fn check_entry(plan: &Plan, raw: &RawEntry) -> Result<Entry, Vec<FieldError>> {
+/// `today` rules out periods that have not ended yet: a level at the end of
+/// a quarter cannot be known before the quarter ends.
+pub fn check_entry(
+    plan: &Plan,
+    raw: &RawEntry,
+    today: NaiveDate,
+) -> Result<Entry, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut err = |field: &'static str, message: String| errors.push(FieldError { field, message });
 
@@ -50,7 +57,10 @@ pub fn check_entry(plan: &Plan, raw: &RawEntry) -> Result<Entry, Vec<FieldError>
             None
         }
         None => {
-            err("indicator", format!("指标“{}”不在本规划的指标目录中", raw.indicator.trim()));
+            err(
+                "indicator",
+                format!("指标“{}”不在本规划的指标目录中", raw.indicator.trim()),
+            );
             None
         }
         Some(i) if matches!(i.source, DataSource::Formula { .. }) => {
@@ -60,7 +70,11 @@ pub fn check_entry(plan: &Plan, raw: &RawEntry) -> Result<Entry, Vec<FieldError>
         Some(i) => Some(i),
     };
 
-    let scope_text = if raw.scope.trim().is_empty() { "city" } else { raw.scope.trim() };
+    let scope_text = if raw.scope.trim().is_empty() {
+        "city"
+    } else {
+        raw.scope.trim()
+    };
     let scope = match Scope::parse_in(scope_text, plan) {
         Ok(s) => Some(s),
         Err(e) => {
@@ -83,6 +97,13 @@ pub fn check_entry(plan: &Plan, raw: &RawEntry) -> Result<Entry, Vec<FieldError>
                     plan.period.start,
                     plan.period.end
                 ),
+            );
+            None
+        }
+        Ok(p) if p.end() > today => {
+            err(
+                "period",
+                format!("{} 尚未结束（截至 {}），不能填报", p.zh(), p.end()),
             );
             None
         }
@@ -122,14 +143,16 @@ pub fn check_entry(plan: &Plan, raw: &RawEntry) -> Result<Entry, Vec<FieldError>
     };
 
     match (indicator, scope, period, value, vintage) {
-        (Some(i), Some(scope), Some(period), Some(value), Some(vintage)) if errors.is_empty() => Ok(Entry {
-            indicator: i.code.clone(),
-            scope,
-            period,
-            value,
-            note,
-            vintage,
-        }),
+        (Some(i), Some(scope), Some(period), Some(value), Some(vintage)) if errors.is_empty() => {
+            Ok(Entry {
+                indicator: i.code.clone(),
+                scope,
+                period,
+                value,
+                note,
+                vintage,
+            })
+        }
         _ => Err(errors),
     }
 }
@@ -150,7 +173,11 @@ pub fn parse_number(s: &str) -> Option<f64> {
             _ => t.push(c),
         }
     }
-    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E')) {
+    if t.is_empty()
+        || !t
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
+    {
         return None;
     }
     t.parse::<f64>().ok().filter(|v| v.is_finite())
@@ -173,7 +200,9 @@ mod tests {
         ] {
             assert_eq!(parse_number(s), Some(v), "{s}");
         }
-        for s in ["", "abc", "NaN", "inf", "1..2", "一千", "12元", "0x10", "1e999"] {
+        for s in [
+            "", "abc", "NaN", "inf", "1..2", "一千", "12元", "0x10", "1e999",
+        ] {
             assert_eq!(parse_number(s), None, "{s}");
         }
     }

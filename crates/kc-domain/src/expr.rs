@@ -28,7 +28,10 @@ pub struct ExprError {
 
 impl Expr {
     pub fn parse(text: &str) -> Result<Expr, ExprError> {
-        let mut p = Parser { s: text.as_bytes(), i: 0 };
+        let mut p = Parser {
+            s: text.as_bytes(),
+            i: 0,
+        };
         let e = p.expr()?;
         p.ws();
         if p.i < p.s.len() {
@@ -147,7 +150,9 @@ impl Parser<'_> {
             }
             Some(c) if c.is_ascii_digit() || c == b'.' => {
                 let start = self.i;
-                while self.i < self.s.len() && (self.s[self.i].is_ascii_digit() || self.s[self.i] == b'.') {
+                while self.i < self.s.len()
+                    && (self.s[self.i].is_ascii_digit() || self.s[self.i] == b'.')
+                {
                     self.i += 1;
                 }
                 let text = std::str::from_utf8(&self.s[start..self.i]).unwrap_or("");
@@ -159,7 +164,8 @@ impl Parser<'_> {
             Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
                 let start = self.i;
                 while self.i < self.s.len()
-                    && (self.s[self.i].is_ascii_alphanumeric() || matches!(self.s[self.i], b'_' | b'.'))
+                    && (self.s[self.i].is_ascii_alphanumeric()
+                        || matches!(self.s[self.i], b'_' | b'.'))
                 {
                     self.i += 1;
                 }
@@ -187,19 +193,32 @@ mod tests {
         };
         assert_eq!(e.eval(&env), Some(5.0));
         assert_eq!(e.variables(), vec!["a", "b", "c"]);
-        assert_eq!(Expr::parse("-x * 2").unwrap().eval(&|_| Some(2.0)), Some(-4.0));
+        assert_eq!(
+            Expr::parse("-x * 2").unwrap().eval(&|_| Some(2.0)),
+            Some(-4.0)
+        );
     }
 
     #[test]
     fn division_by_zero_and_missing_give_none() {
         let e = Expr::parse("x / y").unwrap();
-        assert_eq!(e.eval(&|n| if n == "x" { Some(1.0) } else { Some(0.0) }), None);
+        assert_eq!(
+            e.eval(&|n| if n == "x" { Some(1.0) } else { Some(0.0) }),
+            None
+        );
         assert_eq!(e.eval(&|_| None), None);
     }
 
     #[test]
     fn errors_carry_offsets() {
-        for (bad, at) in [("a +", 3), ("(a", 2), ("a b", 2), ("a # b", 2), ("", 0), ("1..2", 0)] {
+        for (bad, at) in [
+            ("a +", 3),
+            ("(a", 2),
+            ("a b", 2),
+            ("a # b", 2),
+            ("", 0),
+            ("1..2", 0),
+        ] {
             let err = Expr::parse(bad).unwrap_err();
             assert_eq!(err.offset, at, "{bad:?}: {err}");
         }

@@ -66,7 +66,14 @@ impl LinearFit {
         } else {
             0.0
         };
-        Some(LinearFit { a, b, n, x_mean, sxx, s })
+        Some(LinearFit {
+            a,
+            b,
+            n,
+            x_mean,
+            sxx,
+            s,
+        })
     }
 
     pub fn predict(&self, x: f64) -> f64 {
@@ -86,7 +93,9 @@ impl LinearFit {
 
 /// Two-sided 95 % Student t quantile for `df` degrees of freedom.
 fn t95(df: usize) -> f64 {
-    const TABLE: [f64; 10] = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
+    const TABLE: [f64; 10] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    ];
     match df {
         0 => 0.0,
         1..=10 => TABLE[df - 1],
@@ -104,7 +113,8 @@ pub fn forecast(
     method: ForecastMethod,
     deadline: NaiveDate,
 ) -> Option<Forecast> {
-    let mut pts: Vec<(NaiveDate, f64)> = points.iter().copied().filter(|p| p.1.is_finite()).collect();
+    let mut pts: Vec<(NaiveDate, f64)> =
+        points.iter().copied().filter(|p| p.1.is_finite()).collect();
     pts.sort_by_key(|p| p.0);
     let pts = &pts[pts.len().saturating_sub(WINDOW)..];
     let origin = pts.first()?.0;
@@ -120,19 +130,34 @@ pub fn forecast(
     let hw = fit.half_width(x_end);
     let (value, low, high, pace, used) = if use_log {
         let pace = ((fit.b * DAYS_PER_YEAR).exp() - 1.0) * 100.0;
-        (centre.exp(), (centre - hw).exp(), (centre + hw).exp(), pace, ForecastMethod::Compound)
+        (
+            centre.exp(),
+            (centre - hw).exp(),
+            (centre + hw).exp(),
+            pace,
+            ForecastMethod::Compound,
+        )
     } else {
-        (centre, centre - hw, centre + hw, fit.b * DAYS_PER_MONTH, ForecastMethod::Linear)
+        (
+            centre,
+            centre - hw,
+            centre + hw,
+            fit.b * DAYS_PER_MONTH,
+            ForecastMethod::Linear,
+        )
     };
-    [value, low, high, pace].iter().all(|v| v.is_finite()).then_some(Forecast {
-        method: used,
-        date: deadline,
-        value,
-        low,
-        high,
-        pace,
-        points_used: pts.len(),
-    })
+    [value, low, high, pace]
+        .iter()
+        .all(|v| v.is_finite())
+        .then_some(Forecast {
+            method: used,
+            date: deadline,
+            value,
+            low,
+            high,
+            pace,
+            points_used: pts.len(),
+        })
 }
 
 /// The recent pace per month from a straight-line fit, if there are at
@@ -142,8 +167,13 @@ pub fn recent_pace_per_month(points: &[(NaiveDate, f64)]) -> Option<f64> {
     pts.sort_by_key(|p| p.0);
     let pts = &pts[pts.len().saturating_sub(WINDOW)..];
     let origin = pts.first()?.0;
-    let xy: Vec<(f64, f64)> = pts.iter().map(|p| (days_between(origin, p.0), p.1)).collect();
-    LinearFit::fit(&xy).map(|f| f.b * DAYS_PER_MONTH).filter(|v| v.is_finite())
+    let xy: Vec<(f64, f64)> = pts
+        .iter()
+        .map(|p| (days_between(origin, p.0), p.1))
+        .collect();
+    LinearFit::fit(&xy)
+        .map(|f| f.b * DAYS_PER_MONTH)
+        .filter(|v| v.is_finite())
 }
 
 #[cfg(test)]

@@ -73,7 +73,11 @@ impl Path {
         if d >= last.0 {
             return last.1;
         }
-        let i = self.knots.iter().position(|(kd, _)| *kd >= d).unwrap_or(self.knots.len() - 1);
+        let i = self
+            .knots
+            .iter()
+            .position(|(kd, _)| *kd >= d)
+            .unwrap_or(self.knots.len() - 1);
         let (a, b) = (self.knots[i - 1], self.knots[i]);
         let f = days_between(a.0, d) / days_between(a.0, b.0);
         interpolate(a.1, b.1, f, self.curve)
@@ -128,14 +132,24 @@ mod tests {
 
     #[test]
     fn compound_is_geometric() {
-        let p = Path::new((ymd(2020, 12, 31), 100.0), [], (ymd(2022, 12, 31), 400.0), Curve::Compound);
+        let p = Path::new(
+            (ymd(2020, 12, 31), 100.0),
+            [],
+            (ymd(2022, 12, 31), 400.0),
+            Curve::Compound,
+        );
         let mid = p.at(ymd(2021, 12, 31));
         assert!((mid - 200.0).abs() < 0.5, "{mid}");
     }
 
     #[test]
     fn steps_only_move_at_year_end() {
-        let p = Path::new((ymd(2022, 12, 31), 0.0), [], (ymd(2025, 12, 31), 30.0), Curve::Steps);
+        let p = Path::new(
+            (ymd(2022, 12, 31), 0.0),
+            [],
+            (ymd(2025, 12, 31), 30.0),
+            Curve::Steps,
+        );
         assert_eq!(p.at(ymd(2023, 6, 30)), 0.0);
         assert!((p.at(ymd(2023, 12, 31)) - 10.0).abs() < 0.1);
         assert!((p.at(ymd(2024, 3, 31)) - 10.0).abs() < 0.1);
@@ -143,7 +157,12 @@ mod tests {
 
     #[test]
     fn deadline_before_start_applies_at_once() {
-        let p = Path::new((ymd(2025, 1, 1), 5.0), [], (ymd(2024, 1, 1), 9.0), Curve::Linear);
+        let p = Path::new(
+            (ymd(2025, 1, 1), 5.0),
+            [],
+            (ymd(2024, 1, 1), 9.0),
+            Curve::Linear,
+        );
         assert_eq!(p.at(ymd(2025, 6, 1)), 9.0);
         assert_eq!(p.samples().len(), 1);
     }

@@ -277,8 +277,14 @@ mod tests {
     #[test]
     fn parses_the_three_forms() {
         assert_eq!("2024".parse::<Period>().unwrap(), Period::Year(2024));
-        assert_eq!("2024Q2".parse::<Period>().unwrap(), Period::Quarter(2024, 2));
-        assert_eq!("2024q4".parse::<Period>().unwrap(), Period::Quarter(2024, 4));
+        assert_eq!(
+            "2024Q2".parse::<Period>().unwrap(),
+            Period::Quarter(2024, 2)
+        );
+        assert_eq!(
+            "2024q4".parse::<Period>().unwrap(),
+            Period::Quarter(2024, 4)
+        );
         assert_eq!("2024-06".parse::<Period>().unwrap(), Period::Month(2024, 6));
         assert_eq!("2024-6".parse::<Period>().unwrap(), Period::Month(2024, 6));
     }
@@ -286,8 +292,18 @@ mod tests {
     #[test]
     fn rejects_bad_forms() {
         for bad in [
-            "", "24", "2024Q0", "2024Q5", "2024-00", "2024-13", "abcd", "2024-1-1", "１２３４",
-            "2024Q", "-2024", "2024.5",
+            "",
+            "24",
+            "2024Q0",
+            "2024Q5",
+            "2024-00",
+            "2024-13",
+            "abcd",
+            "2024-1-1",
+            "１２３４",
+            "2024Q",
+            "-2024",
+            "2024.5",
         ] {
             assert!(bad.parse::<Period>().is_err(), "{bad:?} should be rejected");
         }
@@ -304,7 +320,14 @@ mod tests {
         assert_eq!(q.end(), ymd(2024, 3, 31));
         assert_eq!(Period::Month(2024, 2).end(), ymd(2024, 2, 29));
         assert_eq!(Period::Year(2023).parts().len(), 4);
-        assert_eq!(q.parts(), vec![Period::Month(2024, 1), Period::Month(2024, 2), Period::Month(2024, 3)]);
+        assert_eq!(
+            q.parts(),
+            vec![
+                Period::Month(2024, 1),
+                Period::Month(2024, 2),
+                Period::Month(2024, 3)
+            ]
+        );
         assert!(Period::Month(2024, 3) < Period::Quarter(2024, 1));
         assert!(Period::Quarter(2024, 4) < Period::Year(2024));
         assert!(Period::Year(2023) < Period::Month(2024, 1));
@@ -313,12 +336,19 @@ mod tests {
     #[test]
     fn all_within_skips_partial_periods() {
         let got = Period::all_within(Frequency::Quarterly, ymd(2023, 2, 1), ymd(2023, 12, 30));
-        assert_eq!(got, vec![Period::Quarter(2023, 2), Period::Quarter(2023, 3)]);
+        assert_eq!(
+            got,
+            vec![Period::Quarter(2023, 2), Period::Quarter(2023, 3)]
+        );
     }
 
     #[test]
     fn display_round_trips() {
-        for p in [Period::Year(2025), Period::Quarter(2023, 3), Period::Month(2024, 11)] {
+        for p in [
+            Period::Year(2025),
+            Period::Quarter(2023, 3),
+            Period::Month(2024, 11),
+        ] {
             assert_eq!(p.to_string().parse::<Period>().unwrap(), p);
         }
         assert_eq!(Period::Quarter(2025, 2).zh(), "2025年第2季度");

@@ -327,8 +327,13 @@ pub enum Direction {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TargetValue {
-    Number { value: f64 },
-    Range { min: f64, max: f64 },
+    Number {
+        value: f64,
+    },
+    Range {
+        min: f64,
+        max: f64,
+    },
     /// A yes/no milestone: done means 100 % complete.
     Done,
 }
@@ -477,7 +482,11 @@ impl Target {
                     Direction::Up => "高于",
                     Direction::Down => "低于",
                 };
-                let unit = if self.unit == "%" { "个百分点" } else { self.unit.as_str() };
+                let unit = if self.unit == "%" {
+                    "个百分点"
+                } else {
+                    self.unit.as_str()
+                };
                 if self.margin > 0.0 {
                     format!("{word}对比值{}{unit}以上", num(self.margin))
                 } else {

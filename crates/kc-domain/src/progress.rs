@@ -246,11 +246,12 @@ fn coverage_points(target: &Target, points: Vec<Point>, data: &SeriesSet) -> Vec
         .filter_map(|p| {
             let size = match &target.universe {
                 Some(Universe::Count { size, .. }) => Some(*size),
-                Some(Universe::Indicator { indicator }) => stock_points(data.get(indicator.as_str()))
-                    .into_iter()
-                    .filter(|o| o.period.end() <= p.date)
-                    .next_back()
-                    .map(|o| o.value),
+                Some(Universe::Indicator { indicator }) => {
+                    stock_points(data.get(indicator.as_str()))
+                        .into_iter()
+                        .rfind(|o| o.period.end() <= p.date)
+                        .map(|o| o.value)
+                }
                 None => Some(100.0),
             }?;
             (size > 0.0).then(|| Point {
@@ -348,18 +349,20 @@ fn along_path(
         (status_from_lag(lag, rule), None)
     } else {
         // Start equals target and the condition fails: moving away from it.
-        (Status::OffTrack, Some("基期值已等于目标值，当前值偏离目标".to_string()))
+        (
+            Status::OffTrack,
+            Some("基期值已等于目标值，当前值偏离目标".to_string()),
+        )
     };
 
     // Forecast and pace, only while the deadline is ahead of the data.
     if !deadline_reached {
         let mut series: Vec<(NaiveDate, f64)> = Vec::new();
-        if !observed_start {
-            if let Some(s) = start {
-                if points.first().is_none_or(|p| p.date > s.date) {
-                    series.push((s.date, s.value));
-                }
-            }
+        if !observed_start
+            && let Some(s) = start
+            && points.first().is_none_or(|p| p.date > s.date)
+        {
+            series.push((s.date, s.value));
         }
         series.extend(points.iter().map(|p| (p.date, p.value)));
         ev.forecast = forecast::forecast(&series, target.forecast, target.deadline).map(|mut f| {
@@ -403,7 +406,13 @@ fn clamp_forecast(target: &Target, f: &mut Forecast) {
 /// Yearly targets. `annual`: the same target each year. `yearly_total`: one
 /// year's total must reach the target by the deadline year; the yearly target
 /// rises along a path from the baseline year's total.
-fn yearly(plan: &Plan, target: &Target, obs: &[Obs], as_of: NaiveDate, rule: StatusRule) -> Evaluation {
+fn yearly(
+    plan: &Plan,
+    target: &Target,
+    obs: &[Obs],
+    as_of: NaiveDate,
+    rule: StatusRule,
+) -> Evaluation {
     let mut ev = Evaluation::empty(target, as_of);
     let goal = target.value.path_end(target.direction);
     let year_target = |year: i32| -> f64 {
@@ -414,7 +423,11 @@ fn yearly(plan: &Plan, target: &Target, obs: &[Obs], as_of: NaiveDate, rule: Sta
                     (b.date, b.value),
                     target.checkpoints.iter().map(|c| (c.date, c.value)),
                     (target.deadline, goal),
-                    if target.curve == Curve::Compound { Curve::Compound } else { Curve::Linear },
+                    if target.curve == Curve::Compound {
+                        Curve::Compound
+                    } else {
+                        Curve::Linear
+                    },
                 );
                 path.at(end)
             }
@@ -434,7 +447,8 @@ fn yearly(plan: &Plan, target: &Target, obs: &[Obs], as_of: NaiveDate, rule: Sta
         let Some(t) = crate::series::flow_total(obs, ys, ye) else {
             continue;
         };
-        let covered = (days_between(ys, t.through) + 1.0) / (days_between(ys, ymd(year, 12, 31)) + 1.0);
+        let covered =
+            (days_between(ys, t.through) + 1.0) / (days_between(ys, ymd(year, 12, 31)) + 1.0);
         let yt = year_target(year);
         ev.years.push(YearResult {
             year,
@@ -450,7 +464,9 @@ fn yearly(plan: &Plan, target: &Target, obs: &[Obs], as_of: NaiveDate, rule: Sta
         });
         latest = Some((year, t.total, t.through, t.provisional));
     }
-    ev.path = (first_year..=last_year).map(|y| (ymd(y, 12, 31), year_target(y))).collect();
+    ev.path = (first_year..=last_year)
+        .map(|y| (ymd(y, 12, 31), year_target(y)))
+        .collect();
     let Some((year, total, through, provisional)) = latest else {
         ev.points = points;
         return ev;
@@ -489,7 +505,10 @@ fn yearly(plan: &Plan, target: &Target, obs: &[Obs], as_of: NaiveDate, rule: Sta
     } else if let Some(lag) = ev.lag {
         (status_from_lag(lag, rule), None)
     } else {
-        (Status::InsufficientData, Some("年度目标为零，无法计算进度".to_string()))
+        (
+            Status::InsufficientData,
+            Some("年度目标为零，无法计算进度".to_string()),
+        )
     };
 
     // Forecast of this year's total, pro rata, once a quarter of it is known.
@@ -647,8 +666,14 @@ fn growth(
     let final_data = last.date >= target.deadline;
     (ev.status, ev.reason) = match (met, final_data) {
         (true, true) => (Status::Achieved, None),
-        (true, false) => (Status::OnTrack, Some("目前年均增速已达目标，需保持至截止期".to_string())),
-        (false, true) => (Status::OffTrack, Some("已到截止期，年均增速未达目标".to_string())),
+        (true, false) => (
+            Status::OnTrack,
+            Some("目前年均增速已达目标，需保持至截止期".to_string()),
+        ),
+        (false, true) => (
+            Status::OffTrack,
+            Some("已到截止期，年均增速未达目标".to_string()),
+        ),
         (false, false) => match ev.lag {
             Some(lag) => (status_from_lag(lag, rule), None),
             None => (Status::InsufficientData, Some("目标增速为零".to_string())),
@@ -717,7 +742,10 @@ fn relative(
     (ev.status, ev.reason) = match (met, final_data) {
         (true, true) => (Status::Achieved, None),
         (true, false) => (Status::OnTrack, Some(format!("目前{word}对比值"))),
-        (false, true) => (Status::OffTrack, Some(format!("已到截止期，未{word}对比值"))),
+        (false, true) => (
+            Status::OffTrack,
+            Some(format!("已到截止期，未{word}对比值")),
+        ),
         (false, false) => (Status::AtRisk, Some(format!("目前未{word}对比值"))),
     };
     ev.points = points;

@@ -115,14 +115,12 @@ fn add_period(
         return;
     }
     let whole = from <= p.start() && p.end() <= to;
-    if whole {
-        if let Some(o) = by_period.get(&p) {
-            acc.total += o.value;
-            acc.provisional |= o.provisional;
-            acc.parts += 1;
-            acc.through = acc.through.max(p.end());
-            return;
-        }
+    if whole && let Some(o) = by_period.get(&p) {
+        acc.total += o.value;
+        acc.provisional |= o.provisional;
+        acc.parts += 1;
+        acc.through = acc.through.max(p.end());
+        return;
     }
     for part in p.parts() {
         add_period(by_period, part, from, to, acc);
@@ -180,7 +178,10 @@ pub fn stock_points(obs: &[Obs]) -> Vec<Obs> {
 /// Sums the areas' observations into city totals, period by period. A total
 /// is provisional when any part is, or when fewer than `area_count` areas
 /// reported for that period.
-pub fn sum_areas<'a>(area_series: impl IntoIterator<Item = &'a [Obs]>, area_count: usize) -> Vec<Obs> {
+pub fn sum_areas<'a>(
+    area_series: impl IntoIterator<Item = &'a [Obs]>,
+    area_count: usize,
+) -> Vec<Obs> {
     let mut sums: BTreeMap<Period, (Obs, usize)> = BTreeMap::new();
     for series in area_series {
         for o in series {
@@ -238,7 +239,11 @@ pub fn scope_set(plan: &Plan, values: &[ScopedObs], scope: &Scope) -> SeriesSet 
                 continue;
             }
             let sums = sum_areas(per_area.values().map(Vec::as_slice), plan.areas.len());
-            let explicit: Vec<Period> = set.get(ind.code.as_str()).iter().map(|o| o.period).collect();
+            let explicit: Vec<Period> = set
+                .get(ind.code.as_str())
+                .iter()
+                .map(|o| o.period)
+                .collect();
             for o in sums.into_iter().filter(|o| !explicit.contains(&o.period)) {
                 set.insert(ind.code.as_str(), o);
             }
@@ -364,7 +369,12 @@ mod tests {
 
     #[test]
     fn stock_points_prefer_yearly() {
-        let pts = stock_points(&[o("2024-12", 11.0), o("2024", 12.0), o("2024Q4", 13.0), o("2025-01", 14.0)]);
+        let pts = stock_points(&[
+            o("2024-12", 11.0),
+            o("2024", 12.0),
+            o("2024Q4", 13.0),
+            o("2025-01", 14.0),
+        ]);
         assert_eq!(pts.len(), 2);
         assert_eq!(pts[0].value, 12.0);
     }

@@ -46,7 +46,10 @@ impl Scope {
     pub fn name<'a>(&'a self, plan: &'a Plan) -> &'a str {
         match self {
             Scope::City => &plan.city,
-            Scope::Area(a) => plan.area(a.as_str()).map(|x| x.name.as_str()).unwrap_or(a.as_str()),
+            Scope::Area(a) => plan
+                .area(a.as_str())
+                .map(|x| x.name.as_str())
+                .unwrap_or(a.as_str()),
             Scope::Department(d) => plan
                 .department(d.as_str())
                 .map(|x| x.name.as_str())
@@ -90,7 +93,9 @@ impl Serialize for Scope {
 
 impl<'de> Deserialize<'de> for Scope {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
 

@@ -117,7 +117,12 @@ fn stock_on_track_at_risk_off_track() {
     let mut t = target(TargetKind::Stock, num(1200.0));
     t.baseline = baseline(700.0, "2022-12-31");
     // End of 2024: two thirds of the way in time, so 1033 expected.
-    let cases = [(1040.0, Status::OnTrack), (1000.0, Status::AtRisk), (900.0, Status::OffTrack), (1250.0, Status::Achieved)];
+    let cases = [
+        (1040.0, Status::OnTrack),
+        (1000.0, Status::AtRisk),
+        (900.0, Status::OffTrack),
+        (1250.0, Status::Achieved),
+    ];
     for (v, want) in cases {
         let e = evaluate(&plan, &t, &set(&[("2024", v)]), d("2025-01-15"));
         assert_eq!(e.status, want, "value {v}: {e:?}");
@@ -144,7 +149,10 @@ fn deadline_passed_and_missed_is_off_track() {
     t.baseline = baseline(700.0, "2022-12-31");
     let e = evaluate(&plan, &t, &set(&[("2025", 1190.0)]), d("2026-03-01"));
     assert_eq!(e.status, Status::OffTrack);
-    assert!(e.forecast.is_none(), "no forecast once the deadline is in the data");
+    assert!(
+        e.forecast.is_none(),
+        "no forecast once the deadline is in the data"
+    );
 }
 
 #[test]
@@ -182,7 +190,12 @@ fn cumulative_adds_flows_to_the_baseline() {
 fn period_count_starts_at_zero() {
     let plan = plan_with(vec![indicator("x", Measure::Flow, true)], 0);
     let t = target(TargetKind::PeriodCount, num(10.0));
-    let e = evaluate(&plan, &t, &set(&[("2023", 3.0), ("2024", 4.0)]), d("2025-01-01"));
+    let e = evaluate(
+        &plan,
+        &t,
+        &set(&[("2023", 3.0), ("2024", 4.0)]),
+        d("2025-01-01"),
+    );
     assert_eq!(e.value, Some(7.0));
     assert_eq!(e.start.unwrap().value, 0.0);
     // 7 of 10 at two thirds of the time: ahead of the path.
@@ -192,14 +205,26 @@ fn period_count_starts_at_zero() {
 #[test]
 fn annual_range_is_judged_within_the_year() {
     let plan = plan_with(vec![indicator("x", Measure::Flow, true)], 0);
-    let t = target(TargetKind::Annual, TargetValue::Range { min: 3.0, max: 5.0 });
-    let e = evaluate(&plan, &t, &set(&[("2023", 4.0), ("2024Q1", 1.0), ("2024Q2", 1.0)]), d("2024-07-01"));
+    let t = target(
+        TargetKind::Annual,
+        TargetValue::Range { min: 3.0, max: 5.0 },
+    );
+    let e = evaluate(
+        &plan,
+        &t,
+        &set(&[("2023", 4.0), ("2024Q1", 1.0), ("2024Q2", 1.0)]),
+        d("2024-07-01"),
+    );
     assert_eq!(e.years.len(), 2);
     assert!(e.years[0].met);
     // Half the year covered, 2 of at least 3: 66.7 % done against 50 % expected.
     assert_eq!(e.status, Status::OnTrack);
     // Pro rata: 2 in 182 of 366 days.
-    assert!((e.forecast.unwrap().value - 4.02).abs() < 0.01, "{:?}", e.forecast);
+    assert!(
+        (e.forecast.unwrap().value - 4.02).abs() < 0.01,
+        "{:?}",
+        e.forecast
+    );
     let e = evaluate(&plan, &t, &set(&[("2024", 7.0)]), d("2025-01-01"));
     assert_eq!(e.status, Status::AtRisk, "above the range: {e:?}");
     let e = evaluate(&plan, &t, &set(&[("2024", 2.0)]), d("2025-01-01"));
@@ -215,9 +240,19 @@ fn yearly_total_rises_from_the_baseline_year() {
     // 2024's target is half way from 180 to 300.
     assert!((e.years[0].target - 240.0).abs() < 1.0, "{:?}", e.years);
     assert_eq!(e.status, Status::OnTrack);
-    let e = evaluate(&plan, &t, &set(&[("2024", 240.0), ("2025", 280.0)]), d("2026-01-10"));
+    let e = evaluate(
+        &plan,
+        &t,
+        &set(&[("2024", 240.0), ("2025", 280.0)]),
+        d("2026-01-10"),
+    );
     assert_eq!(e.status, Status::OffTrack);
-    let e = evaluate(&plan, &t, &set(&[("2024", 240.0), ("2025", 301.0)]), d("2026-01-10"));
+    let e = evaluate(
+        &plan,
+        &t,
+        &set(&[("2024", 240.0), ("2025", 301.0)]),
+        d("2026-01-10"),
+    );
     assert_eq!(e.status, Status::Achieved);
 }
 
@@ -228,13 +263,22 @@ fn growth_rate_from_levels_and_from_rates() {
     t.baseline = baseline(100.0, "2022-12-31");
     let e = evaluate(&plan, &t, &set(&[("2024", 132.25)]), d("2025-01-01"));
     assert!((e.value.unwrap() - 15.0).abs() < 0.1, "{e:?}");
-    assert_eq!(e.status, Status::OnTrack, "met before the deadline is only on track");
+    assert_eq!(
+        e.status,
+        Status::OnTrack,
+        "met before the deadline is only on track"
+    );
     let e = evaluate(&plan, &t, &set(&[("2025", 160.0)]), d("2026-01-01"));
     assert_eq!(e.status, Status::Achieved);
     // Rates: 10 % then 20 % average to about 14.9 %.
     let mut r = target(TargetKind::GrowthRate, num(15.0));
     r.basis = GrowthBasis::Rate;
-    let e = evaluate(&plan, &r, &set(&[("2023", 10.0), ("2024", 20.0)]), d("2025-01-01"));
+    let e = evaluate(
+        &plan,
+        &r,
+        &set(&[("2023", 10.0), ("2024", 20.0)]),
+        d("2025-01-01"),
+    );
     assert!((e.value.unwrap() - 14.89).abs() < 0.01, "{e:?}");
     // A non-positive baseline gives no rate rather than a made-up one.
     t.baseline = baseline(0.0, "2022-12-31");
@@ -259,19 +303,35 @@ fn rank_and_zero_count_go_down() {
     let e = evaluate(&plan, &z, &set(&[("2025", 0.0)]), d("2026-01-01"));
     assert_eq!(e.status, Status::Achieved);
     // A rank forecast never goes above first place.
-    let e = evaluate(&plan, &t, &set(&[("2023", 8.0), ("2024", 6.0)]), d("2025-01-01"));
+    let e = evaluate(
+        &plan,
+        &t,
+        &set(&[("2023", 8.0), ("2024", 6.0)]),
+        d("2025-01-01"),
+    );
     assert!(e.forecast.unwrap().value >= 1.0);
 }
 
 #[test]
 fn coverage_divides_by_the_universe() {
-    let plan = plan_with(vec![indicator("x", Measure::Stock, false), indicator("villages", Measure::Stock, false)], 0);
+    let plan = plan_with(
+        vec![
+            indicator("x", Measure::Stock, false),
+            indicator("villages", Measure::Stock, false),
+        ],
+        0,
+    );
     let mut t = target(TargetKind::Coverage, num(100.0));
     t.universe = Some(Universe::Count {
         size: 7.0,
         what: "县区".into(),
     });
-    let e = evaluate(&plan, &t, &set(&[("2023", 4.0), ("2024", 7.0)]), d("2025-01-01"));
+    let e = evaluate(
+        &plan,
+        &t,
+        &set(&[("2023", 4.0), ("2024", 7.0)]),
+        d("2025-01-01"),
+    );
     assert_eq!(e.value, Some(100.0));
     assert_eq!(e.status, Status::Achieved);
     t.universe = Some(Universe::Indicator {
@@ -289,7 +349,13 @@ fn coverage_divides_by_the_universe() {
 
 #[test]
 fn relative_compares_two_series_of_the_same_period() {
-    let plan = plan_with(vec![indicator("x", Measure::Stock, false), indicator("y", Measure::Stock, false)], 0);
+    let plan = plan_with(
+        vec![
+            indicator("x", Measure::Stock, false),
+            indicator("y", Measure::Stock, false),
+        ],
+        0,
+    );
     let mut t = target(TargetKind::Relative, num(0.0));
     t.compare = Some(code("y"));
     t.strict = true;
@@ -302,10 +368,16 @@ fn relative_compares_two_series_of_the_same_period() {
     assert_eq!(e.status, Status::AtRisk);
     s.insert("x", Obs::new(Period::Year(2025), 11.0));
     s.insert("y", Obs::new(Period::Year(2025), 10.0));
-    assert_eq!(evaluate(&plan, &t, &s, d("2026-01-01")).status, Status::Achieved);
+    assert_eq!(
+        evaluate(&plan, &t, &s, d("2026-01-01")).status,
+        Status::Achieved
+    );
     // "Below": direction down.
     t.direction = Direction::Down;
-    assert_eq!(evaluate(&plan, &t, &s, d("2026-01-01")).status, Status::OffTrack);
+    assert_eq!(
+        evaluate(&plan, &t, &s, d("2026-01-01")).status,
+        Status::OffTrack
+    );
     // Only one series has data: nothing to compare.
     let e = evaluate(&plan, &t, &set(&[("2024", 9.0)]), d("2025-01-01"));
     assert_eq!(e.status, Status::NoData);
@@ -325,9 +397,15 @@ fn tasks_need_evidence() {
             ..Obs::new(Period::Year(2024), 100.0)
         },
     );
-    assert_eq!(evaluate(&plan, &t, &s, d("2025-01-01")).status, Status::Achieved);
+    assert_eq!(
+        evaluate(&plan, &t, &s, d("2025-01-01")).status,
+        Status::Achieved
+    );
     let m = target(TargetKind::Milestone, TargetValue::Done);
-    assert_eq!(evaluate(&plan, &m, &set(&[("2024", 100.0)]), d("2025-01-01")).status, Status::Achieved);
+    assert_eq!(
+        evaluate(&plan, &m, &set(&[("2024", 100.0)]), d("2025-01-01")).status,
+        Status::Achieved
+    );
 }
 
 #[test]
@@ -385,12 +463,7 @@ fn any_kind() -> impl Strategy<Value = TargetKind> {
 }
 
 fn any_value() -> impl Strategy<Value = f64> {
-    prop_oneof![
-        Just(0.0),
-        Just(-1.0),
-        -1.0e6..1.0e6f64,
-        0.0..10.0f64,
-    ]
+    prop_oneof![Just(0.0), Just(-1.0), -1.0e6..1.0e6f64, 0.0..10.0f64,]
 }
 
 fn any_period() -> impl Strategy<Value = Period> {

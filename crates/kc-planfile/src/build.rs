@@ -17,7 +17,15 @@ use crate::reader::{Ctx, N, Obj};
 
 type Span = Option<Range<usize>>;
 
-const TOP_KEYS: [&str; 7] = ["plan", "area", "department", "indicator", "goal", "node", "target"];
+const TOP_KEYS: [&str; 7] = [
+    "plan",
+    "area",
+    "department",
+    "indicator",
+    "goal",
+    "node",
+    "target",
+];
 
 pub fn build(ctx: &Ctx<'_>, root: &Table) -> Option<Plan> {
     for (key, _) in root.iter() {
@@ -32,7 +40,11 @@ pub fn build(ctx: &Ctx<'_>, root: &Table) -> Option<Plan> {
     let header = match root.get("plan") {
         Some(item) => Obj::new(ctx, N::I(item), "[plan]"),
         None => {
-            ctx.error(None, "缺少 [plan] 部分", Some("[plan] 表，写明编码、名称、城市和规划期"));
+            ctx.error(
+                None,
+                "缺少 [plan] 部分",
+                Some("[plan] 表，写明编码、名称、城市和规划期"),
+            );
             None
         }
     };
@@ -88,7 +100,10 @@ pub fn build(ctx: &Ctx<'_>, root: &Table) -> Option<Plan> {
     };
 
     let indicators = read_indicators(ctx, root, &dept_codes);
-    let ind_map: HashMap<&str, &Indicator> = indicators.iter().map(|(i, _)| (i.code.as_str(), i)).collect();
+    let ind_map: HashMap<&str, &Indicator> = indicators
+        .iter()
+        .map(|(i, _)| (i.code.as_str(), i))
+        .collect();
 
     let nodes = read_nodes(ctx, root, &levels, &check_unit);
     // References are checked against every code written in the file, so an
@@ -168,7 +183,11 @@ pub fn build(ctx: &Ctx<'_>, root: &Table) -> Option<Plan> {
 }
 
 /// The tables of an array of tables such as `[[target]]`.
-fn list<'a, 'c, 's>(ctx: &'c Ctx<'s>, root: &'a Table, key: &'static str) -> impl Iterator<Item = Obj<'a, 'c, 's>> {
+fn list<'a, 'c, 's>(
+    ctx: &'c Ctx<'s>,
+    root: &'a Table,
+    key: &'static str,
+) -> impl Iterator<Item = Obj<'a, 'c, 's>> {
     let items: Vec<N<'a>> = match root.get(key) {
         None => Vec::new(),
         Some(item) => match N::I(item).as_array() {
@@ -183,18 +202,18 @@ fn list<'a, 'c, 's>(ctx: &'c Ctx<'s>, root: &'a Table, key: &'static str) -> imp
             }
         },
     };
-    items
-        .into_iter()
-        .enumerate()
-        .filter_map(move |(i, n)| {
-            // Name the table by its code when it has one: easier to find.
-            let code = n.as_table().and_then(|t| t.get("code")).and_then(|c| c.as_str());
-            let what = match code {
-                Some(c) => format!("[[{key}]] {c}"),
-                None => format!("第 {} 个 [[{key}]]", i + 1),
-            };
-            Obj::new(ctx, n, what)
-        })
+    items.into_iter().enumerate().filter_map(move |(i, n)| {
+        // Name the table by its code when it has one: easier to find.
+        let code = n
+            .as_table()
+            .and_then(|t| t.get("code"))
+            .and_then(|c| c.as_str());
+        let what = match code {
+            Some(c) => format!("[[{key}]] {c}"),
+            None => format!("第 {} 个 [[{key}]]", i + 1),
+        };
+        Obj::new(ctx, n, what)
+    })
 }
 
 fn dupes<'a>(ctx: &Ctx<'_>, codes: impl Iterator<Item = (&'a Code, Span)>, what: &str) {
@@ -235,14 +254,17 @@ fn declared(root: &Table, key: &str) -> HashSet<String> {
 /// wrong, so that nodes can still be checked.
 fn read_header(o: &Obj<'_, '_, '_>) -> (Option<Header>, Vec<String>) {
     let header = read_header_fields(o);
-    let levels = header.as_ref().map(|h| h.levels.clone()).unwrap_or_else(|| {
-        o.get("levels")
-            .and_then(|n| n.as_array())
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|n| n.as_str().map(str::to_string))
-            .collect()
-    });
+    let levels = header
+        .as_ref()
+        .map(|h| h.levels.clone())
+        .unwrap_or_else(|| {
+            o.get("levels")
+                .and_then(|n| n.as_array())
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|n| n.as_str().map(str::to_string))
+                .collect()
+        });
     (header, levels)
 }
 
@@ -259,7 +281,11 @@ fn read_header_fields(o: &Obj<'_, '_, '_>) -> Option<Header> {
     };
     let levels = o.str_list("levels");
     if levels.is_empty() && !o.has("levels") {
-        o.ctx.error(o.span(), "[plan] 缺少 levels（各层级的名称）", Some("例如 levels = [\"工程\", \"行动\"]"));
+        o.ctx.error(
+            o.span(),
+            "[plan] 缺少 levels（各层级的名称）",
+            Some("例如 levels = [\"工程\", \"行动\"]"),
+        );
     }
     let source = o.sub("source").and_then(|s| {
         let doc = SourceDoc {
@@ -281,7 +307,9 @@ fn read_header_fields(o: &Obj<'_, '_, '_>) -> Option<Header> {
     }
     let mut status_rule = StatusRule::default();
     if let Some(r) = o.sub("status_rule") {
-        status_rule.on_track_lag = r.opt_f64("on_track_lag").unwrap_or(status_rule.on_track_lag);
+        status_rule.on_track_lag = r
+            .opt_f64("on_track_lag")
+            .unwrap_or(status_rule.on_track_lag);
         status_rule.at_risk_lag = r.opt_f64("at_risk_lag").unwrap_or(status_rule.at_risk_lag);
         if status_rule.on_track_lag < 0.0 || status_rule.at_risk_lag < status_rule.on_track_lag {
             o.ctx.error(
@@ -295,7 +323,11 @@ fn read_header_fields(o: &Obj<'_, '_, '_>) -> Option<Header> {
     o.finish();
     let (start, end) = (start?, end?);
     if start >= end {
-        o.ctx.error(o.get("end").and_then(|n| n.span()), "规划期结束日期应晚于开始日期", Some("end 晚于 start"));
+        o.ctx.error(
+            o.get("end").and_then(|n| n.span()),
+            "规划期结束日期应晚于开始日期",
+            Some("end 晚于 start"),
+        );
         return None;
     }
     Some(Header {
@@ -314,7 +346,11 @@ fn read_header_fields(o: &Obj<'_, '_, '_>) -> Option<Header> {
     })
 }
 
-fn read_indicators(ctx: &Ctx<'_>, root: &Table, departments: &HashSet<&str>) -> Vec<(Indicator, Span)> {
+fn read_indicators(
+    ctx: &Ctx<'_>,
+    root: &Table,
+    departments: &HashSet<&str>,
+) -> Vec<(Indicator, Span)> {
     let mut out: Vec<(Indicator, Span, Option<(Expr, Span)>)> = Vec::new();
     for o in list(ctx, root, "indicator") {
         let code = o.req_code("code");
@@ -355,7 +391,10 @@ fn read_indicators(ctx: &Ctx<'_>, root: &Table, departments: &HashSet<&str>) -> 
             "registry" => {
                 let registry = o.req_str("registry");
                 if let Some(r) = &registry {
-                    if !kc_domain::plan::REGISTRIES.iter().any(|(code, _)| code == r) {
+                    if !kc_domain::plan::REGISTRIES
+                        .iter()
+                        .any(|(code, _)| code == r)
+                    {
                         let names: Vec<String> = kc_domain::plan::REGISTRIES
                             .iter()
                             .map(|(c, zh)| format!("{c}（{zh}）"))
@@ -378,9 +417,11 @@ fn read_indicators(ctx: &Ctx<'_>, root: &Table, departments: &HashSet<&str>) -> 
                 let span = o.get("formula").and_then(|n| n.span());
                 match Expr::parse(&text) {
                     Ok(e) => formula = Some((e, span)),
-                    Err(e) if !text.is_empty() => {
-                        ctx.error(span, format!("指标公式有误：{e}"), Some("例如 rd_spend / gdp * 100"))
-                    }
+                    Err(e) if !text.is_empty() => ctx.error(
+                        span,
+                        format!("指标公式有误：{e}"),
+                        Some("例如 rd_spend / gdp * 100"),
+                    ),
                     Err(_) => {}
                 }
                 DataSource::Formula { expr: text }
@@ -399,7 +440,11 @@ fn read_indicators(ctx: &Ctx<'_>, root: &Table, departments: &HashSet<&str>) -> 
         let decimals = match o.opt_f64("decimals") {
             Some(d) if (0.0..=6.0).contains(&d) && d.fract() == 0.0 => d as u8,
             Some(_) => {
-                ctx.error(o.get("decimals").and_then(|n| n.span()), "decimals 应为 0–6 的整数", Some("0–6"));
+                ctx.error(
+                    o.get("decimals").and_then(|n| n.span()),
+                    "decimals 应为 0–6 的整数",
+                    Some("0–6"),
+                );
                 2
             }
             None => 2,
@@ -424,7 +469,11 @@ fn read_indicators(ctx: &Ctx<'_>, root: &Table, departments: &HashSet<&str>) -> 
             ));
         }
     }
-    dupes(ctx, out.iter().map(|(i, s, _)| (&i.code, s.clone())), "指标");
+    dupes(
+        ctx,
+        out.iter().map(|(i, s, _)| (&i.code, s.clone())),
+        "指标",
+    );
 
     // Formula references and cycles.
     let codes: HashSet<&str> = out.iter().map(|(i, _, _)| i.code.as_str()).collect();
@@ -442,7 +491,10 @@ fn read_indicators(ctx: &Ctx<'_>, root: &Table, departments: &HashSet<&str>) -> 
             match hyphenated {
                 Some(h) => ctx.error(
                     span.clone(),
-                    format!("指标 {} 的公式中，编码 {h} 含连字符，会被读作“{v} 减 …”", i.code),
+                    format!(
+                        "指标 {} 的公式中，编码 {h} 含连字符，会被读作“{v} 减 …”",
+                        i.code
+                    ),
                     Some("公式中用到的指标编码不能含连字符 -，请改用下划线 _"),
                 ),
                 None => ctx.error(
@@ -453,14 +505,23 @@ fn read_indicators(ctx: &Ctx<'_>, root: &Table, departments: &HashSet<&str>) -> 
             }
         }
         if reaches(&deps, i.code.as_str(), i.code.as_str(), &mut HashSet::new()) {
-            ctx.error(span.clone(), format!("指标 {} 的公式直接或间接引用了自身", i.code), Some("无循环的公式"));
+            ctx.error(
+                span.clone(),
+                format!("指标 {} 的公式直接或间接引用了自身", i.code),
+                Some("无循环的公式"),
+            );
         }
     }
     out.into_iter().map(|(i, s, _)| (i, s)).collect()
 }
 
 /// Whether `goal` can be reached from `from`'s formula inputs.
-fn reaches<'a>(deps: &HashMap<&'a str, Vec<String>>, from: &str, goal: &str, seen: &mut HashSet<String>) -> bool {
+fn reaches<'a>(
+    deps: &HashMap<&'a str, Vec<String>>,
+    from: &str,
+    goal: &str,
+    seen: &mut HashSet<String>,
+) -> bool {
     let Some(next) = deps.get(from) else {
         return false;
     };
@@ -519,7 +580,11 @@ fn read_nodes(
             });
         }
     }
-    dupes(ctx, raws.iter().map(|r| (&r.node.code, r.span.clone())), "节点");
+    dupes(
+        ctx,
+        raws.iter().map(|r| (&r.node.code, r.span.clone())),
+        "节点",
+    );
     let index: HashMap<String, usize> = raws
         .iter()
         .enumerate()
@@ -565,7 +630,10 @@ fn read_nodes(
             if !levels.is_empty() && !levels.contains(&r.node.level) {
                 ctx.error(
                     r.span.clone(),
-                    format!("节点 {} 的 level“{}”不在 [plan] levels 中", r.node.code, r.node.level),
+                    format!(
+                        "节点 {} 的 level“{}”不在 [plan] levels 中",
+                        r.node.code, r.node.level
+                    ),
                     Some(&levels.join(" | ")),
                 );
             }
@@ -576,7 +644,12 @@ fn read_nodes(
                 Some(l) => r.node.level = l.clone(),
                 None => ctx.error(
                     r.span.clone(),
-                    format!("节点 {} 位于第 {} 层，但 [plan] levels 只定义了 {} 层", r.node.code, d + 1, levels.len()),
+                    format!(
+                        "节点 {} 位于第 {} 层，但 [plan] levels 只定义了 {} 层",
+                        r.node.code,
+                        d + 1,
+                        levels.len()
+                    ),
                     Some("在 levels 中补充层级名称，或给节点写 level"),
                 ),
             }
@@ -585,11 +658,23 @@ fn read_nodes(
     // Parents first, keeping file order otherwise.
     let mut placed: Vec<Node> = Vec::with_capacity(raws.len());
     let mut done = vec![false; raws.len()];
-    fn place(i: usize, raws: &[Raw], index: &HashMap<String, usize>, done: &mut [bool], out: &mut Vec<Node>, guard: usize) {
+    fn place(
+        i: usize,
+        raws: &[Raw],
+        index: &HashMap<String, usize>,
+        done: &mut [bool],
+        out: &mut Vec<Node>,
+        guard: usize,
+    ) {
         if done[i] || guard > raws.len() {
             return;
         }
-        if let Some(p) = raws[i].node.parent.as_ref().and_then(|p| index.get(p.as_str())) {
+        if let Some(p) = raws[i]
+            .node
+            .parent
+            .as_ref()
+            .and_then(|p| index.get(p.as_str()))
+        {
             place(*p, raws, index, done, out, guard + 1);
         }
         if !done[i] {
@@ -673,9 +758,14 @@ fn read_target(
         found
     });
     let kind = if o.has("kind") {
-        o.opt_choice("kind", &KIND_WORDS).and_then(|k| TargetKind::parse(&k))
+        o.opt_choice("kind", &KIND_WORDS)
+            .and_then(|k| TargetKind::parse(&k))
     } else {
-        o.ctx.error(o.span(), format!("{} 缺少必填字段 kind", o.what), Some(&KIND_WORDS.join(" | ")));
+        o.ctx.error(
+            o.span(),
+            format!("{} 缺少必填字段 kind", o.what),
+            Some(&KIND_WORDS.join(" | ")),
+        );
         o.get("kind");
         None
     };
@@ -684,9 +774,12 @@ fn read_target(
     let value = read_value(o, kind);
     // Rates of progress are per cent whatever the indicator counts.
     let kind_unit = match kind {
-        Some(TargetKind::Coverage | TargetKind::GrowthRate | TargetKind::Milestone | TargetKind::Task) => {
-            Some("%".to_string())
-        }
+        Some(
+            TargetKind::Coverage
+            | TargetKind::GrowthRate
+            | TargetKind::Milestone
+            | TargetKind::Task,
+        ) => Some("%".to_string()),
         _ => None,
     };
     let unit = o
@@ -733,7 +826,9 @@ fn read_target(
         match n.as_array() {
             Some(items) => {
                 for (i, item) in items.into_iter().enumerate() {
-                    let Some(c) = Obj::new(ctx, item, format!("{} 的第 {} 个检查点", o.what, i + 1)) else {
+                    let Some(c) =
+                        Obj::new(ctx, item, format!("{} 的第 {} 个检查点", o.what, i + 1))
+                    else {
                         continue;
                     };
                     let (date, value) = (c.req_date("date"), c.opt_f64("value"));
@@ -742,7 +837,10 @@ fn read_target(
                     }
                     c.finish();
                     if let (Some(date), Some(value)) = (date, value) {
-                        let from = baseline.as_ref().map(|b| b.date).or(period.map(|p| p.start));
+                        let from = baseline
+                            .as_ref()
+                            .map(|b| b.date)
+                            .or(period.map(|p| p.start));
                         let ok = from.is_none_or(|f| date > f) && deadline.is_none_or(|d| date < d);
                         if !ok {
                             ctx.error(
@@ -755,7 +853,11 @@ fn read_target(
                     }
                 }
             }
-            None => ctx.error(n.span(), "checkpoints 应为数组", Some("[{ date = 2024-12-31, value = 900 }]")),
+            None => ctx.error(
+                n.span(),
+                "checkpoints 应为数组",
+                Some("[{ date = 2024-12-31, value = 900 }]"),
+            ),
         }
     }
     let compare = o.opt_code("compare");
@@ -769,18 +871,27 @@ fn read_target(
     };
     let weight = o.opt_f64("weight").unwrap_or(1.0);
     if weight < 0.0 {
-        ctx.error(o.get("weight").and_then(|n| n.span()), "weight 不能为负数", Some("≥ 0 的数字"));
+        ctx.error(
+            o.get("weight").and_then(|n| n.span()),
+            "weight 不能为负数",
+            Some("≥ 0 的数字"),
+        );
     }
     let note = o.opt_str("note").unwrap_or_default();
 
     // Checks that depend on the kind.
     if let (Some(kind), Some(ind)) = (kind, indicator) {
         let wants_flow = kind.needs_flow();
-        let level_kind = !wants_flow && !matches!(kind, TargetKind::GrowthRate | TargetKind::Relative);
+        let level_kind =
+            !wants_flow && !matches!(kind, TargetKind::GrowthRate | TargetKind::Relative);
         if wants_flow && ind.measure != Measure::Flow {
             ctx.error(
                 kind_span.clone(),
-                format!("kind = \"{}\" 需要流量指标，但指标 {} 是存量（measure = \"stock\"）", kind.as_str(), ind.code),
+                format!(
+                    "kind = \"{}\" 需要流量指标，但指标 {} 是存量（measure = \"stock\"）",
+                    kind.as_str(),
+                    ind.code
+                ),
                 Some("把指标的 measure 设为 \"flow\"，或改用 stock 等存量类型"),
             );
         }
@@ -799,22 +910,36 @@ fn read_target(
                 "kind = \"range\" 的 target 应为区间",
                 Some("target = { min = 3, max = 5 }"),
             ),
-            (TargetKind::Rank, Some(TargetValue::Number { value: v })) if v < 1.0 || v.fract() != 0.0 => {
-                ctx.error(value_span.clone(), "排名目标应为正整数（前 N 名）", Some("target = 5"))
+            (TargetKind::Rank, Some(TargetValue::Number { value: v }))
+                if v < 1.0 || v.fract() != 0.0 =>
+            {
+                ctx.error(
+                    value_span.clone(),
+                    "排名目标应为正整数（前 N 名）",
+                    Some("target = 5"),
+                )
             }
-            (TargetKind::ZeroCount, Some(TargetValue::Number { value: v })) if v != 0.0 => {
-                ctx.error(value_span.clone(), "清零目标的 target 只能是 0（或省略）", Some("target = 0"))
+            (TargetKind::ZeroCount, Some(TargetValue::Number { value: v })) if v != 0.0 => ctx
+                .error(
+                    value_span.clone(),
+                    "清零目标的 target 只能是 0（或省略）",
+                    Some("target = 0"),
+                ),
+            (TargetKind::Milestone | TargetKind::Task, Some(v)) if v != TargetValue::Done => ctx
+                .error(
+                    value_span.clone(),
+                    "里程碑和定性任务的 target 应为 \"done\"（或省略）",
+                    Some("target = \"done\""),
+                ),
+            (k, Some(TargetValue::Done))
+                if !matches!(k, TargetKind::Milestone | TargetKind::Task) =>
+            {
+                ctx.error(
+                    value_span.clone(),
+                    "只有 milestone 和 task 可以用 target = \"done\"",
+                    Some("数字或区间"),
+                )
             }
-            (TargetKind::Milestone | TargetKind::Task, Some(v)) if v != TargetValue::Done => ctx.error(
-                value_span.clone(),
-                "里程碑和定性任务的 target 应为 \"done\"（或省略）",
-                Some("target = \"done\""),
-            ),
-            (k, Some(TargetValue::Done)) if !matches!(k, TargetKind::Milestone | TargetKind::Task) => ctx.error(
-                value_span.clone(),
-                "只有 milestone 和 task 可以用 target = \"done\"",
-                Some("数字或区间"),
-            ),
             _ => {}
         }
         if kind == TargetKind::Relative {
@@ -830,17 +955,26 @@ fn read_target(
                     if other.unit != ind.unit {
                         ctx.error(
                             compare_span.clone(),
-                            format!("对比指标 {c} 的单位（{}）与本指标（{}）不同，无法比较", other.unit, ind.unit),
+                            format!(
+                                "对比指标 {c} 的单位（{}）与本指标（{}）不同，无法比较",
+                                other.unit, ind.unit
+                            ),
                             Some("单位相同的指标"),
                         );
                     }
                 }
             }
             match &compare {
-                None => ctx.error(o.span(), "相对比较目标（relative）缺少 compare", Some("compare = \"对比指标编码\"")),
-                Some(c) if Some(c) == indicator_code.as_ref() => {
-                    ctx.error(compare_span.clone(), "compare 不能是目标自身的指标", Some("另一个指标编码"))
-                }
+                None => ctx.error(
+                    o.span(),
+                    "相对比较目标（relative）缺少 compare",
+                    Some("compare = \"对比指标编码\""),
+                ),
+                Some(c) if Some(c) == indicator_code.as_ref() => ctx.error(
+                    compare_span.clone(),
+                    "compare 不能是目标自身的指标",
+                    Some("另一个指标编码"),
+                ),
                 Some(c) if !indicators.contains_key(c.as_str()) => ctx.error(
                     compare_span.clone(),
                     format!("compare 引用了未定义的指标 {c}"),
@@ -849,7 +983,11 @@ fn read_target(
                 _ => {}
             }
         } else if compare.is_some() {
-            ctx.error(compare_span.clone(), "只有 kind = \"relative\" 的目标使用 compare", None);
+            ctx.error(
+                compare_span.clone(),
+                "只有 kind = \"relative\" 的目标使用 compare",
+                None,
+            );
         }
         if kind == TargetKind::Coverage && universe.is_none() && !o.has("universe") {
             ctx.error(
@@ -923,7 +1061,11 @@ fn read_value(o: &Obj<'_, '_, '_>, kind: Option<TargetKind>) -> Option<TargetVal
             Some(TargetKind::Relative) => Some(TargetValue::Number { value: 0.0 }),
             Some(TargetKind::Coverage) => Some(TargetValue::Number { value: 100.0 }),
             _ => {
-                o.ctx.error(o.span(), format!("{} 缺少必填字段 target", o.what), Some(expected));
+                o.ctx.error(
+                    o.span(),
+                    format!("{} 缺少必填字段 target", o.what),
+                    Some(expected),
+                );
                 None
             }
         };
@@ -938,17 +1080,29 @@ fn read_value(o: &Obj<'_, '_, '_>, kind: Option<TargetKind>) -> Option<TargetVal
         let r = Obj::new(o.ctx, n, format!("{} 的 target", o.what))?;
         let (min, max) = (r.opt_f64("min"), r.opt_f64("max"));
         if !r.has("min") || !r.has("max") {
-            o.ctx.error(n.span(), "区间目标需要同时写 min 和 max", Some("{ min = 3, max = 5 }"));
+            o.ctx.error(
+                n.span(),
+                "区间目标需要同时写 min 和 max",
+                Some("{ min = 3, max = 5 }"),
+            );
         }
         r.finish();
         let (min, max) = (min?, max?);
         if min > max {
-            o.ctx.error(n.span(), format!("区间下限 {min} 大于上限 {max}"), Some("min ≤ max"));
+            o.ctx.error(
+                n.span(),
+                format!("区间下限 {min} 大于上限 {max}"),
+                Some("min ≤ max"),
+            );
             return None;
         }
         return Some(TargetValue::Range { min, max });
     }
-    o.ctx.error(n.span(), format!("{} 的 target 无法识别（{}）", o.what, n.type_name()), Some(expected));
+    o.ctx.error(
+        n.span(),
+        format!("{} 的 target 无法识别（{}）", o.what, n.type_name()),
+        Some(expected),
+    );
     None
 }
 
@@ -956,7 +1110,8 @@ fn read_universe(o: &Obj<'_, '_, '_>, indicators: &HashMap<&str, &Indicator>) ->
     let n = o.get("universe")?;
     if let Some(size) = n.as_f64() {
         if size <= 0.0 {
-            o.ctx.error(n.span(), "universe 应为正数", Some("覆盖对象总数，例如 3"));
+            o.ctx
+                .error(n.span(), "universe 应为正数", Some("覆盖对象总数，例如 3"));
             return None;
         }
         return Some(Universe::Count {
@@ -973,7 +1128,11 @@ fn read_universe(o: &Obj<'_, '_, '_>, indicators: &HashMap<&str, &Indicator>) ->
         (Some(size), None) if size > 0.0 => Some(Universe::Count { size, what }),
         (None, Some(ind)) => {
             if !indicators.contains_key(ind.as_str()) {
-                o.ctx.error(n.span(), format!("universe 引用了未定义的指标 {ind}"), Some("已定义的指标编码"));
+                o.ctx.error(
+                    n.span(),
+                    format!("universe 引用了未定义的指标 {ind}"),
+                    Some("已定义的指标编码"),
+                );
             }
             Some(Universe::Indicator { indicator: ind })
         }

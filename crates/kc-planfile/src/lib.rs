@@ -76,8 +76,16 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, PlanErrors> {
 /// A one-paragraph summary for `plan check`.
 pub fn summary(plan: &Plan) -> String {
     let mut out = String::new();
-    out.push_str(&format!("{}（{}，{}）\n", plan.name, plan.city, plan.status.zh()));
-    out.push_str(&format!("规划期：{} 至 {}\n", plan.period.start, plan.period.end));
+    out.push_str(&format!(
+        "{}（{}，{}）\n",
+        plan.name,
+        plan.city,
+        plan.status.zh()
+    ));
+    out.push_str(&format!(
+        "规划期：{} 至 {}\n",
+        plan.period.start, plan.period.end
+    ));
     let levels: Vec<String> = plan
         .level_counts()
         .into_iter()

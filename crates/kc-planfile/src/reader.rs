@@ -47,7 +47,12 @@ impl<'s> Ctx<'s> {
     }
 
     /// Records an error at `span` (the start of the file when unknown).
-    pub fn error(&self, span: Option<Range<usize>>, message: impl Into<String>, expected: Option<&str>) {
+    pub fn error(
+        &self,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+        expected: Option<&str>,
+    ) {
         let (line, column) = self.locate(span.map(|s| s.start).unwrap_or(0));
         self.errors.borrow_mut().push(Diagnostic {
             line,
@@ -107,7 +112,10 @@ impl<'a> N<'a> {
     pub fn as_array(&self) -> Option<Vec<N<'a>>> {
         match self {
             N::I(Item::ArrayOfTables(a)) => Some(a.iter().map(N::T).collect()),
-            _ => self.value()?.as_array().map(|a| a.iter().map(N::V).collect()),
+            _ => self
+                .value()?
+                .as_array()
+                .map(|a| a.iter().map(N::V).collect()),
         }
     }
 
@@ -188,14 +196,21 @@ impl<'a, 'c, 's> Obj<'a, 'c, 's> {
     fn wrong(&self, key: &str, node: N<'_>, expected: &str) {
         self.ctx.error(
             node.span(),
-            format!("{} 的 {key} 类型不对：实际是{}", self.what, node.type_name()),
+            format!(
+                "{} 的 {key} 类型不对：实际是{}",
+                self.what,
+                node.type_name()
+            ),
             Some(expected),
         );
     }
 
     fn missing(&self, key: &str, expected: &str) {
-        self.ctx
-            .error(self.span(), format!("{} 缺少必填字段 {key}", self.what), Some(expected));
+        self.ctx.error(
+            self.span(),
+            format!("{} 缺少必填字段 {key}", self.what),
+            Some(expected),
+        );
     }
 
     pub fn opt_str(&self, key: &'static str) -> Option<String> {
@@ -258,7 +273,8 @@ impl<'a, 'c, 's> Obj<'a, 'c, 's> {
         match Code::parse(s) {
             Ok(c) => Some(c),
             Err(e) => {
-                self.ctx.error(n.span(), format!("{} 的 {key}：{e}", self.what), None);
+                self.ctx
+                    .error(n.span(), format!("{} 的 {key}：{e}", self.what), None);
                 None
             }
         }
@@ -285,7 +301,10 @@ impl<'a, 'c, 's> Obj<'a, 'c, 's> {
             return Vec::new();
         };
         if n.as_str().is_some() {
-            return self.code_at(n, key).map(|c| vec![(c, n.span())]).unwrap_or_default();
+            return self
+                .code_at(n, key)
+                .map(|c| vec![(c, n.span())])
+                .unwrap_or_default();
         }
         let Some(items) = n.as_array() else {
             self.wrong(key, n, "编码数组，例如 [\"kjj\", \"fgw\"]");

@@ -8,8 +8,12 @@ const CHUZHOU: &str = include_str!("../../../plans/examples/chuzhou-2024-2027.to
 
 #[test]
 fn bengbu_plan_has_the_seed_structure() {
-    let plan = kc_planfile::parse_plan("bengbu-2023-2025.toml", BENGBU).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(plan.level_counts(), vec![("工程".to_string(), 5), ("行动".to_string(), 10)]);
+    let plan =
+        kc_planfile::parse_plan("bengbu-2023-2025.toml", BENGBU).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        plan.level_counts(),
+        vec![("工程".to_string(), 5), ("行动".to_string(), 10)]
+    );
     assert_eq!(plan.areas.len(), 9);
     assert_eq!(plan.goals.len(), 8);
     assert!(plan.every_node.all_areas);
@@ -56,11 +60,21 @@ fn bengbu_plan_has_the_seed_structure() {
     }
     // Two zero-count targets (两清零), two coverage targets on areas, the
     // yearly range of bank-enterprise events.
-    assert_eq!(plan.targets.iter().filter(|t| t.kind == TargetKind::ZeroCount).count(), 2);
+    assert_eq!(
+        plan.targets
+            .iter()
+            .filter(|t| t.kind == TargetKind::ZeroCount)
+            .count(),
+        2
+    );
     assert!(plan.targets.iter().any(|t| t.kind == TargetKind::Annual
         && t.value == kc_domain::plan::TargetValue::Range { min: 3.0, max: 5.0 }));
     // Baselines from public figures are marked as reported.
-    let hte = plan.targets.iter().find(|t| t.indicator.as_str() == "hte_count").unwrap();
+    let hte = plan
+        .targets
+        .iter()
+        .find(|t| t.indicator.as_str() == "hte_count")
+        .unwrap();
     let b = hte.baseline.as_ref().unwrap();
     assert_eq!((b.value, b.reported), (700.0, true));
     // Each action has a lead unit, and the blanket rule adds the nine areas.
@@ -86,10 +100,21 @@ fn json_view_is_a_tree_with_goals() {
     let tree = j["tree"].as_array().unwrap();
     assert_eq!(tree.len(), 5);
     assert_eq!(tree[0]["level"], "工程");
-    let actions: usize = tree.iter().map(|p| p["children"].as_array().unwrap().len()).sum();
+    let actions: usize = tree
+        .iter()
+        .map(|p| p["children"].as_array().unwrap().len())
+        .sum();
     assert_eq!(actions, 10);
     let a1 = &tree[0]["children"][0];
-    for key in ["code", "name", "lead", "co", "responsible_units", "targets", "children"] {
+    for key in [
+        "code",
+        "name",
+        "lead",
+        "co",
+        "responsible_units",
+        "targets",
+        "children",
+    ] {
         assert!(a1.get(key).is_some(), "node lacks {key}");
     }
     let t = &a1["targets"][0];
@@ -154,41 +179,216 @@ fn base_case_is_valid() {
 /// (what the case does, text to find in BASE, replacement, expected
 /// "line:column: message fragment" of one of the errors)
 const BAD: &[(&str, &str, &str, &str)] = &[
-    ("TOML syntax", "name = \"高企\"", "name = \"高企", "40:11: TOML 语法错误"),
-    ("unknown top-level part", "[[area]]", "[[areas]]", "未知的顶层部分 areas"),
-    ("missing plan name", "name = \"测试\"\n", "", "[plan] 缺少必填字段 name"),
-    ("end before start", "end = 2025-12-31", "end = 2022-12-31", "6:7: 规划期结束日期应晚于开始日期"),
-    ("bad date", "start = 2023-01-01", "start = \"2023/01/01\"", "5:9: [plan] 的 start 不是有效日期"),
-    ("bad code", "code = \"a1\"", "code = \"甲 区\"", "10:8: [[area]] 甲 区 的 code：编码“甲 区”只能包含"),
-    ("duplicate unit", "code = \"a1\"", "code = \"kjj\"", "责任单位编码 kjj 重复"),
-    ("unknown lead", "lead = [\"kjj\"]", "lead = [\"kjx\"]", "36:9: 节点 A1 引用了未定义的责任单位 kjx"),
-    ("unknown parent", "parent = \"P1\"", "parent = \"P9\"", "34:10: 节点 A1 的上级 P9 未定义"),
-    ("parent cycle", "code = \"P1\"\nname = \"工程一\"", "code = \"P1\"\nparent = \"A1\"\nname = \"工程一\"", "上级关系形成循环"),
-    ("too deep", "levels = [\"工程\", \"行动\"]", "levels = [\"工程\"]", "节点 A1 位于第 2 层"),
-    ("level not in levels", "name = \"行动一\"", "name = \"行动一\"\nlevel = \"任务\"", "level“任务”不在 [plan] levels 中"),
-    ("unknown indicator", "indicator = \"hte\"", "indicator = \"htee\"", "42:13: 目标引用了未定义的指标 htee"),
-    ("unknown node", "node = \"A1\"", "node = \"A9\"", "41:8: 目标所属节点 A9 未定义"),
-    ("bad kind", "kind = \"stock\"", "kind = \"stok\"", "43:8: [[target]] T1 的 kind 取值“stok”无效"),
-    ("typo with hint", "target = 1200", "target = 1200\ndealine = 2025", "45:1: [[target]] T1 中有未知字段 dealine（是否想写 deadline？）"),
-    ("missing target value", "target = 1200", "", "[[target]] T1 缺少必填字段 target"),
-    ("text as number", "target = 1200", "target = \"1200家\"", "44:10: [[target]] T1 的 target 无法识别"),
-    ("flow kind on stock", "kind = \"stock\"", "kind = \"cumulative\"", "需要流量指标"),
-    ("stock kind on flow", "indicator = \"hte\"", "indicator = \"deals\"", "需要存量指标"),
-    ("range upside down", "target = 1200", "target = { min = 5, max = 3 }", "区间下限 5 大于上限 3"),
-    ("range kind needs range", "kind = \"stock\"", "kind = \"range\"", "kind = \"range\" 的 target 应为区间"),
-    ("rank not integer", "kind = \"stock\"\ntarget = 1200", "kind = \"rank\"\ntarget = 2.5", "排名目标应为正整数"),
-    ("zero count not zero", "kind = \"stock\"", "kind = \"zero_count\"", "清零目标的 target 只能是 0"),
-    ("relative without compare", "kind = \"stock\"\ntarget = 1200", "kind = \"relative\"", "缺少 compare"),
-    ("coverage without universe", "kind = \"stock\"\ntarget = 1200", "kind = \"coverage\"", "缺少 universe"),
-    ("deadline after plan", "target = 1200", "target = 1200\ndeadline = 2027", "晚于规划期结束"),
-    ("checkpoint after deadline", "target = 1200", "target = 1200\ncheckpoints = [{ date = 2026-06-30, value = 1 }]", "不在基期与截止日期之间"),
-    ("orphan target", "node = \"A1\"\n", "", "既没有 node，也没有被任何发展目标列出"),
-    ("goal lists unknown target", "[[node]]\ncode = \"P1\"", "[[goal]]\ncode = \"G1\"\nname = \"目标\"\ntargets = [\"T9\"]\n\n[[node]]\ncode = \"P1\"", "发展目标引用了未定义的目标 T9"),
-    ("formula typo", "measure = \"flow\"", "measure = \"flow\"\nformula = \"hte / \"", "指标公式有误"),
-    ("formula unknown input", "measure = \"flow\"", "measure = \"flow\"\nformula = \"hte / gdp\"", "引用了未定义的指标 gdp"),
-    ("formula cycle", "measure = \"flow\"", "measure = \"flow\"\nformula = \"deals + 1\"", "直接或间接引用了自身"),
-    ("unknown registry", "unit = \"家\"", "unit = \"家\"\nregistry = \"firms\"", "未知的登记库“firms”"),
-    ("negative weight", "target = 1200", "target = 1200\nweight = -1", "weight 不能为负数"),
+    (
+        "TOML syntax",
+        "name = \"高企\"",
+        "name = \"高企",
+        "40:11: TOML 语法错误",
+    ),
+    (
+        "unknown top-level part",
+        "[[area]]",
+        "[[areas]]",
+        "未知的顶层部分 areas",
+    ),
+    (
+        "missing plan name",
+        "name = \"测试\"\n",
+        "",
+        "[plan] 缺少必填字段 name",
+    ),
+    (
+        "end before start",
+        "end = 2025-12-31",
+        "end = 2022-12-31",
+        "6:7: 规划期结束日期应晚于开始日期",
+    ),
+    (
+        "bad date",
+        "start = 2023-01-01",
+        "start = \"2023/01/01\"",
+        "5:9: [plan] 的 start 不是有效日期",
+    ),
+    (
+        "bad code",
+        "code = \"a1\"",
+        "code = \"甲 区\"",
+        "10:8: [[area]] 甲 区 的 code：编码“甲 区”只能包含",
+    ),
+    (
+        "duplicate unit",
+        "code = \"a1\"",
+        "code = \"kjj\"",
+        "责任单位编码 kjj 重复",
+    ),
+    (
+        "unknown lead",
+        "lead = [\"kjj\"]",
+        "lead = [\"kjx\"]",
+        "36:9: 节点 A1 引用了未定义的责任单位 kjx",
+    ),
+    (
+        "unknown parent",
+        "parent = \"P1\"",
+        "parent = \"P9\"",
+        "34:10: 节点 A1 的上级 P9 未定义",
+    ),
+    (
+        "parent cycle",
+        "code = \"P1\"\nname = \"工程一\"",
+        "code = \"P1\"\nparent = \"A1\"\nname = \"工程一\"",
+        "上级关系形成循环",
+    ),
+    (
+        "too deep",
+        "levels = [\"工程\", \"行动\"]",
+        "levels = [\"工程\"]",
+        "节点 A1 位于第 2 层",
+    ),
+    (
+        "level not in levels",
+        "name = \"行动一\"",
+        "name = \"行动一\"\nlevel = \"任务\"",
+        "level“任务”不在 [plan] levels 中",
+    ),
+    (
+        "unknown indicator",
+        "indicator = \"hte\"",
+        "indicator = \"htee\"",
+        "42:13: 目标引用了未定义的指标 htee",
+    ),
+    (
+        "unknown node",
+        "node = \"A1\"",
+        "node = \"A9\"",
+        "41:8: 目标所属节点 A9 未定义",
+    ),
+    (
+        "bad kind",
+        "kind = \"stock\"",
+        "kind = \"stok\"",
+        "43:8: [[target]] T1 的 kind 取值“stok”无效",
+    ),
+    (
+        "typo with hint",
+        "target = 1200",
+        "target = 1200\ndealine = 2025",
+        "45:1: [[target]] T1 中有未知字段 dealine（是否想写 deadline？）",
+    ),
+    (
+        "missing target value",
+        "target = 1200",
+        "",
+        "[[target]] T1 缺少必填字段 target",
+    ),
+    (
+        "text as number",
+        "target = 1200",
+        "target = \"1200家\"",
+        "44:10: [[target]] T1 的 target 无法识别",
+    ),
+    (
+        "flow kind on stock",
+        "kind = \"stock\"",
+        "kind = \"cumulative\"",
+        "需要流量指标",
+    ),
+    (
+        "stock kind on flow",
+        "indicator = \"hte\"",
+        "indicator = \"deals\"",
+        "需要存量指标",
+    ),
+    (
+        "range upside down",
+        "target = 1200",
+        "target = { min = 5, max = 3 }",
+        "区间下限 5 大于上限 3",
+    ),
+    (
+        "range kind needs range",
+        "kind = \"stock\"",
+        "kind = \"range\"",
+        "kind = \"range\" 的 target 应为区间",
+    ),
+    (
+        "rank not integer",
+        "kind = \"stock\"\ntarget = 1200",
+        "kind = \"rank\"\ntarget = 2.5",
+        "排名目标应为正整数",
+    ),
+    (
+        "zero count not zero",
+        "kind = \"stock\"",
+        "kind = \"zero_count\"",
+        "清零目标的 target 只能是 0",
+    ),
+    (
+        "relative without compare",
+        "kind = \"stock\"\ntarget = 1200",
+        "kind = \"relative\"",
+        "缺少 compare",
+    ),
+    (
+        "coverage without universe",
+        "kind = \"stock\"\ntarget = 1200",
+        "kind = \"coverage\"",
+        "缺少 universe",
+    ),
+    (
+        "deadline after plan",
+        "target = 1200",
+        "target = 1200\ndeadline = 2027",
+        "晚于规划期结束",
+    ),
+    (
+        "checkpoint after deadline",
+        "target = 1200",
+        "target = 1200\ncheckpoints = [{ date = 2026-06-30, value = 1 }]",
+        "不在基期与截止日期之间",
+    ),
+    (
+        "orphan target",
+        "node = \"A1\"\n",
+        "",
+        "既没有 node，也没有被任何发展目标列出",
+    ),
+    (
+        "goal lists unknown target",
+        "[[node]]\ncode = \"P1\"",
+        "[[goal]]\ncode = \"G1\"\nname = \"目标\"\ntargets = [\"T9\"]\n\n[[node]]\ncode = \"P1\"",
+        "发展目标引用了未定义的目标 T9",
+    ),
+    (
+        "formula typo",
+        "measure = \"flow\"",
+        "measure = \"flow\"\nformula = \"hte / \"",
+        "指标公式有误",
+    ),
+    (
+        "formula unknown input",
+        "measure = \"flow\"",
+        "measure = \"flow\"\nformula = \"hte / gdp\"",
+        "引用了未定义的指标 gdp",
+    ),
+    (
+        "formula cycle",
+        "measure = \"flow\"",
+        "measure = \"flow\"\nformula = \"deals + 1\"",
+        "直接或间接引用了自身",
+    ),
+    (
+        "unknown registry",
+        "unit = \"家\"",
+        "unit = \"家\"\nregistry = \"firms\"",
+        "未知的登记库“firms”",
+    ),
+    (
+        "negative weight",
+        "target = 1200",
+        "target = 1200\nweight = -1",
+        "weight 不能为负数",
+    ),
 ];
 
 #[test]
@@ -206,7 +406,10 @@ fn bad_plans_are_rejected_with_located_errors() {
             "case {what}: expected {expected:?} in\n{shown}"
         );
         for line in shown.lines() {
-            assert!(line.starts_with("bad.toml:"), "case {what}: unlocated error {line:?}");
+            assert!(
+                line.starts_with("bad.toml:"),
+                "case {what}: unlocated error {line:?}"
+            );
         }
     }
 }
@@ -228,7 +431,15 @@ fn every_error_is_reported_at_once() {
 
 #[test]
 fn garbage_never_panics() {
-    for text in ["", "\0\0", "[[target]]\n[[target]]", "[plan]\nlevels = 3", "plan = 1", "[[node]]\nparent = 1", "[[target]]\ntarget = {}"] {
+    for text in [
+        "",
+        "\0\0",
+        "[[target]]\n[[target]]",
+        "[plan]\nlevels = 3",
+        "plan = 1",
+        "[[node]]\nparent = 1",
+        "[[target]]\ntarget = {}",
+    ] {
         assert!(kc_planfile::parse_plan("x.toml", text).is_err());
     }
 }

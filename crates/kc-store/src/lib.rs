@@ -10,11 +10,11 @@
 //! The same behaviour tests (`tests/behaviour.rs`) run on SQLite always and
 //! on PostgreSQL when `KECHUANG_TEST_PG_URL` names a server.
 
-mod url_util;
-mod values;
 mod plans;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod url_util;
+mod values;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -92,10 +92,11 @@ impl Store {
         sqlx::any::install_default_drivers();
         let (backend, connect_url) = url_util::normalise(url)?;
         let shown = redact(url);
-        let opts = AnyConnectOptions::from_str(&connect_url).map_err(|source| StoreError::Connect {
-            url: shown.clone(),
-            source,
-        })?;
+        let opts =
+            AnyConnectOptions::from_str(&connect_url).map_err(|source| StoreError::Connect {
+                url: shown.clone(),
+                source,
+            })?;
         let pool_opts = AnyPoolOptions::new()
             .max_connections(match backend {
                 Backend::Sqlite => 4,
@@ -128,7 +129,9 @@ impl Store {
             .await
             .map_err(|source| StoreError::Connect { url: shown, source })?;
         if backend == Backend::Sqlite {
-            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
         }
         match backend {
             Backend::Sqlite => MIGRATE_SQLITE.run(&pool).await?,

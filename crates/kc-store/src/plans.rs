@@ -48,7 +48,12 @@ fn version_from(row: &sqlx::any::AnyRow) -> Result<PlanVersion> {
 impl Store {
     /// Saves `plan` (read from `source_text`) as a new version, unless the
     /// latest version came from the same text. Earlier versions are kept.
-    pub async fn save_plan(&self, plan: &Plan, source_text: &str, loaded_by: &str) -> Result<SavedPlan> {
+    pub async fn save_plan(
+        &self,
+        plan: &Plan,
+        source_text: &str,
+        loaded_by: &str,
+    ) -> Result<SavedPlan> {
         let sha = hex(&Sha256::digest(source_text.as_bytes()));
         let json = serde_json::to_string(plan).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut tx = self.pool().begin().await?;
@@ -135,11 +140,13 @@ impl Store {
 
     /// The source text of one version, as it was loaded.
     pub async fn plan_source(&self, code: &str, version: i64) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT source_text FROM plan_versions WHERE plan_code = $1 AND version = $2")
-            .bind(code)
-            .bind(version)
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(
+            "SELECT source_text FROM plan_versions WHERE plan_code = $1 AND version = $2",
+        )
+        .bind(code)
+        .bind(version)
+        .fetch_optional(self.pool())
+        .await?;
         Ok(row.map(|r| r.try_get("source_text")).transpose()?)
     }
 }
@@ -147,8 +154,12 @@ impl Store {
 fn stored_from(row: &sqlx::any::AnyRow) -> Result<StoredPlan> {
     let version = version_from(row)?;
     let json: String = row.try_get("plan_json")?;
-    let plan: Plan = serde_json::from_str(&json)
-        .map_err(|e| StoreError::Corrupt(format!("规划 {} 第 {} 版：{e}", version.plan_code, version.version)))?;
+    let plan: Plan = serde_json::from_str(&json).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "规划 {} 第 {} 版：{e}",
+            version.plan_code, version.version
+        ))
+    })?;
     Ok(StoredPlan { version, plan })
 }
 

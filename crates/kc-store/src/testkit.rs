@@ -17,7 +17,12 @@ fn unique(prefix: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_micros())
         .unwrap_or(0);
-    format!("{prefix}_{}_{}_{}", std::process::id(), t % 1_000_000_000, n)
+    format!(
+        "{prefix}_{}_{}_{}",
+        std::process::id(),
+        t % 1_000_000_000,
+        n
+    )
 }
 
 /// A test database; remove it with [`TestDb::cleanup`] when the test is done.
@@ -42,7 +47,9 @@ impl TestDb {
             }
             Cleanup::Schema { base_url, schema } => {
                 if let Ok(pool) = sqlx::PgPool::connect(&base_url).await {
-                    let _ = pool.execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE").as_str()).await;
+                    let _ = pool
+                        .execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE").as_str())
+                        .await;
                     pool.close().await;
                 }
             }
@@ -54,7 +61,9 @@ impl TestDb {
 pub async fn sqlite() -> TestDb {
     let dir = std::env::temp_dir().join(unique("kechuang_test"));
     let url = format!("sqlite://{}/kc.db", dir.display());
-    let store = Store::connect(&url).await.expect("open test SQLite database");
+    let store = Store::connect(&url)
+        .await
+        .expect("open test SQLite database");
     TestDb {
         store,
         url,
@@ -91,7 +100,9 @@ pub async fn postgres() -> Option<TestDb> {
     pool.close().await;
     let sep = if base_url.contains('?') { '&' } else { '?' };
     let url = format!("{base_url}{sep}options=-c%20search_path%3D{schema}");
-    let store = Store::connect(&url).await.expect("open test PostgreSQL schema");
+    let store = Store::connect(&url)
+        .await
+        .expect("open test PostgreSQL schema");
     Some(TestDb {
         store,
         url,

@@ -8,7 +8,10 @@ use crate::{Backend, StoreError};
 /// create-if-missing.
 pub(crate) fn normalise(url: &str) -> Result<(Backend, String), StoreError> {
     let url = url.trim();
-    if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+    if let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
         if path.is_empty() {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
@@ -54,8 +57,14 @@ mod tests {
     fn schemes() {
         let (b, _) = normalise("postgres://u:p@h/db").unwrap();
         assert_eq!(b, Backend::Postgres);
-        assert!(matches!(normalise("mysql://x"), Err(StoreError::UnsupportedUrl(_))));
-        assert!(matches!(normalise("data.db"), Err(StoreError::UnsupportedUrl(_))));
+        assert!(matches!(
+            normalise("mysql://x"),
+            Err(StoreError::UnsupportedUrl(_))
+        ));
+        assert!(matches!(
+            normalise("data.db"),
+            Err(StoreError::UnsupportedUrl(_))
+        ));
         let (b, u) = normalise("sqlite::memory:").unwrap();
         assert_eq!(b, Backend::Sqlite);
         assert_eq!(u, "sqlite://:memory:?mode=rwc");
@@ -63,7 +72,10 @@ mod tests {
 
     #[test]
     fn redacts_passwords() {
-        assert_eq!(redact("postgres://kc:secret@db:5432/kc"), "postgres://kc:***@db:5432/kc");
+        assert_eq!(
+            redact("postgres://kc:secret@db:5432/kc"),
+            "postgres://kc:***@db:5432/kc"
+        );
         assert_eq!(redact("postgres://db/kc"), "postgres://db/kc");
         assert_eq!(redact("mysql://a:b@c/d"), "mysql://a:***@c/d");
     }

@@ -38,8 +38,7 @@ pub struct ValueRecord {
     pub entered_at: String,
 }
 
-const COLUMNS: &str =
-    "id, plan_code, indicator, scope, period, revision, value, unit, note, vintage, entered_by, entered_at";
+const COLUMNS: &str = "id, plan_code, indicator, scope, period, revision, value, unit, note, vintage, entered_by, entered_at";
 
 fn record_from(row: &AnyRow) -> Result<ValueRecord> {
     let scope: String = row.try_get("scope")?;
@@ -59,7 +58,8 @@ fn record_from(row: &AnyRow) -> Result<ValueRecord> {
         value: row.try_get("value")?,
         unit: row.try_get("unit")?,
         note: row.try_get("note")?,
-        vintage: Vintage::parse(&vintage).ok_or_else(|| StoreError::Corrupt(format!("数据性质“{vintage}”")))?,
+        vintage: Vintage::parse(&vintage)
+            .ok_or_else(|| StoreError::Corrupt(format!("数据性质“{vintage}”")))?,
         entered_by: row.try_get("entered_by")?,
         entered_at: row.try_get("entered_at")?,
     })
@@ -78,7 +78,11 @@ impl Store {
     /// taken inside the INSERT itself, so the check and the write are one
     /// atomic statement on both backends; two writers racing for the same
     /// number are told apart by the unique key.
-    pub async fn append_value(&self, v: &NewValue, expected_revision: Option<i64>) -> Result<ValueRecord> {
+    pub async fn append_value(
+        &self,
+        v: &NewValue,
+        expected_revision: Option<i64>,
+    ) -> Result<ValueRecord> {
         let mut conn = self.pool().acquire().await?;
         for _attempt in 0..5 {
             match insert_next(&mut conn, v, expected_revision).await {
@@ -98,7 +102,9 @@ impl Store {
 
     async fn conflict(&self, conn: &mut sqlx::AnyConnection, v: &NewValue) -> StoreError {
         match latest_of(conn, v).await {
-            Ok(Some(cur)) => StoreError::Conflict { current: Box::new(cur) },
+            Ok(Some(cur)) => StoreError::Conflict {
+                current: Box::new(cur),
+            },
             Ok(None) => StoreError::Corrupt("版本冲突后找不到最新数据".into()),
             Err(e) => e,
         }
@@ -129,7 +135,11 @@ impl Store {
     }
 
     /// The latest values of one indicator of a plan (every scope and period).
-    pub async fn indicator_values(&self, plan_code: &str, indicator: &str) -> Result<Vec<ValueRecord>> {
+    pub async fn indicator_values(
+        &self,
+        plan_code: &str,
+        indicator: &str,
+    ) -> Result<Vec<ValueRecord>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM reported_values v WHERE plan_code = $1 AND indicator = $2 AND {LATEST}
              ORDER BY scope, period_end, period"
@@ -196,7 +206,10 @@ async fn insert_next(
     expected: Option<i64>,
 ) -> Result<Option<ValueRecord>> {
     if !v.value.is_finite() {
-        return Err(StoreError::Invalid(format!("数值必须是有限的数字，收到 {}", v.value)));
+        return Err(StoreError::Invalid(format!(
+            "数值必须是有限的数字，收到 {}",
+            v.value
+        )));
     }
     let entered_at = now_text();
     let row = sqlx::query(

@@ -56,21 +56,36 @@ fn value(period: &str, v: f64) -> NewValue {
 }
 
 async fn plan_versions_are_kept(s: &Store) {
-    let v1 = s.save_plan(&plan(PLAN_V1), PLAN_V1, "tester").await.unwrap();
+    let v1 = s
+        .save_plan(&plan(PLAN_V1), PLAN_V1, "tester")
+        .await
+        .unwrap();
     assert!(v1.created);
     assert_eq!(v1.version.version, 1);
-    let again = s.save_plan(&plan(PLAN_V1), PLAN_V1, "tester").await.unwrap();
+    let again = s
+        .save_plan(&plan(PLAN_V1), PLAN_V1, "tester")
+        .await
+        .unwrap();
     assert!(!again.created, "the same text must not add a version");
     let text2 = PLAN_V1.replace("target = 1200", "target = 1300");
     let v2 = s.save_plan(&plan(&text2), &text2, "tester").await.unwrap();
     assert!(v2.created);
     assert_eq!(v2.version.version, 2);
     let versions = s.plan_versions("demo").await.unwrap();
-    assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), vec![2, 1]);
+    assert_eq!(
+        versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        vec![2, 1]
+    );
     let latest = s.plan("demo").await.unwrap().unwrap();
     assert_eq!(latest.version.version, 2);
-    assert_eq!(latest.plan.targets[0].value, kc_domain::plan::TargetValue::Number { value: 1300.0 });
-    assert_eq!(s.plan_source("demo", 1).await.unwrap().as_deref(), Some(PLAN_V1));
+    assert_eq!(
+        latest.plan.targets[0].value,
+        kc_domain::plan::TargetValue::Number { value: 1300.0 }
+    );
+    assert_eq!(
+        s.plan_source("demo", 1).await.unwrap().as_deref(),
+        Some(PLAN_V1)
+    );
     assert_eq!(s.plans().await.unwrap().len(), 1);
     assert!(s.plan("nope").await.unwrap().is_none());
 }
@@ -90,15 +105,23 @@ async fn corrections_are_new_revisions(s: &Store) {
         .value_history("demo", "hte", &Scope::City, Period::Quarter(2024, 1))
         .await
         .unwrap();
-    assert_eq!(hist.iter().map(|h| h.value).collect::<Vec<_>>(), vec![810.0, 800.0]);
+    assert_eq!(
+        hist.iter().map(|h| h.value).collect::<Vec<_>>(),
+        vec![810.0, 800.0]
+    );
     assert_eq!(s.count_values("demo").await.unwrap(), 3);
     assert_eq!(s.indicator_values("demo", "hte").await.unwrap().len(), 2);
 }
 
 async fn stale_writer_is_told_the_newer_value(s: &Store) {
-    let first = s.append_value(&value("2024", 900.0), Some(0)).await.unwrap();
+    let first = s
+        .append_value(&value("2024", 900.0), Some(0))
+        .await
+        .unwrap();
     assert_eq!(first.revision, 1);
-    s.append_value(&value("2024", 905.0), Some(1)).await.unwrap();
+    s.append_value(&value("2024", 905.0), Some(1))
+        .await
+        .unwrap();
     match s.append_value(&value("2024", 910.0), Some(1)).await {
         Err(StoreError::Conflict { current }) => {
             assert_eq!(current.revision, 2);
@@ -149,12 +172,23 @@ async fn scopes_are_kept_apart(s: &Store) {
     s.append_value(&value("2024", 99.0), None).await.unwrap();
     let latest = s.latest_values("demo").await.unwrap();
     assert_eq!(latest.len(), 2);
-    assert!(latest.iter().any(|v| v.scope == Scope::City && v.value == 99.0));
-    assert!(latest.iter().any(|v| matches!(&v.scope, Scope::Area(c) if c.as_str() == "a1") && v.value == 10.0));
+    assert!(
+        latest
+            .iter()
+            .any(|v| v.scope == Scope::City && v.value == 99.0)
+    );
+    assert!(
+        latest
+            .iter()
+            .any(|v| matches!(&v.scope, Scope::Area(c) if c.as_str() == "a1") && v.value == 10.0)
+    );
 }
 
 async fn reconnect_keeps_data(db: &TestDb) {
-    db.store.append_value(&value("2024", 1.0), None).await.unwrap();
+    db.store
+        .append_value(&value("2024", 1.0), None)
+        .await
+        .unwrap();
     // Connecting again runs the migrations again, which must be a no-op.
     let again = Store::connect(&db.url).await.unwrap();
     assert_eq!(again.count_values("demo").await.unwrap(), 1);
@@ -223,7 +257,9 @@ async fn unknown_scheme_is_an_error() {
 
 #[tokio::test]
 async fn unreachable_server_names_the_url_without_password() {
-    let err = Store::connect("postgres://kc:secret@127.0.0.1:1/kc").await.unwrap_err();
+    let err = Store::connect("postgres://kc:secret@127.0.0.1:1/kc")
+        .await
+        .unwrap_err();
     let text = err.to_string();
     assert!(text.contains("postgres://kc:***@127.0.0.1:1/kc"), "{text}");
     assert!(!text.contains("secret"), "{text}");

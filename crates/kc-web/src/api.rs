@@ -36,7 +36,10 @@ pub async fn plans(State(st): State<AppState>) -> Result<Json<Value>, ApiError> 
     Ok(Json(json!({ "plans": plans })))
 }
 
-pub async fn plan(State(st): State<AppState>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn plan(
+    State(st): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let stored = st
         .store
         .plan(&code)
@@ -87,7 +90,11 @@ fn snapshot_header(snap: &Snapshot) -> Value {
 }
 
 /// `GET /api/v1/plans/{plan}/targets?as_of=YYYY-MM-DD&scope=…`
-pub async fn targets(State(st): State<AppState>, Path(code): Path<String>, q: Params) -> Result<Json<Value>, ApiError> {
+pub async fn targets(
+    State(st): State<AppState>,
+    Path(code): Path<String>,
+    q: Params,
+) -> Result<Json<Value>, ApiError> {
     let snap = load_snapshot(&st, &code, &q).await?;
     let mut j = snapshot_header(&snap);
     let counts = snap.all_counts();
@@ -97,7 +104,12 @@ pub async fn targets(State(st): State<AppState>, Path(code): Path<String>, q: Pa
         .map(|(s, n)| (s.as_str().to_string(), json!(n)))
         .collect::<serde_json::Map<String, Value>>()
         .into();
-    j["targets"] = snap.plan.targets.iter().map(|t| target_progress(&snap, t, false)).collect();
+    j["targets"] = snap
+        .plan
+        .targets
+        .iter()
+        .map(|t| target_progress(&snap, t, false))
+        .collect();
     Ok(Json(j))
 }
 
@@ -128,17 +140,26 @@ pub async fn values(State(st): State<AppState>, q: Params) -> Result<Json<Value>
         return Err(AppError::NotFound(format!("规划“{plan}”不存在")).into());
     }
     let scope = match q.get("scope") {
-        Some(s) => Some(s.parse::<Scope>().map_err(|e| AppError::BadRequest(e.to_string()))?),
+        Some(s) => Some(
+            s.parse::<Scope>()
+                .map_err(|e| AppError::BadRequest(e.to_string()))?,
+        ),
         None => None,
     };
     let period = match q.get("period") {
-        Some(p) => Some(p.parse::<Period>().map_err(|e| AppError::BadRequest(e.to_string()))?),
+        Some(p) => Some(
+            p.parse::<Period>()
+                .map_err(|e| AppError::BadRequest(e.to_string()))?,
+        ),
         None => None,
     };
     let indicator = q.get("indicator");
     if q.get("history").is_some_and(|h| h == "1") {
         let (Some(i), Some(s), Some(p)) = (indicator, &scope, period) else {
-            return Err(AppError::BadRequest("查看修订历史需要同时给出 indicator、scope 和 period".into()).into());
+            return Err(AppError::BadRequest(
+                "查看修订历史需要同时给出 indicator、scope 和 period".into(),
+            )
+            .into());
         };
         let revisions = st.store.value_history(plan, i, s, p).await?;
         return Ok(Json(json!({ "values": revisions })));
@@ -160,8 +181,13 @@ pub async fn values(State(st): State<AppState>, q: Params) -> Result<Json<Value>
 /// 201 with the stored revision; 422 with field errors; 409 with the newer
 /// value when `expected_revision` is stale.
 pub async fn post_value(State(st): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
-    let j: Value = serde_json::from_slice(&body)
-        .map_err(|e| AppError::BadRequest(format!("请求体不是有效的 JSON：第 {} 行第 {} 列", e.line(), e.column())))?;
+    let j: Value = serde_json::from_slice(&body).map_err(|e| {
+        AppError::BadRequest(format!(
+            "请求体不是有效的 JSON：第 {} 行第 {} 列",
+            e.line(),
+            e.column()
+        ))
+    })?;
     let obj = j
         .as_object()
         .ok_or_else(|| AppError::BadRequest("请求体应为 JSON 对象".into()))?;
@@ -198,7 +224,7 @@ pub async fn post_value(State(st): State<AppState>, body: Bytes) -> Result<Respo
                 .ok_or_else(|| AppError::BadRequest("expected_revision 应为非负整数".into()))?,
         ),
     };
-    match kc_app::record_value(&st.store, &stored.plan, &raw, expected, "api").await {
+    match kc_app::record_value(&st.store, &stored.plan, &raw, expected, "api", st.today()).await {
         Ok(rec) => Ok((StatusCode::CREATED, Json(json!({ "value": rec }))).into_response()),
         Err(RecordError::Invalid(fields)) => Err(AppError::Invalid(fields).into()),
         Err(RecordError::Conflict(current)) => Err(AppError::Conflict(current).into()),

@@ -56,7 +56,11 @@ impl Scale {
 
 /// Rounds a value range out to nice tick steps; returns (lo, hi, step).
 fn nice(lo: f64, hi: f64) -> (f64, f64, f64) {
-    let (lo, hi) = if (hi - lo).abs() < 1e-9 { (lo - 1.0, hi + 1.0) } else { (lo, hi) };
+    let (lo, hi) = if (hi - lo).abs() < 1e-9 {
+        (lo - 1.0, hi + 1.0)
+    } else {
+        (lo, hi)
+    };
     let raw = (hi - lo) / 5.0;
     let mag = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 2.5, 5.0, 10.0]
@@ -71,7 +75,13 @@ fn day(d: NaiveDate) -> f64 {
     f64::from(d.num_days_from_ce())
 }
 
-pub fn target_chart(t: &Target, e: &Evaluation, decimals: u8, as_of: NaiveDate, period_start: NaiveDate) -> String {
+pub fn target_chart(
+    t: &Target,
+    e: &Evaluation,
+    decimals: u8,
+    as_of: NaiveDate,
+    period_start: NaiveDate,
+) -> String {
     match t.kind {
         TargetKind::Annual | TargetKind::YearlyTotal => yearly_bars(t, e, decimals),
         _ => line_chart(t, e, decimals, as_of, period_start),
@@ -118,9 +128,18 @@ fn legend(svg: &mut String, items: &[(&str, &str, &str)]) {
     }
 }
 
-fn line_chart(t: &Target, e: &Evaluation, decimals: u8, as_of: NaiveDate, period_start: NaiveDate) -> String {
+fn line_chart(
+    t: &Target,
+    e: &Evaluation,
+    decimals: u8,
+    as_of: NaiveDate,
+    period_start: NaiveDate,
+) -> String {
     let mut svg = String::new();
-    frame(&mut svg, &format!("{}：实际值、预期进度、目标值与预测", t.name));
+    frame(
+        &mut svg,
+        &format!("{}：实际值、预期进度、目标值与预测", t.name),
+    );
     let start = e
         .start
         .map(|s| s.date)
@@ -159,7 +178,9 @@ fn line_chart(t: &Target, e: &Evaluation, decimals: u8, as_of: NaiveDate, period
     y_axis(&mut svg, &y, step, decimals);
     // Year ticks on the x axis.
     for year in start.year()..=end.year() + 1 {
-        let Some(d) = NaiveDate::from_ymd_opt(year, 1, 1) else { continue };
+        let Some(d) = NaiveDate::from_ymd_opt(year, 1, 1) else {
+            continue;
+        };
         if d < start || d > end {
             continue;
         }
@@ -326,7 +347,11 @@ fn yearly_bars(t: &Target, e: &Evaluation, decimals: u8) -> String {
     }
     legend(
         &mut svg,
-        &[("年度实际值", C_ACTUAL, ""), ("年度目标", C_TARGET, "6 4"), ("全年预测", C_FORECAST, "3 3")],
+        &[
+            ("年度实际值", C_ACTUAL, ""),
+            ("年度目标", C_TARGET, "6 4"),
+            ("全年预测", C_FORECAST, "3 3"),
+        ],
     );
     svg.push_str("</svg>");
     svg
@@ -338,7 +363,8 @@ mod tests {
 
     #[test]
     fn nice_ranges() {
-        assert_eq!(nice(0.0, 1200.0), (0.0, 1200.0, 250.0));
+        assert_eq!(nice(0.0, 1200.0), (0.0, 1250.0, 250.0));
+        assert_eq!(nice(0.0, 1000.0), (0.0, 1000.0, 200.0));
         let (lo, hi, step) = nice(2.5, 3.0);
         assert!(lo <= 2.5 && hi >= 3.0 && step > 0.0);
         let (lo, hi, _) = nice(5.0, 5.0);

@@ -39,7 +39,9 @@ impl AppError {
     pub fn user_message(&self) -> String {
         match self {
             AppError::Store(StoreError::Invalid(m)) => m.clone(),
-            AppError::Store(_) | AppError::Render(_) => "系统内部错误，请稍后再试；如果问题持续，请联系系统管理员。".to_string(),
+            AppError::Store(_) | AppError::Render(_) => {
+                "系统内部错误，请稍后再试；如果问题持续，请联系系统管理员。".to_string()
+            }
             AppError::Invalid(errors) => errors
                 .iter()
                 .map(|e| e.message.clone())
@@ -80,8 +82,9 @@ impl IntoResponse for AppError {
             status: self.status().as_u16(),
             message: self.user_message(),
         };
-        let body = askama::Template::render(&page)
-            .unwrap_or_else(|_| "<!doctype html><title>错误</title><p>系统内部错误</p>".to_string());
+        let body = askama::Template::render(&page).unwrap_or_else(|_| {
+            "<!doctype html><title>错误</title><p>系统内部错误</p>".to_string()
+        });
         (self.status(), Html(body)).into_response()
     }
 }

@@ -39,7 +39,8 @@ impl AppState {
     }
 
     pub fn today(&self) -> NaiveDate {
-        self.today.unwrap_or_else(|| chrono::Local::now().date_naive())
+        self.today
+            .unwrap_or_else(|| chrono::Local::now().date_naive())
     }
 }
 
@@ -52,11 +53,17 @@ pub fn router(state: AppState) -> Router {
         .route("/plans/{plan}", get(pages::overview))
         .route("/plans/{plan}/nodes/{node}", get(pages::node))
         .route("/plans/{plan}/targets/{target}", get(pages::target))
-        .route("/plans/{plan}/values", axum::routing::post(pages::submit_value))
+        .route(
+            "/plans/{plan}/values",
+            axum::routing::post(pages::submit_value),
+        )
         .route("/plans/{plan}/values/new", get(pages::entry_form))
         .route("/plans/{plan}/values/history", get(pages::history))
         .route("/plans/{plan}/versions", get(pages::versions))
-        .route("/plans/{plan}/versions/{version}/source", get(pages::version_source))
+        .route(
+            "/plans/{plan}/versions/{version}/source",
+            get(pages::version_source),
+        )
         .route("/api/v1/plans", get(api::plans))
         .route("/api/v1/plans/{plan}", get(api::plan))
         .route("/api/v1/plans/{plan}/targets", get(api::targets))
@@ -117,7 +124,10 @@ async fn asset(Path(file): Path<String>) -> Response {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(mime)),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
         ],
         body,
     )
@@ -138,7 +148,11 @@ pub(crate) fn as_of_param(q: &HashMap<String, String>) -> Result<Option<NaiveDat
         None => Ok(None),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map(Some)
-            .map_err(|_| AppError::BadRequest(format!("统计日期“{s}”格式不正确，应为 YYYY-MM-DD，例如 2025-06-30"))),
+            .map_err(|_| {
+                AppError::BadRequest(format!(
+                    "统计日期“{s}”格式不正确，应为 YYYY-MM-DD，例如 2025-06-30"
+                ))
+            }),
     }
 }
 
@@ -146,7 +160,9 @@ pub(crate) fn as_of_param(q: &HashMap<String, String>) -> Result<Option<NaiveDat
 pub(crate) fn scope_param(q: &HashMap<String, String>) -> Result<kc_domain::Scope, AppError> {
     match q.get("scope").map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Ok(kc_domain::Scope::City),
-        Some(s) => s.parse().map_err(|e: kc_domain::value::ScopeError| AppError::BadRequest(e.to_string())),
+        Some(s) => s
+            .parse()
+            .map_err(|e: kc_domain::value::ScopeError| AppError::BadRequest(e.to_string())),
     }
 }
 

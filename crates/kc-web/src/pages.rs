@@ -70,7 +70,10 @@ impl Nav {
             status_zh: plan.status.zh(),
             version: snap.version.version,
             as_of: snap.as_of.to_string(),
-            latest_data: snap.latest_data.map(|d| d.to_string()).unwrap_or_else(|| "无".into()),
+            latest_data: snap
+                .latest_data
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "无".into()),
             scope_name: snap.scope.name(plan).to_string(),
             scopes,
             query: format!("?as_of={}&scope={}", snap.as_of, scope),
@@ -85,7 +88,11 @@ impl Nav {
 }
 
 fn unit_names(plan: &Plan, codes: &[&kc_domain::Code]) -> String {
-    codes.iter().map(|c| plan.unit_name(c.as_str())).collect::<Vec<_>>().join("、")
+    codes
+        .iter()
+        .map(|c| plan.unit_name(c.as_str()))
+        .collect::<Vec<_>>()
+        .join("、")
 }
 
 // ---- error page ---------------------------------------------------------------
@@ -130,7 +137,13 @@ pub async fn plans(State(st): State<AppState>) -> Result<Html<String>, AppError>
             period: format!("{} 至 {}", s.plan.period.start, s.plan.period.end),
             status: s.plan.status.zh(),
             version: s.version.version,
-            loaded_at: s.version.loaded_at.chars().take(19).collect::<String>().replace('T', " "),
+            loaded_at: s
+                .version
+                .loaded_at
+                .chars()
+                .take(19)
+                .collect::<String>()
+                .replace('T', " "),
             targets: s.plan.targets.len(),
             levels: s
                 .plan
@@ -166,17 +179,31 @@ pub struct NodeView {
 impl NodeView {
     fn new(snap: &Snapshot, n: &Node, depth: usize) -> NodeView {
         let plan = &snap.plan;
-        let under: Vec<&str> = plan.targets_under(n.code.as_str()).iter().map(|t| t.code.as_str()).collect();
+        let under: Vec<&str> = plan
+            .targets_under(n.code.as_str())
+            .iter()
+            .map(|t| t.code.as_str())
+            .collect();
         NodeView {
             code: n.code.to_string(),
             name: n.name.clone(),
             level: n.level.clone(),
             href: format!("/plans/{}/nodes/{}", plan.code, n.code),
-            lead: n.lead.iter().map(|c| plan.unit_name(c.as_str())).collect::<Vec<_>>().join("、"),
+            lead: n
+                .lead
+                .iter()
+                .map(|c| plan.unit_name(c.as_str()))
+                .collect::<Vec<_>>()
+                .join("、"),
             counts: status_counts(snap.counts(under)),
-            rows: plan.targets_of(n.code.as_str()).map(|t| TargetRow::new(snap, t)).collect(),
+            rows: plan
+                .targets_of(n.code.as_str())
+                .map(|t| TargetRow::new(snap, t))
+                .collect(),
             children: if depth < 4 {
-                plan.children(Some(n.code.as_str())).map(|c| NodeView::new(snap, c, depth + 1)).collect()
+                plan.children(Some(n.code.as_str()))
+                    .map(|c| NodeView::new(snap, c, depth + 1))
+                    .collect()
             } else {
                 Vec::new()
             },
@@ -196,7 +223,11 @@ pub struct OverviewPage {
     pub source: String,
 }
 
-pub async fn overview(State(st): State<AppState>, Path(code): Path<String>, q: Params) -> Result<Html<String>, AppError> {
+pub async fn overview(
+    State(st): State<AppState>,
+    Path(code): Path<String>,
+    q: Params,
+) -> Result<Html<String>, AppError> {
     let snap = load_snapshot(&st, &code, &q).await?;
     let plan = &snap.plan;
     let goals = plan
@@ -213,7 +244,10 @@ pub async fn overview(State(st): State<AppState>, Path(code): Path<String>, q: P
                 .collect(),
         })
         .collect();
-    let nodes = plan.children(None).map(|n| NodeView::new(&snap, n, 1)).collect();
+    let nodes = plan
+        .children(None)
+        .map(|n| NodeView::new(&snap, n, 1))
+        .collect();
     let source = plan
         .source
         .as_ref()
@@ -257,15 +291,23 @@ pub async fn node(
 ) -> Result<Html<String>, AppError> {
     let snap = load_snapshot(&st, &code, &q).await?;
     let plan = &snap.plan;
-    let n = plan
-        .node(&node)
-        .ok_or_else(|| AppError::NotFound(format!("规划中没有编号为“{node}”的{}", plan.levels.join("或"))))?;
+    let n = plan.node(&node).ok_or_else(|| {
+        AppError::NotFound(format!(
+            "规划中没有编号为“{node}”的{}",
+            plan.levels.join("或")
+        ))
+    })?;
     let nav = Nav::new(&snap).at(format!("/plans/{}/nodes/{}", plan.code, n.code));
     let crumbs = plan
         .ancestry(n.code.as_str())
         .into_iter()
         .filter(|a| a.code != n.code)
-        .map(|a| (format!("/plans/{}/nodes/{}{}", plan.code, a.code, nav.query), a.name.clone()))
+        .map(|a| {
+            (
+                format!("/plans/{}/nodes/{}{}", plan.code, a.code, nav.query),
+                a.name.clone(),
+            )
+        })
         .collect();
     render(&NodePage {
         crumbs,
@@ -385,8 +427,16 @@ fn target_facts(plan: &Plan, t: &Target) -> Vec<Fact> {
                 num(b.value, 2),
                 t.unit,
                 b.date,
-                if b.reported { "公开发布数据" } else { "估算值" },
-                if b.source.is_empty() { String::new() } else { format!("：{}", b.source) }
+                if b.reported {
+                    "公开发布数据"
+                } else {
+                    "估算值"
+                },
+                if b.source.is_empty() {
+                    String::new()
+                } else {
+                    format!("：{}", b.source)
+                }
             ),
         });
     }
@@ -414,7 +464,11 @@ fn target_facts(plan: &Plan, t: &Target) -> Vec<Fact> {
     if !goals.is_empty() {
         facts.push(Fact {
             label: "对应发展目标",
-            value: goals.iter().map(|g| g.name.clone()).collect::<Vec<_>>().join("；"),
+            value: goals
+                .iter()
+                .map(|g| g.name.clone())
+                .collect::<Vec<_>>()
+                .join("；"),
         });
     }
     if !t.note.is_empty() {
@@ -441,7 +495,12 @@ pub async fn target(
     render(&page)
 }
 
-fn target_page(snap: &Snapshot, t: &Target, form: EntryForm, saved: bool) -> Result<TargetPage, AppError> {
+fn target_page(
+    snap: &Snapshot,
+    t: &Target,
+    form: EntryForm,
+    saved: bool,
+) -> Result<TargetPage, AppError> {
     let plan = &snap.plan;
     let e = snap
         .eval(t.code.as_str())
@@ -454,10 +513,18 @@ fn target_page(snap: &Snapshot, t: &Target, form: EntryForm, saved: bool) -> Res
         .map(|n| plan.ancestry(n.as_str()))
         .unwrap_or_default()
         .into_iter()
-        .map(|a| (format!("/plans/{}/nodes/{}{}", plan.code, a.code, nav.query), a.name.clone()))
+        .map(|a| {
+            (
+                format!("/plans/{}/nodes/{}{}", plan.code, a.code, nav.query),
+                a.name.clone(),
+            )
+        })
         .collect();
     if crumbs.is_empty() {
-        crumbs.push((format!("/plans/{}{}#goals", plan.code, nav.query), "发展目标".into()));
+        crumbs.push((
+            format!("/plans/{}{}#goals", plan.code, nav.query),
+            "发展目标".into(),
+        ));
     }
     let path_at = |d: chrono::NaiveDate| -> String {
         e.path
@@ -483,10 +550,18 @@ fn target_page(snap: &Snapshot, t: &Target, form: EntryForm, saved: bool) -> Res
     let mut records: Vec<&kc_store::ValueRecord> = snap
         .records
         .iter()
-        .filter(|r| r.indicator == t.indicator.as_str() || t.compare.as_ref().is_some_and(|c| c.as_str() == r.indicator))
+        .filter(|r| {
+            r.indicator == t.indicator.as_str()
+                || t.compare
+                    .as_ref()
+                    .is_some_and(|c| c.as_str() == r.indicator)
+        })
         .collect();
     records.sort_by(|a, b| b.period.cmp(&a.period).then(a.scope.cmp(&b.scope)));
-    let ind_dec = plan.indicator(t.indicator.as_str()).map(|i| i.decimals).unwrap_or(2);
+    let ind_dec = plan
+        .indicator(t.indicator.as_str())
+        .map(|i| i.decimals)
+        .unwrap_or(2);
     let values = records
         .into_iter()
         .take(200)
@@ -502,14 +577,26 @@ fn target_page(snap: &Snapshot, t: &Target, form: EntryForm, saved: bool) -> Res
                 scope_name: format!(
                     "{}{}",
                     r.scope.name(plan),
-                    if r.indicator != t.indicator.as_str() { "（对比指标）" } else { "" }
+                    if r.indicator != t.indicator.as_str() {
+                        "（对比指标）"
+                    } else {
+                        ""
+                    }
                 ),
                 value: format!("{} {}", num(r.value, ind_dec.max(2)), r.unit),
                 revision: r.revision,
                 vintage: r.vintage.zh(),
                 provisional: r.vintage == Vintage::Provisional,
                 note: r.note.clone(),
-                entered: format!("{} {}", r.entered_by, r.entered_at.chars().take(16).collect::<String>().replace('T', " ")),
+                entered: format!(
+                    "{} {}",
+                    r.entered_by,
+                    r.entered_at
+                        .chars()
+                        .take(16)
+                        .collect::<String>()
+                        .replace('T', " ")
+                ),
                 edit_href: format!("/plans/{}/values/new{key}&target={}", plan.code, t.code),
                 history_href: format!("/plans/{}/values/history{key}", plan.code),
             }
@@ -529,16 +616,26 @@ fn target_page(snap: &Snapshot, t: &Target, form: EntryForm, saved: bool) -> Res
             };
             format!(
                 "按{}趋势，预计{}达到 {} {}{}，{}",
-                if f.method == kc_domain::plan::ForecastMethod::Compound { "复合增长" } else { "线性" },
+                if f.method == kc_domain::plan::ForecastMethod::Compound {
+                    "复合增长"
+                } else {
+                    "线性"
+                },
                 when,
                 num(f.value, dec),
                 t.unit,
                 band,
-                if meets { "能够完成目标" } else { "难以完成目标" }
+                if meets {
+                    "能够完成目标"
+                } else {
+                    "难以完成目标"
+                }
             )
         }
         _ => match e.status {
-            kc_domain::Status::NoData | kc_domain::Status::InsufficientData => "数据不足，暂不预测".into(),
+            kc_domain::Status::NoData | kc_domain::Status::InsufficientData => {
+                "数据不足，暂不预测".into()
+            }
             _ => "已到截止期或无需预测".into(),
         },
     };
@@ -548,7 +645,11 @@ fn target_page(snap: &Snapshot, t: &Target, form: EntryForm, saved: bool) -> Res
             let mut s = format!(
                 "距截止还有 {} 个月，每月需{} {} {}",
                 num(p.months_left, 1),
-                if p.needed_per_month >= 0.0 { "增加" } else { "减少" },
+                if p.needed_per_month >= 0.0 {
+                    "增加"
+                } else {
+                    "减少"
+                },
                 num(p.needed_per_month.abs(), dec.max(1)),
                 t.unit
             );
@@ -571,7 +672,15 @@ fn target_page(snap: &Snapshot, t: &Target, form: EntryForm, saved: bool) -> Res
         .iter()
         .map(|y| {
             (
-                format!("{}年{}", y.year, if y.covered < 1.0 { "（截至目前）" } else { "" }),
+                format!(
+                    "{}年{}",
+                    y.year,
+                    if y.covered < 1.0 {
+                        "（截至目前）"
+                    } else {
+                        ""
+                    }
+                ),
                 num(y.total, dec),
                 num(y.target, dec),
                 y.met,
@@ -590,7 +699,10 @@ fn target_page(snap: &Snapshot, t: &Target, form: EntryForm, saved: bool) -> Res
         saved,
         forecast,
         pace,
-        expected_now: e.expected_now.map(|v| format!("{} {}", num(v, dec), t.unit)).unwrap_or_default(),
+        expected_now: e
+            .expected_now
+            .map(|v| format!("{} {}", num(v, dec), t.unit))
+            .unwrap_or_default(),
         years,
         nav,
     })
@@ -639,7 +751,11 @@ impl EntryForm {
             .indicators
             .iter()
             .filter(|i| !matches!(i.source, DataSource::Formula { .. }));
-        let scope = if raw.scope.trim().is_empty() { "city" } else { raw.scope.trim() };
+        let scope = if raw.scope.trim().is_empty() {
+            "city"
+        } else {
+            raw.scope.trim()
+        };
         let mut scopes = vec![Opt {
             value: "city".into(),
             label: format!("{}（全市）", plan.city),
@@ -661,7 +777,11 @@ impl EntryForm {
                 label: d.name.clone(),
             });
         }
-        let vintage = if raw.vintage.is_empty() { "provisional" } else { raw.vintage.as_str() };
+        let vintage = if raw.vintage.is_empty() {
+            "provisional"
+        } else {
+            raw.vintage.as_str()
+        };
         EntryForm {
             action: format!("/plans/{}/values", plan.code),
             indicators: reportable
@@ -671,7 +791,9 @@ impl EntryForm {
                     selected: i.code.as_str() == raw.indicator.trim(),
                 })
                 .collect(),
-            fixed_indicator: target.and(ind).map(|i| (i.code.to_string(), i.name.clone())),
+            fixed_indicator: target
+                .and(ind)
+                .map(|i| (i.code.to_string(), i.name.clone())),
             scopes,
             period: raw.period.clone(),
             period_hint: ind
@@ -716,7 +838,11 @@ pub struct EntryPage {
 
 /// `GET /plans/{plan}/values/new?indicator=&scope=&period=&target=`: the form,
 /// prefilled with the current value (and its revision) when one exists.
-pub async fn entry_form(State(st): State<AppState>, Path(code): Path<String>, q: Params) -> Result<Html<String>, AppError> {
+pub async fn entry_form(
+    State(st): State<AppState>,
+    Path(code): Path<String>,
+    q: Params,
+) -> Result<Html<String>, AppError> {
     let snap = load_snapshot(&st, &code, &HashMap::new()).await?;
     let get = |k: &str| q.get(k).cloned().unwrap_or_default();
     let mut raw = RawEntry {
@@ -743,8 +869,18 @@ pub async fn entry_form(State(st): State<AppState>, Path(code): Path<String>, q:
             );
         }
     }
-    let target = q.get("target").filter(|t| snap.plan.target(t).is_some()).cloned();
-    let form = EntryForm::from_raw(&snap.plan, &raw, target.as_deref(), &expected, Vec::new(), String::new());
+    let target = q
+        .get("target")
+        .filter(|t| snap.plan.target(t).is_some())
+        .cloned();
+    let form = EntryForm::from_raw(
+        &snap.plan,
+        &raw,
+        target.as_deref(),
+        &expected,
+        Vec::new(),
+        String::new(),
+    );
     render(&EntryPage {
         nav: Nav::new(&snap),
         form,
@@ -764,7 +900,9 @@ pub async fn submit_value(
     let target_code = get("target");
     let target = snap.plan.target(&target_code);
     let raw = RawEntry {
-        indicator: target.map(|t| t.indicator.to_string()).unwrap_or_else(|| get("indicator")),
+        indicator: target
+            .map(|t| t.indicator.to_string())
+            .unwrap_or_else(|| get("indicator")),
         scope: get("scope"),
         period: get("period"),
         value: get("value"),
@@ -774,13 +912,20 @@ pub async fn submit_value(
     let expected_text = get("expected_revision");
     let expected = match expected_text.trim() {
         "" => None,
-        s => Some(s.parse::<i64>().map_err(|_| AppError::BadRequest("表单已损坏，请刷新页面后重试".into()))?),
+        s => Some(
+            s.parse::<i64>()
+                .map_err(|_| AppError::BadRequest("表单已损坏，请刷新页面后重试".into()))?,
+        ),
     };
-    let result = kc_app::record_value(&st.store, &snap.plan, &raw, expected, "web").await;
+    let result =
+        kc_app::record_value(&st.store, &snap.plan, &raw, expected, "web", st.today()).await;
     let (errors, message, expected_text) = match result {
         Ok(rec) => {
             let to = match target {
-                Some(t) => format!("/plans/{}/targets/{}?saved={}", snap.plan.code, t.code, rec.revision),
+                Some(t) => format!(
+                    "/plans/{}/targets/{}?saved={}",
+                    snap.plan.code, t.code, rec.revision
+                ),
                 None => format!(
                     "/plans/{}/values/history?indicator={}&scope={}&period={}",
                     snap.plan.code, rec.indicator, rec.scope, rec.period
@@ -788,7 +933,11 @@ pub async fn submit_value(
             };
             return Ok(Redirect::to(&to).into_response());
         }
-        Err(RecordError::Invalid(errors)) => (errors, "填报内容有误，请按提示修改后重新提交。".to_string(), expected_text),
+        Err(RecordError::Invalid(errors)) => (
+            errors,
+            "填报内容有误，请按提示修改后重新提交。".to_string(),
+            expected_text,
+        ),
         Err(RecordError::Conflict(current)) => (
             Vec::new(),
             format!(
@@ -801,7 +950,14 @@ pub async fn submit_value(
         ),
         Err(RecordError::Store(e)) => return Err(AppError::Store(e)),
     };
-    let form = EntryForm::from_raw(&snap.plan, &raw, target.map(|t| t.code.as_str()), &expected_text, errors, message);
+    let form = EntryForm::from_raw(
+        &snap.plan,
+        &raw,
+        target.map(|t| t.code.as_str()),
+        &expected_text,
+        errors,
+        message,
+    );
     let status = if form.errors.is_empty() {
         axum::http::StatusCode::CONFLICT
     } else {
@@ -830,7 +986,11 @@ pub struct HistoryPage {
     pub edit_href: String,
 }
 
-pub async fn history(State(st): State<AppState>, Path(code): Path<String>, q: Params) -> Result<Html<String>, AppError> {
+pub async fn history(
+    State(st): State<AppState>,
+    Path(code): Path<String>,
+    q: Params,
+) -> Result<Html<String>, AppError> {
     let snap = load_snapshot(&st, &code, &HashMap::new()).await?;
     let plan = &snap.plan;
     let indicator = q.get("indicator").cloned().unwrap_or_default();
@@ -849,7 +1009,10 @@ pub async fn history(State(st): State<AppState>, Path(code): Path<String>, q: Pa
         .unwrap_or("")
         .parse()
         .map_err(|e: kc_domain::period::PeriodError| AppError::BadRequest(e.to_string()))?;
-    let revisions = st.store.value_history(plan.code.as_str(), &indicator, &scope, period).await?;
+    let revisions = st
+        .store
+        .value_history(plan.code.as_str(), &indicator, &scope, period)
+        .await?;
     let rows = revisions
         .iter()
         .map(|r| ValueRow {
@@ -862,7 +1025,15 @@ pub async fn history(State(st): State<AppState>, Path(code): Path<String>, q: Pa
             vintage: r.vintage.zh(),
             provisional: r.vintage == Vintage::Provisional,
             note: r.note.clone(),
-            entered: format!("{} {}", r.entered_by, r.entered_at.chars().take(19).collect::<String>().replace('T', " ")),
+            entered: format!(
+                "{} {}",
+                r.entered_by,
+                r.entered_at
+                    .chars()
+                    .take(19)
+                    .collect::<String>()
+                    .replace('T', " ")
+            ),
             edit_href: String::new(),
             history_href: String::new(),
         })
@@ -887,7 +1058,10 @@ pub struct VersionsPage {
     pub versions: Vec<(i64, String, String, String, String)>,
 }
 
-pub async fn versions(State(st): State<AppState>, Path(code): Path<String>) -> Result<Html<String>, AppError> {
+pub async fn versions(
+    State(st): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Html<String>, AppError> {
     let snap = load_snapshot(&st, &code, &HashMap::new()).await?;
     let versions = st
         .store
@@ -899,7 +1073,11 @@ pub async fn versions(State(st): State<AppState>, Path(code): Path<String>) -> R
                 v.version,
                 v.name,
                 v.loaded_by,
-                v.loaded_at.chars().take(19).collect::<String>().replace('T', " "),
+                v.loaded_at
+                    .chars()
+                    .take(19)
+                    .collect::<String>()
+                    .replace('T', " "),
                 v.source_sha256.chars().take(12).collect(),
             )
         })
@@ -921,7 +1099,10 @@ pub async fn version_source(
         .ok_or_else(|| AppError::NotFound(format!("规划“{code}”没有第 {version} 版")))?;
     Ok((
         [
-            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{code}-v{version}.toml\""),

@@ -11,7 +11,10 @@ pub fn num(v: f64, decimals: u8) -> String {
         return "—".to_string();
     }
     let s = kc_domain::plan::fmt_num(v, usize::from(decimals));
-    let (sign, rest) = s.strip_prefix('-').map(|r| ("-", r)).unwrap_or(("", s.as_str()));
+    let (sign, rest) = s
+        .strip_prefix('-')
+        .map(|r| ("-", r))
+        .unwrap_or(("", s.as_str()));
     let (int, frac) = rest.split_once('.').unwrap_or((rest, ""));
     let mut grouped = String::new();
     for (i, c) in int.chars().enumerate() {
@@ -40,7 +43,10 @@ pub fn status_class(s: Status) -> &'static str {
 /// Decimal places for a target's values: the indicator's, but at least one
 /// for per-cent kinds.
 pub fn decimals(plan: &Plan, t: &Target) -> u8 {
-    let d = plan.indicator(t.indicator.as_str()).map(|i| i.decimals).unwrap_or(2);
+    let d = plan
+        .indicator(t.indicator.as_str())
+        .map(|i| i.decimals)
+        .unwrap_or(2);
     match t.kind {
         TargetKind::Coverage | TargetKind::GrowthRate | TargetKind::Relative => d.max(1),
         _ => d,
@@ -85,14 +91,23 @@ impl TargetRow {
             kind: t.kind.zh(),
             goal: t.describe(),
             deadline: t.deadline.to_string(),
-            value: e.map(|e| value_text(t, e, dec)).unwrap_or_else(|| "—".to_string()),
-            value_date: e.and_then(|e| e.value_date).map(|d| d.to_string()).unwrap_or_default(),
+            value: e
+                .map(|e| value_text(t, e, dec))
+                .unwrap_or_else(|| "—".to_string()),
+            value_date: e
+                .and_then(|e| e.value_date)
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
             provisional: e.is_some_and(|e| e.provisional),
             has_bar: completion.is_some(),
             bar: format!("{:.1}", completion.map(clamp).unwrap_or(0.0)),
             mark: format!("{:.1}", expected.map(clamp).unwrap_or(0.0)),
-            completion: completion.map(|c| format!("{}%", num(c, 1))).unwrap_or_default(),
-            expected: expected.map(|c| format!("{}%", num(c, 1))).unwrap_or_default(),
+            completion: completion
+                .map(|c| format!("{}%", num(c, 1)))
+                .unwrap_or_default(),
+            expected: expected
+                .map(|c| format!("{}%", num(c, 1)))
+                .unwrap_or_default(),
             status: status.zh(),
             status_class: status_class(status),
             note: e.map(|e| lag_text(e)).unwrap_or_default(),
@@ -107,10 +122,19 @@ pub fn value_text(t: &Target, e: &Evaluation, dec: u8) -> String {
     };
     match t.kind {
         TargetKind::Relative => {
-            let unit = if t.unit == "%" { "个百分点" } else { t.unit.as_str() };
+            let unit = if t.unit == "%" {
+                "个百分点"
+            } else {
+                t.unit.as_str()
+            };
             let sign = if v > 0.0 { "+" } else { "" };
             match e.compared_with {
-                Some(c) => format!("{sign}{} {unit}（对比值 {}{}）", num(v, dec), num(c, dec), t.unit),
+                Some(c) => format!(
+                    "{sign}{} {unit}（对比值 {}{}）",
+                    num(v, dec),
+                    num(c, dec),
+                    t.unit
+                ),
                 None => format!("{sign}{} {unit}", num(v, dec)),
             }
         }

@@ -18,7 +18,11 @@ async fn pages_render(app: &TestApp) {
         assert!(overview.contains(&n.name), "overview lacks {}", n.name);
     }
     for t in &plan.targets {
-        assert!(overview.contains(&format!("/targets/{}?", t.code)), "overview lacks {}", t.code);
+        assert!(
+            overview.contains(&format!("/targets/{}?", t.code)),
+            "overview lacks {}",
+            t.code
+        );
         let (status, page) = app.get(&format!("/plans/{PLAN}/targets/{}", t.code)).await;
         assert_eq!(status, 200, "target page {}", t.code);
         assert!(page.contains("<svg"), "target {} has no chart", t.code);
@@ -55,7 +59,10 @@ async fn unknown_things_are_404_and_bad_params_400(app: &TestApp) {
     ] {
         let (status, body) = app.get(&path).await;
         assert_eq!(status, 404, "{path}");
-        assert!(body.contains("lang=\"zh-CN\""), "{path} error page is not the Chinese page");
+        assert!(
+            body.contains("lang=\"zh-CN\""),
+            "{path} error page is not the Chinese page"
+        );
     }
     for path in [
         format!("/plans/{PLAN}?as_of=2025-13-01"),
@@ -66,7 +73,12 @@ async fn unknown_things_are_404_and_bad_params_400(app: &TestApp) {
         assert_eq!(status, 400, "{path}");
         assert!(body.contains("格式不正确"), "{path}: {body}");
     }
-    let r = app.http.get(app.url(&format!("/api/v1/plans/{PLAN}/targets?as_of=yesterday"))).send().await.unwrap();
+    let r = app
+        .http
+        .get(app.url(&format!("/api/v1/plans/{PLAN}/targets?as_of=yesterday")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 400);
     let j: serde_json::Value = r.json().await.unwrap();
     assert_eq!(j["error"]["code"], "bad_request");
@@ -74,9 +86,25 @@ async fn unknown_things_are_404_and_bad_params_400(app: &TestApp) {
 }
 
 async fn api_reports_progress_as_of_a_date(app: &TestApp) {
-    let r: serde_json::Value = app.http.get(app.url("/api/v1/plans")).send().await.unwrap().json().await.unwrap();
+    let r: serde_json::Value = app
+        .http
+        .get(app.url("/api/v1/plans"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["plans"][0]["code"], PLAN);
-    let plan: serde_json::Value = app.http.get(app.url(&format!("/api/v1/plans/{PLAN}"))).send().await.unwrap().json().await.unwrap();
+    let plan: serde_json::Value = app
+        .http
+        .get(app.url(&format!("/api/v1/plans/{PLAN}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(plan["tree"].as_array().unwrap().len(), 5);
     let now: serde_json::Value = app
         .http
@@ -91,11 +119,36 @@ async fn api_reports_progress_as_of_a_date(app: &TestApp) {
     assert_eq!(now["as_of"], "2025-09-30");
     let targets = now["targets"].as_array().unwrap();
     assert_eq!(targets.len(), 39);
-    let total: u64 = now["status_counts"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    let total: u64 = now["status_counts"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
     assert_eq!(total, 39);
-    let hte = |j: &serde_json::Value| j["targets"].as_array().unwrap().iter().find(|t| t["code"] == "T3-2").unwrap().clone();
+    let hte = |j: &serde_json::Value| {
+        j["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["code"] == "T3-2")
+            .unwrap()
+            .clone()
+    };
     let h = hte(&now);
-    for key in ["code", "name", "kind", "target", "unit", "deadline", "status", "value", "expected", "completion", "lag"] {
+    for key in [
+        "code",
+        "name",
+        "kind",
+        "target",
+        "unit",
+        "deadline",
+        "status",
+        "value",
+        "expected",
+        "completion",
+        "lag",
+    ] {
         assert!(h.get(key).is_some(), "target lacks {key}");
     }
     let earlier: serde_json::Value = app
@@ -136,54 +189,126 @@ async fn api_reports_progress_as_of_a_date(app: &TestApp) {
 async fn api_values_are_validated_and_revised(app: &TestApp) {
     let count = || async { app.db.store.count_values(PLAN).await.unwrap() };
     let before = count().await;
-    let good = json!({ "plan": PLAN, "indicator": "rd_intensity", "scope": "city", "period": "2025", "value": 2.95, "note": "统计快报", "vintage": "provisional" });
+    let good = json!({ "plan": PLAN, "indicator": "contract_absorbed", "scope": "city", "period": "2025-09", "value": 2.95, "note": "统计快报", "vintage": "provisional" });
     let (status, body) = app.post_json("/api/v1/values", &good).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["value"]["revision"], 1);
     // A correction is a new revision; the first is kept.
-    let (status, body) = app.post_json("/api/v1/values", &json!({ "plan": PLAN, "indicator": "rd_intensity", "period": "2025", "value": "2.97", "expected_revision": 1 })).await;
+    let (status, body) = app.post_json("/api/v1/values", &json!({ "plan": PLAN, "indicator": "contract_absorbed", "period": "2025-09", "value": "2.97", "expected_revision": 1 })).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["value"]["revision"], 2);
     let hist: serde_json::Value = app
         .http
-        .get(app.url(&format!("/api/v1/values?plan={PLAN}&indicator=rd_intensity&scope=city&period=2025&history=1")))
+        .get(app.url(&format!("/api/v1/values?plan={PLAN}&indicator=contract_absorbed&scope=city&period=2025-09&history=1")))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let values: Vec<f64> = hist["values"].as_array().unwrap().iter().map(|v| v["value"].as_f64().unwrap()).collect();
+    let values: Vec<f64> = hist["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["value"].as_f64().unwrap())
+        .collect();
     assert_eq!(values, vec![2.97, 2.95]);
     // A stale writer is told the newer value and nothing is stored.
-    let (status, body) = app.post_json("/api/v1/values", &json!({ "plan": PLAN, "indicator": "rd_intensity", "period": "2025", "value": 3.1, "expected_revision": 1 })).await;
+    let (status, body) = app.post_json("/api/v1/values", &json!({ "plan": PLAN, "indicator": "contract_absorbed", "period": "2025-09", "value": 3.1, "expected_revision": 1 })).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"]["current"]["value"], 2.97);
     assert_eq!(count().await, before + 2);
 
     // Bad input: a clear 4xx and nothing stored.
     let cases = [
-        (json!({ "plan": PLAN, "indicator": "nope", "period": "2025", "value": 1 }), 422, "indicator"),
-        (json!({ "plan": PLAN, "indicator": "hte_count", "period": "2030Q1", "value": 1 }), 422, "period"),
-        (json!({ "plan": PLAN, "indicator": "hte_count", "period": "2022", "value": 1 }), 422, "period"),
-        (json!({ "plan": PLAN, "indicator": "hte_count", "period": "last year", "value": 1 }), 422, "period"),
-        (json!({ "plan": PLAN, "indicator": "hte_count", "period": "2025Q1", "value": "一千" }), 422, "value"),
-        (json!({ "plan": PLAN, "indicator": "hte_count", "period": "2025Q1", "value": "" }), 422, "value"),
-        (json!({ "plan": PLAN, "indicator": "hte_count", "period": "2025Q1", "value": -5 }), 422, "value"),
-        (json!({ "plan": PLAN, "indicator": "hte_count", "scope": "area:nowhere", "period": "2025Q1", "value": 5 }), 422, "scope"),
-        (json!({ "plan": PLAN, "indicator": "hte_count", "period": "2025Q1", "value": 5, "vintage": "final" }), 422, "vintage"),
-        (json!({ "plan": PLAN, "indicator": "hte_count", "period": "2025Q1", "value": [1] }), 400, ""),
-        (json!({ "plan": "nope", "indicator": "hte_count", "period": "2025Q1", "value": 5 }), 404, ""),
+        (
+            json!({ "plan": PLAN, "indicator": "nope", "period": "2025", "value": 1 }),
+            422,
+            "indicator",
+        ),
+        (
+            json!({ "plan": PLAN, "indicator": "hte_count", "period": "2030Q1", "value": 1 }),
+            422,
+            "period",
+        ),
+        (
+            json!({ "plan": PLAN, "indicator": "hte_count", "period": "2022", "value": 1 }),
+            422,
+            "period",
+        ),
+        (
+            json!({ "plan": PLAN, "indicator": "hte_count", "period": "2025Q4", "value": 1 }),
+            422,
+            "period",
+        ),
+        (
+            json!({ "plan": PLAN, "indicator": "rd_intensity", "period": "2025", "value": 3 }),
+            422,
+            "period",
+        ),
+        (
+            json!({ "plan": PLAN, "indicator": "hte_count", "period": "2025Q1", "value": "NaN" }),
+            422,
+            "value",
+        ),
+        (
+            json!({ "plan": PLAN, "indicator": "hte_count", "period": "last year", "value": 1 }),
+            422,
+            "period",
+        ),
+        (
+            json!({ "plan": PLAN, "indicator": "hte_count", "period": "2025Q1", "value": "一千" }),
+            422,
+            "value",
+        ),
+        (
+            json!({ "plan": PLAN, "indicator": "hte_count", "period": "2025Q1", "value": "" }),
+            422,
+            "value",
+        ),
+        (
+            json!({ "plan": PLAN, "indicator": "hte_count", "period": "2025Q1", "value": -5 }),
+            422,
+            "value",
+        ),
+        (
+            json!({ "plan": PLAN, "indicator": "hte_count", "scope": "area:nowhere", "period": "2025Q1", "value": 5 }),
+            422,
+            "scope",
+        ),
+        (
+            json!({ "plan": PLAN, "indicator": "hte_count", "period": "2025Q1", "value": 5, "vintage": "final" }),
+            422,
+            "vintage",
+        ),
+        (
+            json!({ "plan": PLAN, "indicator": "hte_count", "period": "2025Q1", "value": [1] }),
+            400,
+            "",
+        ),
+        (
+            json!({ "plan": "nope", "indicator": "hte_count", "period": "2025Q1", "value": 5 }),
+            404,
+            "",
+        ),
         (json!({ "indicator": "hte_count" }), 400, ""),
         (json!([1, 2]), 400, ""),
     ];
     for (body, want, field) in cases {
         let (status, resp) = app.post_json("/api/v1/values", &body).await;
         assert_eq!(status, want, "{body} -> {resp}");
-        assert!(resp["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{resp}");
+        assert!(
+            resp["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{resp}"
+        );
         if !field.is_empty() {
             let fields = resp["error"]["fields"].as_array().unwrap();
-            assert!(fields.iter().any(|f| f["field"] == field), "{body} -> {resp}");
+            assert!(
+                fields.iter().any(|f| f["field"] == field),
+                "{body} -> {resp}"
+            );
         }
     }
     let r = app
@@ -197,7 +322,13 @@ async fn api_values_are_validated_and_revised(app: &TestApp) {
     assert_eq!(r.status().as_u16(), 400);
     // Oversized bodies are refused before they are read.
     let big = "x".repeat(kc_web::BODY_LIMIT + 10);
-    let r = app.http.post(app.url("/api/v1/values")).body(big).send().await.unwrap();
+    let r = app
+        .http
+        .post(app.url("/api/v1/values"))
+        .body(big)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 413);
     assert_eq!(count().await, before + 2);
 }
@@ -220,31 +351,58 @@ async fn form_errors_keep_the_input(app: &TestApp) {
         .unwrap();
     assert_eq!(r.status().as_u16(), 422);
     let body = r.text().await.unwrap();
-    assert!(body.contains("id=\"err-period\""), "no period error next to the field");
-    assert!(body.contains("id=\"err-value\""), "no value error next to the field");
-    assert!(body.contains("value=\"2025年三季度\""), "period input not kept");
+    assert!(
+        body.contains("id=\"err-period\""),
+        "no period error next to the field"
+    );
+    assert!(
+        body.contains("id=\"err-value\""),
+        "no value error next to the field"
+    );
+    assert!(
+        body.contains("value=\"2025年三季度\""),
+        "period input not kept"
+    );
     assert!(body.contains("value=\"一千二\""), "value input not kept");
     assert!(body.contains("核对中"), "note not kept");
-    assert!(body.contains("<option value=\"area:gaoxin\" selected"), "scope not kept");
+    assert!(
+        body.contains("<option value=\"area:gaoxin\" selected"),
+        "scope not kept"
+    );
     assert_eq!(app.db.store.count_values(PLAN).await.unwrap(), before);
 
     // A good form stores the value and redirects to the target page.
     let r = app
         .http
         .post(app.url(&format!("/plans/{PLAN}/values")))
-        .form(&[("target", "T3-2"), ("scope", "city"), ("period", "2025-10"), ("value", "1,150"), ("note", ""), ("vintage", "provisional")])
+        .form(&[
+            ("target", "T3-2"),
+            ("scope", "city"),
+            ("period", "2025Q3"),
+            ("value", "1,150"),
+            ("note", ""),
+            ("vintage", "provisional"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
     let to = r.headers()["location"].to_str().unwrap().to_string();
-    assert!(to.starts_with(&format!("/plans/{PLAN}/targets/T3-2?saved=")), "{to}");
-    let (_, page) = app.get(&format!("/plans/{PLAN}/targets/T3-2?as_of=2025-10-31")).await;
-    assert!(page.contains("1,150 家"), "the new value is not on the target page");
+    assert!(
+        to.starts_with(&format!("/plans/{PLAN}/targets/T3-2?saved=")),
+        "{to}"
+    );
+    let (_, page) = app.get(&to).await;
+    assert!(page.contains("已保存"));
+    assert!(
+        page.contains("1,150 家"),
+        "the new value is not on the target page"
+    );
 }
 
 async fn stale_form_is_shown_the_newer_value(app: &TestApp) {
-    let path = format!("/plans/{PLAN}/values/new?indicator=hte_count&scope=area:gaoxin&period=2025Q3");
+    let path =
+        format!("/plans/{PLAN}/values/new?indicator=hte_count&scope=area:gaoxin&period=2025Q3");
     let (_, form) = app.get(&path).await;
     let rev = form
         .split("name=\"expected_revision\" value=\"")
@@ -261,14 +419,23 @@ async fn stale_form_is_shown_the_newer_value(app: &TestApp) {
     let r = app
         .http
         .post(app.url(&format!("/plans/{PLAN}/values")))
-        .form(&[("indicator", "hte_count"), ("scope", "area:gaoxin"), ("period", "2025Q3"), ("value", "199"), ("expected_revision", rev.as_str())])
+        .form(&[
+            ("indicator", "hte_count"),
+            ("scope", "area:gaoxin"),
+            ("period", "2025Q3"),
+            ("value", "199"),
+            ("expected_revision", rev.as_str()),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 409);
     let body = r.text().await.unwrap();
     assert!(body.contains("已被 api 修改为 201（第 2 版）"), "{body}");
-    assert!(body.contains("name=\"expected_revision\" value=\"2\""), "the form should now expect revision 2");
+    assert!(
+        body.contains("name=\"expected_revision\" value=\"2\""),
+        "the form should now expect revision 2"
+    );
     assert!(body.contains("value=\"199\""), "the writer's input is kept");
 }
 
@@ -279,7 +446,11 @@ async fn text_is_escaped_everywhere(app: &TestApp) {
         .await;
     assert_eq!(status, 201);
     let plan = kc_planfile::parse_plan("b", kc_app::BENGBU_PLAN).unwrap();
-    let t = plan.targets.iter().find(|t| t.indicator.as_str() == "task_whitelist").unwrap();
+    let t = plan
+        .targets
+        .iter()
+        .find(|t| t.indicator.as_str() == "task_whitelist")
+        .unwrap();
     let (_, page) = app.get(&format!("/plans/{PLAN}/targets/{}", t.code)).await;
     assert!(!page.contains("<script>alert(1)"), "unescaped note");
     assert!(
@@ -287,10 +458,16 @@ async fn text_is_escaped_everywhere(app: &TestApp) {
         "note not shown escaped"
     );
     let (_, hist) = app
-        .get(&format!("/plans/{PLAN}/values/history?indicator=task_whitelist&scope=city&period=2025Q3"))
+        .get(&format!(
+            "/plans/{PLAN}/values/history?indicator=task_whitelist&scope=city&period=2025Q3"
+        ))
         .await;
     assert!(!hist.contains("<script>alert(1)"));
-    let (status, page) = app.get(&format!("/plans/{PLAN}/values/new?indicator=<b>x</b>&period=<i>")).await;
+    let (status, page) = app
+        .get(&format!(
+            "/plans/{PLAN}/values/new?indicator=<b>x</b>&period=<i>"
+        ))
+        .await;
     assert_eq!(status, 200);
     assert!(!page.contains("<b>x</b>") && !page.contains("<i>"));
 }

@@ -11,7 +11,11 @@ const DEFAULT_DB: &str = "sqlite://data/kechuang.db";
 const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
 #[derive(Parser)]
-#[command(name = "kechuang", version, about = "科创：城市科技行动方案的运行与监测系统")]
+#[command(
+    name = "kechuang",
+    version,
+    about = "科创：城市科技行动方案的运行与监测系统"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -76,11 +80,17 @@ fn main() -> ExitCode {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
 }
 
 fn run_async(fut: impl std::future::Future<Output = ExitCode>) -> ExitCode {
-    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt.block_on(fut),
         Err(e) => {
             eprintln!("kechuang: 无法启动运行时：{e}");
@@ -92,7 +102,10 @@ fn run_async(fut: impl std::future::Future<Output = ExitCode>) -> ExitCode {
 /// Prints to stdout; a closed pipe (`| head`) ends the program quietly.
 fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
@@ -163,13 +176,25 @@ fn plan_show(file: &std::path::Path, json: bool) -> ExitCode {
     fn walk(plan: &kc_domain::Plan, parent: Option<&str>, depth: usize, s: &mut String) {
         for n in plan.children(parent) {
             let lead: Vec<&str> = n.lead.iter().map(|c| plan.unit_name(c.as_str())).collect();
-            s.push_str(&format!("{}{} {}（{}）", "  ".repeat(depth), n.code, n.name, n.level));
+            s.push_str(&format!(
+                "{}{} {}（{}）",
+                "  ".repeat(depth),
+                n.code,
+                n.name,
+                n.level
+            ));
             if !lead.is_empty() {
                 s.push_str(&format!(" 牵头：{}", lead.join("、")));
             }
             s.push('\n');
             for t in plan.targets_of(n.code.as_str()) {
-                s.push_str(&format!("{}- {} {}：{}\n", "  ".repeat(depth + 1), t.code, t.name, t.describe()));
+                s.push_str(&format!(
+                    "{}- {} {}：{}\n",
+                    "  ".repeat(depth + 1),
+                    t.code,
+                    t.name,
+                    t.describe()
+                ));
             }
             walk(plan, Some(n.code.as_str()), depth + 1, s);
         }
@@ -255,7 +280,9 @@ async fn serve(db: String, addr: String, demo: bool) -> ExitCode {
     );
     if demo {
         banner.push_str("演示模式：已载入蚌埠市科技强市三年行动方案及 2023–2025 年演示数据。\n");
-        banner.push_str("演示账号：当前版本尚未启用登录，所有页面可直接访问（账号与权限见 docs/roles.md）。\n");
+        banner.push_str(
+            "演示账号：当前版本尚未启用登录，所有页面可直接访问（账号与权限见 docs/roles.md）。\n",
+        );
     }
     banner.push_str("按 Ctrl-C 停止。\n");
     out(&banner);

@@ -1,0 +1,132 @@
+//! The command line as users run it.
+
+use std::process::{Command, Output};
+
+fn kechuang(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kechuang"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("KECHUANG_DB")
+        .output()
+        .expect("run kechuang")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const BENGBU: &str = "../../plans/bengbu-2023-2025.toml";
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("kc-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn plan_check_summarises_the_bengbu_plan() {
+    let o = kechuang(&["plan", "check", BENGBU]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("工程 5 个，行动 10 个"), "{out}");
+    assert!(out.contains("考核目标 39 个"), "{out}");
+    let plan = kc_planfile::parse_plan("b", &std::fs::read_to_string(BENGBU).unwrap()).unwrap();
+    for t in &plan.targets {
+        assert!(
+            out.contains(&format!("{} {}", t.code, t.name)),
+            "target {} not listed",
+            t.code
+        );
+    }
+}
+
+#[test]
+fn plan_show_json_is_the_tree() {
+    let o = kechuang(&["plan", "show", BENGBU, "--json"]);
+    assert!(o.status.success());
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["tree"].as_array().unwrap().len(), 5);
+    assert_eq!(j["goals"].as_array().unwrap().len(), 8);
+    let o = kechuang(&["plan", "show", BENGBU]);
+    assert!(text(&o.stdout).contains("A1 创新平台体系重构行动（行动）"));
+}
+
+#[test]
+fn a_bad_plan_exits_2_with_every_error_located_and_writes_nothing() {
+    let dir = temp_dir("bad");
+    let file = dir.join("bad.toml");
+    let good = std::fs::read_to_string(BENGBU).unwrap();
+    let bad = good
+        .replacen("kind = \"stock\"", "kind = \"stok\"", 1)
+        .replacen("indicator = \"hte_count\"", "indicator = \"hte\"", 1);
+    std::fs::write(&file, bad).unwrap();
+    let o = kechuang(&["plan", "check", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    let located: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with(file.to_str().unwrap()))
+        .collect();
+    assert!(located.len() >= 2, "{err}");
+    assert!(err.contains("stok") && err.contains("hte"), "{err}");
+    let db = format!("sqlite://{}/kc.db", dir.display());
+    let o = kechuang(&["plan", "load", file.to_str().unwrap(), "--db", &db]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        !dir.join("kc.db").exists(),
+        "a bad plan must not create or touch the database"
+    );
+    let o = kechuang(&["plan", "check", "/no/such/file.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("无法读取"));
+}
+
+#[test]
+fn loading_a_changed_plan_keeps_the_earlier_version() {
+    let dir = temp_dir("load");
+    let db = format!("sqlite://{}/kc.db", dir.display());
+    let o = kechuang(&["plan", "load", BENGBU, "--db", &db]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("第 1 版"));
+    let o = kechuang(&["plan", "load", BENGBU, "--db", &db]);
+    assert!(text(&o.stdout).contains("未生成新版本"));
+    let changed = dir.join("changed.toml");
+    let text2 =
+        std::fs::read_to_string(BENGBU)
+            .unwrap()
+            .replacen("target = 1200", "target = 1250", 1);
+    std::fs::write(&changed, text2).unwrap();
+    let o = kechuang(&["plan", "load", changed.to_str().unwrap(), "--db", &db]);
+    assert!(text(&o.stdout).contains("第 2 版"), "{}", text(&o.stdout));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = kc_store::Store::connect(&db).await.unwrap();
+        let versions = store.plan_versions("bengbu-2023-2025").await.unwrap();
+        assert_eq!(versions.len(), 2);
+        store.close().await;
+    });
+}
+
+#[test]
+fn an_unreachable_database_is_one_clear_line() {
+    let o = kechuang(&[
+        "serve",
+        "--db",
+        "postgres://kc:secret@127.0.0.1:1/kc",
+        "--addr",
+        "127.0.0.1:0",
+    ]);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].contains("postgres://kc:***@127.0.0.1:1/kc"),
+        "{err}"
+    );
+    assert!(!err.contains("secret"));
+    let o = kechuang(&["plan", "load", BENGBU, "--db", "mysql://x/y"]);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("sqlite:// 或 postgres://"));
+}
