@@ -110,17 +110,17 @@ pub fn generate(plan: &Plan, seed: u64, through: NaiveDate) -> Vec<DemoValue> {
             emit(
                 plan, ind, period, value, evidence, through, &mut rng, &mut out,
             );
-            if let (Some(t), Some(cv)) = (target, compare_value) {
-                if let Some(c) = &t.compare {
-                    out.push(value_of(
-                        c.as_str(),
-                        Scope::City,
-                        period,
-                        round(cv, 2),
-                        through,
-                        None,
-                    ));
-                }
+            if let (Some(t), Some(cv)) = (target, compare_value)
+                && let Some(c) = &t.compare
+            {
+                out.push(value_of(
+                    c.as_str(),
+                    Scope::City,
+                    period,
+                    round(cv, 2),
+                    through,
+                    None,
+                ));
             }
         }
     }

@@ -351,21 +351,23 @@ fn read_indicators(
     root: &Table,
     departments: &HashSet<&str>,
 ) -> Vec<(Indicator, Span)> {
-    let mut out: Vec<(Indicator, Span, Option<(Expr, Span)>)> = Vec::new();
+    // Each indicator with its place and, for formulas, the parsed formula.
+    type Read = (Indicator, Span, Option<(Expr, Span)>);
+    let mut out: Vec<Read> = Vec::new();
     for o in list(ctx, root, "indicator") {
         let code = o.req_code("code");
         let name = o.req_str("name");
         let unit = o.req_str("unit");
         let definition = o.opt_str("definition").unwrap_or_default();
         let department = o.opt_code("department");
-        if let Some(d) = &department {
-            if !departments.contains(d.as_str()) {
-                ctx.error(
-                    o.get("department").and_then(|n| n.span()),
-                    format!("指标的责任部门 {d} 未定义"),
-                    Some("已在 [[department]] 中定义的部门编码"),
-                );
-            }
+        if let Some(d) = &department
+            && !departments.contains(d.as_str())
+        {
+            ctx.error(
+                o.get("department").and_then(|n| n.span()),
+                format!("指标的责任部门 {d} 未定义"),
+                Some("已在 [[department]] 中定义的部门编码"),
+            );
         }
         // Writing `formula` or `registry` is enough to say where the data
         // comes from; an explicit `source` that contradicts it is an error.
@@ -390,21 +392,20 @@ fn read_indicators(
         let source = match source_kind.as_str() {
             "registry" => {
                 let registry = o.req_str("registry");
-                if let Some(r) = &registry {
-                    if !kc_domain::plan::REGISTRIES
+                if let Some(r) = &registry
+                    && !kc_domain::plan::REGISTRIES
                         .iter()
                         .any(|(code, _)| code == r)
-                    {
-                        let names: Vec<String> = kc_domain::plan::REGISTRIES
-                            .iter()
-                            .map(|(c, zh)| format!("{c}（{zh}）"))
-                            .collect();
-                        ctx.error(
-                            o.get("registry").and_then(|n| n.span()),
-                            format!("未知的登记库“{r}”"),
-                            Some(&names.join("、")),
-                        );
-                    }
+                {
+                    let names: Vec<String> = kc_domain::plan::REGISTRIES
+                        .iter()
+                        .map(|(c, zh)| format!("{c}（{zh}）"))
+                        .collect();
+                    ctx.error(
+                        o.get("registry").and_then(|n| n.span()),
+                        format!("未知的登记库“{r}”"),
+                        Some(&names.join("、")),
+                    );
                 }
                 let rule = o.opt_str("rule").unwrap_or_default();
                 DataSource::Registry {
@@ -516,8 +517,8 @@ fn read_indicators(
 }
 
 /// Whether `goal` can be reached from `from`'s formula inputs.
-fn reaches<'a>(
-    deps: &HashMap<&'a str, Vec<String>>,
+fn reaches(
+    deps: &HashMap<&str, Vec<String>>,
     from: &str,
     goal: &str,
     seen: &mut HashSet<String>,
@@ -736,14 +737,14 @@ fn read_target(
     let code = o.req_code("code");
     let name = o.req_str("name");
     let node = o.opt_code("node");
-    if let Some(n) = &node {
-        if !nodes.contains(n.as_str()) {
-            ctx.error(
-                o.get("node").and_then(|n| n.span()),
-                format!("目标所属节点 {n} 未定义"),
-                Some("已在 [[node]] 中定义的节点编码"),
-            );
-        }
+    if let Some(n) = &node
+        && !nodes.contains(n.as_str())
+    {
+        ctx.error(
+            o.get("node").and_then(|n| n.span()),
+            format!("目标所属节点 {n} 未定义"),
+            Some("已在 [[node]] 中定义的节点编码"),
+        );
     }
     let indicator_code = o.req_code("indicator");
     let indicator = indicator_code.as_ref().and_then(|c| {
@@ -950,19 +951,18 @@ fn read_target(
                     Some("margin = 1（可省略，默认 0）"),
                 );
             }
-            if let (Some(c), Some(ind)) = (&compare, indicator) {
-                if let Some(other) = indicators.get(c.as_str()) {
-                    if other.unit != ind.unit {
-                        ctx.error(
-                            compare_span.clone(),
-                            format!(
-                                "对比指标 {c} 的单位（{}）与本指标（{}）不同，无法比较",
-                                other.unit, ind.unit
-                            ),
-                            Some("单位相同的指标"),
-                        );
-                    }
-                }
+            if let (Some(c), Some(ind)) = (&compare, indicator)
+                && let Some(other) = indicators.get(c.as_str())
+                && other.unit != ind.unit
+            {
+                ctx.error(
+                    compare_span.clone(),
+                    format!(
+                        "对比指标 {c} 的单位（{}）与本指标（{}）不同，无法比较",
+                        other.unit, ind.unit
+                    ),
+                    Some("单位相同的指标"),
+                );
             }
             match &compare {
                 None => ctx.error(
@@ -996,16 +996,16 @@ fn read_target(
                 Some("universe = 3，或 universe = { indicator = \"总数指标\" }"),
             );
         }
-        if kind == TargetKind::GrowthRate {
-            if let Some(b) = &baseline {
-                if basis == GrowthBasis::Level && b.value <= 0.0 {
-                    ctx.error(
-                        o.get("baseline").and_then(|n| n.span()),
-                        "按水平值计算年均增速时，基期值必须为正数",
-                        Some("正数，或设 basis = \"rate\""),
-                    );
-                }
-            }
+        if kind == TargetKind::GrowthRate
+            && let Some(b) = &baseline
+            && basis == GrowthBasis::Level
+            && b.value <= 0.0
+        {
+            ctx.error(
+                o.get("baseline").and_then(|n| n.span()),
+                "按水平值计算年均增速时，基期值必须为正数",
+                Some("正数，或设 basis = \"rate\""),
+            );
         }
     }
     if let (Some(d), Some(p)) = (deadline, period) {

@@ -65,14 +65,14 @@ impl Store {
         .await?
         .map(|r| version_from(&r))
         .transpose()?;
-        if let Some(v) = &latest {
-            if v.source_sha256 == sha {
-                tx.commit().await?;
-                return Ok(SavedPlan {
-                    version: v.clone(),
-                    created: false,
-                });
-            }
+        if let Some(v) = &latest
+            && v.source_sha256 == sha
+        {
+            tx.commit().await?;
+            return Ok(SavedPlan {
+                version: v.clone(),
+                created: false,
+            });
         }
         let version = latest.map(|v| v.version + 1).unwrap_or(1);
         let loaded_at = now_text();

@@ -16,15 +16,14 @@ pub(crate) fn normalise(url: &str) -> Result<(Backend, String), StoreError> {
         if path.is_empty() {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         }
-        if path != ":memory:" {
-            if let Some(dir) = std::path::Path::new(path).parent() {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
-                        dir: dir.display().to_string(),
-                        source,
-                    })?;
-                }
-            }
+        if path != ":memory:"
+            && let Some(dir) = std::path::Path::new(path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+                dir: dir.display().to_string(),
+                source,
+            })?;
         }
         let mut q: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
         if !q.iter().any(|p| p.starts_with("mode=")) {

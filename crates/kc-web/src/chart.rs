@@ -324,16 +324,14 @@ fn yearly_bars(t: &Target, e: &Evaluation, decimals: u8) -> String {
                 v = escape(&num(r.total, decimals)),
                 p = if partial { "（截至目前）" } else { "" }
             );
-            if partial {
-                if let Some(f) = e.forecast {
-                    let fy = y.map(f.value);
-                    let _ = write!(
-                        svg,
-                        r#"<rect x="{x:.1}" y="{fy:.1}" width="{bw:.1}" height="{h:.1}" fill="none" stroke="{C_FORECAST}" stroke-dasharray="3 3"/>"#,
-                        x = cx - bw / 2.0,
-                        h = (top - fy).max(0.0)
-                    );
-                }
+            if partial && let Some(f) = e.forecast {
+                let fy = y.map(f.value);
+                let _ = write!(
+                    svg,
+                    r#"<rect x="{x:.1}" y="{fy:.1}" width="{bw:.1}" height="{h:.1}" fill="none" stroke="{C_FORECAST}" stroke-dasharray="3 3"/>"#,
+                    x = cx - bw / 2.0,
+                    h = (top - fy).max(0.0)
+                );
             }
         }
         let ty = y.map(yt);

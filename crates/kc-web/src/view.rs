@@ -110,7 +110,7 @@ impl TargetRow {
                 .unwrap_or_default(),
             status: status.zh(),
             status_class: status_class(status),
-            note: e.map(|e| lag_text(e)).unwrap_or_default(),
+            note: e.map(lag_text).unwrap_or_default(),
         }
     }
 }
