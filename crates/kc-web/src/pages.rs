@@ -614,13 +614,15 @@ fn target_page(
             } else {
                 format!("截止日 {}", f.date)
             };
+            let how = if matches!(t.kind, TargetKind::Annual | TargetKind::YearlyTotal) {
+                "按当年已完成进度推算"
+            } else if f.method == kc_domain::plan::ForecastMethod::Compound {
+                "按复合增长趋势"
+            } else {
+                "按线性趋势"
+            };
             format!(
-                "按{}趋势，预计{}达到 {} {}{}，{}",
-                if f.method == kc_domain::plan::ForecastMethod::Compound {
-                    "复合增长"
-                } else {
-                    "线性"
-                },
+                "{how}，预计{}达到 {} {}{}，{}",
                 when,
                 num(f.value, dec),
                 t.unit,

@@ -280,7 +280,7 @@ async fn serve(db: String, addr: String, demo: bool) -> ExitCode {
     if demo {
         banner.push_str("演示模式：已载入蚌埠市科技强市三年行动方案及 2023–2025 年演示数据。\n");
         banner.push_str(
-            "演示账号：当前版本尚未启用登录，所有页面可直接访问（账号与权限见 docs/roles.md）。\n",
+            "演示账号：本版本尚未启用登录，打开上面的地址即可使用全部页面（账号、角色与权限在后续版本提供）。\n",
         );
     }
     banner.push_str("按 Ctrl-C 停止。\n");
