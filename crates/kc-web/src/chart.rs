@@ -114,6 +114,20 @@ fn y_axis(svg: &mut String, y: &Scale, step: f64, decimals: u8) {
     }
 }
 
+/// Draws the value axis for `[lo, hi]` rounded out to nice steps and
+/// returns its scale.
+fn value_axis(svg: &mut String, lo: f64, hi: f64, decimals: u8) -> Scale {
+    let (ylo, yhi, step) = nice(lo, hi);
+    let y = Scale {
+        lo: ylo,
+        hi: yhi,
+        px_lo: H - BOTTOM,
+        px_hi: TOP,
+    };
+    y_axis(svg, &y, step, decimals);
+    y
+}
+
 fn legend(svg: &mut String, items: &[(&str, &str, &str)]) {
     let mut x = LEFT;
     for (label, color, dash) in items {
@@ -168,14 +182,7 @@ fn line_chart(
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let lo = if lo >= 0.0 && lo < hi * 0.5 { 0.0 } else { lo };
-    let (ylo, yhi, step) = nice(lo, hi);
-    let y = Scale {
-        lo: ylo,
-        hi: yhi,
-        px_lo: H - BOTTOM,
-        px_hi: TOP,
-    };
-    y_axis(&mut svg, &y, step, decimals);
+    let y = value_axis(&mut svg, lo, hi, decimals);
     // Year ticks on the x axis.
     for year in start.year()..=end.year() + 1 {
         let Some(d) = NaiveDate::from_ymd_opt(year, 1, 1) else {
@@ -298,14 +305,7 @@ fn yearly_bars(t: &Target, e: &Evaluation, decimals: u8) -> String {
         .chain(e.path.iter().map(|(_, v)| *v))
         .chain(e.forecast.map(|f| f.value))
         .fold(0.0, f64::max);
-    let (ylo, yhi, step) = nice(0.0, hi.max(1.0));
-    let y = Scale {
-        lo: ylo,
-        hi: yhi,
-        px_lo: H - BOTTOM,
-        px_hi: TOP,
-    };
-    y_axis(&mut svg, &y, step, decimals);
+    let y = value_axis(&mut svg, 0.0, hi.max(1.0), decimals);
     let slot = (W - LEFT - RIGHT) / years.len() as f64;
     let bw = (slot * 0.45).min(80.0);
     for (i, year) in years.iter().enumerate() {

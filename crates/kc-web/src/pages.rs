@@ -137,13 +137,7 @@ pub async fn plans(State(st): State<AppState>) -> Result<Html<String>, AppError>
             period: format!("{} 至 {}", s.plan.period.start, s.plan.period.end),
             status: s.plan.status.zh(),
             version: s.version.version,
-            loaded_at: s
-                .version
-                .loaded_at
-                .chars()
-                .take(19)
-                .collect::<String>()
-                .replace('T', " "),
+            loaded_at: short_time(&s.version.loaded_at),
             targets: s.plan.targets.len(),
             levels: s
                 .plan
@@ -347,6 +341,34 @@ pub struct ValueRow {
     pub entered: String,
     pub edit_href: String,
     pub history_href: String,
+}
+
+impl ValueRow {
+    fn new(plan: &Plan, r: &kc_store::ValueRecord, decimals: u8) -> ValueRow {
+        let key = format!(
+            "?indicator={}&scope={}&period={}",
+            r.indicator, r.scope, r.period
+        );
+        ValueRow {
+            period: r.period.to_string(),
+            period_zh: r.period.zh(),
+            scope: r.scope.to_string(),
+            scope_name: r.scope.name(plan).to_string(),
+            value: format!("{} {}", num(r.value, decimals.max(2)), r.unit),
+            revision: r.revision,
+            vintage: r.vintage.zh(),
+            provisional: r.vintage == Vintage::Provisional,
+            note: r.note.clone(),
+            entered: format!("{} {}", r.entered_by, short_time(&r.entered_at)),
+            edit_href: format!("/plans/{}/values/new{key}", plan.code),
+            history_href: format!("/plans/{}/values/history{key}", plan.code),
+        }
+    }
+}
+
+/// A stored RFC 3339 time as `YYYY-MM-DD HH:MM:SS` (UTC).
+fn short_time(t: &str) -> String {
+    t.chars().take(19).collect::<String>().replace('T', " ")
 }
 
 #[derive(Template)]
@@ -566,40 +588,12 @@ fn target_page(
         .into_iter()
         .take(200)
         .map(|r| {
-            let key = format!(
-                "?indicator={}&scope={}&period={}",
-                r.indicator, r.scope, r.period
-            );
-            ValueRow {
-                period: r.period.to_string(),
-                period_zh: r.period.zh(),
-                scope: r.scope.to_string(),
-                scope_name: format!(
-                    "{}{}",
-                    r.scope.name(plan),
-                    if r.indicator != t.indicator.as_str() {
-                        "（对比指标）"
-                    } else {
-                        ""
-                    }
-                ),
-                value: format!("{} {}", num(r.value, ind_dec.max(2)), r.unit),
-                revision: r.revision,
-                vintage: r.vintage.zh(),
-                provisional: r.vintage == Vintage::Provisional,
-                note: r.note.clone(),
-                entered: format!(
-                    "{} {}",
-                    r.entered_by,
-                    r.entered_at
-                        .chars()
-                        .take(16)
-                        .collect::<String>()
-                        .replace('T', " ")
-                ),
-                edit_href: format!("/plans/{}/values/new{key}&target={}", plan.code, t.code),
-                history_href: format!("/plans/{}/values/history{key}", plan.code),
+            let mut row = ValueRow::new(plan, r, ind_dec);
+            if r.indicator != t.indicator.as_str() {
+                row.scope_name.push_str("（对比指标）");
             }
+            row.edit_href.push_str(&format!("&target={}", t.code));
+            row
         })
         .collect();
     let forecast = match (e.forecast, e.forecast_meets) {
@@ -1017,28 +1011,7 @@ pub async fn history(
         .await?;
     let rows = revisions
         .iter()
-        .map(|r| ValueRow {
-            period: r.period.to_string(),
-            period_zh: r.period.zh(),
-            scope: r.scope.to_string(),
-            scope_name: r.scope.name(plan).to_string(),
-            value: format!("{} {}", num(r.value, ind.decimals.max(2)), r.unit),
-            revision: r.revision,
-            vintage: r.vintage.zh(),
-            provisional: r.vintage == Vintage::Provisional,
-            note: r.note.clone(),
-            entered: format!(
-                "{} {}",
-                r.entered_by,
-                r.entered_at
-                    .chars()
-                    .take(19)
-                    .collect::<String>()
-                    .replace('T', " ")
-            ),
-            edit_href: String::new(),
-            history_href: String::new(),
-        })
+        .map(|r| ValueRow::new(plan, r, ind.decimals))
         .collect();
     render(&HistoryPage {
         title: format!("{} · {} · {}", ind.name, scope.name(plan), period.zh()),
@@ -1075,11 +1048,7 @@ pub async fn versions(
                 v.version,
                 v.name,
                 v.loaded_by,
-                v.loaded_at
-                    .chars()
-                    .take(19)
-                    .collect::<String>()
-                    .replace('T', " "),
+                short_time(&v.loaded_at),
                 v.source_sha256.chars().take(12).collect(),
             )
         })

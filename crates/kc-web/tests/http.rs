@@ -86,35 +86,11 @@ async fn unknown_things_are_404_and_bad_params_400(app: &TestApp) {
 }
 
 async fn api_reports_progress_as_of_a_date(app: &TestApp) {
-    let r: serde_json::Value = app
-        .http
-        .get(app.url("/api/v1/plans"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = app.get_json("/api/v1/plans").await;
     assert_eq!(r["plans"][0]["code"], PLAN);
-    let plan: serde_json::Value = app
-        .http
-        .get(app.url(&format!("/api/v1/plans/{PLAN}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let plan = app.get_json(&format!("/api/v1/plans/{PLAN}")).await;
     assert_eq!(plan["tree"].as_array().unwrap().len(), 5);
-    let now: serde_json::Value = app
-        .http
-        .get(app.url(&format!("/api/v1/plans/{PLAN}/targets")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let now = app.get_json(&format!("/api/v1/plans/{PLAN}/targets")).await;
     // The default as-of date is the end of the latest data.
     assert_eq!(now["as_of"], "2025-09-30");
     let targets = now["targets"].as_array().unwrap();
@@ -151,38 +127,20 @@ async fn api_reports_progress_as_of_a_date(app: &TestApp) {
     ] {
         assert!(h.get(key).is_some(), "target lacks {key}");
     }
-    let earlier: serde_json::Value = app
-        .http
-        .get(app.url(&format!("/api/v1/plans/{PLAN}/targets?as_of=2024-06-30")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let earlier = app
+        .get_json(&format!("/api/v1/plans/{PLAN}/targets?as_of=2024-06-30"))
+        .await;
     assert_eq!(earlier["as_of"], "2024-06-30");
     assert_eq!(hte(&earlier)["value_date"], "2024-06-30");
     assert!(hte(&earlier)["value"].as_f64().unwrap() < h["value"].as_f64().unwrap());
-    let one: serde_json::Value = app
-        .http
-        .get(app.url(&format!("/api/v1/plans/{PLAN}/targets/T3-2")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let one = app
+        .get_json(&format!("/api/v1/plans/{PLAN}/targets/T3-2"))
+        .await;
     assert!(one["target"]["points"].as_array().unwrap().len() >= 10);
     // Before the plan began there is no data, and the API says so.
-    let before: serde_json::Value = app
-        .http
-        .get(app.url(&format!("/api/v1/plans/{PLAN}/targets?as_of=2022-06-30")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let before = app
+        .get_json(&format!("/api/v1/plans/{PLAN}/targets?as_of=2022-06-30"))
+        .await;
     assert_eq!(before["status_counts"]["no_data"], 39);
 }
 
@@ -197,15 +155,7 @@ async fn api_values_are_validated_and_revised(app: &TestApp) {
     let (status, body) = app.post_json("/api/v1/values", &json!({ "plan": PLAN, "indicator": "contract_absorbed", "period": "2025-09", "value": "2.97", "expected_revision": 1 })).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["value"]["revision"], 2);
-    let hist: serde_json::Value = app
-        .http
-        .get(app.url(&format!("/api/v1/values?plan={PLAN}&indicator=contract_absorbed&scope=city&period=2025-09&history=1")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let hist = app.get_json(&format!("/api/v1/values?plan={PLAN}&indicator=contract_absorbed&scope=city&period=2025-09&history=1")).await;
     let values: Vec<f64> = hist["values"]
         .as_array()
         .unwrap()

@@ -57,6 +57,13 @@ impl TestApp {
         (status, r.text().await.unwrap())
     }
 
+    /// GETs a JSON document that must answer 200.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let r = self.http.get(self.url(path)).send().await.expect("GET");
+        assert_eq!(r.status().as_u16(), 200, "GET {path}");
+        r.json().await.expect("JSON body")
+    }
+
     pub async fn post_json(
         &self,
         path: &str,
