@@ -165,13 +165,23 @@ pub struct NodeView {
     pub level: String,
     pub href: String,
     pub lead: String,
+    /// 0 for the node itself; 1, 2… for its descendants.
+    pub depth: usize,
     pub counts: Vec<StatusCount>,
     pub rows: Vec<TargetRow>,
-    pub children: Vec<NodeView>,
+    /// Every node below this one, in tree order, whatever the depth.
+    pub descendants: Vec<NodeView>,
 }
 
 impl NodeView {
-    fn new(snap: &Snapshot, n: &Node, depth: usize) -> NodeView {
+    fn new(snap: &Snapshot, n: &Node) -> NodeView {
+        let mut view = NodeView::flat(snap, n, 0);
+        NodeView::collect(snap, n.code.as_str(), 1, &mut view.descendants);
+        view
+    }
+
+    /// The node's own figures, without descendants.
+    fn flat(snap: &Snapshot, n: &Node, depth: usize) -> NodeView {
         let plan = &snap.plan;
         let under: Vec<&str> = plan
             .targets_under(n.code.as_str())
@@ -189,18 +199,20 @@ impl NodeView {
                 .map(|c| plan.unit_name(c.as_str()))
                 .collect::<Vec<_>>()
                 .join("、"),
+            depth,
             counts: status_counts(snap.counts(under)),
             rows: plan
                 .targets_of(n.code.as_str())
                 .map(|t| TargetRow::new(snap, t))
                 .collect(),
-            children: if depth < 4 {
-                plan.children(Some(n.code.as_str()))
-                    .map(|c| NodeView::new(snap, c, depth + 1))
-                    .collect()
-            } else {
-                Vec::new()
-            },
+            descendants: Vec::new(),
+        }
+    }
+
+    fn collect(snap: &Snapshot, parent: &str, depth: usize, out: &mut Vec<NodeView>) {
+        for c in snap.plan.children(Some(parent)) {
+            out.push(NodeView::flat(snap, c, depth));
+            NodeView::collect(snap, c.code.as_str(), depth + 1, out);
         }
     }
 }
@@ -240,7 +252,7 @@ pub async fn overview(
         .collect();
     let nodes = plan
         .children(None)
-        .map(|n| NodeView::new(&snap, n, 1))
+        .map(|n| NodeView::new(&snap, n))
         .collect();
     let source = plan
         .source
@@ -305,7 +317,7 @@ pub async fn node(
         .collect();
     render(&NodePage {
         crumbs,
-        node: NodeView::new(&snap, n, 1),
+        node: NodeView::new(&snap, n),
         summary: n.summary.clone(),
         lead: unit_names(plan, &n.lead.iter().collect::<Vec<_>>()),
         co: unit_names(plan, &n.co.iter().collect::<Vec<_>>()),
