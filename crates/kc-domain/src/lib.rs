@@ -11,6 +11,7 @@
 //!   status rules.
 
 pub mod code;
+pub mod credit;
 pub mod entry;
 pub mod expr;
 pub mod forecast;
@@ -18,6 +19,7 @@ pub mod path;
 pub mod period;
 pub mod plan;
 pub mod progress;
+pub mod registry;
 pub mod series;
 pub mod value;
 

@@ -110,24 +110,6 @@ impl<'a> Unit<'a> {
     }
 }
 
-/// The registries whose records indicators can be computed from, with their
-/// Chinese names. A plan file's `registry = "…"` must name one of these.
-pub const REGISTRIES: [(&str, &str); 13] = [
-    ("enterprises", "企业"),
-    ("qualifications", "企业资质"),
-    ("platforms", "研发平台"),
-    ("projects", "科技项目"),
-    ("contracts", "技术合同"),
-    ("achievements", "成果转化"),
-    ("teams", "创新团队"),
-    ("specialists", "双链融合专员"),
-    ("commissioners", "科技特派员"),
-    ("carriers", "服务载体"),
-    ("incubators", "孵化载体"),
-    ("institutions", "科技服务机构"),
-    ("events", "活动"),
-];
-
 /// Whether an indicator's values are levels read at a date or amounts that
 /// accumulate within a period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,9 +129,94 @@ pub enum DataSource {
     Reported,
     /// Counted or summed from a registry of records. Until the registry engine
     /// evaluates the rule, values may still be reported.
-    Registry { registry: String, rule: String },
+    Registry {
+        registry: String,
+        rule: String,
+        /// How the engine computes it; `None` until the plan says.
+        compute: Option<ComputeSpec>,
+    },
     /// Computed from other indicators of the same period.
     Formula { expr: String },
+}
+
+/// How an indicator is computed from a registry: what is counted or
+/// summed, which records qualify, how time applies and which area a record
+/// counts for. Documented for users in `docs/plan-format.md`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComputeSpec {
+    pub aggregate: Aggregate,
+    pub filters: Vec<Filter>,
+    pub time: TimeRule,
+    /// The field giving the area (default: the registry's own rule).
+    pub area: Option<String>,
+    /// The enterprise must hold a valid qualification of this kind at the
+    /// end of the period.
+    pub qualified: Option<String>,
+    /// Factor applied to the result (e.g. 0.0001 for 万元 → 亿元).
+    pub scale: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Aggregate {
+    Count,
+    Sum {
+        field: String,
+    },
+    /// Distinct values of these fields (together).
+    Distinct {
+        fields: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TimeRule {
+    /// Valid at the end of the period (validity interval of the record).
+    ValidAtEnd,
+    /// Dated within the period (a flow).
+    Within { date: String },
+    /// Dated on or before the end of the period (and on or after `since`).
+    UntilEnd {
+        date: String,
+        since: Option<chrono::NaiveDate>,
+    },
+    /// Yearly records of the period's year (or the latest earlier year with data).
+    YearOfPeriod { year: String },
+    /// Every current record, whatever its dates.
+    Current,
+}
+
+/// A condition on a field. Field names may be `enterprise.<field>` (the
+/// record's enterprise) or `area.kind` (the kind of the record's area).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Filter {
+    pub field: String,
+    pub test: FilterTest,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FilterTest {
+    /// Equal to one of these words.
+    In {
+        values: Vec<String>,
+    },
+    /// Not equal to any of these words.
+    NotIn {
+        values: Vec<String>,
+    },
+    Bool {
+        value: bool,
+    },
+    Range {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    /// Filled in (true) or empty (false).
+    Present {
+        value: bool,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

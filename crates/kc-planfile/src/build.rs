@@ -373,7 +373,7 @@ fn read_indicators(
         // comes from; an explicit `source` that contradicts it is an error.
         let implied = if o.has("formula") {
             "formula"
-        } else if o.has("registry") {
+        } else if o.has("registry") || o.has("compute") {
             "registry"
         } else {
             "reported"
@@ -392,14 +392,10 @@ fn read_indicators(
         let source = match source_kind.as_str() {
             "registry" => {
                 let registry = o.req_str("registry");
-                if let Some(r) = &registry
-                    && !kc_domain::plan::REGISTRIES
-                        .iter()
-                        .any(|(code, _)| code == r)
-                {
-                    let names: Vec<String> = kc_domain::plan::REGISTRIES
-                        .iter()
-                        .map(|(c, zh)| format!("{c}（{zh}）"))
+                let def = registry.as_deref().and_then(kc_domain::registry::by_code);
+                if let (Some(r), None) = (&registry, def) {
+                    let names: Vec<String> = kc_domain::registry::all()
+                        .map(|d| format!("{}（{}）", d.code, d.name))
                         .collect();
                     ctx.error(
                         o.get("registry").and_then(|n| n.span()),
@@ -408,9 +404,15 @@ fn read_indicators(
                     );
                 }
                 let rule = o.opt_str("rule").unwrap_or_default();
+                let compute = o.sub("compute").and_then(|c| {
+                    let spec = def.and_then(|d| crate::compute::read_compute(&c, d));
+                    c.finish();
+                    spec
+                });
                 DataSource::Registry {
                     registry: registry.unwrap_or_default(),
                     rule,
+                    compute,
                 }
             }
             "formula" => {

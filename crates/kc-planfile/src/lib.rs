@@ -4,6 +4,8 @@
 //! for users in `docs/plan-format.md`; keep the two in step.
 
 mod build;
+mod catalogue;
+mod compute;
 mod json;
 mod reader;
 
@@ -11,6 +13,7 @@ use std::fmt;
 
 use kc_domain::Plan;
 
+pub use catalogue::{DEFAULT_CATALOGUE, default_catalogue, parse_catalogue};
 pub use json::{plan_json, target_json};
 
 /// One problem in a plan file.

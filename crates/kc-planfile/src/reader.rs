@@ -154,7 +154,7 @@ pub struct Obj<'a, 'c, 's> {
     span: Option<Range<usize>>,
     /// Where the table is, for messages: e.g. `[[target]] T1-1`.
     pub what: String,
-    known: RefCell<Vec<&'static str>>,
+    known: RefCell<Vec<String>>,
 }
 
 impl<'a, 'c, 's> Obj<'a, 'c, 's> {
@@ -184,8 +184,8 @@ impl<'a, 'c, 's> Obj<'a, 'c, 's> {
     }
 
     /// The raw item under `key`, marking the key as known.
-    pub fn get(&self, key: &'static str) -> Option<N<'a>> {
-        self.known.borrow_mut().push(key);
+    pub fn get(&self, key: &str) -> Option<N<'a>> {
+        self.known.borrow_mut().push(key.to_string());
         self.table.get(key).filter(|i| !i.is_none()).map(N::I)
     }
 
@@ -398,20 +398,34 @@ impl<'a, 'c, 's> Obj<'a, 'c, 's> {
         Obj::new(self.ctx, n, format!("{} 的 {key}", self.what))
     }
 
+    /// Every key with its item and the key's place, all marked as read (for
+    /// tables whose keys are data, like `where`).
+    pub fn entries(&self) -> Vec<(&'a str, N<'a>, Option<Range<usize>>)> {
+        let table = self.table;
+        table
+            .iter()
+            .map(|(k, item)| {
+                self.known.borrow_mut().push(k.to_string());
+                (k, N::I(item), table.key(k).and_then(|key| key.span()))
+            })
+            .collect()
+    }
+
     /// Reports keys that were never read, with the closest known key.
     pub fn finish(&self) {
         let known = self.known.borrow();
         for (key, _) in self.table.iter() {
-            if known.contains(&key) {
+            if known.iter().any(|k| k == key) {
                 continue;
             }
             let span = self.table.key(key).and_then(|k| k.span());
-            let hint = closest(key, &known);
+            let known_refs: Vec<&str> = known.iter().map(String::as_str).collect();
+            let hint = closest(key, &known_refs);
             let message = match hint {
                 Some(h) => format!("{} 中有未知字段 {key}（是否想写 {h}？）", self.what),
                 None => format!("{} 中有未知字段 {key}", self.what),
             };
-            let mut names: Vec<&str> = known.clone();
+            let mut names: Vec<&str> = known_refs.clone();
             names.sort();
             names.dedup();
             self.ctx.error(span, message, Some(&names.join(", ")));

@@ -435,13 +435,18 @@ fn target_facts(plan: &Plan, t: &Target) -> Vec<Fact> {
             label: "数据来源",
             value: match &i.source {
                 DataSource::Reported => "各责任单位填报".to_string(),
-                DataSource::Registry { registry, rule } => {
-                    let zh = kc_domain::plan::REGISTRIES
-                        .iter()
-                        .find(|(c, _)| c == registry)
-                        .map(|(_, z)| *z)
-                        .unwrap_or(registry);
-                    format!("由{zh}登记库计算（{rule}）；登记库接入前按填报值")
+                DataSource::Registry {
+                    registry,
+                    rule,
+                    compute,
+                } => {
+                    let zh = kc_domain::registry::by_code(registry)
+                        .map(|d| d.name)
+                        .unwrap_or(registry.as_str());
+                    match compute {
+                        Some(_) => format!("由{zh}登记库计算：{rule}"),
+                        None => format!("{zh}登记库（{rule}）；计算规则未配置，按填报值"),
+                    }
                 }
                 DataSource::Formula { expr } => format!("按公式计算：{expr}"),
             },

@@ -1,0 +1,1283 @@
+//! Registries of the plan's real objects: enterprises and their yearly
+//! figures and qualifications, R&D platforms, projects, technology
+//! contracts, transferred achievements, talent and service carriers.
+//!
+//! Each registry is described by data — its fields, their types and Chinese
+//! headers, its natural key, where a record's area comes from and which
+//! fields bound its validity — so that pages, forms, import, export and the
+//! indicator engine are written once for all of them.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::credit::CreditCode;
+use crate::entry::parse_number;
+
+/// The type of a field, which fixes how a typed-in cell is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    /// One line of text, at most this many characters.
+    Text(usize),
+    /// Several lines (descriptions), at most 2,000 characters.
+    LongText,
+    /// 统一社会信用代码, checked with its check character.
+    Credit,
+    /// One of the plan's areas, or outside the city (市外).
+    Area,
+    Date,
+    Year,
+    /// A whole number ≥ 0.
+    Count,
+    /// An amount ≥ 0 (万元, 亩…).
+    Amount,
+    /// Any number.
+    Number,
+    Bool,
+    /// One of a fixed list of words.
+    Choice(&'static [&'static str]),
+    /// A qualification kind of the catalogue.
+    QualKind,
+}
+
+impl FieldType {
+    /// What a cell of this type should look like, for messages and templates.
+    pub fn hint(&self) -> String {
+        match self {
+            FieldType::Text(n) => format!("文本，最多 {n} 字"),
+            FieldType::LongText => "文本，最多 2000 字".into(),
+            FieldType::Credit => "18 位统一社会信用代码".into(),
+            FieldType::Area => "本市地区名称或编码，市外填“市外”".into(),
+            FieldType::Date => "日期，如 2024-05-01".into(),
+            FieldType::Year => "年份，如 2024".into(),
+            FieldType::Count => "非负整数".into(),
+            FieldType::Amount => "非负数".into(),
+            FieldType::Number => "数字".into(),
+            FieldType::Bool => "是 或 否".into(),
+            FieldType::Choice(opts) => format!("以下之一：{}", opts.join("、")),
+            FieldType::QualKind => "资质类型名称，如 高新技术企业".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldDef {
+    pub code: &'static str,
+    /// Chinese header in pages, templates and exports.
+    pub label: &'static str,
+    pub ty: FieldType,
+    pub required: bool,
+}
+
+const fn f(code: &'static str, label: &'static str, ty: FieldType, required: bool) -> FieldDef {
+    FieldDef {
+        code,
+        label,
+        ty,
+        required,
+    }
+}
+
+/// Where a record's area comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AreaRule {
+    /// Its own area field.
+    Field(&'static str),
+    /// The area of the enterprise named by this credit-code field.
+    Enterprise(&'static str),
+}
+
+/// The fields that bound a record's validity (for counts "valid at the end of
+/// the period").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Validity {
+    pub start: &'static str,
+    /// Last valid day, or empty for "until ended".
+    pub end: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegistryDef {
+    /// The plural English name used in URLs and commands.
+    pub code: &'static str,
+    pub name: &'static str,
+    pub fields: &'static [FieldDef],
+    /// Fields that make the natural key (import upserts by it).
+    pub key: &'static [&'static str],
+    /// The field shown as the record's title.
+    pub title: &'static str,
+    pub area: AreaRule,
+    pub validity: Option<Validity>,
+    /// The field naming the enterprise the record belongs to, if any.
+    pub enterprise: Option<&'static str>,
+    /// The main date of the record (for "dated within the period").
+    pub date: Option<&'static str>,
+}
+
+impl RegistryDef {
+    pub fn field(&self, code: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.code == code)
+    }
+
+    pub fn index(&self, code: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.code == code)
+    }
+}
+
+const CLUSTERS: &[&str] = &["新能源", "新型显示", "智能传感", "生物化工", "其他"];
+const LEVELS: &[&str] = &["国家级", "省级", "市级"];
+const ORG_TYPES: &[&str] = &["企业", "高校", "科研院所", "其他"];
+
+pub static ENTERPRISES: RegistryDef = RegistryDef {
+    code: "enterprises",
+    name: "企业",
+    fields: &[
+        f("credit_code", "统一社会信用代码", FieldType::Credit, true),
+        f("name", "企业名称", FieldType::Text(100), true),
+        f("area", "所在地区", FieldType::Area, true),
+        f(
+            "industry_code",
+            "国民经济行业代码",
+            FieldType::Text(5),
+            false,
+        ),
+        f("cluster", "产业集群", FieldType::Choice(CLUSTERS), false),
+        f("above_scale", "规模以上", FieldType::Bool, false),
+        f("manufacturing", "制造业", FieldType::Bool, false),
+        f("registered_on", "成立日期", FieldType::Date, false),
+        f(
+            "listing_status",
+            "上市状态",
+            FieldType::Choice(&["未上市", "上市后备", "已上市"]),
+            false,
+        ),
+        f(
+            "listing_board",
+            "上市板块",
+            FieldType::Choice(&["主板", "科创板", "创业板", "北交所", "境外"]),
+            false,
+        ),
+        f("listed_on", "上市日期", FieldType::Date, false),
+    ],
+    key: &["credit_code"],
+    title: "name",
+    area: AreaRule::Field("area"),
+    validity: None,
+    enterprise: Some("credit_code"),
+    date: Some("registered_on"),
+};
+
+pub static FIGURES: RegistryDef = RegistryDef {
+    code: "enterprise_figures",
+    name: "企业年度数据",
+    fields: &[
+        f("credit_code", "统一社会信用代码", FieldType::Credit, true),
+        f("year", "年度", FieldType::Year, true),
+        f("revenue", "营业收入（万元）", FieldType::Amount, false),
+        f("rd_expense", "研发费用（万元）", FieldType::Amount, false),
+        f(
+            "total_cost",
+            "成本费用总额（万元）",
+            FieldType::Amount,
+            false,
+        ),
+        f("total_assets", "资产总额（万元）", FieldType::Amount, false),
+        f("staff", "从业人员（人）", FieldType::Count, false),
+        f("st_staff", "科技人员（人）", FieldType::Count, false),
+        f(
+            "hitech_income",
+            "高新技术产品收入（万元）",
+            FieldType::Amount,
+            false,
+        ),
+        f("has_rd_activity", "有研发活动", FieldType::Bool, false),
+        f("has_rd_institution", "有研发机构", FieldType::Bool, false),
+        f("land_mu", "用地面积（亩）", FieldType::Amount, false),
+        f("tax", "税收（万元）", FieldType::Amount, false),
+    ],
+    key: &["credit_code", "year"],
+    title: "credit_code",
+    area: AreaRule::Enterprise("credit_code"),
+    validity: None,
+    enterprise: Some("credit_code"),
+    date: None,
+};
+
+pub static QUALIFICATIONS: RegistryDef = RegistryDef {
+    code: "qualifications",
+    name: "企业资质",
+    fields: &[
+        f("credit_code", "统一社会信用代码", FieldType::Credit, true),
+        f("kind", "资质类型", FieldType::QualKind, true),
+        f(
+            "number",
+            "证书编号或入库登记编号",
+            FieldType::Text(60),
+            true,
+        ),
+        f("issued_on", "认定日期", FieldType::Date, false),
+        f("year", "评价年度", FieldType::Year, false),
+        f("valid_until", "有效期至", FieldType::Date, false),
+        f("revoked_on", "撤销日期", FieldType::Date, false),
+    ],
+    key: &["credit_code", "kind", "number"],
+    title: "number",
+    area: AreaRule::Enterprise("credit_code"),
+    validity: Some(Validity {
+        start: "issued_on",
+        end: Some("valid_until"),
+    }),
+    enterprise: Some("credit_code"),
+    date: Some("issued_on"),
+};
+
+pub static PLATFORMS: RegistryDef = RegistryDef {
+    code: "platforms",
+    name: "研发平台",
+    fields: &[
+        f("name", "平台名称", FieldType::Text(100), true),
+        f("level", "级别", FieldType::Choice(LEVELS), true),
+        f(
+            "type",
+            "类型",
+            FieldType::Choice(&[
+                "重点实验室",
+                "工程研究中心",
+                "企业技术中心",
+                "制造业创新中心",
+                "产业研究院",
+                "新型研发机构",
+                "院士工作站",
+                "博士后科研工作站",
+            ]),
+            true,
+        ),
+        f("host", "依托单位", FieldType::Text(100), true),
+        f(
+            "host_credit_code",
+            "依托单位信用代码",
+            FieldType::Credit,
+            false,
+        ),
+        f("area", "所在地区", FieldType::Area, true),
+        f("approved_on", "认定日期", FieldType::Date, true),
+        f(
+            "status",
+            "状态",
+            FieldType::Choice(&["运行", "撤销", "转建"]),
+            false,
+        ),
+        f("ended_on", "撤销或转建日期", FieldType::Date, false),
+    ],
+    key: &["name"],
+    title: "name",
+    area: AreaRule::Field("area"),
+    validity: Some(Validity {
+        start: "approved_on",
+        end: Some("ended_on"),
+    }),
+    enterprise: Some("host_credit_code"),
+    date: Some("approved_on"),
+};
+
+pub static PROJECTS: RegistryDef = RegistryDef {
+    code: "projects",
+    name: "科技项目",
+    fields: &[
+        f("number", "项目编号", FieldType::Text(40), true),
+        f("title", "项目名称", FieldType::Text(200), true),
+        f(
+            "category",
+            "项目类别",
+            FieldType::Choice(&[
+                "产业技术攻关",
+                "揭榜挂帅",
+                "重点研发",
+                "科技成果转化",
+                "其他市级科技计划",
+            ]),
+            true,
+        ),
+        f("poser", "出题企业", FieldType::Text(100), false),
+        f(
+            "poser_credit_code",
+            "出题企业信用代码",
+            FieldType::Credit,
+            false,
+        ),
+        f("solvers", "承担单位", FieldType::Text(200), false),
+        f("cluster", "产业集群", FieldType::Choice(CLUSTERS), false),
+        f("area", "所在地区", FieldType::Area, true),
+        f("approved_on", "立项日期", FieldType::Date, true),
+        f("budget", "财政经费（万元）", FieldType::Amount, false),
+        f("lump_sum", "经费包干制", FieldType::Bool, false),
+        f(
+            "stage",
+            "阶段",
+            FieldType::Choice(&["立项", "实施", "验收", "终止"]),
+            false,
+        ),
+        f(
+            "acceptance",
+            "验收结论",
+            FieldType::Choice(&["通过", "不通过"]),
+            false,
+        ),
+    ],
+    key: &["number"],
+    title: "title",
+    area: AreaRule::Field("area"),
+    validity: None,
+    enterprise: Some("poser_credit_code"),
+    date: Some("approved_on"),
+};
+
+pub static CONTRACTS: RegistryDef = RegistryDef {
+    code: "contracts",
+    name: "技术合同",
+    fields: &[
+        f("reg_number", "登记编号", FieldType::Text(40), true),
+        f(
+            "type",
+            "合同类型",
+            FieldType::Choice(&["技术开发", "技术转让", "技术许可", "技术咨询", "技术服务"]),
+            true,
+        ),
+        f("seller_name", "卖方名称", FieldType::Text(100), true),
+        f(
+            "seller_credit_code",
+            "卖方信用代码",
+            FieldType::Credit,
+            false,
+        ),
+        f("seller_area", "卖方所在地区", FieldType::Area, true),
+        f(
+            "seller_type",
+            "卖方类型",
+            FieldType::Choice(ORG_TYPES),
+            true,
+        ),
+        f("buyer_name", "买方名称", FieldType::Text(100), true),
+        f(
+            "buyer_credit_code",
+            "买方信用代码",
+            FieldType::Credit,
+            false,
+        ),
+        f("buyer_area", "买方所在地区", FieldType::Area, true),
+        f("buyer_type", "买方类型", FieldType::Choice(ORG_TYPES), true),
+        f("registered_on", "登记日期", FieldType::Date, true),
+        f("amount", "合同金额（万元）", FieldType::Amount, true),
+        f("tech_amount", "技术交易额（万元）", FieldType::Amount, true),
+    ],
+    key: &["reg_number"],
+    title: "reg_number",
+    area: AreaRule::Field("buyer_area"),
+    validity: None,
+    enterprise: Some("buyer_credit_code"),
+    date: Some("registered_on"),
+};
+
+pub static ACHIEVEMENTS: RegistryDef = RegistryDef {
+    code: "achievements",
+    name: "科技成果转化",
+    fields: &[
+        f("number", "成果编号", FieldType::Text(40), true),
+        f("title", "成果名称", FieldType::Text(200), true),
+        f("source_org", "成果来源单位", FieldType::Text(100), true),
+        f("receiver", "承接企业", FieldType::Text(100), true),
+        f(
+            "receiver_credit_code",
+            "承接企业信用代码",
+            FieldType::Credit,
+            false,
+        ),
+        f("area", "所在地区", FieldType::Area, true),
+        f(
+            "mode",
+            "转化方式",
+            FieldType::Choice(&["转让", "许可", "作价入股", "自行实施"]),
+            true,
+        ),
+        f("transferred_on", "转化日期", FieldType::Date, true),
+        f("amount", "金额（万元）", FieldType::Amount, false),
+    ],
+    key: &["number"],
+    title: "title",
+    area: AreaRule::Field("area"),
+    validity: None,
+    enterprise: Some("receiver_credit_code"),
+    date: Some("transferred_on"),
+};
+
+pub static TEAMS: RegistryDef = RegistryDef {
+    code: "teams",
+    name: "创新创业团队",
+    fields: &[
+        f("name", "团队名称", FieldType::Text(100), true),
+        f("year", "年度", FieldType::Year, true),
+        f("leader", "带头人", FieldType::Text(40), false),
+        f("host", "依托单位", FieldType::Text(100), false),
+        f("area", "所在地区", FieldType::Area, true),
+        f("level", "级别", FieldType::Choice(&["市级", "省级"]), true),
+        f("recommended", "推荐省级", FieldType::Bool, false),
+    ],
+    key: &["name", "year"],
+    title: "name",
+    area: AreaRule::Field("area"),
+    validity: None,
+    enterprise: None,
+    date: None,
+};
+
+pub static SPECIALISTS: RegistryDef = RegistryDef {
+    code: "specialists",
+    name: "双链融合专员",
+    fields: &[
+        f("name", "姓名", FieldType::Text(40), true),
+        f("host", "服务企业或园区", FieldType::Text(100), true),
+        f("area", "所在地区", FieldType::Area, true),
+        f("start_on", "派驻日期", FieldType::Date, true),
+        f("end_on", "结束日期", FieldType::Date, false),
+    ],
+    key: &["name", "host"],
+    title: "name",
+    area: AreaRule::Field("area"),
+    validity: Some(Validity {
+        start: "start_on",
+        end: Some("end_on"),
+    }),
+    enterprise: None,
+    date: Some("start_on"),
+};
+
+pub static VILLAGES: RegistryDef = RegistryDef {
+    code: "villages",
+    name: "行政村名录",
+    fields: &[
+        f("name", "行政村", FieldType::Text(40), true),
+        f("township", "乡镇（街道）", FieldType::Text(40), true),
+        f("area", "所在地区", FieldType::Area, true),
+    ],
+    key: &["area", "township", "name"],
+    title: "name",
+    area: AreaRule::Field("area"),
+    validity: None,
+    enterprise: None,
+    date: None,
+};
+
+pub static COMMISSIONERS: RegistryDef = RegistryDef {
+    code: "commissioners",
+    name: "科技特派员",
+    fields: &[
+        f("name", "姓名", FieldType::Text(40), true),
+        f("org", "派出单位", FieldType::Text(100), false),
+        f("village", "服务行政村", FieldType::Text(40), true),
+        f("township", "乡镇（街道）", FieldType::Text(40), true),
+        f("area", "所在地区", FieldType::Area, true),
+        f("start_on", "服务开始日期", FieldType::Date, true),
+        f("end_on", "服务结束日期", FieldType::Date, false),
+    ],
+    key: &["name", "area", "township", "village"],
+    title: "name",
+    area: AreaRule::Field("area"),
+    validity: Some(Validity {
+        start: "start_on",
+        end: Some("end_on"),
+    }),
+    enterprise: None,
+    date: Some("start_on"),
+};
+
+pub static CARRIERS: RegistryDef = RegistryDef {
+    code: "carriers",
+    name: "科技特派员服务载体",
+    fields: &[
+        f("name", "载体名称", FieldType::Text(100), true),
+        f(
+            "type",
+            "类型",
+            FieldType::Choice(&["特派员工作站", "示范基地", "其他"]),
+            true,
+        ),
+        f("area", "所在地区", FieldType::Area, true),
+        f("established_on", "设立日期", FieldType::Date, true),
+        f("ended_on", "撤销日期", FieldType::Date, false),
+    ],
+    key: &["name"],
+    title: "name",
+    area: AreaRule::Field("area"),
+    validity: Some(Validity {
+        start: "established_on",
+        end: Some("ended_on"),
+    }),
+    enterprise: None,
+    date: Some("established_on"),
+};
+
+pub static INCUBATORS: RegistryDef = RegistryDef {
+    code: "incubators",
+    name: "孵化载体",
+    fields: &[
+        f("name", "载体名称", FieldType::Text(100), true),
+        f(
+            "type",
+            "类型",
+            FieldType::Choice(&["孵化器", "众创空间", "加速器", "中试基地"]),
+            true,
+        ),
+        f("level", "级别", FieldType::Choice(LEVELS), true),
+        f("operator", "运营单位", FieldType::Text(100), false),
+        f("area", "所在地区", FieldType::Area, true),
+        f("recognized_on", "认定日期", FieldType::Date, true),
+        f("ended_on", "撤销日期", FieldType::Date, false),
+    ],
+    key: &["name"],
+    title: "name",
+    area: AreaRule::Field("area"),
+    validity: Some(Validity {
+        start: "recognized_on",
+        end: Some("ended_on"),
+    }),
+    enterprise: None,
+    date: Some("recognized_on"),
+};
+
+pub static INSTITUTIONS: RegistryDef = RegistryDef {
+    code: "institutions",
+    name: "科技服务机构",
+    fields: &[
+        f("name", "机构名称", FieldType::Text(100), true),
+        f("credit_code", "统一社会信用代码", FieldType::Credit, false),
+        f(
+            "type",
+            "服务类型",
+            FieldType::Choice(&[
+                "研发设计",
+                "知识产权",
+                "技术转移",
+                "科技咨询",
+                "检验检测",
+                "科技金融",
+                "其他",
+            ]),
+            true,
+        ),
+        f("area", "所在地区", FieldType::Area, true),
+        f("registered_on", "登记日期", FieldType::Date, true),
+        f("ended_on", "注销日期", FieldType::Date, false),
+    ],
+    key: &["name"],
+    title: "name",
+    area: AreaRule::Field("area"),
+    validity: Some(Validity {
+        start: "registered_on",
+        end: Some("ended_on"),
+    }),
+    enterprise: Some("credit_code"),
+    date: Some("registered_on"),
+};
+
+pub static EVENTS: RegistryDef = RegistryDef {
+    code: "events",
+    name: "对接活动",
+    fields: &[
+        f("name", "活动名称", FieldType::Text(100), true),
+        f(
+            "type",
+            "活动类型",
+            FieldType::Choice(&["银企对接", "成果路演", "双创汇", "供需对接", "其他"]),
+            true,
+        ),
+        f("held_on", "举办日期", FieldType::Date, true),
+        f("area", "举办地区", FieldType::Area, true),
+        f("organizer", "主办单位", FieldType::Text(100), false),
+        f("participants", "参加人数", FieldType::Count, false),
+        f("deals", "达成意向数", FieldType::Count, false),
+    ],
+    key: &["name", "held_on"],
+    title: "name",
+    area: AreaRule::Field("area"),
+    validity: None,
+    enterprise: None,
+    date: Some("held_on"),
+};
+
+pub static ATTRACTED: RegistryDef = RegistryDef {
+    code: "attracted_projects",
+    name: "科创招引项目",
+    fields: &[
+        f("name", "项目名称", FieldType::Text(100), true),
+        f("cluster", "产业集群", FieldType::Choice(CLUSTERS), false),
+        f("investment", "计划投资（万元）", FieldType::Amount, false),
+        f(
+            "stage",
+            "阶段",
+            FieldType::Choice(&["签约", "开工", "投产"]),
+            true,
+        ),
+        f("team", "核心团队", FieldType::Text(100), false),
+        f("area", "落地地区", FieldType::Area, true),
+        f("signed_on", "签约日期", FieldType::Date, true),
+    ],
+    key: &["name"],
+    title: "name",
+    area: AreaRule::Field("area"),
+    validity: None,
+    enterprise: None,
+    date: Some("signed_on"),
+};
+
+pub static CONTESTS: RegistryDef = RegistryDef {
+    code: "contests",
+    name: "创新创业大赛参赛项目",
+    fields: &[
+        f("contest", "赛事名称", FieldType::Text(100), true),
+        f("year", "年度", FieldType::Year, true),
+        f("project", "参赛项目", FieldType::Text(100), true),
+        f("entrant", "参赛单位", FieldType::Text(100), false),
+        f("area", "所在地区", FieldType::Area, true),
+        f("award", "获奖等级", FieldType::Text(20), false),
+    ],
+    key: &["contest", "year", "project"],
+    title: "project",
+    area: AreaRule::Field("area"),
+    validity: None,
+    enterprise: None,
+    date: None,
+};
+
+pub static ENCLAVES: RegistryDef = RegistryDef {
+    code: "enclaves",
+    name: "科创飞地",
+    fields: &[
+        f("name", "飞地名称", FieldType::Text(100), true),
+        f(
+            "type",
+            "类型",
+            FieldType::Choice(&["孵化飞地", "研发飞地"]),
+            true,
+        ),
+        f("partner_city", "所在城市", FieldType::Text(20), true),
+        f("operator", "运营主体", FieldType::Text(100), false),
+        f("area", "对口地区", FieldType::Area, true),
+        f("established_on", "设立日期", FieldType::Date, true),
+        f("firms", "在孵企业数", FieldType::Count, false),
+    ],
+    key: &["name"],
+    title: "name",
+    area: AreaRule::Field("area"),
+    validity: None,
+    enterprise: None,
+    date: Some("established_on"),
+};
+
+/// Every registry, in the order menus show them.
+pub static ALL: [&RegistryDef; 17] = [
+    &ENTERPRISES,
+    &FIGURES,
+    &QUALIFICATIONS,
+    &PLATFORMS,
+    &PROJECTS,
+    &CONTRACTS,
+    &ACHIEVEMENTS,
+    &TEAMS,
+    &SPECIALISTS,
+    &VILLAGES,
+    &COMMISSIONERS,
+    &CARRIERS,
+    &INCUBATORS,
+    &INSTITUTIONS,
+    &EVENTS,
+    &ATTRACTED,
+    &CONTESTS,
+];
+
+/// Also reachable by name, though not listed in [`ALL`] menus' main group.
+pub static EXTRA: [&RegistryDef; 1] = [&ENCLAVES];
+
+pub fn by_code(code: &str) -> Option<&'static RegistryDef> {
+    ALL.iter()
+        .chain(EXTRA.iter())
+        .copied()
+        .find(|r| r.code == code)
+}
+
+pub fn all() -> impl Iterator<Item = &'static RegistryDef> {
+    ALL.iter().chain(EXTRA.iter()).copied()
+}
+
+// ---- values -----------------------------------------------------------------------
+
+/// A field's value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Num(f64),
+    Date(NaiveDate),
+    Text(String),
+}
+
+impl Value {
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_date(&self) -> Option<NaiveDate> {
+        match self {
+            Value::Date(d) => Some(*d),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Num(n) => Some(*n),
+            Value::Int(i) => Some(*i as f64),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// As typed in a cell or shown on a page (dates ISO, booleans 是/否).
+    pub fn display(&self) -> String {
+        match self {
+            Value::Null => String::new(),
+            Value::Bool(true) => "是".into(),
+            Value::Bool(false) => "否".into(),
+            Value::Int(i) => i.to_string(),
+            Value::Num(n) => crate::plan::fmt_num(*n, 4),
+            Value::Date(d) => d.to_string(),
+            Value::Text(s) => s.clone(),
+        }
+    }
+}
+
+/// A record: one value per field of its registry, in field order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub values: Vec<Value>,
+}
+
+impl Record {
+    pub fn get(&self, def: &RegistryDef, field: &str) -> &Value {
+        def.index(field)
+            .and_then(|i| self.values.get(i))
+            .unwrap_or(&Value::Null)
+    }
+
+    /// The natural key: the key fields' values joined by `|`.
+    pub fn key(&self, def: &RegistryDef) -> String {
+        def.key
+            .iter()
+            .map(|k| self.get(def, k).display())
+            .collect::<Vec<_>>()
+            .join("|")
+    }
+
+    /// The values as a JSON object keyed by field code (for storage).
+    pub fn to_json(&self, def: &RegistryDef) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        for (fd, v) in def.fields.iter().zip(&self.values) {
+            if !v.is_null() {
+                m.insert(
+                    fd.code.to_string(),
+                    serde_json::to_value(v).unwrap_or_default(),
+                );
+            }
+        }
+        serde_json::Value::Object(m)
+    }
+
+    /// Reads a stored JSON object back, with the types the schema says.
+    pub fn from_json(def: &RegistryDef, j: &serde_json::Value) -> Record {
+        let values = def
+            .fields
+            .iter()
+            .map(|fd| match j.get(fd.code) {
+                None | Some(serde_json::Value::Null) => Value::Null,
+                Some(v) => json_value(fd.ty, v),
+            })
+            .collect();
+        Record { values }
+    }
+}
+
+fn json_value(ty: FieldType, v: &serde_json::Value) -> Value {
+    match ty {
+        FieldType::Bool => v.as_bool().map(Value::Bool).unwrap_or(Value::Null),
+        FieldType::Year | FieldType::Count => v.as_i64().map(Value::Int).unwrap_or(Value::Null),
+        FieldType::Amount | FieldType::Number => v.as_f64().map(Value::Num).unwrap_or(Value::Null),
+        FieldType::Date => v
+            .as_str()
+            .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+            .map(Value::Date)
+            .unwrap_or(Value::Null),
+        _ => v
+            .as_str()
+            .map(|s| Value::Text(s.to_string()))
+            .unwrap_or(Value::Null),
+    }
+}
+
+// ---- reading cells ------------------------------------------------------------------
+
+/// What a cell is checked against: the plan's areas and the qualification
+/// catalogue.
+pub struct CellContext<'a> {
+    /// Area code by code and by Chinese name.
+    pub areas: HashMap<String, String>,
+    pub quals: &'a QualCatalogue,
+}
+
+/// The code stored for a record outside the city.
+pub const OUTSIDE: &str = "outside";
+
+impl<'a> CellContext<'a> {
+    pub fn new(plan: &crate::Plan, quals: &'a QualCatalogue) -> Self {
+        let mut areas = HashMap::new();
+        for a in &plan.areas {
+            areas.insert(a.code.to_string(), a.code.to_string());
+            areas.insert(a.name.clone(), a.code.to_string());
+        }
+        for alias in [OUTSIDE, "市外", "外地", "本市以外"] {
+            areas.insert(alias.to_string(), OUTSIDE.to_string());
+        }
+        CellContext { areas, quals }
+    }
+}
+
+/// Reads one typed-in cell. Empty cells are `Null` (the caller checks
+/// required fields); anything else is the typed value or the reason it is
+/// not one.
+pub fn read_cell(fd: &FieldDef, raw: &str, cx: &CellContext<'_>) -> Result<Value, String> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Ok(Value::Null);
+    }
+    match fd.ty {
+        FieldType::Text(max) => {
+            if s.chars().count() > max {
+                Err(format!("超过 {max} 字"))
+            } else if s.chars().any(|c| c.is_control()) {
+                Err("含有控制字符".into())
+            } else {
+                Ok(Value::Text(s.to_string()))
+            }
+        }
+        FieldType::LongText => {
+            if s.chars().count() > 2000 {
+                Err("超过 2000 字".into())
+            } else {
+                Ok(Value::Text(s.to_string()))
+            }
+        }
+        FieldType::Credit => CreditCode::parse(s)
+            .map(|c| Value::Text(c.to_string()))
+            .map_err(|e| e.to_string()),
+        FieldType::Area => cx
+            .areas
+            .get(s)
+            .map(|c| Value::Text(c.clone()))
+            .ok_or_else(|| format!("“{s}”不是本市的地区（市外请填“市外”）")),
+        FieldType::Date => parse_date(s).map(Value::Date).ok_or_else(|| {
+            format!("“{s}”不是有效日期（应为 2024-05-01 这样的日期，年份在 1949–2100 之间）")
+        }),
+        FieldType::Year => match s.trim_end_matches('年').parse::<i64>() {
+            Ok(y) if (1949..=2100).contains(&y) => Ok(Value::Int(y)),
+            _ => Err(format!("“{s}”不是有效年份")),
+        },
+        FieldType::Count => match parse_number(s) {
+            Some(v) if v >= 0.0 && v.fract() == 0.0 && v < 1e15 => Ok(Value::Int(v as i64)),
+            Some(v) if v < 0.0 => Err("不能为负数".into()),
+            Some(_) => Err("应为整数".into()),
+            None => Err(format!("“{s}”不是数字")),
+        },
+        FieldType::Amount => match parse_number(s) {
+            Some(v) if v >= 0.0 && v < 1e15 => Ok(Value::Num(v)),
+            Some(v) if v < 0.0 => Err("不能为负数".into()),
+            Some(_) => Err("数值过大".into()),
+            None => Err(format!("“{s}”不是数字")),
+        },
+        FieldType::Number => parse_number(s)
+            .map(Value::Num)
+            .ok_or_else(|| format!("“{s}”不是数字")),
+        FieldType::Bool => match s {
+            "是" | "有" | "Y" | "y" | "yes" | "Yes" | "TRUE" | "true" | "True" | "1" | "√" => {
+                Ok(Value::Bool(true))
+            }
+            "否" | "无" | "N" | "n" | "no" | "No" | "FALSE" | "false" | "False" | "0" | "×" => {
+                Ok(Value::Bool(false))
+            }
+            _ => Err(format!("“{s}”应为“是”或“否”")),
+        },
+        FieldType::Choice(opts) => opts
+            .iter()
+            .find(|o| **o == s)
+            .map(|o| Value::Text(o.to_string()))
+            .ok_or_else(|| format!("“{s}”不是可选值（{}）", opts.join("、"))),
+        FieldType::QualKind => cx
+            .quals
+            .find(s)
+            .map(|k| Value::Text(k.code.clone()))
+            .ok_or_else(|| {
+                let names: Vec<&str> = cx.quals.kinds.iter().map(|k| k.name.as_str()).collect();
+                format!("“{s}”不是已定义的资质类型（{}）", names.join("、"))
+            }),
+    }
+}
+
+/// Dates as Chinese offices write them: 2024-05-01, 2024/5/1, 2024.5.1,
+/// 20240501, 2024年5月1日. Years outside 1949–2100 are rejected.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    let d = if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+        NaiveDate::parse_from_str(s, "%Y%m%d").ok()
+    } else {
+        let norm: String = s
+            .replace("年", "-")
+            .replace("月", "-")
+            .replace('日', "")
+            .replace(['/', '.'], "-");
+        let norm = norm.trim_end_matches('-');
+        NaiveDate::parse_from_str(norm, "%Y-%m-%d").ok()
+    }?;
+    (1949..=2100).contains(&d.year()).then_some(d)
+}
+
+/// One problem with one cell (or with the row as a whole when `field` is
+/// empty).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CellError {
+    pub field: String,
+    pub label: String,
+    pub value: String,
+    pub reason: String,
+}
+
+/// Reads a whole record from raw cells given by field code, checking
+/// required fields and the rules that tie fields together.
+pub fn read_record(
+    def: &RegistryDef,
+    cells: &HashMap<&str, &str>,
+    cx: &CellContext<'_>,
+) -> Result<Record, Vec<CellError>> {
+    let mut errors = Vec::new();
+    let mut values = Vec::with_capacity(def.fields.len());
+    for fd in def.fields {
+        let raw = cells.get(fd.code).copied().unwrap_or("");
+        match read_cell(fd, raw, cx) {
+            Ok(Value::Null) if fd.required => {
+                errors.push(cell_error(fd, raw, "必填项，不能为空"));
+                values.push(Value::Null);
+            }
+            Ok(v) => values.push(v),
+            Err(reason) => {
+                errors.push(cell_error(fd, raw, &reason));
+                values.push(Value::Null);
+            }
+        }
+    }
+    let rec = Record { values };
+    if errors.is_empty() {
+        cross_checks(def, &rec, cx, &mut errors);
+    }
+    if errors.is_empty() {
+        Ok(rec)
+    } else {
+        Err(errors)
+    }
+}
+
+fn cell_error(fd: &FieldDef, raw: &str, reason: &str) -> CellError {
+    CellError {
+        field: fd.code.to_string(),
+        label: fd.label.to_string(),
+        value: raw.chars().take(100).collect(),
+        reason: reason.to_string(),
+    }
+}
+
+/// Rules between fields: amounts that must add up, dates in order, what a
+/// qualification kind requires.
+fn cross_checks(
+    def: &RegistryDef,
+    rec: &Record,
+    cx: &CellContext<'_>,
+    errors: &mut Vec<CellError>,
+) {
+    let mut err = |field: &str, reason: String| {
+        let fd = def.field(field);
+        errors.push(CellError {
+            field: field.to_string(),
+            label: fd.map(|f| f.label).unwrap_or("").to_string(),
+            value: rec.get(def, field).display(),
+            reason,
+        });
+    };
+    if def.code == CONTRACTS.code {
+        if let (Some(a), Some(t)) = (
+            rec.get(def, "amount").as_f64(),
+            rec.get(def, "tech_amount").as_f64(),
+        ) && t > a
+        {
+            err("tech_amount", format!("技术交易额 {t} 大于合同金额 {a}"));
+        }
+    }
+    if def.code == FIGURES.code {
+        if let (Some(all), Some(st)) = (
+            rec.get(def, "staff").as_f64(),
+            rec.get(def, "st_staff").as_f64(),
+        ) && st > all
+        {
+            err("st_staff", format!("科技人员 {st} 多于从业人员 {all}"));
+        }
+    }
+    if let Some(v) = def.validity {
+        if let (Some(s), Some(e)) = (
+            rec.get(def, v.start).as_date(),
+            v.end.and_then(|e| rec.get(def, e).as_date()),
+        ) && e < s
+        {
+            err(
+                v.end.unwrap_or(""),
+                format!("结束日期 {e} 早于开始日期 {s}"),
+            );
+        }
+    }
+    if def.code == QUALIFICATIONS.code {
+        if let Some(kind) = rec.get(def, "kind").as_text().and_then(|k| cx.quals.get(k)) {
+            match kind.rule {
+                ValidityRule::EvaluationYear if rec.get(def, "year").is_null() => {
+                    err("year", format!("{}须填写评价年度", kind.name))
+                }
+                ValidityRule::Years(_) | ValidityRule::UntilRevoked
+                    if rec.get(def, "issued_on").is_null() =>
+                {
+                    err("issued_on", format!("{}须填写认定日期", kind.name))
+                }
+                _ => {}
+            }
+        }
+        if let (Some(i), Some(r)) = (
+            rec.get(def, "issued_on").as_date(),
+            rec.get(def, "revoked_on").as_date(),
+        ) && r < i
+        {
+            err("revoked_on", format!("撤销日期 {r} 早于认定日期 {i}"));
+        }
+    }
+}
+
+// ---- qualification kinds ----------------------------------------------------------
+
+/// How long a qualification stays valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ValidityRule {
+    /// From the issue date for this many years (高新技术企业: 3).
+    Years(u32),
+    /// The evaluation year only (科技型中小企业).
+    EvaluationYear,
+    /// From the issue date until revoked.
+    UntilRevoked,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualKind {
+    pub code: String,
+    pub name: String,
+    pub rule: ValidityRule,
+    pub note: String,
+}
+
+/// The qualification kinds in force, read from a catalogue file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QualCatalogue {
+    pub kinds: Vec<QualKind>,
+}
+
+impl QualCatalogue {
+    pub fn get(&self, code: &str) -> Option<&QualKind> {
+        self.kinds.iter().find(|k| k.code == code)
+    }
+
+    /// By code or Chinese name.
+    pub fn find(&self, s: &str) -> Option<&QualKind> {
+        self.kinds.iter().find(|k| k.code == s || k.name == s)
+    }
+
+    /// The days a qualification record is valid: first and last day, or
+    /// `None` when the record lacks the dates its kind needs. An explicit
+    /// `valid_until` wins over the kind's rule; a revocation ends validity
+    /// the day before it.
+    pub fn validity(&self, rec: &Record) -> Option<(NaiveDate, Option<NaiveDate>)> {
+        let def = &QUALIFICATIONS;
+        let kind = self.get(rec.get(def, "kind").as_text()?)?;
+        let issued = rec.get(def, "issued_on").as_date();
+        let year = rec.get(def, "year").as_f64().map(|y| y as i32);
+        let (start, mut end) = match kind.rule {
+            ValidityRule::Years(n) => {
+                let s = issued?;
+                // n years on, less a day; 29 February rolls to 1 March.
+                let y = s.year() + n as i32;
+                let e = s
+                    .with_year(y)
+                    .or_else(|| NaiveDate::from_ymd_opt(y, 3, 1))?
+                    .pred_opt()?;
+                (s, Some(e))
+            }
+            ValidityRule::EvaluationYear => {
+                let y = year.or(issued.map(|d| d.year()))?;
+                let s = issued.unwrap_or(NaiveDate::from_ymd_opt(y, 1, 1)?);
+                (s, NaiveDate::from_ymd_opt(y, 12, 31))
+            }
+            ValidityRule::UntilRevoked => (issued?, None),
+        };
+        if let Some(v) = rec.get(def, "valid_until").as_date() {
+            end = Some(v);
+        }
+        if let Some(r) = rec.get(def, "revoked_on").as_date() {
+            let last = r.pred_opt()?;
+            end = Some(end.map_or(last, |e| e.min(last)));
+        }
+        Some((start, end))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalogue() -> QualCatalogue {
+        QualCatalogue {
+            kinds: vec![
+                QualKind {
+                    code: "hte".into(),
+                    name: "高新技术企业".into(),
+                    rule: ValidityRule::Years(3),
+                    note: String::new(),
+                },
+                QualKind {
+                    code: "tsme".into(),
+                    name: "科技型中小企业".into(),
+                    rule: ValidityRule::EvaluationYear,
+                    note: String::new(),
+                },
+            ],
+        }
+    }
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn schemas_are_consistent() {
+        for def in all() {
+            for k in def.key.iter().chain([&def.title]) {
+                assert!(def.field(k).is_some(), "{}: key or title {k}", def.code);
+            }
+            if let AreaRule::Field(a) | AreaRule::Enterprise(a) = def.area {
+                assert!(def.field(a).is_some(), "{}: area {a}", def.code);
+            }
+            if let Some(v) = def.validity {
+                assert!(def.field(v.start).is_some(), "{}", def.code);
+                assert!(v.end.is_none_or(|e| def.field(e).is_some()), "{}", def.code);
+            }
+            for e in def.enterprise.iter().chain(def.date.iter()) {
+                assert!(def.field(e).is_some(), "{}: {e}", def.code);
+            }
+            let mut codes: Vec<&str> = def.fields.iter().map(|f| f.code).collect();
+            codes.sort();
+            codes.dedup();
+            assert_eq!(
+                codes.len(),
+                def.fields.len(),
+                "{}: duplicate field",
+                def.code
+            );
+        }
+    }
+
+    #[test]
+    fn dates_as_written() {
+        for s in [
+            "2024-05-01",
+            "2024/5/1",
+            "2024.05.01",
+            "20240501",
+            "2024年5月1日",
+        ] {
+            assert_eq!(parse_date(s), Some(d("2024-05-01")), "{s}");
+        }
+        for s in [
+            "2024-02-30",
+            "1900-01-01",
+            "2024-13-01",
+            "昨天",
+            "45000",
+            "2024-5",
+        ] {
+            assert_eq!(parse_date(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn validity_rules() {
+        let cat = catalogue();
+        let q =
+            |kind: &str, issued: Option<&str>, year: Option<i64>, revoked: Option<&str>| Record {
+                values: vec![
+                    Value::Text("91110000802100433B".into()),
+                    Value::Text(kind.into()),
+                    Value::Text("GR1".into()),
+                    issued.map(|s| Value::Date(d(s))).unwrap_or(Value::Null),
+                    year.map(Value::Int).unwrap_or(Value::Null),
+                    Value::Null,
+                    revoked.map(|s| Value::Date(d(s))).unwrap_or(Value::Null),
+                ],
+            };
+        assert_eq!(
+            cat.validity(&q("hte", Some("2022-10-18"), None, None)),
+            Some((d("2022-10-18"), Some(d("2025-10-17"))))
+        );
+        assert_eq!(
+            cat.validity(&q("hte", Some("2022-10-18"), None, Some("2023-06-01"))),
+            Some((d("2022-10-18"), Some(d("2023-05-31"))))
+        );
+        assert_eq!(
+            cat.validity(&q("tsme", None, Some(2024), None)),
+            Some((d("2024-01-01"), Some(d("2024-12-31"))))
+        );
+        assert_eq!(cat.validity(&q("hte", None, None, None)), None);
+        assert_eq!(
+            cat.validity(&q("nope", Some("2022-01-01"), None, None)),
+            None
+        );
+        // 29 February plus three years.
+        assert_eq!(
+            cat.validity(&q("hte", Some("2024-02-29"), None, None))
+                .map(|v| v.1),
+            Some(Some(d("2027-02-28")))
+        );
+    }
+}

@@ -1,0 +1,268 @@
+//! A registry held in memory as columns: text interned to `u32`, dates as
+//! day numbers, numbers as `f64`. Records are rebuilt from the columns when
+//! a page needs one, so nothing is held twice.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
+use kc_domain::registry::{FieldType, Record, RegistryDef, Value};
+
+/// Strings shared by every table: equal text has equal ids across tables
+/// (so a qualification's credit code is the enterprise's).
+#[derive(Debug, Default)]
+pub struct Interner {
+    ids: HashMap<String, u32>,
+    strings: Vec<String>,
+}
+
+/// The id of "no value".
+pub const NONE: u32 = 0;
+
+impl Interner {
+    pub fn new() -> Interner {
+        Interner {
+            ids: HashMap::new(),
+            strings: vec![String::new()],
+        }
+    }
+
+    pub fn intern(&mut self, s: &str) -> u32 {
+        if let Some(id) = self.ids.get(s) {
+            return *id;
+        }
+        let id = self.strings.len() as u32;
+        self.strings.push(s.to_string());
+        self.ids.insert(s.to_string(), id);
+        id
+    }
+
+    pub fn get(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
+    }
+
+    pub fn text(&self, id: u32) -> &str {
+        &self.strings[id as usize]
+    }
+}
+
+/// Missing dates and numbers.
+pub const NO_DATE: i32 = i32::MIN;
+
+#[derive(Debug, Clone)]
+pub enum Col {
+    Text(Vec<u32>),
+    Num(Vec<f64>),
+    Date(Vec<i32>),
+    /// 0 false, 1 true, 2 empty.
+    Bool(Vec<u8>),
+}
+
+impl Col {
+    fn for_type(ty: FieldType) -> Col {
+        match ty {
+            FieldType::Date => Col::Date(Vec::new()),
+            FieldType::Bool => Col::Bool(Vec::new()),
+            FieldType::Year | FieldType::Count | FieldType::Amount | FieldType::Number => {
+                Col::Num(Vec::new())
+            }
+            _ => Col::Text(Vec::new()),
+        }
+    }
+
+    pub fn text(&self, row: usize) -> u32 {
+        match self {
+            Col::Text(v) => v[row],
+            _ => NONE,
+        }
+    }
+
+    pub fn num(&self, row: usize) -> f64 {
+        match self {
+            Col::Num(v) => v[row],
+            _ => f64::NAN,
+        }
+    }
+
+    pub fn date(&self, row: usize) -> i32 {
+        match self {
+            Col::Date(v) => v[row],
+            Col::Num(v) if v[row].is_finite() => {
+                // A year field read as a date: 31 December of that year.
+                NaiveDate::from_ymd_opt(v[row] as i32, 12, 31)
+                    .map_or(NO_DATE, |d| d.num_days_from_ce())
+            }
+            _ => NO_DATE,
+        }
+    }
+
+    pub fn boolean(&self, row: usize) -> u8 {
+        match self {
+            Col::Bool(v) => v[row],
+            _ => 2,
+        }
+    }
+
+    pub fn is_present(&self, row: usize) -> bool {
+        match self {
+            Col::Text(v) => v[row] != NONE,
+            Col::Num(v) => v[row].is_finite(),
+            Col::Date(v) => v[row] != NO_DATE,
+            Col::Bool(v) => v[row] != 2,
+        }
+    }
+
+    fn push(&mut self, v: &Value, strings: &mut Interner) {
+        match self {
+            Col::Text(c) => c.push(v.as_text().map_or(NONE, |s| strings.intern(s))),
+            Col::Num(c) => c.push(v.as_f64().unwrap_or(f64::NAN)),
+            Col::Date(c) => c.push(v.as_date().map_or(NO_DATE, |d| d.num_days_from_ce())),
+            Col::Bool(c) => c.push(v.as_bool().map_or(2, u8::from)),
+        }
+    }
+
+    fn set(&mut self, row: usize, v: &Value, strings: &mut Interner) {
+        match self {
+            Col::Text(c) => c[row] = v.as_text().map_or(NONE, |s| strings.intern(s)),
+            Col::Num(c) => c[row] = v.as_f64().unwrap_or(f64::NAN),
+            Col::Date(c) => c[row] = v.as_date().map_or(NO_DATE, |d| d.num_days_from_ce()),
+            Col::Bool(c) => c[row] = v.as_bool().map_or(2, u8::from),
+        }
+    }
+
+    fn value(&self, row: usize, ty: FieldType, strings: &Interner) -> Value {
+        match self {
+            Col::Text(c) if c[row] == NONE => Value::Null,
+            Col::Text(c) => Value::Text(strings.text(c[row]).to_string()),
+            Col::Num(c) if !c[row].is_finite() => Value::Null,
+            Col::Num(c) => match ty {
+                FieldType::Year | FieldType::Count => Value::Int(c[row] as i64),
+                _ => Value::Num(c[row]),
+            },
+            Col::Date(c) => {
+                NaiveDate::from_num_days_from_ce_opt(c[row]).map_or(Value::Null, Value::Date)
+            }
+            Col::Bool(c) => match c[row] {
+                0 => Value::Bool(false),
+                1 => Value::Bool(true),
+                _ => Value::Null,
+            },
+        }
+    }
+}
+
+/// One registry's records.
+#[derive(Debug)]
+pub struct Table {
+    pub def: &'static RegistryDef,
+    pub cols: Vec<Col>,
+    /// Natural key id per row.
+    pub keys: Vec<u32>,
+    pub by_key: HashMap<u32, u32>,
+    pub alive: Vec<bool>,
+    /// The enterprise each row belongs to (row in the enterprises table).
+    pub ent: Vec<u32>,
+    /// Rows of each enterprise.
+    pub by_ent: HashMap<u32, Vec<u32>>,
+    /// The row's area by the registry's own rule (`u16::MAX`: none or outside).
+    pub area: Vec<u16>,
+    /// First and last valid day (days from the common era; `i32::MAX` open),
+    /// for registries with validity.
+    pub valid: Vec<(i32, i32)>,
+    pub live: usize,
+}
+
+pub const NO_ROW: u32 = u32::MAX;
+pub const NO_AREA: u16 = u16::MAX;
+
+impl Table {
+    pub fn new(def: &'static RegistryDef) -> Table {
+        Table {
+            def,
+            cols: def.fields.iter().map(|f| Col::for_type(f.ty)).collect(),
+            keys: Vec::new(),
+            by_key: HashMap::new(),
+            alive: Vec::new(),
+            ent: Vec::new(),
+            by_ent: HashMap::new(),
+            area: Vec::new(),
+            valid: Vec::new(),
+            live: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.alive.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    pub fn col(&self, field: &str) -> Option<&Col> {
+        self.def.index(field).map(|i| &self.cols[i])
+    }
+
+    pub fn row_of(&self, key: &str, strings: &Interner) -> Option<u32> {
+        let id = strings.get(key)?;
+        self.by_key
+            .get(&id)
+            .copied()
+            .filter(|r| self.alive[*r as usize])
+    }
+
+    /// Appends or replaces (by natural key) a record; returns its row and
+    /// whether it was new. Derived columns (enterprise, area, validity) are
+    /// filled by the engine afterwards.
+    pub fn put(&mut self, rec: &Record, strings: &mut Interner) -> (u32, bool) {
+        let key = strings.intern(&rec.key(self.def));
+        if let Some(&row) = self.by_key.get(&key) {
+            for (c, v) in self.cols.iter_mut().zip(&rec.values) {
+                c.set(row as usize, v, strings);
+            }
+            if !self.alive[row as usize] {
+                self.alive[row as usize] = true;
+                self.live += 1;
+            }
+            return (row, false);
+        }
+        let row = self.alive.len() as u32;
+        for (c, v) in self.cols.iter_mut().zip(&rec.values) {
+            c.push(v, strings);
+        }
+        self.keys.push(key);
+        self.by_key.insert(key, row);
+        self.alive.push(true);
+        self.ent.push(NO_ROW);
+        self.area.push(NO_AREA);
+        self.valid.push((i32::MIN, i32::MAX));
+        self.live += 1;
+        (row, true)
+    }
+
+    pub fn record(&self, row: u32, strings: &Interner) -> Record {
+        Record {
+            values: self
+                .cols
+                .iter()
+                .zip(self.def.fields)
+                .map(|(c, f)| c.value(row as usize, f.ty, strings))
+                .collect(),
+        }
+    }
+
+    pub fn set_ent(&mut self, row: u32, ent: u32) {
+        let old = self.ent[row as usize];
+        if old == ent {
+            return;
+        }
+        if old != NO_ROW {
+            if let Some(v) = self.by_ent.get_mut(&old) {
+                v.retain(|r| *r != row);
+            }
+        }
+        if ent != NO_ROW {
+            self.by_ent.entry(ent).or_default().push(row);
+        }
+        self.ent[row as usize] = ent;
+    }
+}
