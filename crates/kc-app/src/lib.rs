@@ -1,12 +1,16 @@
 //! Application services: the use cases shared by the web server and the CLI.
 //! They join the pure domain with storage; they know nothing of HTTP or HTML.
 
+pub mod registries;
+
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use kc_domain::entry::{FieldError, RawEntry, check_entry};
-use kc_domain::series::{Obs, ScopedObs, SeriesSet, scope_set};
+use kc_domain::series::{Obs, ScopedObs, SeriesSet, resolve_formulas, scope_set_reported};
 use kc_domain::{Evaluation, Plan, Scope, Status, Vintage, evaluate};
+use kc_domain::{Frequency, Period};
+use kc_engine::Engine;
 use kc_store::{NewValue, PlanVersion, SavedPlan, Store, StoreError, ValueRecord};
 
 /// The plan that ships with the system and is loaded by `--demo`.
@@ -63,41 +67,54 @@ pub async fn load_plan_file(
 pub struct DemoReport {
     pub plan_loaded: bool,
     pub values_loaded: usize,
+    pub records_loaded: usize,
 }
 
-/// Loads the Bengbu plan and its demo history into an empty database. A
-/// database that already has the plan or values is left as it is.
+/// Loads the Bengbu plan, its demo history of reported values and
+/// city-scale demo registries into an empty database. Whatever the database
+/// already holds is left as it is.
 pub async fn load_demo(store: &Store) -> Result<DemoReport, LoadError> {
     let saved = load_plan_text(store, BENGBU_PLAN_FILE, BENGBU_PLAN, "demo").await?;
     let code = saved.version.plan_code.clone();
-    if store.count_values(&code).await? > 0 {
-        return Ok(DemoReport {
-            plan_loaded: saved.created,
-            values_loaded: 0,
-        });
-    }
     let plan = kc_planfile::parse_plan(BENGBU_PLAN_FILE, BENGBU_PLAN)?;
-    let values: Vec<NewValue> = kc_demo::generate(&plan, DEMO_SEED, demo_through())
-        .into_iter()
-        .map(|v| NewValue {
-            plan_code: code.clone(),
-            unit: plan
-                .indicator(&v.indicator)
-                .map(|i| i.unit.clone())
-                .unwrap_or_default(),
-            indicator: v.indicator,
-            scope: v.scope,
-            period: v.period,
-            value: v.value,
-            note: v.note,
-            vintage: v.vintage,
-            entered_by: "demo".to_string(),
-        })
-        .collect();
-    let n = store.append_values(&values).await?;
+    let mut values_loaded = 0;
+    if store.count_values(&code).await? == 0 {
+        let values: Vec<NewValue> = kc_demo::generate(&plan, DEMO_SEED, demo_through())
+            .into_iter()
+            .map(|v| NewValue {
+                plan_code: code.clone(),
+                unit: plan
+                    .indicator(&v.indicator)
+                    .map(|i| i.unit.clone())
+                    .unwrap_or_default(),
+                indicator: v.indicator,
+                scope: v.scope,
+                period: v.period,
+                value: v.value,
+                note: v.note,
+                vintage: v.vintage,
+                entered_by: "demo".to_string(),
+            })
+            .collect();
+        values_loaded = store.append_values(&values).await?;
+    }
+    let mut records_loaded = 0;
+    if store.count_records("enterprises").await? == 0 {
+        let counts = registries::load_generated(
+            store,
+            &plan,
+            kc_demo::registries::Scale::City,
+            DEMO_SEED,
+            demo_through(),
+            |_| {},
+        )
+        .await?;
+        records_loaded = counts.iter().map(|(_, n)| n).sum();
+    }
     Ok(DemoReport {
         plan_loaded: saved.created,
-        values_loaded: n,
+        values_loaded,
+        records_loaded,
     })
 }
 
@@ -158,6 +175,9 @@ pub struct Snapshot {
     pub set: SeriesSet,
     /// The latest revision of every stored value of the plan (all scopes).
     pub records: Vec<ValueRecord>,
+    /// Indicators whose series the engine computed from registries.
+    pub computed: Vec<String>,
+    pub registries_as_of: Option<NaiveDate>,
     evals: HashMap<String, Evaluation>,
 }
 
@@ -173,6 +193,10 @@ impl Snapshot {
 
     pub fn all_counts(&self) -> [usize; 6] {
         self.counts(self.plan.targets.iter().map(|t| t.code.as_str()))
+    }
+
+    pub fn is_computed(&self, indicator: &str) -> bool {
+        self.computed.iter().any(|c| c == indicator)
     }
 
     pub fn status(&self, target: &str) -> Status {
@@ -209,19 +233,40 @@ pub fn observations(records: &[ValueRecord]) -> Vec<ScopedObs> {
         .collect()
 }
 
-/// Evaluates every target of a stored plan for `scope`.
+/// Evaluates every target of a stored plan for `scope`. Indicators the
+/// engine computes from registries holding records take the engine's values
+/// instead of reported ones.
 pub async fn snapshot(
     store: &Store,
     plan_code: &str,
     scope: &Scope,
     as_of: Option<NaiveDate>,
     today: NaiveDate,
+    engine: Option<&Engine>,
 ) -> Result<Option<Snapshot>, StoreError> {
     let Some(stored) = store.plan(plan_code).await? else {
         return Ok(None);
     };
     let records = store.latest_values(plan_code).await?;
-    let set = scope_set(&stored.plan, &observations(&records), scope);
+    Ok(Some(evaluate_snapshot(
+        stored, records, scope, as_of, today, engine,
+    )))
+}
+
+/// The pure part of [`snapshot`]: from a stored plan and its values.
+pub fn evaluate_snapshot(
+    stored: kc_store::StoredPlan,
+    records: Vec<ValueRecord>,
+    scope: &Scope,
+    as_of: Option<NaiveDate>,
+    today: NaiveDate,
+    engine: Option<&Engine>,
+) -> Snapshot {
+    let mut set = scope_set_reported(&stored.plan, &observations(&records), scope);
+    let computed = engine
+        .map(|e| fill_computed(e, &stored.plan, scope, &mut set))
+        .unwrap_or_default();
+    resolve_formulas(&stored.plan, &mut set);
     let latest_data = set.latest_end();
     let as_of = as_of.unwrap_or_else(|| default_as_of(&stored.plan, latest_data, today));
     let evals = stored
@@ -230,7 +275,7 @@ pub async fn snapshot(
         .iter()
         .map(|t| (t.code.to_string(), evaluate(&stored.plan, t, &set, as_of)))
         .collect();
-    Ok(Some(Snapshot {
+    Snapshot {
         plan: stored.plan,
         version: stored.version,
         scope: scope.clone(),
@@ -238,6 +283,53 @@ pub async fn snapshot(
         latest_data,
         set,
         records,
+        computed,
+        registries_as_of: engine.and_then(|e| e.as_of),
         evals,
-    }))
+    }
+}
+
+/// Replaces the series of every engine-computed indicator (whose registry
+/// holds records) with the engine's values for each period of the
+/// indicator's frequency, from the year before the plan to the day the
+/// registries are current. Returns the indicators replaced.
+pub fn fill_computed(
+    engine: &Engine,
+    plan: &Plan,
+    scope: &Scope,
+    set: &mut SeriesSet,
+) -> Vec<String> {
+    let area = match scope {
+        Scope::City => None,
+        Scope::Area(a) => Some(a.as_str()),
+        Scope::Department(_) => return Vec::new(),
+    };
+    let from = NaiveDate::from_ymd_opt(chrono::Datelike::year(&plan.period.start) - 1, 1, 1)
+        .unwrap_or(plan.period.start);
+    let to = engine.as_of.unwrap_or(plan.period.end).min(plan.period.end);
+    let mut out = Vec::new();
+    for ind in &plan.indicators {
+        let code = ind.code.as_str();
+        if !engine.computes(code) || !engine.has_data(code) {
+            continue;
+        }
+        set.clear(code);
+        for p in Period::all_within(ind.frequency, from, to) {
+            if let Ok(Some(v)) = engine.value(code, area, p) {
+                set.insert(code, Obs::new(p, v));
+            }
+        }
+        out.push(code.to_string());
+    }
+    out
+}
+
+/// The period of an indicator's frequency that ends on or before `date`.
+pub fn period_at(freq: Frequency, date: NaiveDate) -> Period {
+    let p = freq.period_containing(date);
+    if p.end() <= date {
+        p
+    } else {
+        freq.period_containing(p.start().pred_opt().unwrap_or(p.start()))
+    }
 }

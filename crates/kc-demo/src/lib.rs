@@ -8,6 +8,8 @@
 //! Additive indicators are reported by the areas (the city total is their
 //! sum); the others by the city.
 
+pub mod registries;
+
 use chrono::{Datelike, NaiveDate};
 use kc_domain::period::{Frequency, Period};
 use kc_domain::plan::{
@@ -89,7 +91,17 @@ pub fn generate(plan: &Plan, seed: u64, through: NaiveDate) -> Vec<DemoValue> {
         .filter_map(|t| t.compare.as_ref().map(|c| c.as_str()))
         .collect();
     for ind in &plan.indicators {
-        if matches!(ind.source, DataSource::Formula { .. }) || compared.contains(&ind.code.as_str())
+        // Formulas and registry-computed indicators are not reported.
+        let computed = matches!(
+            ind.source,
+            DataSource::Registry {
+                compute: Some(_),
+                ..
+            }
+        );
+        if matches!(ind.source, DataSource::Formula { .. })
+            || computed
+            || compared.contains(&ind.code.as_str())
         {
             continue;
         }

@@ -67,6 +67,21 @@ pub fn check_entry(
             err("indicator", format!("“{}”由公式自动计算，不能填报", i.name));
             None
         }
+        Some(i)
+            if matches!(
+                i.source,
+                DataSource::Registry {
+                    compute: Some(_),
+                    ..
+                }
+            ) =>
+        {
+            err(
+                "indicator",
+                format!("“{}”由登记库自动计算，不能填报；请维护相应登记库", i.name),
+            );
+            None
+        }
         Some(i) => Some(i),
     };
 

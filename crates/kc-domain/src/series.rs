@@ -60,6 +60,12 @@ impl SeriesSet {
         }
     }
 
+    /// Drops every observation of an indicator (before a computed series
+    /// replaces them).
+    pub fn clear(&mut self, indicator: &str) {
+        self.map.remove(indicator);
+    }
+
     pub fn get(&self, indicator: &str) -> &[Obs] {
         self.map.get(indicator).map(Vec::as_slice).unwrap_or(&[])
     }
@@ -222,6 +228,14 @@ pub struct ScopedObs {
 /// takes the sum of the areas' values (provisional if some area is missing).
 /// Formula indicators are computed last.
 pub fn scope_set(plan: &Plan, values: &[ScopedObs], scope: &Scope) -> SeriesSet {
+    let mut set = scope_set_reported(plan, values, scope);
+    resolve_formulas(plan, &mut set);
+    set
+}
+
+/// [`scope_set`] without the formula indicators, for callers that add
+/// computed series first.
+pub fn scope_set_reported(plan: &Plan, values: &[ScopedObs], scope: &Scope) -> SeriesSet {
     let mut set = SeriesSet::new();
     for v in values.iter().filter(|v| &v.scope == scope) {
         set.insert(&v.indicator, v.obs);
@@ -249,7 +263,6 @@ pub fn scope_set(plan: &Plan, values: &[ScopedObs], scope: &Scope) -> SeriesSet 
             }
         }
     }
-    resolve_formulas(plan, &mut set);
     set
 }
 

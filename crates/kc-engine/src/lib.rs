@@ -273,6 +273,14 @@ impl Engine {
         Some(self.tables[self.inds[*i].c.table].def)
     }
 
+    /// Whether an indicator is a flow (summed over months) rather than a
+    /// stock read at a month's end.
+    pub fn is_flow(&self, indicator: &str) -> bool {
+        self.ind_ix
+            .get(indicator)
+            .is_some_and(|i| self.inds[*i].flow)
+    }
+
     /// Whether the registry behind an indicator holds any record.
     pub fn has_data(&self, indicator: &str) -> bool {
         self.ind_ix
@@ -932,15 +940,43 @@ impl Engine {
         area: Option<&str>,
         period: Period,
     ) -> Result<Drill, EngineError> {
+        let (a, b) = self
+            .horizon
+            .period_months(period)
+            .ok_or_else(|| EngineError::OutOfRange(period.to_string()))?;
+        self.drill_months(indicator, area, a, b)
+    }
+
+    /// The records behind a flow summed over the whole months from `from` to
+    /// `to`, or behind a stock at the end of `to`'s month (e.g. a cumulative
+    /// total since a baseline).
+    pub fn drill_range(
+        &self,
+        indicator: &str,
+        area: Option<&str>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Drill, EngineError> {
+        let a = self.horizon.clamp(self.horizon.month_of(from));
+        let b = self.horizon.clamp(self.horizon.month_of(to) + 1);
+        if a >= b {
+            return Err(EngineError::OutOfRange(format!("{from}–{to}")));
+        }
+        self.drill_months(indicator, area, a, b)
+    }
+
+    fn drill_months(
+        &self,
+        indicator: &str,
+        area: Option<&str>,
+        a: usize,
+        b: usize,
+    ) -> Result<Drill, EngineError> {
         let i = *self
             .ind_ix
             .get(indicator)
             .ok_or_else(|| EngineError::UnknownIndicator(indicator.to_string()))?;
         let want = self.area_row(area)?;
-        let (a, b) = self
-            .horizon
-            .period_months(period)
-            .ok_or_else(|| EngineError::OutOfRange(period.to_string()))?;
         let ind = &self.inds[i];
         let c = &ind.c;
         let ranges = self.year_ranges(&ind.years);

@@ -11,6 +11,7 @@
 //! on PostgreSQL when `KECHUANG_TEST_PG_URL` names a server.
 
 mod plans;
+mod registries;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 mod url_util;
@@ -23,6 +24,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use plans::{PlanVersion, SavedPlan, StoredPlan};
+pub use registries::StoredRecord;
 pub use url_util::redact;
 pub use values::{NewValue, ValueRecord};
 

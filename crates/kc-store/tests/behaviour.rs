@@ -195,6 +195,56 @@ async fn reconnect_keeps_data(db: &TestDb) {
     again.close().await;
 }
 
+async fn registry_records_upsert_by_key(s: &Store) {
+    let rec = |k: &str, data: &str| kc_store::StoredRecord {
+        key: k.into(),
+        area: "a1".into(),
+        data: data.into(),
+    };
+    // More rows than one INSERT statement holds.
+    let many: Vec<_> = (0..1000)
+        .map(|i| rec(&format!("K{i}"), &format!("{{\"n\":{i}}}")))
+        .collect();
+    assert_eq!(
+        s.upsert_records("enterprises", &many, "t").await.unwrap(),
+        1000
+    );
+    assert_eq!(s.count_records("enterprises").await.unwrap(), 1000);
+    // Re-importing replaces by key instead of duplicating.
+    s.upsert_records("enterprises", &[rec("K7", "{\"n\":\"seven\"}")], "t")
+        .await
+        .unwrap();
+    assert_eq!(s.count_records("enterprises").await.unwrap(), 1000);
+    assert_eq!(
+        s.get_record("enterprises", "K7")
+            .await
+            .unwrap()
+            .unwrap()
+            .data,
+        "{\"n\":\"seven\"}"
+    );
+    assert_eq!(s.count_records("contracts").await.unwrap(), 0);
+    let mut seen = 0;
+    s.for_each_record("enterprises", |_| seen += 1)
+        .await
+        .unwrap();
+    assert_eq!(seen, 1000);
+    assert!(s.delete_record("enterprises", "K7").await.unwrap());
+    assert!(!s.delete_record("enterprises", "K7").await.unwrap());
+    assert!(s.get_record("enterprises", "K7").await.unwrap().is_none());
+    assert_eq!(s.setting("registries_as_of").await.unwrap(), None);
+    s.set_setting("registries_as_of", "2025-09-30")
+        .await
+        .unwrap();
+    s.set_setting("registries_as_of", "2025-10-31")
+        .await
+        .unwrap();
+    assert_eq!(
+        s.setting("registries_as_of").await.unwrap().as_deref(),
+        Some("2025-10-31")
+    );
+}
+
 macro_rules! behaviour {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
@@ -230,6 +280,7 @@ behaviour!(
     concurrent_writers_get_distinct_revisions,
     bulk_append_is_all_or_nothing,
     scopes_are_kept_apart,
+    registry_records_upsert_by_key,
 );
 
 #[tokio::test]

@@ -21,6 +21,9 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error("系统内部错误")]
     Render(#[from] askama::Error),
+    /// Anything else that must not happen; the text goes to the log only.
+    #[error("系统内部错误：{0}")]
+    Internal(String),
 }
 
 impl AppError {
@@ -31,7 +34,9 @@ impl AppError {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Store(StoreError::Invalid(_)) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Store(_) | AppError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Store(_) | AppError::Render(_) | AppError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -57,7 +62,7 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::Invalid(_) | AppError::Store(StoreError::Invalid(_)) => "invalid",
             AppError::Conflict(_) => "conflict",
-            AppError::Store(_) | AppError::Render(_) => "internal",
+            AppError::Store(_) | AppError::Render(_) | AppError::Internal(_) => "internal",
         }
     }
 

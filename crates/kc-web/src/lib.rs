@@ -31,11 +31,43 @@ pub struct AppState {
     pub store: Store,
     /// A fixed "today" (tests and demos); the real date when `None`.
     pub today: Option<NaiveDate>,
+    pub engines: std::sync::Arc<kc_app::registries::Engines>,
 }
 
 impl AppState {
     pub fn new(store: Store) -> Self {
-        AppState { store, today: None }
+        AppState {
+            store,
+            today: None,
+            engines: std::sync::Arc::new(kc_app::registries::Engines::new()),
+        }
+    }
+
+    pub fn with_today(mut self, today: NaiveDate) -> Self {
+        self.today = Some(today);
+        self
+    }
+
+    /// The plan and its engine, or 404.
+    pub(crate) async fn plan_and_engine(
+        &self,
+        plan: &str,
+    ) -> Result<(kc_store::StoredPlan, kc_app::registries::SharedEngine), AppError> {
+        let stored = self
+            .store
+            .plan(plan)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("规划“{plan}”不存在")))?;
+        let engine = self.engines.get(&self.store, &stored, self.today()).await?;
+        Ok((stored, engine))
+    }
+
+    /// Builds the engines of every loaded plan, so the first page is fast.
+    pub async fn warm_up(&self) -> Result<(), kc_store::StoreError> {
+        for stored in self.store.plans().await? {
+            self.engines.get(&self.store, &stored, self.today()).await?;
+        }
+        Ok(())
     }
 
     pub fn today(&self) -> NaiveDate {
@@ -174,16 +206,25 @@ pub(crate) async fn load_snapshot(
 ) -> Result<kc_app::Snapshot, AppError> {
     let as_of = as_of_param(q)?;
     let scope = scope_param(q)?;
-    let snap = kc_app::snapshot(&st.store, plan, &scope, as_of, st.today())
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("规划“{plan}”不存在")))?;
-    let known = match &snap.scope {
+    let (stored, engine) = st.plan_and_engine(plan).await?;
+    let known = match &scope {
         kc_domain::Scope::City => true,
-        kc_domain::Scope::Area(a) => snap.plan.area(a.as_str()).is_some(),
-        kc_domain::Scope::Department(d) => snap.plan.department(d.as_str()).is_some(),
+        kc_domain::Scope::Area(a) => stored.plan.area(a.as_str()).is_some(),
+        kc_domain::Scope::Department(d) => stored.plan.department(d.as_str()).is_some(),
     };
     if !known {
-        return Err(AppError::NotFound(format!("本规划中没有“{}”", snap.scope)));
+        return Err(AppError::NotFound(format!("本规划中没有“{scope}”")));
     }
-    Ok(snap)
+    let records = st.store.latest_values(plan).await?;
+    let guard = engine
+        .read()
+        .map_err(|_| AppError::Internal("engine lock poisoned".into()))?;
+    Ok(kc_app::evaluate_snapshot(
+        stored,
+        records,
+        &scope,
+        as_of,
+        st.today(),
+        Some(&guard),
+    ))
 }

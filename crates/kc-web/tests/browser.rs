@@ -103,16 +103,16 @@ async fn run(c: &Client, app: &TestApp) -> Result<(), fantoccini::error::CmdErro
     let bars = c.find_all(Locator::Css("#goals .bar .fill")).await?;
     assert!(!bars.is_empty(), "no progress bars on the overview");
 
-    // Follow the high-tech enterprise target from the overview.
-    c.find(Locator::Css("#goals a[href*='/targets/T3-2']"))
+    // Follow the patents target from its action on the overview.
+    c.find(Locator::Css("#node-P1 a[href*='/targets/T1-3']"))
         .await?
         .click()
         .await?;
     c.wait().for_element(Locator::Id("target-status")).await?;
     let url = c.current_url().await?;
-    assert!(url.path().ends_with("/targets/T3-2"), "{url}");
+    assert!(url.path().ends_with("/targets/T1-3"), "{url}");
     let h1 = c.find(Locator::Css("h1")).await?.text().await?;
-    assert!(h1.contains("高新技术企业数"), "{h1}");
+    assert!(h1.contains("高价值发明专利"), "{h1}");
     assert!(
         c.find(Locator::Css("figure.chart-wrap svg")).await.is_ok(),
         "no chart"
@@ -137,7 +137,7 @@ async fn run(c: &Client, app: &TestApp) -> Result<(), fantoccini::error::CmdErro
     );
 
     // Corrected, it is saved and shown on the target page.
-    fill(c, "f-value", "1,234").await?;
+    fill(c, "f-value", "13.4").await?;
     c.find(Locator::Id("f-submit")).await?.click().await?;
     let notice = c
         .wait()
@@ -148,7 +148,7 @@ async fn run(c: &Client, app: &TestApp) -> Result<(), fantoccini::error::CmdErro
     assert!(notice.contains("已保存"), "{notice}");
     let value = c.find(Locator::Id("target-value")).await?.text().await?;
     assert!(
-        value.contains("1,234 家"),
+        value.contains("13.4 件/万人"),
         "the new value is not the latest value: {value}"
     );
     let row = c
@@ -158,7 +158,7 @@ async fn run(c: &Client, app: &TestApp) -> Result<(), fantoccini::error::CmdErro
         .await?
         .text()
         .await?;
-    assert!(row.contains("1,234"), "{row}");
+    assert!(row.contains("13.4"), "{row}");
     Ok(())
 }
 

@@ -39,7 +39,9 @@ async fn pages_render(app: &TestApp) {
         format!("/plans/{PLAN}/versions"),
         format!("/plans/{PLAN}/versions/1/source"),
         format!("/plans/{PLAN}/values/new"),
-        format!("/plans/{PLAN}/values/history?indicator=hte_count&scope=area:gaoxin&period=2024Q4"),
+        format!(
+            "/plans/{PLAN}/values/history?indicator=hv_patents_per_10k&scope=city&period=2024Q4"
+        ),
         "/static/style.css".to_string(),
         "/healthz".to_string(),
     ] {
@@ -137,9 +139,9 @@ async fn api_reports_progress_as_of_a_date(app: &TestApp) {
         .get_json(&format!("/api/v1/plans/{PLAN}/targets/T3-2"))
         .await;
     assert!(one["target"]["points"].as_array().unwrap().len() >= 10);
-    // Before the plan began there is no data, and the API says so.
+    // Long before the plan began there is no data, and the API says so.
     let before = app
-        .get_json(&format!("/api/v1/plans/{PLAN}/targets?as_of=2022-06-30"))
+        .get_json(&format!("/api/v1/plans/{PLAN}/targets?as_of=2021-06-30"))
         .await;
     assert_eq!(before["status_counts"]["no_data"], 39);
 }
@@ -147,15 +149,15 @@ async fn api_reports_progress_as_of_a_date(app: &TestApp) {
 async fn api_values_are_validated_and_revised(app: &TestApp) {
     let count = || async { app.db.store.count_values(PLAN).await.unwrap() };
     let before = count().await;
-    let good = json!({ "plan": PLAN, "indicator": "contract_absorbed", "scope": "city", "period": "2025-09", "value": 2.95, "note": "统计快报", "vintage": "provisional" });
+    let good = json!({ "plan": PLAN, "indicator": "st_loan_growth", "scope": "area:longzihu", "period": "2025Q3", "value": 2.95, "note": "统计快报", "vintage": "provisional" });
     let (status, body) = app.post_json("/api/v1/values", &good).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["value"]["revision"], 1);
     // A correction is a new revision; the first is kept.
-    let (status, body) = app.post_json("/api/v1/values", &json!({ "plan": PLAN, "indicator": "contract_absorbed", "period": "2025-09", "value": "2.97", "expected_revision": 1 })).await;
+    let (status, body) = app.post_json("/api/v1/values", &json!({ "plan": PLAN, "indicator": "st_loan_growth", "scope": "area:longzihu", "period": "2025Q3", "value": "2.97", "expected_revision": 1 })).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["value"]["revision"], 2);
-    let hist = app.get_json(&format!("/api/v1/values?plan={PLAN}&indicator=contract_absorbed&scope=city&period=2025-09&history=1")).await;
+    let hist = app.get_json(&format!("/api/v1/values?plan={PLAN}&indicator=st_loan_growth&scope=area:longzihu&period=2025Q3&history=1")).await;
     let values: Vec<f64> = hist["values"]
         .as_array()
         .unwrap()
@@ -164,7 +166,7 @@ async fn api_values_are_validated_and_revised(app: &TestApp) {
         .collect();
     assert_eq!(values, vec![2.97, 2.95]);
     // A stale writer is told the newer value and nothing is stored.
-    let (status, body) = app.post_json("/api/v1/values", &json!({ "plan": PLAN, "indicator": "contract_absorbed", "period": "2025-09", "value": 3.1, "expected_revision": 1 })).await;
+    let (status, body) = app.post_json("/api/v1/values", &json!({ "plan": PLAN, "indicator": "st_loan_growth", "scope": "area:longzihu", "period": "2025Q3", "value": 3.1, "expected_revision": 1 })).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"]["current"]["value"], 2.97);
     assert_eq!(count().await, before + 2);
@@ -177,17 +179,17 @@ async fn api_values_are_validated_and_revised(app: &TestApp) {
             "indicator",
         ),
         (
-            json!({ "plan": PLAN, "indicator": "hte_count", "period": "2030Q1", "value": 1 }),
+            json!({ "plan": PLAN, "indicator": "hv_patents_per_10k", "period": "2030Q1", "value": 1 }),
             422,
             "period",
         ),
         (
-            json!({ "plan": PLAN, "indicator": "hte_count", "period": "2022", "value": 1 }),
+            json!({ "plan": PLAN, "indicator": "hv_patents_per_10k", "period": "2022", "value": 1 }),
             422,
             "period",
         ),
         (
-            json!({ "plan": PLAN, "indicator": "hte_count", "period": "2025Q4", "value": 1 }),
+            json!({ "plan": PLAN, "indicator": "hv_patents_per_10k", "period": "2025Q4", "value": 1 }),
             422,
             "period",
         ),
@@ -197,51 +199,56 @@ async fn api_values_are_validated_and_revised(app: &TestApp) {
             "period",
         ),
         (
-            json!({ "plan": PLAN, "indicator": "hte_count", "period": "2025Q1", "value": "NaN" }),
+            json!({ "plan": PLAN, "indicator": "hv_patents_per_10k", "period": "2025Q1", "value": "NaN" }),
             422,
             "value",
         ),
         (
-            json!({ "plan": PLAN, "indicator": "hte_count", "period": "last year", "value": 1 }),
+            json!({ "plan": PLAN, "indicator": "hv_patents_per_10k", "period": "last year", "value": 1 }),
             422,
             "period",
         ),
         (
-            json!({ "plan": PLAN, "indicator": "hte_count", "period": "2025Q1", "value": "一千" }),
+            json!({ "plan": PLAN, "indicator": "hv_patents_per_10k", "period": "2025Q1", "value": "一千" }),
             422,
             "value",
         ),
         (
-            json!({ "plan": PLAN, "indicator": "hte_count", "period": "2025Q1", "value": "" }),
+            json!({ "plan": PLAN, "indicator": "hv_patents_per_10k", "period": "2025Q1", "value": "" }),
             422,
             "value",
         ),
         (
-            json!({ "plan": PLAN, "indicator": "hte_count", "period": "2025Q1", "value": -5 }),
+            json!({ "plan": PLAN, "indicator": "hv_patents_per_10k", "period": "2025Q1", "value": "5元" }),
             422,
             "value",
         ),
         (
-            json!({ "plan": PLAN, "indicator": "hte_count", "scope": "area:nowhere", "period": "2025Q1", "value": 5 }),
+            json!({ "plan": PLAN, "indicator": "hv_patents_per_10k", "scope": "area:nowhere", "period": "2025Q1", "value": 5 }),
             422,
             "scope",
         ),
         (
-            json!({ "plan": PLAN, "indicator": "hte_count", "period": "2025Q1", "value": 5, "vintage": "final" }),
+            json!({ "plan": PLAN, "indicator": "hv_patents_per_10k", "period": "2025Q1", "value": 5, "vintage": "final" }),
             422,
             "vintage",
         ),
         (
-            json!({ "plan": PLAN, "indicator": "hte_count", "period": "2025Q1", "value": [1] }),
+            json!({ "plan": PLAN, "indicator": "hv_patents_per_10k", "period": "2025Q1", "value": [1] }),
             400,
             "",
         ),
         (
-            json!({ "plan": "nope", "indicator": "hte_count", "period": "2025Q1", "value": 5 }),
+            json!({ "plan": "nope", "indicator": "hv_patents_per_10k", "period": "2025Q1", "value": 5 }),
             404,
             "",
         ),
-        (json!({ "indicator": "hte_count" }), 400, ""),
+        (json!({ "indicator": "hv_patents_per_10k" }), 400, ""),
+        (
+            json!({ "plan": PLAN, "indicator": "hte_count", "period": "2025Q1", "value": 5 }),
+            422,
+            "indicator",
+        ),
         (json!([1, 2]), 400, ""),
     ];
     for (body, want, field) in cases {
@@ -293,7 +300,7 @@ async fn form_errors_keep_the_input(app: &TestApp) {
         .http
         .post(app.url(&format!("/plans/{PLAN}/values")))
         .form(&[
-            ("target", "T3-2"),
+            ("target", "T1-3"),
             ("scope", "area:gaoxin"),
             ("period", "2025年三季度"),
             ("value", "一千二"),
@@ -330,10 +337,10 @@ async fn form_errors_keep_the_input(app: &TestApp) {
         .http
         .post(app.url(&format!("/plans/{PLAN}/values")))
         .form(&[
-            ("target", "T3-2"),
+            ("target", "T1-3"),
             ("scope", "city"),
             ("period", "2025Q3"),
-            ("value", "1,150"),
+            ("value", "12.3"),
             ("note", ""),
             ("vintage", "provisional"),
         ])
@@ -343,20 +350,20 @@ async fn form_errors_keep_the_input(app: &TestApp) {
     assert_eq!(r.status().as_u16(), 303);
     let to = r.headers()["location"].to_str().unwrap().to_string();
     assert!(
-        to.starts_with(&format!("/plans/{PLAN}/targets/T3-2?saved=")),
+        to.starts_with(&format!("/plans/{PLAN}/targets/T1-3?saved=")),
         "{to}"
     );
     let (_, page) = app.get(&to).await;
     assert!(page.contains("已保存"));
     assert!(
-        page.contains("1,150 家"),
+        page.contains("12.3 件/万人"),
         "the new value is not on the target page"
     );
 }
 
 async fn stale_form_is_shown_the_newer_value(app: &TestApp) {
     let path =
-        format!("/plans/{PLAN}/values/new?indicator=hte_count&scope=area:gaoxin&period=2025Q3");
+        format!("/plans/{PLAN}/values/new?indicator=hv_patents_per_10k&scope=city&period=2025Q3");
     let (_, form) = app.get(&path).await;
     let rev = form
         .split("name=\"expected_revision\" value=\"")
@@ -367,17 +374,17 @@ async fn stale_form_is_shown_the_newer_value(app: &TestApp) {
     assert_eq!(rev, "1");
     // Someone else corrects the value first.
     let (status, _) = app
-        .post_json("/api/v1/values", &json!({ "plan": PLAN, "indicator": "hte_count", "scope": "area:gaoxin", "period": "2025Q3", "value": 201, "expected_revision": 1 }))
+        .post_json("/api/v1/values", &json!({ "plan": PLAN, "indicator": "hv_patents_per_10k", "scope": "city", "period": "2025Q3", "value": 12.6, "expected_revision": 1 }))
         .await;
     assert_eq!(status, 201);
     let r = app
         .http
         .post(app.url(&format!("/plans/{PLAN}/values")))
         .form(&[
-            ("indicator", "hte_count"),
-            ("scope", "area:gaoxin"),
+            ("indicator", "hv_patents_per_10k"),
+            ("scope", "city"),
             ("period", "2025Q3"),
-            ("value", "199"),
+            ("value", "11.9"),
             ("expected_revision", rev.as_str()),
         ])
         .send()
@@ -385,12 +392,15 @@ async fn stale_form_is_shown_the_newer_value(app: &TestApp) {
         .unwrap();
     assert_eq!(r.status().as_u16(), 409);
     let body = r.text().await.unwrap();
-    assert!(body.contains("已被 api 修改为 201（第 2 版）"), "{body}");
+    assert!(body.contains("已被 api 修改为 12.6（第 2 版）"), "{body}");
     assert!(
         body.contains("name=\"expected_revision\" value=\"2\""),
         "the form should now expect revision 2"
     );
-    assert!(body.contains("value=\"199\""), "the writer's input is kept");
+    assert!(
+        body.contains("value=\"11.9\""),
+        "the writer's input is kept"
+    );
 }
 
 async fn text_is_escaped_everywhere(app: &TestApp) {

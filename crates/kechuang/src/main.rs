@@ -255,8 +255,12 @@ async fn serve(db: String, addr: String, demo: bool) -> ExitCode {
     };
     if demo {
         match kc_app::load_demo(&store).await {
-            Ok(r) if r.values_loaded > 0 => {
-                tracing::info!(values = r.values_loaded, "demo data loaded");
+            Ok(r) if r.values_loaded > 0 || r.records_loaded > 0 => {
+                tracing::info!(
+                    values = r.values_loaded,
+                    records = r.records_loaded,
+                    "demo data loaded"
+                );
             }
             Ok(_) => tracing::info!("database already has data; demo data not loaded again"),
             Err(e) => {
@@ -286,6 +290,10 @@ async fn serve(db: String, addr: String, demo: bool) -> ExitCode {
     banner.push_str("按 Ctrl-C 停止。\n");
     out(&banner);
     let state = kc_web::AppState::new(store);
+    if let Err(e) = state.warm_up().await {
+        eprintln!("kechuang: 载入登记库失败：{}", one_line(&e));
+        return ExitCode::FAILURE;
+    }
     match kc_web::serve(listener, state).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

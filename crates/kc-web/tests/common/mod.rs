@@ -22,16 +22,15 @@ impl TestApp {
     }
 
     /// `None` when no PostgreSQL server is configured for tests.
+    #[allow(dead_code)]
     pub async fn postgres() -> Option<TestApp> {
         Some(Self::start(testkit::postgres().await?).await)
     }
 
     async fn start(db: TestDb) -> TestApp {
         kc_app::load_demo(&db.store).await.expect("demo data loads");
-        let state = kc_web::AppState {
-            store: db.store.clone(),
-            today: NaiveDate::from_ymd_opt(2025, 10, 20),
-        };
+        let state = kc_web::AppState::new(db.store.clone())
+            .with_today(NaiveDate::from_ymd_opt(2025, 10, 20).unwrap());
         let (listener, addr) = kc_web::bind("127.0.0.1:0").await.expect("bind port 0");
         let server = tokio::spawn(async move {
             axum_serve(listener, state).await;

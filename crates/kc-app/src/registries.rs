@@ -1,0 +1,232 @@
+//! Registries: building the engine from the database, saving and removing
+//! records, and loading the demo registries.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use kc_domain::Plan;
+use kc_domain::registry::{self, CellContext, CellError, Record, RegistryDef};
+use kc_engine::Engine;
+use kc_store::{Store, StoreError, StoredRecord};
+
+/// The setting that says up to which day the registries are current.
+pub const AS_OF_SETTING: &str = "registries_as_of";
+
+/// The qualification catalogue in force.
+pub fn catalogue() -> &'static registry::QualCatalogue {
+    kc_planfile::default_catalogue()
+}
+
+/// Reads every registry record of the database into a new engine for `plan`.
+pub async fn build_engine(
+    store: &Store,
+    plan: &Plan,
+    today: NaiveDate,
+) -> Result<Engine, StoreError> {
+    let mut engine = Engine::new(plan, catalogue().clone());
+    for def in registry::all() {
+        let mut batch: Vec<Record> = Vec::with_capacity(4096);
+        let mut bad = 0usize;
+        store
+            .for_each_record(def.code, |r| {
+                match serde_json::from_str::<serde_json::Value>(&r.data) {
+                    Ok(j) => batch.push(Record::from_json(def, &j)),
+                    Err(_) => bad += 1,
+                }
+            })
+            .await?;
+        if bad > 0 {
+            tracing::warn!(
+                registry = def.code,
+                bad,
+                "records with unreadable data skipped"
+            );
+        }
+        let _ = engine.load(def.code, &batch);
+    }
+    engine.as_of = Some(registries_as_of(store, today).await?);
+    engine.rebuild();
+    Ok(engine)
+}
+
+pub async fn registries_as_of(store: &Store, today: NaiveDate) -> Result<NaiveDate, StoreError> {
+    Ok(store
+        .setting(AS_OF_SETTING)
+        .await?
+        .and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok())
+        .map_or(today, |d| d.min(today)))
+}
+
+/// The stored form of a record: key, area code and JSON.
+pub fn stored(def: &RegistryDef, rec: &Record) -> StoredRecord {
+    let area = match def.area {
+        registry::AreaRule::Field(f) | registry::AreaRule::Enterprise(f) => {
+            rec.get(def, f).display()
+        }
+    };
+    StoredRecord {
+        key: rec.key(def),
+        area,
+        data: rec.to_json(def).to_string(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("记录内容有误")]
+    Invalid(Vec<CellError>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Checks a record typed into a form (cells by field code) against the
+/// schema and the plan, and the links other registries need (a
+/// qualification's enterprise must be registered).
+pub fn check_record(
+    engine: &Engine,
+    plan: &Plan,
+    def: &'static RegistryDef,
+    cells: &HashMap<&str, &str>,
+) -> Result<Record, Vec<CellError>> {
+    let cx = CellContext::new(plan, catalogue());
+    let rec = registry::read_record(def, cells, &cx)?;
+    let owner_required = matches!(def.code, "qualifications" | "enterprise_figures");
+    if owner_required {
+        let code = rec.get(def, "credit_code").display();
+        if engine
+            .table("enterprises")
+            .and_then(|t| t.row_of(&code, &engine.strings))
+            .is_none()
+        {
+            return Err(vec![CellError {
+                field: "credit_code".into(),
+                label: "统一社会信用代码".into(),
+                value: code,
+                reason: "该企业不在企业登记库中，请先登记企业".into(),
+            }]);
+        }
+    }
+    Ok(rec)
+}
+
+/// Saves a checked record: to the database, then to the engine. When an
+/// edit changed the natural key, the record under the old key is removed.
+pub async fn save_record(
+    store: &Store,
+    engine: &mut Engine,
+    def: &'static RegistryDef,
+    rec: &Record,
+    old_key: Option<&str>,
+    user: &str,
+) -> Result<String, StoreError> {
+    let s = stored(def, rec);
+    store
+        .upsert_records(def.code, std::slice::from_ref(&s), user)
+        .await?;
+    if let Some(old) = old_key.filter(|k| *k != s.key) {
+        store.delete_record(def.code, old).await?;
+        let _ = engine.remove(def.code, old);
+    }
+    let _ = engine.upsert(def.code, rec);
+    Ok(s.key)
+}
+
+pub async fn delete_record(
+    store: &Store,
+    engine: &mut Engine,
+    def: &RegistryDef,
+    key: &str,
+) -> Result<bool, StoreError> {
+    let gone = store.delete_record(def.code, key).await?;
+    let _ = engine.remove(def.code, key);
+    Ok(gone)
+}
+
+/// Generates the registries of `scale` for `plan` and writes them in
+/// batches as they are generated (nation scale never sits in memory as a
+/// whole); returns the number of records per registry.
+pub async fn load_generated(
+    store: &Store,
+    plan: &Plan,
+    scale: kc_demo::registries::Scale,
+    seed: u64,
+    through: NaiveDate,
+    mut progress: impl FnMut(usize),
+) -> Result<Vec<(&'static str, usize)>, StoreError> {
+    const BATCH: usize = 20_000;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(&'static str, Vec<StoredRecord>)>(4);
+    let plan = plan.clone();
+    let generator = tokio::task::spawn_blocking(move || {
+        let mut pending: HashMap<&'static str, Vec<StoredRecord>> = HashMap::new();
+        let mut counts: HashMap<&'static str, usize> = HashMap::new();
+        kc_demo::registries::generate(&plan, scale, seed, through, |def, rec| {
+            let v = pending.entry(def.code).or_default();
+            v.push(stored(def, rec));
+            *counts.entry(def.code).or_default() += 1;
+            if v.len() >= BATCH {
+                let _ = tx.blocking_send((def.code, std::mem::take(v)));
+            }
+        });
+        for (code, v) in pending {
+            if !v.is_empty() {
+                let _ = tx.blocking_send((code, v));
+            }
+        }
+        counts
+    });
+    let mut done = 0;
+    while let Some((code, v)) = rx.recv().await {
+        store.upsert_records(code, &v, "demo").await?;
+        done += v.len();
+        progress(done);
+    }
+    let counts = generator.await.unwrap_or_default();
+    store
+        .set_setting(AS_OF_SETTING, &through.to_string())
+        .await?;
+    let mut out: Vec<(&'static str, usize)> = counts.into_iter().collect();
+    out.sort();
+    Ok(out)
+}
+
+/// One engine per plan version, built on first use and kept current by the
+/// writes that go through [`save_record`] and [`delete_record`].
+#[derive(Default)]
+pub struct Engines {
+    inner: tokio::sync::Mutex<HashMap<String, (i64, SharedEngine)>>,
+}
+
+pub type SharedEngine = std::sync::Arc<std::sync::RwLock<Engine>>;
+
+impl Engines {
+    pub fn new() -> Engines {
+        Engines::default()
+    }
+
+    /// The engine for the latest version of a stored plan.
+    pub async fn get(
+        &self,
+        store: &Store,
+        stored: &kc_store::StoredPlan,
+        today: NaiveDate,
+    ) -> Result<SharedEngine, StoreError> {
+        let mut map = self.inner.lock().await;
+        let code = stored.version.plan_code.clone();
+        if let Some((v, e)) = map.get(&code)
+            && *v == stored.version.version
+        {
+            return Ok(e.clone());
+        }
+        let started = std::time::Instant::now();
+        let engine = build_engine(store, &stored.plan, today).await?;
+        tracing::info!(plan = %code, ms = started.elapsed().as_millis() as u64, "registries loaded into the engine");
+        let shared = std::sync::Arc::new(std::sync::RwLock::new(engine));
+        map.insert(code, (stored.version.version, shared.clone()));
+        Ok(shared)
+    }
+
+    /// Forgets every engine (after a bulk import, the next request rebuilds).
+    pub async fn invalidate(&self) {
+        self.inner.lock().await.clear();
+    }
+}
