@@ -98,8 +98,9 @@ fn rec(def: &RegistryDef, pairs: &[(&str, Value)]) -> Record {
     Record { values }
 }
 
+/// Text, or empty (no value) for "".
 fn t(s: &str) -> Value {
-    Value::Text(s.to_string())
+    if s.is_empty() { Value::Null } else { Value::Text(s.to_string()) }
 }
 
 fn pick<'a>(rng: &mut Rng, xs: &[&'a str]) -> &'a str {

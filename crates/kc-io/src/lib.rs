@@ -1,0 +1,418 @@
+//! Registry tables in and out of the files Chinese offices use: XLSX and CSV
+//! (UTF-8, with or without a byte-order mark, or GBK/GB18030 as Chinese
+//! Excel writes it). Every row is checked; problems come back as a report of
+//! row, column, value and reason, and nothing is written unless the caller
+//! decides so.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use chrono::{Datelike, NaiveDate};
+use kc_domain::registry::{self, CellContext, FieldType, Record, RegistryDef, Value};
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
+use serde::Serialize;
+
+/// File formats, from the file name's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Csv,
+    Xlsx,
+}
+
+impl FileKind {
+    pub fn from_name(name: &str) -> Option<FileKind> {
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".csv") {
+            Some(FileKind::Csv)
+        } else if lower.ends_with(".xlsx") {
+            Some(FileKind::Xlsx)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IoError {
+    #[error("不支持的文件类型：只能导入 .xlsx 或 .csv 文件")]
+    Kind,
+    #[error("文件不是有效的 Excel（.xlsx）文件")]
+    Xlsx(#[source] calamine::XlsxError),
+    #[error("Excel 文件中没有工作表")]
+    NoSheet,
+    #[error("工作表为空：第一行应为列名")]
+    Empty,
+    #[error("CSV 文件第 {line} 行格式错误")]
+    Csv {
+        line: u64,
+        #[source]
+        source: csv::Error,
+    },
+    #[error("文件编码无法识别：请另存为 UTF-8 或 GBK 编码的 CSV")]
+    Encoding,
+    #[error("缺少必填列：{0}")]
+    MissingColumns(String),
+    #[error("列名重复：{0}")]
+    DuplicateColumns(String),
+    #[error("生成 Excel 文件失败")]
+    Write(#[from] XlsxError),
+}
+
+/// A sheet of text cells with their spreadsheet row numbers (the header is
+/// row 1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sheet {
+    pub headers: Vec<String>,
+    pub rows: Vec<(usize, Vec<String>)>,
+}
+
+/// Decodes CSV bytes: UTF-8 (a byte-order mark is dropped) or, when the
+/// bytes are not UTF-8, GB18030 (which covers GBK).
+pub fn decode(bytes: &[u8]) -> Result<String, IoError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return Ok(s.to_string());
+    }
+    let (text, _, had_errors) = encoding_rs::GB18030.decode(bytes);
+    if had_errors {
+        return Err(IoError::Encoding);
+    }
+    Ok(text.into_owned())
+}
+
+pub fn read_csv(bytes: &[u8]) -> Result<Sheet, IoError> {
+    let text = decode(bytes)?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = rdr.records();
+    let headers: Vec<String> = match records.next() {
+        None => return Err(IoError::Empty),
+        Some(r) => r
+            .map_err(|source| IoError::Csv { line: 1, source })?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect(),
+    };
+    if headers.iter().all(|h| h.is_empty()) {
+        return Err(IoError::Empty);
+    }
+    let mut rows = Vec::new();
+    for (i, r) in records.enumerate() {
+        let r = r.map_err(|source| IoError::Csv {
+            line: i as u64 + 2,
+            source,
+        })?;
+        rows.push((i + 2, r.iter().map(str::to_string).collect()));
+    }
+    Ok(Sheet { headers, rows })
+}
+
+/// Days from 1899-12-30 (Excel's day 0, which absorbs its 1900 leap-year
+/// bug for every date after February 1900).
+fn excel_date(serial: f64) -> Option<NaiveDate> {
+    let base = NaiveDate::from_ymd_opt(1899, 12, 30)?;
+    base.checked_add_signed(chrono::Duration::days(serial.floor() as i64))
+}
+
+fn cell_text(d: &Data) -> String {
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => if *b { "是" } else { "否" }.to_string(),
+        Data::DateTime(dt) => excel_date(dt.as_f64()).map(|d| d.to_string()).unwrap_or_default(),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.chars().take(10).collect(),
+        // An error value in a cell (e.g. a broken formula) is passed on as
+        // text so that the row is rejected with what the cell showed.
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+/// Reads the first worksheet. Formulas arrive as their cached values; the
+/// other cells of a merged range arrive empty.
+pub fn read_xlsx(bytes: &[u8]) -> Result<Sheet, IoError> {
+    let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(IoError::Xlsx)?;
+    let range = wb.worksheet_range_at(0).ok_or(IoError::NoSheet)?.map_err(IoError::Xlsx)?;
+    let (first_row, _) = range.start().unwrap_or((0, 0));
+    let mut rows = range.rows();
+    let headers: Vec<String> = match rows.next() {
+        None => return Err(IoError::Empty),
+        Some(r) => r.iter().map(|c| cell_text(c).trim().to_string()).collect(),
+    };
+    if headers.iter().all(|h| h.is_empty()) {
+        return Err(IoError::Empty);
+    }
+    let rows = rows
+        .enumerate()
+        .map(|(i, r)| (first_row as usize + i + 2, r.iter().map(cell_text).collect()))
+        .collect();
+    Ok(Sheet { headers, rows })
+}
+
+pub fn read(kind: FileKind, bytes: &[u8]) -> Result<Sheet, IoError> {
+    match kind {
+        FileKind::Csv => read_csv(bytes),
+        FileKind::Xlsx => read_xlsx(bytes),
+    }
+}
+
+/// One rejected cell (or row, when `column` is empty).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub row: usize,
+    pub column: String,
+    pub value: String,
+    pub reason: String,
+}
+
+/// What an import would do.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub rows: usize,
+    pub good: Vec<Record>,
+    pub errors: Vec<RowError>,
+    /// Columns the registry does not have (ignored).
+    pub ignored_columns: Vec<String>,
+    /// Rows rejected (each may have several errors).
+    pub rejected: usize,
+}
+
+/// Maps headers to fields: by Chinese label or by field code, ignoring
+/// spaces and a trailing unit in brackets.
+fn header_map(def: &RegistryDef, headers: &[String]) -> Result<(Vec<Option<usize>>, Vec<String>), IoError> {
+    let norm = |s: &str| -> String {
+        let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+        let cut = s.find(['（', '(']).map_or(s.as_str(), |i| &s[..i]).to_string();
+        cut
+    };
+    let mut map = Vec::with_capacity(headers.len());
+    let mut ignored = Vec::new();
+    let mut seen: HashMap<usize, &str> = HashMap::new();
+    let mut dupes = Vec::new();
+    for h in headers {
+        let found = def
+            .fields
+            .iter()
+            .position(|f| f.label == h.as_str() || f.code == h.as_str() || norm(f.label) == norm(h));
+        if let Some(i) = found {
+            if seen.insert(i, h).is_some() {
+                dupes.push(h.clone());
+            }
+        } else if !h.is_empty() {
+            ignored.push(h.clone());
+        }
+        map.push(found);
+    }
+    if !dupes.is_empty() {
+        return Err(IoError::DuplicateColumns(dupes.join("、")));
+    }
+    let missing: Vec<&str> = def
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(i, f)| f.required && !seen.contains_key(i))
+        .map(|(_, f)| f.label)
+        .collect();
+    if !missing.is_empty() {
+        return Err(IoError::MissingColumns(missing.join("、")));
+    }
+    Ok((map, ignored))
+}
+
+/// Checks every row of a sheet against a registry. `known_enterprise`
+/// answers whether a credit code is in the enterprise registry, for the
+/// registries whose records belong to a registered enterprise.
+pub fn check_sheet(
+    def: &RegistryDef,
+    sheet: &Sheet,
+    cx: &CellContext<'_>,
+    known_enterprise: &dyn Fn(&str) -> bool,
+) -> Result<Report, IoError> {
+    let (map, ignored_columns) = header_map(def, &sheet.headers)?;
+    let owner_required = matches!(def.code, "qualifications" | "enterprise_figures");
+    let mut report = Report {
+        ignored_columns,
+        ..Report::default()
+    };
+    let mut first_row_of_key: HashMap<String, usize> = HashMap::new();
+    for (row_no, cells) in &sheet.rows {
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        report.rows += 1;
+        let mut by_field: HashMap<&str, &str> = HashMap::with_capacity(def.fields.len());
+        for (i, c) in cells.iter().enumerate() {
+            if let Some(Some(f)) = map.get(i) {
+                by_field.insert(def.fields[*f].code, c.as_str());
+            }
+        }
+        let before = report.errors.len();
+        match registry::read_record(def, &by_field, cx) {
+            Err(errs) => {
+                for e in errs {
+                    report.errors.push(RowError {
+                        row: *row_no,
+                        column: e.label,
+                        value: e.value,
+                        reason: e.reason,
+                    });
+                }
+            }
+            Ok(rec) => {
+                let key = rec.key(def);
+                if let Some(first) = first_row_of_key.get(&key) {
+                    report.errors.push(RowError {
+                        row: *row_no,
+                        column: String::new(),
+                        value: key.clone(),
+                        reason: format!("与第 {first} 行是同一条记录（{}相同）", key_labels(def)),
+                    });
+                } else if owner_required && !known_enterprise(&rec.get(def, "credit_code").display()) {
+                    report.errors.push(RowError {
+                        row: *row_no,
+                        column: "统一社会信用代码".into(),
+                        value: rec.get(def, "credit_code").display(),
+                        reason: "该企业不在企业登记库中，请先导入企业".into(),
+                    });
+                } else {
+                    first_row_of_key.insert(key, *row_no);
+                    report.good.push(rec);
+                }
+            }
+        }
+        if report.errors.len() > before {
+            report.rejected += 1;
+        }
+    }
+    Ok(report)
+}
+
+fn key_labels(def: &RegistryDef) -> String {
+    def.key
+        .iter()
+        .filter_map(|k| def.field(k).map(|f| f.label))
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+// ---- writing ---------------------------------------------------------------------
+
+/// Records as CSV in UTF-8 with a byte-order mark (so Excel opens it right).
+pub fn write_csv<'r>(def: &RegistryDef, records: impl IntoIterator<Item = &'r Record>) -> Vec<u8> {
+    let mut out = b"\xEF\xBB\xBF".to_vec();
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        let _ = w.write_record(def.fields.iter().map(|f| f.label));
+        for r in records {
+            let _ = w.write_record(r.values.iter().map(Value::display));
+        }
+        let _ = w.flush();
+    }
+    out
+}
+
+fn column_width(def: &RegistryDef, i: usize) -> f64 {
+    match def.fields[i].ty {
+        FieldType::Credit => 22.0,
+        FieldType::Date => 12.0,
+        FieldType::Text(n) if n > 60 => 30.0,
+        FieldType::LongText => 40.0,
+        _ => (def.fields[i].label.chars().count() as f64 * 2.2).max(10.0),
+    }
+}
+
+/// Records as an XLSX workbook: typed cells (numbers as numbers, dates as
+/// dates), Chinese headers, frozen header row and filters.
+pub fn write_xlsx<'r>(def: &RegistryDef, records: impl IntoIterator<Item = &'r Record>) -> Result<Vec<u8>, IoError> {
+    let mut wb = Workbook::new();
+    let header = Format::new().set_bold().set_background_color(0xF2F2F2);
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet_name(def))?;
+    for (c, f) in def.fields.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, f.label, &header)?;
+        ws.set_column_width(c as u16, column_width(def, c))?;
+    }
+    let mut row = 1u32;
+    for r in records {
+        for (c, v) in r.values.iter().enumerate() {
+            let c = c as u16;
+            match v {
+                Value::Null => {}
+                Value::Int(i) => {
+                    ws.write_number(row, c, *i as f64)?;
+                }
+                Value::Num(n) => {
+                    ws.write_number(row, c, *n)?;
+                }
+                Value::Date(d) => {
+                    let dt = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?;
+                    ws.write_datetime_with_format(row, c, &dt, &date)?;
+                }
+                other => {
+                    ws.write_string(row, c, other.display())?;
+                }
+            }
+        }
+        row += 1;
+    }
+    ws.set_freeze_panes(1, 0)?;
+    if !def.fields.is_empty() {
+        ws.autofilter(0, 0, row.saturating_sub(1).max(1), def.fields.len() as u16 - 1)?;
+    }
+    Ok(wb.save_to_buffer()?)
+}
+
+/// Excel sheet names: at most 31 characters, none of `[]:*?/\`.
+fn sheet_name(def: &RegistryDef) -> String {
+    def.name.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect()
+}
+
+/// An empty template: the header row, and a second sheet explaining each
+/// column (required or not, what to type).
+pub fn template_xlsx(def: &RegistryDef) -> Result<Vec<u8>, IoError> {
+    let mut wb = Workbook::new();
+    let header = Format::new().set_bold().set_background_color(0xF2F2F2);
+    let required = Format::new().set_bold().set_background_color(0xFDE9D9);
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet_name(def))?;
+    for (c, f) in def.fields.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, f.label, if f.required { &required } else { &header })?;
+        ws.set_column_width(c as u16, column_width(def, c))?;
+    }
+    ws.set_freeze_panes(1, 0)?;
+    let help = wb.add_worksheet();
+    help.set_name("填写说明")?;
+    for (c, h) in ["列名", "是否必填", "填写要求"].iter().enumerate() {
+        help.write_string_with_format(0, c as u16, *h, &header)?;
+    }
+    help.set_column_width(0, 24)?;
+    help.set_column_width(1, 10)?;
+    help.set_column_width(2, 60)?;
+    for (r, f) in def.fields.iter().enumerate() {
+        let r = r as u32 + 1;
+        help.write_string(r, 0, f.label)?;
+        help.write_string(r, 1, if f.required { "必填" } else { "选填" })?;
+        help.write_string(r, 2, f.ty.hint())?;
+    }
+    let n = def.fields.len() as u32 + 2;
+    help.write_string(n, 0, "说明")?;
+    help.write_string(
+        n,
+        2,
+        format!(
+            "以“{}”相同的行视为同一条记录：再次导入会更新原记录。第一行为列名，请勿修改；红色列为必填。",
+            key_labels(def)
+        ),
+    )?;
+    Ok(wb.save_to_buffer()?)
+}
+
+pub fn template_csv(def: &RegistryDef) -> Vec<u8> {
+    write_csv(def, std::iter::empty())
+}
