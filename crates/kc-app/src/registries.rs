@@ -196,7 +196,7 @@ pub struct Engines {
     inner: tokio::sync::Mutex<HashMap<String, (i64, SharedEngine)>>,
 }
 
-pub type SharedEngine = std::sync::Arc<std::sync::RwLock<Engine>>;
+pub type SharedEngine = std::sync::Arc<tokio::sync::RwLock<Engine>>;
 
 impl Engines {
     pub fn new() -> Engines {
@@ -220,7 +220,7 @@ impl Engines {
         let started = std::time::Instant::now();
         let engine = build_engine(store, &stored.plan, today).await?;
         tracing::info!(plan = %code, ms = started.elapsed().as_millis() as u64, "registries loaded into the engine");
-        let shared = std::sync::Arc::new(std::sync::RwLock::new(engine));
+        let shared = std::sync::Arc::new(tokio::sync::RwLock::new(engine));
         map.insert(code, (stored.version.version, shared.clone()));
         Ok(shared)
     }
@@ -229,4 +229,86 @@ impl Engines {
     pub async fn invalidate(&self) {
         self.inner.lock().await.clear();
     }
+}
+
+/// What an import did (or, with errors and without `skip_invalid`, would
+/// have done).
+#[derive(Debug, Default, serde::Serialize)]
+pub struct ImportOutcome {
+    pub rows: usize,
+    pub valid: usize,
+    pub rejected: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub written: usize,
+    pub errors: Vec<kc_io::RowError>,
+    pub ignored_columns: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    File(#[from] kc_io::IoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The most row errors an outcome carries (the count is always complete).
+pub const MAX_REPORTED_ERRORS: usize = 2000;
+
+/// Checks a file and, when every row is valid (or `skip_invalid`), writes
+/// its records, upserting by natural key. All or nothing by default.
+pub async fn import_registry(
+    store: &Store,
+    plan: &Plan,
+    def: &'static RegistryDef,
+    kind: kc_io::FileKind,
+    bytes: &[u8],
+    skip_invalid: bool,
+    user: &str,
+    today: NaiveDate,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<ImportOutcome, ImportError> {
+    let sheet = kc_io::read(kind, bytes)?;
+    let enterprises = if matches!(def.code, "qualifications" | "enterprise_figures") {
+        store.record_keys(registry::ENTERPRISES.code).await?
+    } else {
+        Default::default()
+    };
+    let cx = CellContext::new(plan, catalogue());
+    let mut report = kc_io::check_sheet(def, &sheet, &cx, &|c| enterprises.contains(c))?;
+    let mut out = ImportOutcome {
+        rows: report.rows,
+        valid: report.good.len(),
+        rejected: report.rejected,
+        ignored_columns: std::mem::take(&mut report.ignored_columns),
+        ..ImportOutcome::default()
+    };
+    let total_errors = report.errors.len();
+    out.errors = report
+        .errors
+        .into_iter()
+        .take(MAX_REPORTED_ERRORS)
+        .collect();
+    if total_errors > 0 && !skip_invalid {
+        return Ok(out);
+    }
+    let existing = store.record_keys(def.code).await?;
+    let records: Vec<StoredRecord> = report.good.iter().map(|r| stored(def, r)).collect();
+    out.created = records
+        .iter()
+        .filter(|r| !existing.contains(&r.key))
+        .count();
+    out.updated = records.len() - out.created;
+    // One transaction: all or nothing, with progress as statements go.
+    let total = records.len();
+    store
+        .upsert_records_progress(def.code, &records, user, |n| progress(n, total))
+        .await?;
+    out.written = total;
+    let current = registries_as_of(store, today).await?;
+    if current < today {
+        store.set_setting(AS_OF_SETTING, &today.to_string()).await?;
+    }
+    Ok(out)
 }

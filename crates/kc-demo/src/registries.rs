@@ -100,7 +100,11 @@ fn rec(def: &RegistryDef, pairs: &[(&str, Value)]) -> Record {
 
 /// Text, or empty (no value) for "".
 fn t(s: &str) -> Value {
-    if s.is_empty() { Value::Null } else { Value::Text(s.to_string()) }
+    if s.is_empty() {
+        Value::Null
+    } else {
+        Value::Text(s.to_string())
+    }
 }
 
 fn pick<'a>(rng: &mut Rng, xs: &[&'a str]) -> &'a str {
@@ -485,7 +489,11 @@ fn generate_city(
             let growth = 1.0 + 0.08 * f64::from(year - 2020) + rng.range(-0.05, 0.05);
             let revenue = (f.revenue * growth).round();
             // The 两清零 drive: from 2023 more manufacturers start R&D.
-            let has_rd = year >= f.rd_from || (year >= 2023 && f.manufacturing && f.tech > 0.55);
+            let has_rd = year >= f.rd_from
+                || (year >= 2023 && f.manufacturing && f.tech > 0.3)
+                || (year >= 2024 && f.manufacturing && f.tech > 0.15);
+            let has_inst = year >= f.inst_from
+                || (year >= 2024 && f.manufacturing && f.revenue > 30000.0 && f.tech > 0.25);
             let staff = (revenue / 80.0).clamp(8.0, 20000.0).round();
             emit(
                 &reg::FIGURES,
@@ -521,7 +529,7 @@ fn generate_city(
                             Value::Num((revenue * f.tech * 0.9).round()),
                         ),
                         ("has_rd_activity", Value::Bool(has_rd)),
-                        ("has_rd_institution", Value::Bool(year >= f.inst_from)),
+                        ("has_rd_institution", Value::Bool(has_inst)),
                         ("land_mu", Value::Num((staff / 4.0).round().max(5.0))),
                         ("tax", Value::Num((revenue * rng.range(0.02, 0.06)).round())),
                     ],
@@ -778,8 +786,14 @@ fn generate_city(
         }
     }
     // Platforms: provincial and national ones, plus workstations.
-    for j in 0..70 {
-        let year = 2012 + (j % 14) as i32;
+    // The first 60 span 2012–2022; the rest are the plan years' new ones,
+    // a few a year.
+    for j in 0..84 {
+        let year = if j < 60 {
+            2012 + (j % 11) as i32
+        } else {
+            2023 + ((j - 60) % 3) as i32
+        };
         let on = day_in(rng, year, 1, 12);
         if !before(on) {
             continue;

@@ -293,6 +293,69 @@ impl Engine {
         ((row as usize) < t.len() && t.alive[row as usize]).then(|| t.record(row, &self.strings))
     }
 
+    /// The natural key of a row.
+    pub fn key_of(&self, registry: &str, row: u32) -> Option<&str> {
+        let t = self.table(registry)?;
+        t.keys.get(row as usize).map(|k| self.strings.text(*k))
+    }
+
+    /// The row of a natural key.
+    pub fn row_of(&self, registry: &str, key: &str) -> Option<u32> {
+        self.table(registry)?.row_of(key, &self.strings)
+    }
+
+    /// Live rows whose text fields contain `q` (all rows when `q` is empty),
+    /// in the record's area (by the registry's own rule) when `area` is
+    /// given, in natural-key order.
+    pub fn search(&self, registry: &str, q: &str, area: Option<&str>) -> Vec<u32> {
+        let Some(t) = self.table(registry) else {
+            return Vec::new();
+        };
+        let area_ix = area.map(|a| {
+            self.areas
+                .iter()
+                .position(|x| x.code == a)
+                .map_or(NO_AREA - 1, |i| i as u16)
+        });
+        let q = q.trim();
+        let text_cols: Vec<&table::Col> = t
+            .cols
+            .iter()
+            .filter(|c| matches!(c, table::Col::Text(_)))
+            .collect();
+        let mut rows: Vec<u32> = (0..t.len())
+            .filter(|r| t.alive[*r])
+            .filter(|r| area_ix.is_none_or(|a| t.area[*r] == a))
+            .filter(|r| {
+                q.is_empty()
+                    || text_cols
+                        .iter()
+                        .any(|c| self.strings.text(c.text(*r)).contains(q))
+            })
+            .map(|r| r as u32)
+            .collect();
+        rows.sort_by(|a, b| {
+            self.strings
+                .text(t.keys[*a as usize])
+                .cmp(self.strings.text(t.keys[*b as usize]))
+        });
+        rows
+    }
+
+    /// Rows of a registry that belong to the enterprise with this credit code.
+    pub fn rows_of_enterprise(&self, registry: &str, credit_code: &str) -> Vec<u32> {
+        let (Some(t), Some(ent)) = (
+            self.table(registry),
+            self.tables[ENT].row_of(credit_code, &self.strings),
+        ) else {
+            return Vec::new();
+        };
+        let mut rows: Vec<u32> = t.by_ent.get(&ent).cloned().unwrap_or_default();
+        rows.retain(|r| t.alive[*r as usize]);
+        rows.sort_unstable();
+        rows
+    }
+
     pub fn count(&self, registry: &str) -> usize {
         self.table(registry).map_or(0, |t| t.live)
     }

@@ -125,7 +125,9 @@ fn cell_text(d: &Data) -> String {
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
         Data::Float(f) => f.to_string(),
         Data::Bool(b) => if *b { "是" } else { "否" }.to_string(),
-        Data::DateTime(dt) => excel_date(dt.as_f64()).map(|d| d.to_string()).unwrap_or_default(),
+        Data::DateTime(dt) => excel_date(dt.as_f64())
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
         Data::DateTimeIso(s) | Data::DurationIso(s) => s.chars().take(10).collect(),
         // An error value in a cell (e.g. a broken formula) is passed on as
         // text so that the row is rejected with what the cell showed.
@@ -137,7 +139,10 @@ fn cell_text(d: &Data) -> String {
 /// other cells of a merged range arrive empty.
 pub fn read_xlsx(bytes: &[u8]) -> Result<Sheet, IoError> {
     let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(IoError::Xlsx)?;
-    let range = wb.worksheet_range_at(0).ok_or(IoError::NoSheet)?.map_err(IoError::Xlsx)?;
+    let range = wb
+        .worksheet_range_at(0)
+        .ok_or(IoError::NoSheet)?
+        .map_err(IoError::Xlsx)?;
     let (first_row, _) = range.start().unwrap_or((0, 0));
     let mut rows = range.rows();
     let headers: Vec<String> = match rows.next() {
@@ -149,7 +154,12 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Sheet, IoError> {
     }
     let rows = rows
         .enumerate()
-        .map(|(i, r)| (first_row as usize + i + 2, r.iter().map(cell_text).collect()))
+        .map(|(i, r)| {
+            (
+                first_row as usize + i + 2,
+                r.iter().map(cell_text).collect(),
+            )
+        })
         .collect();
     Ok(Sheet { headers, rows })
 }
@@ -184,10 +194,16 @@ pub struct Report {
 
 /// Maps headers to fields: by Chinese label or by field code, ignoring
 /// spaces and a trailing unit in brackets.
-fn header_map(def: &RegistryDef, headers: &[String]) -> Result<(Vec<Option<usize>>, Vec<String>), IoError> {
+fn header_map(
+    def: &RegistryDef,
+    headers: &[String],
+) -> Result<(Vec<Option<usize>>, Vec<String>), IoError> {
     let norm = |s: &str| -> String {
         let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-        let cut = s.find(['（', '(']).map_or(s.as_str(), |i| &s[..i]).to_string();
+        let cut = s
+            .find(['（', '('])
+            .map_or(s.as_str(), |i| &s[..i])
+            .to_string();
         cut
     };
     let mut map = Vec::with_capacity(headers.len());
@@ -195,10 +211,9 @@ fn header_map(def: &RegistryDef, headers: &[String]) -> Result<(Vec<Option<usize
     let mut seen: HashMap<usize, &str> = HashMap::new();
     let mut dupes = Vec::new();
     for h in headers {
-        let found = def
-            .fields
-            .iter()
-            .position(|f| f.label == h.as_str() || f.code == h.as_str() || norm(f.label) == norm(h));
+        let found = def.fields.iter().position(|f| {
+            f.label == h.as_str() || f.code == h.as_str() || norm(f.label) == norm(h)
+        });
         if let Some(i) = found {
             if seen.insert(i, h).is_some() {
                 dupes.push(h.clone());
@@ -272,7 +287,9 @@ pub fn check_sheet(
                         value: key.clone(),
                         reason: format!("与第 {first} 行是同一条记录（{}相同）", key_labels(def)),
                     });
-                } else if owner_required && !known_enterprise(&rec.get(def, "credit_code").display()) {
+                } else if owner_required
+                    && !known_enterprise(&rec.get(def, "credit_code").display())
+                {
                     report.errors.push(RowError {
                         row: *row_no,
                         column: "统一社会信用代码".into(),
@@ -328,7 +345,10 @@ fn column_width(def: &RegistryDef, i: usize) -> f64 {
 
 /// Records as an XLSX workbook: typed cells (numbers as numbers, dates as
 /// dates), Chinese headers, frozen header row and filters.
-pub fn write_xlsx<'r>(def: &RegistryDef, records: impl IntoIterator<Item = &'r Record>) -> Result<Vec<u8>, IoError> {
+pub fn write_xlsx<'r>(
+    def: &RegistryDef,
+    records: impl IntoIterator<Item = &'r Record>,
+) -> Result<Vec<u8>, IoError> {
     let mut wb = Workbook::new();
     let header = Format::new().set_bold().set_background_color(0xF2F2F2);
     let date = Format::new().set_num_format("yyyy-mm-dd");
@@ -351,7 +371,8 @@ pub fn write_xlsx<'r>(def: &RegistryDef, records: impl IntoIterator<Item = &'r R
                     ws.write_number(row, c, *n)?;
                 }
                 Value::Date(d) => {
-                    let dt = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?;
+                    let dt =
+                        ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?;
                     ws.write_datetime_with_format(row, c, &dt, &date)?;
                 }
                 other => {
@@ -363,14 +384,23 @@ pub fn write_xlsx<'r>(def: &RegistryDef, records: impl IntoIterator<Item = &'r R
     }
     ws.set_freeze_panes(1, 0)?;
     if !def.fields.is_empty() {
-        ws.autofilter(0, 0, row.saturating_sub(1).max(1), def.fields.len() as u16 - 1)?;
+        ws.autofilter(
+            0,
+            0,
+            row.saturating_sub(1).max(1),
+            def.fields.len() as u16 - 1,
+        )?;
     }
     Ok(wb.save_to_buffer()?)
 }
 
 /// Excel sheet names: at most 31 characters, none of `[]:*?/\`.
 fn sheet_name(def: &RegistryDef) -> String {
-    def.name.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect()
+    def.name
+        .chars()
+        .filter(|c| !"[]:*?/\\".contains(*c))
+        .take(31)
+        .collect()
 }
 
 /// An empty template: the header row, and a second sheet explaining each
@@ -382,7 +412,12 @@ pub fn template_xlsx(def: &RegistryDef) -> Result<Vec<u8>, IoError> {
     let ws = wb.add_worksheet();
     ws.set_name(sheet_name(def))?;
     for (c, f) in def.fields.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, f.label, if f.required { &required } else { &header })?;
+        ws.write_string_with_format(
+            0,
+            c as u16,
+            f.label,
+            if f.required { &required } else { &header },
+        )?;
         ws.set_column_width(c as u16, column_width(def, c))?;
     }
     ws.set_freeze_panes(1, 0)?;

@@ -40,14 +40,21 @@ fn check(def: &RegistryDef, kind: FileKind, bytes: &[u8]) -> Result<kc_io::Repor
 fn every_registry_round_trips_through_xlsx_and_csv() {
     let data = demo();
     for def in registry::all() {
-        let Some(recs) = data.get(def.code) else { continue };
+        let Some(recs) = data.get(def.code) else {
+            continue;
+        };
         for kind in [FileKind::Xlsx, FileKind::Csv] {
             let bytes = match kind {
                 FileKind::Xlsx => write_xlsx(def, recs).unwrap(),
                 FileKind::Csv => write_csv(def, recs),
             };
             let report = check(def, kind, &bytes).unwrap();
-            assert!(report.errors.is_empty(), "{} {kind:?}: {:?}", def.code, &report.errors[..report.errors.len().min(3)]);
+            assert!(
+                report.errors.is_empty(),
+                "{} {kind:?}: {:?}",
+                def.code,
+                &report.errors[..report.errors.len().min(3)]
+            );
             assert_eq!(&report.good, recs, "{} {kind:?}", def.code);
         }
     }
@@ -62,25 +69,89 @@ fn gbk(s: &str) -> Vec<u8> {
 #[test]
 fn gbk_and_bom_csv_are_read() {
     let body = format!("{HEADER}91110000802100433B,甲公司,龙子湖区,是,2020/5/1\n");
-    for bytes in [gbk(&body), [b"\xEF\xBB\xBF".as_slice(), body.as_bytes()].concat(), body.clone().into_bytes()] {
+    for bytes in [
+        gbk(&body),
+        [b"\xEF\xBB\xBF".as_slice(), body.as_bytes()].concat(),
+        body.clone().into_bytes(),
+    ] {
         let r = check(&registry::ENTERPRISES, FileKind::Csv, &bytes).unwrap();
         assert!(r.errors.is_empty(), "{:?}", r.errors);
-        assert_eq!(r.good[0].get(&registry::ENTERPRISES, "name").display(), "甲公司");
-        assert_eq!(r.good[0].get(&registry::ENTERPRISES, "area").display(), "longzihu");
+        assert_eq!(
+            r.good[0].get(&registry::ENTERPRISES, "name").display(),
+            "甲公司"
+        );
+        assert_eq!(
+            r.good[0].get(&registry::ENTERPRISES, "area").display(),
+            "longzihu"
+        );
     }
 }
 
 /// (what, CSV body after the header, row, column, reason fragment)
 const BAD_ROWS: &[(&str, &str, usize, &str, &str)] = &[
-    ("check character", "91110000802100433A,甲,龙子湖区,是,2020-05-01", 2, "统一社会信用代码", "校验位错误"),
-    ("short code", "9111000080210043,甲,龙子湖区,是,2020-05-01", 2, "统一社会信用代码", "应为 18 位"),
-    ("bad letter", "9111000080210043OB,甲,龙子湖区,是,2020-05-01", 2, "统一社会信用代码", "不是有效字符"),
-    ("unknown area", "91110000802100433B,甲,合肥市,是,2020-05-01", 2, "所在地区", "不是本市的地区"),
-    ("date out of range", "91110000802100433B,甲,龙子湖区,是,1800-01-01", 2, "成立日期", "不是有效日期"),
-    ("impossible date", "91110000802100433B,甲,龙子湖区,是,2023-02-30", 2, "成立日期", "不是有效日期"),
-    ("bad boolean", "91110000802100433B,甲,龙子湖区,也许,2020-05-01", 2, "规模以上", "应为“是”或“否”"),
-    ("missing name", "91110000802100433B,,龙子湖区,是,2020-05-01", 2, "企业名称", "必填项"),
-    ("control character", "91110000802100433B,甲\u{7}公司,龙子湖区,是,2020-05-01", 2, "企业名称", "控制字符"),
+    (
+        "check character",
+        "91110000802100433A,甲,龙子湖区,是,2020-05-01",
+        2,
+        "统一社会信用代码",
+        "校验位错误",
+    ),
+    (
+        "short code",
+        "9111000080210043,甲,龙子湖区,是,2020-05-01",
+        2,
+        "统一社会信用代码",
+        "应为 18 位",
+    ),
+    (
+        "bad letter",
+        "9111000080210043OB,甲,龙子湖区,是,2020-05-01",
+        2,
+        "统一社会信用代码",
+        "不是有效字符",
+    ),
+    (
+        "unknown area",
+        "91110000802100433B,甲,合肥市,是,2020-05-01",
+        2,
+        "所在地区",
+        "不是本市的地区",
+    ),
+    (
+        "date out of range",
+        "91110000802100433B,甲,龙子湖区,是,1800-01-01",
+        2,
+        "成立日期",
+        "不是有效日期",
+    ),
+    (
+        "impossible date",
+        "91110000802100433B,甲,龙子湖区,是,2023-02-30",
+        2,
+        "成立日期",
+        "不是有效日期",
+    ),
+    (
+        "bad boolean",
+        "91110000802100433B,甲,龙子湖区,也许,2020-05-01",
+        2,
+        "规模以上",
+        "应为“是”或“否”",
+    ),
+    (
+        "missing name",
+        "91110000802100433B,,龙子湖区,是,2020-05-01",
+        2,
+        "企业名称",
+        "必填项",
+    ),
+    (
+        "control character",
+        "91110000802100433B,甲\u{7}公司,龙子湖区,是,2020-05-01",
+        2,
+        "企业名称",
+        "控制字符",
+    ),
 ];
 
 #[test]
@@ -91,20 +162,31 @@ fn bad_rows_are_reported_with_row_column_and_reason() {
         assert!(r.good.is_empty(), "{what}: accepted");
         assert_eq!(r.rejected, 1, "{what}");
         let e = &r.errors[0];
-        assert_eq!((e.row, e.column.as_str()), (*want_row, *col), "{what}: {e:?}");
+        assert_eq!(
+            (e.row, e.column.as_str()),
+            (*want_row, *col),
+            "{what}: {e:?}"
+        );
         assert!(e.reason.contains(reason), "{what}: {e:?}");
     }
 }
 
 #[test]
 fn overlong_text_is_refused_and_markup_is_kept_as_text() {
-    let long = format!("{HEADER}91110000802100433B,{},龙子湖区,是,2020-05-01\n", "甲".repeat(101));
+    let long = format!(
+        "{HEADER}91110000802100433B,{},龙子湖区,是,2020-05-01\n",
+        "甲".repeat(101)
+    );
     let r = check(&registry::ENTERPRISES, FileKind::Csv, long.as_bytes()).unwrap();
     assert!(r.errors[0].reason.contains("超过 100 字"), "{:?}", r.errors);
     // Markup is data like any other text; pages escape it when shown.
-    let html = format!("{HEADER}91110000802100433B,<script>alert(1)</script>,龙子湖区,是,2020-05-01\n");
+    let html =
+        format!("{HEADER}91110000802100433B,<script>alert(1)</script>,龙子湖区,是,2020-05-01\n");
     let r = check(&registry::ENTERPRISES, FileKind::Csv, html.as_bytes()).unwrap();
-    assert_eq!(r.good[0].get(&registry::ENTERPRISES, "name").display(), "<script>alert(1)</script>");
+    assert_eq!(
+        r.good[0].get(&registry::ENTERPRISES, "name").display(),
+        "<script>alert(1)</script>"
+    );
 }
 
 #[test]
@@ -123,11 +205,35 @@ fn duplicates_negative_amounts_and_rules_between_fields() {
     let r = check(&registry::CONTRACTS, FileKind::Csv, body.as_bytes()).unwrap();
     assert_eq!(r.good.len(), 1);
     assert_eq!(r.rows, 5, "the blank row is skipped");
-    let reasons: Vec<(usize, &str)> = r.errors.iter().map(|e| (e.row, e.reason.as_str())).collect();
-    assert!(reasons.iter().any(|(row, why)| *row == 3 && why.contains("与第 2 行是同一条记录")), "{reasons:?}");
-    assert!(reasons.iter().any(|(row, why)| *row == 4 && why.contains("不能为负数")), "{reasons:?}");
-    assert!(reasons.iter().any(|(row, why)| *row == 5 && why.contains("大于合同金额")), "{reasons:?}");
-    assert!(reasons.iter().any(|(row, why)| *row == 6 && why.contains("不是可选值")), "{reasons:?}");
+    let reasons: Vec<(usize, &str)> = r
+        .errors
+        .iter()
+        .map(|e| (e.row, e.reason.as_str()))
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|(row, why)| *row == 3 && why.contains("与第 2 行是同一条记录")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|(row, why)| *row == 4 && why.contains("不能为负数")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|(row, why)| *row == 5 && why.contains("大于合同金额")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|(row, why)| *row == 6 && why.contains("不是可选值")),
+        "{reasons:?}"
+    );
 }
 
 #[test]
@@ -141,7 +247,10 @@ fn qualifications_need_a_registered_enterprise_and_their_dates() {
                 91110000802100433B,瞪羚企业,X1,2022-10-18,\n";
     let sheet = read(FileKind::Csv, body.as_bytes()).unwrap();
     let known: HashSet<&str> = ["91110000802100433B"].into_iter().collect();
-    let r = check_sheet(&registry::QUALIFICATIONS, &sheet, &cx, &|c| known.contains(c)).unwrap();
+    let r = check_sheet(&registry::QUALIFICATIONS, &sheet, &cx, &|c| {
+        known.contains(c)
+    })
+    .unwrap();
     assert_eq!(r.good.len(), 1);
     let why: Vec<&str> = r.errors.iter().map(|e| e.reason.as_str()).collect();
     assert!(why[0].contains("不在企业登记库中"), "{why:?}");
@@ -152,9 +261,15 @@ fn qualifications_need_a_registered_enterprise_and_their_dates() {
 #[test]
 fn bad_files_are_refused_whole() {
     // Not a spreadsheet at all.
-    assert!(matches!(read(FileKind::Xlsx, b"hello"), Err(IoError::Xlsx(_))));
+    assert!(matches!(
+        read(FileKind::Xlsx, b"hello"),
+        Err(IoError::Xlsx(_))
+    ));
     // Neither UTF-8 nor GB18030.
-    assert!(matches!(read(FileKind::Csv, &[0xFF, 0xFF, 0x41, 0xFF]), Err(IoError::Encoding)));
+    assert!(matches!(
+        read(FileKind::Csv, &[0xFF, 0xFF, 0x41, 0xFF]),
+        Err(IoError::Encoding)
+    ));
     // Empty files and sheets.
     assert!(matches!(read(FileKind::Csv, b""), Err(IoError::Empty)));
     assert!(matches!(read(FileKind::Csv, b",,\n"), Err(IoError::Empty)));
@@ -163,8 +278,16 @@ fn bad_files_are_refused_whole() {
     let empty = wb.save_to_buffer().unwrap();
     assert!(matches!(read(FileKind::Xlsx, &empty), Err(IoError::Empty)));
     // Required columns missing, or one column twice.
-    let e = check(&registry::ENTERPRISES, FileKind::Csv, "企业名称\n甲\n".as_bytes()).unwrap_err();
-    assert!(e.to_string().contains("统一社会信用代码") && e.to_string().contains("所在地区"), "{e}");
+    let e = check(
+        &registry::ENTERPRISES,
+        FileKind::Csv,
+        "企业名称\n甲\n".as_bytes(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("统一社会信用代码") && e.to_string().contains("所在地区"),
+        "{e}"
+    );
     let twice = HEADER.replace("企业名称", "所在地区");
     let e = check(&registry::ENTERPRISES, FileKind::Csv, twice.as_bytes()).unwrap_err();
     assert!(matches!(e, IoError::DuplicateColumns(_)), "{e}");
@@ -176,22 +299,34 @@ fn bad_files_are_refused_whole() {
 fn merged_cells_and_formulas_in_xlsx() {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
-    for (c, h) in ["统一社会信用代码", "企业名称", "所在地区"].iter().enumerate() {
+    for (c, h) in ["统一社会信用代码", "企业名称", "所在地区"]
+        .iter()
+        .enumerate()
+    {
         ws.write_string(0, c as u16, *h).unwrap();
     }
     ws.write_string(1, 0, "91110000802100433B").unwrap();
     // A name merged over two rows: only the first row holds it.
-    ws.merge_range(1, 1, 2, 1, "甲公司", &rust_xlsxwriter::Format::new()).unwrap();
+    ws.merge_range(1, 1, 2, 1, "甲公司", &rust_xlsxwriter::Format::new())
+        .unwrap();
     ws.write_string(1, 2, "龙子湖区").unwrap();
     ws.write_string(2, 0, "91440300708461136T").unwrap();
     ws.write_string(2, 2, "蚌山区").unwrap();
     // A formula with its cached result is read as the result.
-    ws.write_formula(3, 0, rust_xlsxwriter::Formula::new("=\"91110108551385082Q\"").set_result("91110108551385082Q")).unwrap();
+    ws.write_formula(
+        3,
+        0,
+        rust_xlsxwriter::Formula::new("=\"91110108551385082Q\"").set_result("91110108551385082Q"),
+    )
+    .unwrap();
     ws.write_string(3, 1, "丙公司").unwrap();
     ws.write_string(3, 2, "禹会区").unwrap();
     let bytes = wb.save_to_buffer().unwrap();
     let r = check(&registry::ENTERPRISES, FileKind::Xlsx, &bytes).unwrap();
     assert_eq!(r.good.len(), 2, "{:?}", r.errors);
     assert_eq!(r.errors.len(), 1);
-    assert_eq!((r.errors[0].row, r.errors[0].column.as_str()), (3, "企业名称"));
+    assert_eq!(
+        (r.errors[0].row, r.errors[0].column.as_str()),
+        (3, "企业名称")
+    );
 }

@@ -23,6 +23,19 @@ impl Store {
         records: &[StoredRecord],
         user: &str,
     ) -> Result<usize> {
+        self.upsert_records_progress(registry, records, user, |_| {})
+            .await
+    }
+
+    /// [`Store::upsert_records`], reporting the rows written so far after
+    /// each statement; still one transaction.
+    pub async fn upsert_records_progress(
+        &self,
+        registry: &str,
+        records: &[StoredRecord],
+        user: &str,
+        mut progress: impl FnMut(usize),
+    ) -> Result<usize> {
         // One statement may not name a key twice (PostgreSQL refuses it);
         // the last record of a key wins, as it would row by row.
         let mut last: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
@@ -37,6 +50,7 @@ impl Store {
             .collect();
         let now = now_text();
         let mut tx = self.pool().begin().await?;
+        let mut written = 0;
         for chunk in records.chunks(CHUNK) {
             let mut sql = String::from(
                 "INSERT INTO registry_records (registry, rkey, area, data, updated_at, updated_by) VALUES ",
@@ -71,6 +85,8 @@ impl Store {
                     .bind(user);
             }
             q.execute(&mut *tx).await?;
+            written += chunk.len();
+            progress(written);
         }
         tx.commit().await?;
         Ok(records.len())
@@ -124,6 +140,19 @@ impl Store {
             n += 1;
         }
         Ok(n)
+    }
+
+    /// The natural keys of every record of a registry.
+    pub async fn record_keys(&self, registry: &str) -> Result<std::collections::HashSet<String>> {
+        use futures_util::TryStreamExt;
+        let mut rows = sqlx::query("SELECT rkey FROM registry_records WHERE registry = $1")
+            .bind(registry)
+            .fetch(self.pool());
+        let mut out = std::collections::HashSet::new();
+        while let Some(r) = rows.try_next().await? {
+            out.insert(r.try_get::<String, _>("rkey")?);
+        }
+        Ok(out)
     }
 
     pub async fn count_records(&self, registry: &str) -> Result<i64> {

@@ -7,20 +7,20 @@ mod api;
 mod chart;
 mod error;
 mod pages;
+mod registries;
 mod view;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::NaiveDate;
 use kc_store::Store;
 use tokio::net::TcpListener;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::AppError;
@@ -96,6 +96,29 @@ pub fn router(state: AppState) -> Router {
             "/plans/{plan}/versions/{version}/source",
             get(pages::version_source),
         )
+        .route("/plans/{plan}/registries", get(registries::index))
+        .route("/plans/{plan}/registries/{reg}", get(registries::list))
+        .route(
+            "/plans/{plan}/registries/{reg}/record",
+            get(registries::record),
+        )
+        .route(
+            "/plans/{plan}/registries/{reg}/save",
+            axum::routing::post(registries::save),
+        )
+        .route(
+            "/plans/{plan}/registries/{reg}/delete",
+            axum::routing::post(registries::delete),
+        )
+        .route(
+            "/plans/{plan}/registries/{reg}/import",
+            axum::routing::post(registries::import)
+                .layer(DefaultBodyLimit::max(registries::UPLOAD_LIMIT)),
+        )
+        .route(
+            "/plans/{plan}/registries/{reg}/{file}",
+            get(registries::export_or_form),
+        )
         .route("/api/v1/plans", get(api::plans))
         .route("/api/v1/plans/{plan}", get(api::plan))
         .route("/api/v1/plans/{plan}/targets", get(api::targets))
@@ -104,7 +127,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(asset))
         .fallback(not_found)
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -216,9 +239,7 @@ pub(crate) async fn load_snapshot(
         return Err(AppError::NotFound(format!("本规划中没有“{scope}”")));
     }
     let records = st.store.latest_values(plan).await?;
-    let guard = engine
-        .read()
-        .map_err(|_| AppError::Internal("engine lock poisoned".into()))?;
+    let guard = engine.read().await;
     Ok(kc_app::evaluate_snapshot(
         stored,
         records,

@@ -336,8 +336,17 @@ pub struct Fact {
 pub struct PointRow {
     pub date: String,
     pub value: String,
+    pub href: String,
     pub expected: String,
     pub provisional: bool,
+}
+
+/// One area's share of a registry-computed indicator.
+pub struct AreaRow {
+    pub name: String,
+    pub value: String,
+    pub share: String,
+    pub href: String,
 }
 
 pub struct ValueRow {
@@ -400,6 +409,10 @@ pub struct TargetPage {
     pub pace: String,
     pub expected_now: String,
     pub years: Vec<(String, String, String, bool)>,
+    /// Registry-computed indicators: the registry and each area's share.
+    pub registry_name: String,
+    pub registry_href: String,
+    pub areas: Vec<AreaRow>,
 }
 
 fn target_facts(plan: &Plan, t: &Target) -> Vec<Fact> {
@@ -530,8 +543,54 @@ pub async fn target(
         .target(&target)
         .ok_or_else(|| AppError::NotFound(format!("规划中没有编号为“{target}”的目标")))?;
     let form = EntryForm::for_indicator(&snap.plan, t.indicator.as_str(), Some(t.code.as_str()));
-    let page = target_page(&snap, t, form, q.contains_key("saved"))?;
+    let mut page = target_page(&snap, t, form, q.contains_key("saved"))?;
+    if snap.is_computed(t.indicator.as_str()) && snap.scope == Scope::City {
+        let (_, engine) = st.plan_and_engine(&code).await?;
+        page.areas = area_rows(&snap, t, &*engine.read().await);
+    }
     render(&page)
+}
+
+/// Each area's value of a computed indicator at the date of the city's
+/// latest value, with its share of the city and the records behind it.
+fn area_rows(snap: &Snapshot, t: &Target, engine: &kc_engine::Engine) -> Vec<AreaRow> {
+    let plan = &snap.plan;
+    let Some(date) = snap.eval(t.code.as_str()).and_then(|e| e.value_date) else {
+        return Vec::new();
+    };
+    let Some(ind) = plan.indicator(t.indicator.as_str()) else {
+        return Vec::new();
+    };
+    let period = kc_app::period_at(ind.frequency, date);
+    let city = engine
+        .value(ind.code.as_str(), None, period)
+        .ok()
+        .flatten()
+        .unwrap_or(0.0);
+    let dec = ind.decimals;
+    plan.areas
+        .iter()
+        .map(|a| {
+            let v = engine
+                .value(ind.code.as_str(), Some(a.code.as_str()), period)
+                .ok()
+                .flatten()
+                .unwrap_or(0.0);
+            let area_snap_scope = format!("area:{}", a.code);
+            AreaRow {
+                name: a.name.clone(),
+                value: format!("{} {}", num(v, dec), ind.unit),
+                share: if city.abs() > f64::EPSILON {
+                    format!("{}%", num(v / city * 100.0, 1))
+                } else {
+                    "—".into()
+                },
+                href: view::drill_href(snap, t, date)
+                    .map(|h| h.replace("scope=city", &format!("scope={area_snap_scope}")))
+                    .unwrap_or_default(),
+            }
+        })
+        .collect()
 }
 
 fn target_page(
@@ -579,13 +638,22 @@ fn target_page(
         .map(|p| PointRow {
             date: p.date.to_string(),
             value: num(p.value, dec),
+            href: view::drill_href(snap, t, p.date).unwrap_or_default(),
             expected: path_at(p.date),
             provisional: p.provisional,
         })
         .collect();
-    let reported = plan
-        .indicator(t.indicator.as_str())
-        .is_some_and(|i| !matches!(i.source, DataSource::Formula { .. }));
+    let computed = snap.is_computed(t.indicator.as_str());
+    let reported = !computed
+        && plan
+            .indicator(t.indicator.as_str())
+            .is_some_and(|i| !matches!(i.source, DataSource::Formula { .. }));
+    let registry = match plan.indicator(t.indicator.as_str()).map(|i| &i.source) {
+        Some(DataSource::Registry { registry, .. }) if computed => {
+            kc_domain::registry::by_code(registry)
+        }
+        _ => None,
+    };
     let mut records: Vec<&kc_store::ValueRecord> = snap
         .records
         .iter()
@@ -717,6 +785,11 @@ fn target_page(
             .map(|v| format!("{} {}", num(v, dec), t.unit))
             .unwrap_or_default(),
         years,
+        registry_name: registry.map(|r| r.name.to_string()).unwrap_or_default(),
+        registry_href: registry
+            .map(|r| format!("/plans/{}/registries/{}", plan.code, r.code))
+            .unwrap_or_default(),
+        areas: Vec::new(),
         nav,
     })
 }

@@ -63,6 +63,8 @@ pub struct TargetRow {
     pub deadline: String,
     pub value: String,
     pub value_date: String,
+    /// The records behind the value, for registry-computed indicators.
+    pub value_href: String,
     pub provisional: bool,
     pub has_bar: bool,
     /// Bar fill and the expected-progress mark, 0–100.
@@ -98,6 +100,10 @@ impl TargetRow {
                 .and_then(|e| e.value_date)
                 .map(|d| d.to_string())
                 .unwrap_or_default(),
+            value_href: e
+                .and_then(|e| e.value_date)
+                .and_then(|d| drill_href(snap, t, d))
+                .unwrap_or_default(),
             provisional: e.is_some_and(|e| e.provisional),
             has_bar: completion.is_some(),
             bar: format!("{:.1}", completion.map(clamp).unwrap_or(0.0)),
@@ -113,6 +119,37 @@ impl TargetRow {
             note: e.map(lag_text).unwrap_or_default(),
         }
     }
+}
+
+/// The registry list of the records behind a target's value at `date`,
+/// for indicators the engine computes; `None` for others (and for kinds,
+/// like growth rates, whose number is not a count or sum of records).
+pub fn drill_href(snap: &Snapshot, t: &Target, date: chrono::NaiveDate) -> Option<String> {
+    let plan = &snap.plan;
+    let ind = plan.indicator(t.indicator.as_str())?;
+    if !snap.is_computed(ind.code.as_str()) {
+        return None;
+    }
+    let kc_domain::plan::DataSource::Registry { registry, .. } = &ind.source else {
+        return None;
+    };
+    let from = match t.kind {
+        TargetKind::GrowthRate | TargetKind::Relative => return None,
+        TargetKind::PeriodCount => plan.period.start,
+        TargetKind::Cumulative => t
+            .baseline
+            .as_ref()
+            .and_then(|b| b.date.succ_opt())
+            .unwrap_or(plan.period.start),
+        TargetKind::Annual | TargetKind::YearlyTotal => {
+            chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&date), 1, 1)?
+        }
+        _ => date,
+    };
+    Some(format!(
+        "/plans/{}/registries/{}?indicator={}&scope={}&from={}&to={}",
+        plan.code, registry, ind.code, snap.scope, from, date
+    ))
 }
 
 /// The value a target is judged on, with its unit.

@@ -44,6 +44,46 @@ enum Command {
     /// 规划文件：检查、查看、载入
     #[command(subcommand)]
     Plan(PlanCmd),
+    /// 从 XLSX 或 CSV 文件导入登记库（按文件扩展名识别格式）
+    Import {
+        /// 登记库：enterprises、qualifications、platforms、projects、contracts、achievements……
+        kind: String,
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
+        /// 跳过有误的行，只导入正确的行（默认有任何错误则全部不导入）
+        #[arg(long)]
+        skip_invalid: bool,
+        /// 地区名单所用的规划编码（数据库中只有一个规划时可省略）
+        #[arg(long)]
+        plan: Option<String>,
+    },
+    /// 把登记库导出为 XLSX 或 CSV 文件（按文件扩展名识别格式）
+    Export {
+        kind: String,
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
+        /// 只导出空白模板（列名和填写说明）
+        #[arg(long)]
+        template: bool,
+    },
+    /// 演示与测试数据
+    #[command(subcommand)]
+    Demo(DemoCmd),
+}
+
+#[derive(Subcommand)]
+enum DemoCmd {
+    /// 生成确定性的模拟登记库：city（蚌埠市规模）、province（约16倍）、nation（约300倍）
+    Generate {
+        #[arg(long, default_value = "city")]
+        scale: String,
+        #[arg(long, default_value_t = kc_app::DEMO_SEED)]
+        seed: u64,
+        #[command(flatten)]
+        db: DbArg,
+    },
 }
 
 #[derive(Subcommand)]
@@ -73,6 +113,318 @@ fn main() -> ExitCode {
         Command::Serve { db, addr, demo } => {
             init_logging();
             run_async(serve(db.db, addr, demo))
+        }
+        Command::Import {
+            kind,
+            file,
+            db,
+            skip_invalid,
+            plan,
+        } => run_async(import(kind, file, db.db, skip_invalid, plan)),
+        Command::Export {
+            kind,
+            file,
+            db,
+            template,
+        } => run_async(export(kind, file, db.db, template)),
+        Command::Demo(DemoCmd::Generate { scale, seed, db }) => {
+            run_async(demo_generate(scale, seed, db.db))
+        }
+    }
+}
+
+fn registry_def(kind: &str) -> Result<&'static kc_domain::registry::RegistryDef, ExitCode> {
+    kc_domain::registry::by_code(kind).ok_or_else(|| {
+        let names: Vec<String> = kc_domain::registry::all()
+            .map(|d| format!("{}（{}）", d.code, d.name))
+            .collect();
+        eprintln!(
+            "kechuang: 没有名为“{kind}”的登记库；可用的有：{}",
+            names.join("、")
+        );
+        ExitCode::from(2)
+    })
+}
+
+fn file_kind(file: &std::path::Path) -> Result<kc_io::FileKind, ExitCode> {
+    kc_io::FileKind::from_name(&file.display().to_string()).ok_or_else(|| {
+        eprintln!("kechuang: {}：只支持 .xlsx 和 .csv 文件", file.display());
+        ExitCode::from(2)
+    })
+}
+
+/// The plan whose areas registries use: the one named, or the only one.
+async fn pick_plan(store: &Store, code: Option<String>) -> Result<kc_domain::Plan, ExitCode> {
+    let plans = store.plans().await.map_err(|e| {
+        eprintln!("kechuang: {}", one_line(&e));
+        ExitCode::FAILURE
+    })?;
+    match (code, plans.len()) {
+        (Some(c), _) => plans
+            .into_iter()
+            .find(|p| p.plan.code.as_str() == c)
+            .map(|p| p.plan)
+            .ok_or_else(|| {
+                eprintln!("kechuang: 数据库中没有规划“{c}”");
+                ExitCode::from(2)
+            }),
+        (None, 1) => Ok(plans.into_iter().next().map(|p| p.plan).expect("one plan")),
+        (None, 0) => {
+            eprintln!("kechuang: 数据库中还没有规划，请先用 kechuang plan load 载入");
+            Err(ExitCode::from(2))
+        }
+        (None, _) => {
+            eprintln!("kechuang: 数据库中有多个规划，请用 --plan 指定地区名单所用的规划");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+fn bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    let pb = indicatif::ProgressBar::new(len);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{what} {{bar:40}} {{pos}}/{{len}} 行 {{elapsed}}"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    pb
+}
+
+async fn import(
+    kind: String,
+    file: PathBuf,
+    db: String,
+    skip_invalid: bool,
+    plan: Option<String>,
+) -> ExitCode {
+    let (def, fk) = match (registry_def(&kind), file_kind(&file)) {
+        (Ok(d), Ok(k)) => (d, k),
+        (Err(c), _) | (_, Err(c)) => return c,
+    };
+    let bytes = match std::fs::read(&file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("kechuang: 无法读取 {}：{e}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let store = match connect(&db).await {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let plan = match pick_plan(&store, plan).await {
+        Ok(p) => p,
+        Err(c) => return c,
+    };
+    let started = std::time::Instant::now();
+    let pb: std::cell::RefCell<Option<indicatif::ProgressBar>> = std::cell::RefCell::new(None);
+    let today = chrono::Local::now().date_naive();
+    let user = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+    let result = kc_app::registries::import_registry(
+        &store,
+        &plan,
+        def,
+        fk,
+        &bytes,
+        skip_invalid,
+        &user,
+        today,
+        |n, total| {
+            let mut b = pb.borrow_mut();
+            let bar = b.get_or_insert_with(|| bar(total as u64, "写入"));
+            bar.set_position(n as u64);
+        },
+    )
+    .await;
+    if let Some(b) = pb.borrow().as_ref() {
+        b.finish_and_clear();
+    }
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("kechuang: {}：{}", file.display(), one_line(&e));
+            return ExitCode::from(2);
+        }
+    };
+    let mut s = String::new();
+    for e in &outcome.errors {
+        s.push_str(&format!(
+            "第 {} 行{}：{}{}\n",
+            e.row,
+            if e.column.is_empty() {
+                String::new()
+            } else {
+                format!("「{}」", e.column)
+            },
+            if e.value.is_empty() {
+                String::new()
+            } else {
+                format!("“{}” ", e.value)
+            },
+            e.reason
+        ));
+    }
+    if outcome.rejected > outcome.errors.len() {
+        s.push_str(&format!(
+            "……另有错误未列出（最多列出 {} 条）\n",
+            kc_app::registries::MAX_REPORTED_ERRORS
+        ));
+    }
+    if !outcome.ignored_columns.is_empty() {
+        s.push_str(&format!(
+            "未识别的列已忽略：{}\n",
+            outcome.ignored_columns.join("、")
+        ));
+    }
+    let secs = started.elapsed().as_secs_f64();
+    if outcome.written == 0 && outcome.rejected > 0 {
+        s.push_str(&format!(
+            "共 {} 行，{} 行有误，未导入任何数据。改正后重新导入，或加 --skip-invalid 只导入正确的行。\n",
+            outcome.rows, outcome.rejected
+        ));
+        eprint!("{s}");
+        return ExitCode::from(2);
+    }
+    s.push_str(&format!(
+        "{}：共 {} 行，导入 {} 行（新增 {}，更新 {}），跳过有误的 {} 行，用时 {:.1} 秒（{:.0} 行/秒）。\n",
+        def.name,
+        outcome.rows,
+        outcome.written,
+        outcome.created,
+        outcome.updated,
+        outcome.rejected,
+        secs,
+        outcome.rows as f64 / secs.max(1e-9)
+    ));
+    out(&s);
+    ExitCode::SUCCESS
+}
+
+async fn export(kind: String, file: PathBuf, db: String, template: bool) -> ExitCode {
+    let (def, fk) = match (registry_def(&kind), file_kind(&file)) {
+        (Ok(d), Ok(k)) => (d, k),
+        (Err(c), _) | (_, Err(c)) => return c,
+    };
+    let bytes = if template {
+        match fk {
+            kc_io::FileKind::Xlsx => kc_io::template_xlsx(def).map_err(|e| e.to_string()),
+            kc_io::FileKind::Csv => Ok(kc_io::template_csv(def)),
+        }
+    } else {
+        let store = match connect(&db).await {
+            Ok(s) => s,
+            Err(c) => return c,
+        };
+        let mut rows: Vec<(String, kc_domain::registry::Record)> = Vec::new();
+        let r = store
+            .for_each_record(def.code, |r| {
+                if let Ok(j) = serde_json::from_str::<serde_json::Value>(&r.data) {
+                    rows.push((r.key, kc_domain::registry::Record::from_json(def, &j)));
+                }
+            })
+            .await;
+        if let Err(e) = r {
+            eprintln!("kechuang: {}", one_line(&e));
+            return ExitCode::FAILURE;
+        }
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        let recs: Vec<&kc_domain::registry::Record> = rows.iter().map(|(_, r)| r).collect();
+        match fk {
+            kc_io::FileKind::Xlsx if recs.len() > 1_048_575 => Err(format!(
+                "{} 条记录超过 Excel 工作表的行数上限（1,048,575 行），请导出为 .csv",
+                recs.len()
+            )),
+            kc_io::FileKind::Xlsx => {
+                kc_io::write_xlsx(def, recs.iter().copied()).map_err(|e| e.to_string())
+            }
+            kc_io::FileKind::Csv => Ok(kc_io::write_csv(def, recs.iter().copied())),
+        }
+    };
+    match bytes.and_then(|b| {
+        std::fs::write(&file, &b)
+            .map(|_| b.len())
+            .map_err(|e| e.to_string())
+    }) {
+        Ok(n) => {
+            out(&format!("已写出 {}（{} 字节）。\n", file.display(), n));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kechuang: {}：{e}", file.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn demo_generate(scale: String, seed: u64, db: String) -> ExitCode {
+    let Some(scale) = kc_demo::registries::Scale::parse(&scale) else {
+        eprintln!("kechuang: --scale 应为 city、province 或 nation");
+        return ExitCode::from(2);
+    };
+    let store = match connect(&db).await {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let base = match kc_planfile::parse_plan(kc_app::BENGBU_PLAN_FILE, kc_app::BENGBU_PLAN) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let plan = kc_demo::registries::scaled_plan(&base, scale);
+    let source = if scale == kc_demo::registries::Scale::City {
+        kc_app::BENGBU_PLAN.to_string()
+    } else {
+        format!(
+            "# 由 kechuang demo generate --scale 生成的规模测试规划：{}，{} 个地区。\n# 指标与目标同蚌埠市规划。\n",
+            plan.name,
+            plan.areas.len()
+        )
+    };
+    if let Err(e) = store.save_plan(&plan, &source, "demo").await {
+        eprintln!("kechuang: {}", one_line(&e));
+        return ExitCode::FAILURE;
+    }
+    let started = std::time::Instant::now();
+    let pb = indicatif::ProgressBar::new_spinner();
+    let result = kc_app::registries::load_generated(
+        &store,
+        &plan,
+        scale,
+        seed,
+        kc_app::demo_through(),
+        |n| {
+            pb.set_message(format!("已写入 {n} 条记录"));
+            pb.tick();
+        },
+    )
+    .await;
+    pb.finish_and_clear();
+    match result {
+        Ok(counts) => {
+            let mut s = format!(
+                "规划 {}（{} 个地区）的模拟登记库：\n",
+                plan.code,
+                plan.areas.len()
+            );
+            for (code, n) in &counts {
+                let name = kc_domain::registry::by_code(code)
+                    .map(|d| d.name)
+                    .unwrap_or(code);
+                s.push_str(&format!("  {name}（{code}）：{n} 条\n"));
+            }
+            s.push_str(&format!(
+                "用时 {:.1} 秒。\n",
+                started.elapsed().as_secs_f64()
+            ));
+            out(&s);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kechuang: {}", one_line(&e));
+            ExitCode::FAILURE
         }
     }
 }

@@ -1,0 +1,353 @@
+//! Registries over real HTTP on each backend: lists, drill-down from a
+//! computed number to exactly the records counted, forms, import, export.
+
+mod common;
+
+use common::{PLAN, TestApp};
+
+/// The value of a target as the API reports it.
+async fn api_value(app: &TestApp, target: &str, scope: &str) -> f64 {
+    let j = app
+        .get_json(&format!(
+            "/api/v1/plans/{PLAN}/targets/{target}?scope={scope}"
+        ))
+        .await;
+    j["target"]["value"].as_f64().unwrap_or(f64::NAN)
+}
+
+/// The number of records a drill-down page says make up the value.
+fn drill_count(page: &str) -> usize {
+    let s = page.split("以下 ").nth(1).expect("a drill-down sentence");
+    s.split(' ').next().unwrap().parse().unwrap()
+}
+
+fn href_of(page: &str, needle: &str) -> String {
+    let i = page
+        .find(needle)
+        .unwrap_or_else(|| panic!("no link containing {needle}"));
+    let start = page[..i].rfind("href=\"").unwrap() + 6;
+    let end = start + page[start..].find('"').unwrap();
+    page[start..end].replace("&amp;", "&").replace("&#38;", "&")
+}
+
+async fn registry_pages_and_drill_down(app: &TestApp) {
+    let (status, index) = app.get(&format!("/plans/{PLAN}/registries")).await;
+    assert_eq!(status, 200);
+    for def in kc_domain::registry::all() {
+        assert!(index.contains(def.name), "index lacks {}", def.name);
+    }
+    // The computed high-tech count links to exactly the records counted.
+    let (_, target) = app.get(&format!("/plans/{PLAN}/targets/T3-2")).await;
+    assert!(target.contains("id=\"computed\""), "the computed note");
+    assert!(
+        !target.contains("id=\"f-value\""),
+        "no entry form for a computed indicator"
+    );
+    let link = href_of(&target, "indicator=hte_count");
+    let (status, drill) = app.get(&link).await;
+    assert_eq!(status, 200, "{link}");
+    let value = api_value(app, "T3-2", "city").await;
+    assert_eq!(
+        drill_count(&drill) as f64,
+        value,
+        "drill-down count equals the number shown"
+    );
+    // Per area too, and the areas add up to the city.
+    assert!(target.contains("id=\"areas\""));
+    let mut sum = 0.0;
+    for area in ["longzihu", "gaoxin", "huaiyuan"] {
+        let v = api_value(app, "T3-2", &format!("area:{area}")).await;
+        let (_, d) = app
+            .get(&link.replace("scope=city", &format!("scope=area:{area}")))
+            .await;
+        assert_eq!(drill_count(&d) as f64, v, "{area}");
+        sum += v;
+    }
+    assert!(sum > 0.0 && sum < value);
+    // A sum: absorbed contract turnover, drill total in the sentence.
+    let (_, t51) = app.get(&format!("/plans/{PLAN}/targets/T5-1")).await;
+    let link = href_of(&t51, "indicator=contract_absorbed");
+    let (status, d) = app.get(&link).await;
+    assert_eq!(status, 200);
+    assert!(
+        d.contains("亿元"),
+        "the drill sentence gives the total with its unit"
+    );
+    // Lists, search, area filter, paging, record view.
+    let (status, list) = app
+        .get(&format!(
+            "/plans/{PLAN}/registries/qualifications?area=gaoxin"
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert!(list.contains("下一页"));
+    let (_, page2) = app
+        .get(&format!(
+            "/plans/{PLAN}/registries/qualifications?area=gaoxin&page=2"
+        ))
+        .await;
+    assert!(page2.contains("第 2 /"));
+    let rec = href_of(&list, "/registries/qualifications/record?key=");
+    let (status, view) = app.get(&rec).await;
+    assert_eq!(status, 200);
+    assert!(
+        view.contains("有效期"),
+        "qualifications show their validity"
+    );
+    assert!(view.contains("所属企业"));
+    for path in [
+        format!("/plans/{PLAN}/registries/nope"),
+        format!("/plans/{PLAN}/registries/enterprises/record?key=nope"),
+        format!("/plans/{PLAN}/registries/enterprises/edit?key=nope"),
+    ] {
+        assert_eq!(app.get(&path).await.0, 404, "{path}");
+    }
+    let (status, _) = app
+        .get(&format!(
+            "/plans/{PLAN}/registries/platforms?indicator=hte_count&to=2025-09-30"
+        ))
+        .await;
+    assert_eq!(status, 400, "an indicator of another registry");
+    let (status, _) = app
+        .get(&format!(
+            "/plans/{PLAN}/registries/qualifications?indicator=hte_count&to=yesterday"
+        ))
+        .await;
+    assert_eq!(status, 400);
+    // Export and templates.
+    for (path, mime) in [
+        ("enterprises/export.xlsx?area=wuhe", "spreadsheetml"),
+        ("enterprises/export.csv?q=科技", "text/csv"),
+        ("contracts/template.xlsx", "spreadsheetml"),
+        ("contracts/template.csv", "text/csv"),
+    ] {
+        let r = app
+            .http
+            .get(app.url(&format!("/plans/{PLAN}/registries/{path}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(ct.contains(mime), "{path}: {ct}");
+        let cd = r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(cd.contains("filename*=UTF-8''"), "{cd}");
+        assert!(!r.bytes().await.unwrap().is_empty());
+    }
+}
+
+async fn forms_change_the_computed_numbers_at_once(app: &TestApp) {
+    let save = |pairs: Vec<(&'static str, String)>| async move {
+        app.http
+            .post(app.url(&format!("/plans/{PLAN}/registries/{}/save", pairs[0].1)))
+            .form(&pairs[1..])
+            .send()
+            .await
+            .unwrap()
+    };
+    let code = kc_domain::credit::complete("91340300MA2T00001")
+        .unwrap()
+        .to_string();
+    // A bad credit code and an unknown area: errors beside the fields, input kept.
+    let r = save(vec![
+        ("reg", "enterprises".into()),
+        ("credit_code", "91340300MA2T000019".into()),
+        ("name", "<b>新星科技</b>".into()),
+        ("area", "nowhere".into()),
+    ])
+    .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("id=\"err-credit_code\""),
+        "credit code error beside the field"
+    );
+    assert!(body.contains("校验位错误") || body.contains("不是有效字符"));
+    assert!(body.contains("id=\"err-area\""));
+    assert!(body.contains("value=\"91340300MA2T000019\""), "input kept");
+    assert!(!body.contains("<b>新星科技</b>"), "markup escaped");
+    // A good enterprise, then a high-tech certificate for it.
+    let before = api_value(app, "T3-2", "city").await;
+    let before_area = api_value(app, "T3-2", "area:gaoxin").await;
+    let r = save(vec![
+        ("reg", "enterprises".into()),
+        ("credit_code", code.clone()),
+        ("name", "<b>新星科技</b>".into()),
+        ("area", "gaoxin".into()),
+        ("above_scale", "是".into()),
+    ])
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let r = save(vec![
+        ("reg", "qualifications".into()),
+        ("credit_code", code.clone()),
+        ("kind", "hte".into()),
+        ("number", "GR202534TEST".into()),
+        ("issued_on", "2025-01-15".into()),
+    ])
+    .await;
+    assert_eq!(
+        r.status().as_u16(),
+        303,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
+    assert_eq!(api_value(app, "T3-2", "city").await, before + 1.0);
+    assert_eq!(
+        api_value(app, "T3-2", "area:gaoxin").await,
+        before_area + 1.0
+    );
+    // The same key again from the "new" form is refused, not overwritten.
+    let r = save(vec![
+        ("reg", "qualifications".into()),
+        ("credit_code", code.clone()),
+        ("kind", "hte".into()),
+        ("number", "GR202534TEST".into()),
+        ("issued_on", "2025-02-01".into()),
+    ])
+    .await;
+    assert_eq!(r.status().as_u16(), 422);
+    // Moving the enterprise moves the count between areas.
+    let r = save(vec![
+        ("reg", "enterprises".into()),
+        ("_old_key", code.clone()),
+        ("credit_code", code.clone()),
+        ("name", "<b>新星科技</b>".into()),
+        ("area", "wuhe".into()),
+    ])
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(api_value(app, "T3-2", "area:gaoxin").await, before_area);
+    assert_eq!(api_value(app, "T3-2", "city").await, before + 1.0);
+    let (_, list) = app
+        .get(&format!("/plans/{PLAN}/registries/enterprises?q=新星"))
+        .await;
+    assert!(
+        list.contains("&lt;b&gt;新星科技") || list.contains("&#60;b&#62;新星科技"),
+        "escaped in lists"
+    );
+    // A certificate for an unregistered enterprise is refused.
+    let r = save(vec![
+        ("reg", "qualifications".into()),
+        ("credit_code", "91110000802100433B".into()),
+        ("kind", "hte".into()),
+        ("number", "X1".into()),
+        ("issued_on", "2025-01-15".into()),
+    ])
+    .await;
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(r.text().await.unwrap().contains("不在企业登记库中"));
+    // Deleting the certificate takes the count back.
+    let key = format!("{code}|hte|GR202534TEST");
+    let r = app
+        .http
+        .post(app.url(&format!("/plans/{PLAN}/registries/qualifications/delete")))
+        .form(&[("key", key.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(api_value(app, "T3-2", "city").await, before);
+}
+
+async fn imports_report_rows_and_are_all_or_nothing(app: &TestApp) {
+    let upload = |name: &'static str, body: Vec<u8>, skip: bool| async move {
+        let mut form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(body).file_name(name),
+        );
+        if skip {
+            form = form.text("skip_invalid", "1");
+        }
+        let r = app
+            .http
+            .post(app.url(&format!("/plans/{PLAN}/registries/events/import")))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.text().await.unwrap())
+    };
+    let before = app.db.store.count_records("events").await.unwrap();
+    let csv = "活动名称,活动类型,举办日期,举办地区\n\
+               银企对接会A,银企对接,2025-08-01,蚌山区\n\
+               银企对接会B,银企大会,2025-08-02,蚌山区\n\
+               银企对接会C,银企对接,2025-13-01,合肥\n";
+    let (status, body) = upload("events.csv", csv.as_bytes().to_vec(), false).await;
+    assert_eq!(status, 422);
+    assert!(body.contains("未导入任何数据"));
+    assert!(
+        body.contains("不是可选值")
+            && body.contains("不是有效日期")
+            && body.contains("不是本市的地区")
+    );
+    assert_eq!(
+        app.db.store.count_records("events").await.unwrap(),
+        before,
+        "nothing written"
+    );
+    let (status, body) = upload("events.csv", csv.as_bytes().to_vec(), true).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("已导入 1 条记录"), "{body}");
+    assert_eq!(
+        app.db.store.count_records("events").await.unwrap(),
+        before + 1
+    );
+    // Re-importing the same row updates instead of adding.
+    let (_, body) = upload("events.csv", csv.as_bytes().to_vec(), true).await;
+    assert!(body.contains("新增 0，更新 1"), "{body}");
+    // The engine is rebuilt: the imported event counts.
+    let (_, list) = app
+        .get(&format!("/plans/{PLAN}/registries/events?q=银企对接会A"))
+        .await;
+    assert!(list.contains("银企对接会A"));
+    // Not a spreadsheet; no file.
+    let (status, body) = upload("events.txt", b"x".to_vec(), false).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("不是 .xlsx 或 .csv"));
+    let (status, body) = upload("events.xlsx", b"not a zip".to_vec(), false).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("不是有效的 Excel"));
+    // Too large an upload is refused.
+    let big = vec![b'a'; 21 * 1024 * 1024];
+    let (status, _) = upload("big.csv", big, false).await;
+    assert!(status == 400 || status == 413, "{status}");
+}
+
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let app = super::TestApp::sqlite().await;
+                    super::$case(&app).await;
+                    app.stop().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(app) = super::TestApp::postgres().await else {
+                        eprintln!("KECHUANG_TEST_PG_URL not set: PostgreSQL case skipped");
+                        return;
+                    };
+                    super::$case(&app).await;
+                    app.stop().await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    registry_pages_and_drill_down,
+    forms_change_the_computed_numbers_at_once,
+    imports_report_rows_and_are_all_or_nothing,
+);
