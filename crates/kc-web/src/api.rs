@@ -231,3 +231,149 @@ pub async fn post_value(State(st): State<AppState>, body: Bytes) -> Result<Respo
         Err(RecordError::Store(e)) => Err(AppError::Store(e).into()),
     }
 }
+
+// ---- registries --------------------------------------------------------------------
+
+fn record_json(
+    def: &kc_domain::registry::RegistryDef,
+    key: &str,
+    rec: &kc_domain::registry::Record,
+) -> Value {
+    json!({ "key": key, "fields": rec.to_json(def) })
+}
+
+/// `GET /api/v1/plans/{plan}/registries/{reg}?q=&area=&page=&per_page=` or,
+/// for the records behind a computed number,
+/// `?indicator=&scope=&from=&to=`.
+pub async fn registry_list(
+    State(st): State<AppState>,
+    Path((plan, reg)): Path<(String, String)>,
+    q: Params,
+) -> Result<Json<Value>, ApiError> {
+    let def = crate::registries::def_of(&reg)?;
+    let (stored, engine) = st.plan_and_engine(&plan).await?;
+    let e = engine.read().await;
+    let (rows, drill) = crate::registries::select(&e, &stored.plan, def, &q)?;
+    let per_page = q
+        .get("per_page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(100)
+        .clamp(1, 1000);
+    let page = q
+        .get("page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let records: Vec<Value> = rows
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .filter_map(|r| {
+            Some(record_json(
+                def,
+                e.key_of(def.code, *r)?,
+                &e.record(def.code, *r)?,
+            ))
+        })
+        .collect();
+    Ok(Json(json!({
+        "registry": def.code,
+        "total": rows.len(),
+        "page": page,
+        "per_page": per_page,
+        "drill": if drill.is_empty() { Value::Null } else { json!(drill) },
+        "records": records,
+    })))
+}
+
+/// `GET /api/v1/plans/{plan}/registries/{reg}/record?key=`
+pub async fn registry_record(
+    State(st): State<AppState>,
+    Path((plan, reg)): Path<(String, String)>,
+    q: Params,
+) -> Result<Json<Value>, ApiError> {
+    let def = crate::registries::def_of(&reg)?;
+    let key = q.get("key").cloned().unwrap_or_default();
+    let (_, engine) = st.plan_and_engine(&plan).await?;
+    let e = engine.read().await;
+    let rec = e
+        .row_of(def.code, &key)
+        .and_then(|r| e.record(def.code, r))
+        .ok_or_else(|| AppError::NotFound(format!("{}中没有这条记录", def.name)))?;
+    Ok(Json(record_json(def, &key, &rec)))
+}
+
+/// `POST /api/v1/plans/{plan}/registries/{reg}`: a JSON object of field
+/// codes to values; creates or replaces the record with that natural key.
+pub async fn registry_save(
+    State(st): State<AppState>,
+    Path((plan, reg)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let def = crate::registries::def_of(&reg)?;
+    let j: Value = serde_json::from_slice(&body).map_err(|e| {
+        AppError::BadRequest(format!(
+            "请求体不是有效的 JSON：第 {} 行第 {} 列",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let obj = j
+        .as_object()
+        .ok_or_else(|| AppError::BadRequest("请求体应为 JSON 对象".into()))?;
+    let texts: std::collections::HashMap<&str, String> = def
+        .fields
+        .iter()
+        .map(|f| {
+            let v = match obj.get(f.code) {
+                None | Some(Value::Null) => String::new(),
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Bool(b)) => if *b { "是" } else { "否" }.to_string(),
+                Some(other) => other.to_string(),
+            };
+            (f.code, v)
+        })
+        .collect();
+    let cells: std::collections::HashMap<&str, &str> =
+        texts.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (stored, engine) = st.plan_and_engine(&plan).await?;
+    let mut e = engine.write().await;
+    let rec = kc_app::registries::check_record(&e, &stored.plan, def, &cells).map_err(|errs| {
+        AppError::Invalid(
+            errs.into_iter()
+                .map(|c| kc_domain::entry::FieldError {
+                    field: kc_domain::registry::by_code(def.code)
+                        .and_then(|d| d.field(&c.field))
+                        .map(|f| f.code)
+                        .unwrap_or(""),
+                    message: format!("{}：{}", c.label, c.reason),
+                })
+                .collect(),
+        )
+    })?;
+    let existed = e.row_of(def.code, &rec.key(def)).is_some();
+    let key = kc_app::registries::save_record(&st.store, &mut e, def, &rec, None, "api").await?;
+    let status = if existed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(record_json(def, &key, &rec))).into_response())
+}
+
+/// `DELETE /api/v1/plans/{plan}/registries/{reg}?key=`
+pub async fn registry_delete(
+    State(st): State<AppState>,
+    Path((plan, reg)): Path<(String, String)>,
+    q: Params,
+) -> Result<StatusCode, ApiError> {
+    let def = crate::registries::def_of(&reg)?;
+    let key = q.get("key").cloned().unwrap_or_default();
+    let (_, engine) = st.plan_and_engine(&plan).await?;
+    let mut e = engine.write().await;
+    if kc_app::registries::delete_record(&st.store, &mut e, def, &key).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFound(format!("{}中没有这条记录", def.name)).into())
+    }
+}

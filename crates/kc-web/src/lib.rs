@@ -124,6 +124,16 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/plans/{plan}/targets", get(api::targets))
         .route("/api/v1/plans/{plan}/targets/{target}", get(api::target))
         .route("/api/v1/values", get(api::values).post(api::post_value))
+        .route(
+            "/api/v1/plans/{plan}/registries/{reg}",
+            get(api::registry_list)
+                .post(api::registry_save)
+                .delete(api::registry_delete),
+        )
+        .route(
+            "/api/v1/plans/{plan}/registries/{reg}/record",
+            get(api::registry_record),
+        )
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(asset))
         .fallback(not_found)

@@ -21,7 +21,7 @@ fn render<T: Template>(t: &T) -> Result<Html<String>, AppError> {
     Ok(Html(t.render()?))
 }
 
-fn def_of(code: &str) -> Result<&'static RegistryDef, AppError> {
+pub(crate) fn def_of(code: &str) -> Result<&'static RegistryDef, AppError> {
     registry::by_code(code).ok_or_else(|| AppError::NotFound(format!("没有名为“{code}”的登记库")))
 }
 
@@ -149,7 +149,7 @@ const LIST_COLUMNS: usize = 7;
 /// What a list shows: a drill-down (the records behind one number) or a
 /// search. Returns the rows and, for a drill-down, a sentence saying what
 /// they make up.
-fn select(
+pub(crate) fn select(
     engine: &Engine,
     plan: &kc_domain::Plan,
     def: &RegistryDef,

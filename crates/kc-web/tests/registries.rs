@@ -318,6 +318,58 @@ async fn imports_report_rows_and_are_all_or_nothing(app: &TestApp) {
     assert!(status == 400 || status == 413, "{status}");
 }
 
+async fn registry_api(app: &TestApp) {
+    let base = format!("/api/v1/plans/{PLAN}/registries/enterprises");
+    let code = kc_domain::credit::complete("91340300MA2T00002")
+        .unwrap()
+        .to_string();
+    let body = serde_json::json!({ "credit_code": code, "name": "接口企业", "area": "蚌山区", "above_scale": true });
+    let (status, j) = app.post_json(&base, &body).await;
+    assert_eq!(status, 201, "{j}");
+    assert_eq!(j["fields"]["area"], "bengshan");
+    let (status, _) = app.post_json(&base, &body).await;
+    assert_eq!(status, 200, "the same key replaces");
+    let (status, j) = app
+        .post_json(
+            &base,
+            &serde_json::json!({ "credit_code": "123", "name": "", "area": "火星" }),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let fields: Vec<&str> = j["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["credit_code", "name", "area"], "{j}");
+    let list = app.get_json(&format!("{base}?q=接口企业")).await;
+    assert_eq!(list["total"], 1);
+    let one = app.get_json(&format!("{base}/record?key={code}")).await;
+    assert_eq!(one["fields"]["name"], "接口企业");
+    let drill = app
+        .get_json(&format!(
+            "/api/v1/plans/{PLAN}/registries/qualifications?indicator=hte_count&scope=city&to=2025-09-30&per_page=5"
+        ))
+        .await;
+    assert_eq!(drill["records"].as_array().unwrap().len(), 5);
+    assert!(drill["drill"].as_str().unwrap().contains("高新技术企业数"));
+    let r = app
+        .http
+        .delete(app.url(&format!("{base}?key={code}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    let r = app
+        .http
+        .delete(app.url(&format!("{base}?key={code}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+}
+
 macro_rules! on_both_backends {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
@@ -350,4 +402,5 @@ on_both_backends!(
     registry_pages_and_drill_down,
     forms_change_the_computed_numbers_at_once,
     imports_report_rows_and_are_all_or_nothing,
+    registry_api,
 );
