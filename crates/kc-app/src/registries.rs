@@ -256,19 +256,33 @@ pub enum ImportError {
 /// The most row errors an outcome carries (the count is always complete).
 pub const MAX_REPORTED_ERRORS: usize = 2000;
 
+/// One file to import into one registry.
+pub struct ImportRequest<'a> {
+    pub def: &'static RegistryDef,
+    pub kind: kc_io::FileKind,
+    pub bytes: &'a [u8],
+    /// Write the good rows even when others are wrong.
+    pub skip_invalid: bool,
+    pub user: &'a str,
+    pub today: NaiveDate,
+}
+
 /// Checks a file and, when every row is valid (or `skip_invalid`), writes
 /// its records, upserting by natural key. All or nothing by default.
 pub async fn import_registry(
     store: &Store,
     plan: &Plan,
-    def: &'static RegistryDef,
-    kind: kc_io::FileKind,
-    bytes: &[u8],
-    skip_invalid: bool,
-    user: &str,
-    today: NaiveDate,
+    req: ImportRequest<'_>,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<ImportOutcome, ImportError> {
+    let ImportRequest {
+        def,
+        kind,
+        bytes,
+        skip_invalid,
+        user,
+        today,
+    } = req;
     let sheet = kc_io::read(kind, bytes)?;
     let enterprises = if matches!(def.code, "qualifications" | "enterprise_figures") {
         store.record_keys(registry::ENTERPRISES.code).await?

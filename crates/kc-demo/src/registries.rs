@@ -790,9 +790,9 @@ fn generate_city(
     // a few a year.
     for j in 0..84 {
         let year = if j < 60 {
-            2012 + (j % 11) as i32
+            2012 + (j % 11)
         } else {
-            2023 + ((j - 60) % 3) as i32
+            2023 + ((j - 60) % 3)
         };
         let on = day_in(rng, year, 1, 12);
         if !before(on) {

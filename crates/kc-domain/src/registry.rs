@@ -912,7 +912,7 @@ pub fn read_cell(fd: &FieldDef, raw: &str, cx: &CellContext<'_>) -> Result<Value
             None => Err(format!("“{s}”不是数字")),
         },
         FieldType::Amount => match parse_number(s) {
-            Some(v) if v >= 0.0 && v < 1e15 => Ok(Value::Num(v)),
+            Some(v) if (0.0..1e15).contains(&v) => Ok(Value::Num(v)),
             Some(v) if v < 0.0 => Err("不能为负数".into()),
             Some(_) => Err("数值过大".into()),
             None => Err(format!("“{s}”不是数字")),
@@ -1033,35 +1033,35 @@ fn cross_checks(
             reason,
         });
     };
-    if def.code == CONTRACTS.code {
-        if let (Some(a), Some(t)) = (
+    if def.code == CONTRACTS.code
+        && let (Some(a), Some(t)) = (
             rec.get(def, "amount").as_f64(),
             rec.get(def, "tech_amount").as_f64(),
-        ) && t > a
-        {
-            err("tech_amount", format!("技术交易额 {t} 大于合同金额 {a}"));
-        }
+        )
+        && t > a
+    {
+        err("tech_amount", format!("技术交易额 {t} 大于合同金额 {a}"));
     }
-    if def.code == FIGURES.code {
-        if let (Some(all), Some(st)) = (
+    if def.code == FIGURES.code
+        && let (Some(all), Some(st)) = (
             rec.get(def, "staff").as_f64(),
             rec.get(def, "st_staff").as_f64(),
-        ) && st > all
-        {
-            err("st_staff", format!("科技人员 {st} 多于从业人员 {all}"));
-        }
+        )
+        && st > all
+    {
+        err("st_staff", format!("科技人员 {st} 多于从业人员 {all}"));
     }
-    if let Some(v) = def.validity {
-        if let (Some(s), Some(e)) = (
+    if let Some(v) = def.validity
+        && let (Some(s), Some(e)) = (
             rec.get(def, v.start).as_date(),
             v.end.and_then(|e| rec.get(def, e).as_date()),
-        ) && e < s
-        {
-            err(
-                v.end.unwrap_or(""),
-                format!("结束日期 {e} 早于开始日期 {s}"),
-            );
-        }
+        )
+        && e < s
+    {
+        err(
+            v.end.unwrap_or(""),
+            format!("结束日期 {e} 早于开始日期 {s}"),
+        );
     }
     if def.code == QUALIFICATIONS.code {
         if let Some(kind) = rec.get(def, "kind").as_text().and_then(|k| cx.quals.get(k)) {
@@ -1196,9 +1196,8 @@ mod tests {
             for k in def.key.iter().chain([&def.title]) {
                 assert!(def.field(k).is_some(), "{}: key or title {k}", def.code);
             }
-            if let AreaRule::Field(a) | AreaRule::Enterprise(a) = def.area {
-                assert!(def.field(a).is_some(), "{}: area {a}", def.code);
-            }
+            let (AreaRule::Field(a) | AreaRule::Enterprise(a)) = def.area;
+            assert!(def.field(a).is_some(), "{}: area {a}", def.code);
             if let Some(v) = def.validity {
                 assert!(def.field(v.start).is_some(), "{}", def.code);
                 assert!(v.end.is_none_or(|e| def.field(e).is_some()), "{}", def.code);

@@ -255,10 +255,10 @@ impl Table {
         if old == ent {
             return;
         }
-        if old != NO_ROW {
-            if let Some(v) = self.by_ent.get_mut(&old) {
-                v.retain(|r| *r != row);
-            }
+        if old != NO_ROW
+            && let Some(v) = self.by_ent.get_mut(&old)
+        {
+            v.retain(|r| *r != row);
         }
         if ent != NO_ROW {
             self.by_ent.entry(ent).or_default().push(row);

@@ -341,7 +341,7 @@ fn reference(
                 FilterTest::Range { min, max } => v
                     .as_f64()
                     .is_some_and(|x| min.is_none_or(|m| x >= m) && max.is_none_or(|m| x <= m)),
-                FilterTest::Present { value } => !v.is_null() == *value,
+                FilterTest::Present { value } => v.is_null() != *value,
             }
         });
         if !ok {

@@ -200,11 +200,10 @@ fn header_map(
 ) -> Result<(Vec<Option<usize>>, Vec<String>), IoError> {
     let norm = |s: &str| -> String {
         let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-        let cut = s
-            .find(['（', '('])
+
+        s.find(['（', '('])
             .map_or(s.as_str(), |i| &s[..i])
-            .to_string();
-        cut
+            .to_string()
     };
     let mut map = Vec::with_capacity(headers.len());
     let mut ignored = Vec::new();

@@ -829,12 +829,14 @@ pub async fn import(
     let outcome = kc_app::registries::import_registry(
         &st.store,
         &stored.plan,
-        def,
-        kind,
-        &bytes,
-        skip_invalid,
-        "web",
-        st.today(),
+        kc_app::registries::ImportRequest {
+            def,
+            kind,
+            bytes: &bytes,
+            skip_invalid,
+            user: "web",
+            today: st.today(),
+        },
         |_, _| {},
     )
     .await

@@ -224,12 +224,14 @@ async fn import(
     let result = kc_app::registries::import_registry(
         &store,
         &plan,
-        def,
-        fk,
-        &bytes,
-        skip_invalid,
-        &user,
-        today,
+        kc_app::registries::ImportRequest {
+            def,
+            kind: fk,
+            bytes: &bytes,
+            skip_invalid,
+            user: &user,
+            today,
+        },
         |n, total| {
             let mut b = pb.borrow_mut();
             let bar = b.get_or_insert_with(|| bar(total as u64, "写入"));
