@@ -129,6 +129,70 @@ struct Ind {
     vals: Vec<f64>,
     /// Years present, for `year_of_period`.
     years: BTreeSet<i32>,
+    /// For `qualified`: each enterprise's months holding the qualification.
+    qual: Option<HashMap<u32, Vec<(u16, u16)>>>,
+}
+
+/// The result of computing one indicator in full.
+struct Computed {
+    diff: Vec<f64>,
+    years: BTreeSet<i32>,
+    qual: Option<HashMap<u32, Vec<(u16, u16)>>>,
+}
+
+/// A few month spans on the stack: a record rarely contributes more than a
+/// handful (one per data year at most).
+#[derive(Debug, Clone, Copy)]
+struct Spans {
+    n: usize,
+    v: [(u16, u16); 16],
+}
+
+impl Spans {
+    fn new() -> Spans {
+        Spans { n: 0, v: [(0, 0); 16] }
+    }
+
+    fn push(&mut self, s: (u16, u16)) {
+        if self.n < self.v.len() {
+            self.v[self.n] = s;
+            self.n += 1;
+        }
+    }
+
+    fn as_slice(&self) -> &[(u16, u16)] {
+        &self.v[..self.n]
+    }
+
+    fn intersect(&self, other: &[(u16, u16)]) -> Spans {
+        let mut out = Spans::new();
+        for &(s1, e1) in self.as_slice() {
+            for &(s2, e2) in other {
+                let (s, e) = (s1.max(s2), e1.min(e2));
+                if s < e {
+                    out.push((s, e));
+                }
+            }
+        }
+        out
+    }
+
+    fn merged(mut self) -> Spans {
+        let v = &mut self.v[..self.n];
+        v.sort_unstable();
+        let mut n = 0;
+        for k in 0..self.n {
+            let (s, e) = self.v[k];
+            if n > 0 && s <= self.v[n - 1].1 {
+                self.v[n - 1].1 = self.v[n - 1].1.max(e);
+            } else {
+                self.v[n] = (s, e);
+                n += 1;
+            }
+        }
+        self.n = n;
+        self
+    }
 }
 
 /// Records counted by one number, for drill-down.
@@ -241,6 +305,7 @@ impl Engine {
                     diff: Vec::new(),
                     vals: Vec::new(),
                     years: BTreeSet::new(),
+                    qual: None,
                 });
             }
         }
@@ -481,21 +546,41 @@ impl Engine {
     /// Derives links, areas and validity for every row, then computes every
     /// indicator from scratch.
     pub fn rebuild(&mut self) {
+        self.derive_all();
+        self.evaluate_all();
+    }
+
+    /// Derives links, areas and validity for every row (after loading).
+    pub fn derive_all(&mut self) {
         for t in 0..self.tables.len() {
             for row in 0..self.tables[t].len() as u32 {
                 self.derive(t, row);
             }
-        }
-        for i in 0..self.inds.len() {
-            self.evaluate(i);
         }
     }
 
     /// Recomputes every indicator from the loaded rows (links must be
     /// derived). This is the full computation the benchmark times.
     pub fn evaluate_all(&mut self) {
-        for i in 0..self.inds.len() {
-            self.evaluate(i);
+        // Indicators are independent: compute them on every core, then store.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(self.inds.len().max(1));
+        let engine: &Engine = self;
+        let mut results: Vec<(usize, Computed)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|k| {
+                    scope.spawn(move || {
+                        (0..engine.inds.len())
+                            .filter(|i| i % threads == k)
+                            .map(|i| (i, engine.compute(i)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().expect("indicator computation")).collect()
+        });
+        results.sort_by_key(|r| r.0);
+        for (i, c) in results {
+            self.store(i, c);
         }
     }
 
@@ -732,38 +817,62 @@ impl Engine {
         v
     }
 
-    /// The contributions of row `r` (before grouping), pushed onto `out`.
-    fn row_items(
+    /// Every enterprise's merged months with a valid qualification of `kind`.
+    fn qual_map(&self, kind: u32) -> HashMap<u32, Vec<(u16, u16)>> {
+        let q = &self.tables[self.table_ix[registry::QUALIFICATIONS.code]];
+        let kind_col = &q.cols[registry::QUALIFICATIONS.index("kind").unwrap_or(1)];
+        let mut map: HashMap<u32, Vec<(u16, u16)>> = HashMap::new();
+        for r in 0..q.len() {
+            if !q.alive[r] || kind_col.text(r) != kind || q.ent[r] == NO_ROW {
+                continue;
+            }
+            let (a, b) = q.valid[r];
+            if let Some(span) = self.valid_months(a, b) {
+                map.entry(q.ent[r]).or_default().push(span);
+            }
+        }
+        for v in map.values_mut() {
+            merge(v);
+        }
+        map
+    }
+
+    /// What row `r` contributes to an indicator: its group, area, weight and
+    /// month spans; `None` when it contributes nothing. No allocation: this
+    /// runs once per record per indicator.
+    fn row_spans(
         &self,
         c: &Compiled,
         years: &HashMap<i32, Vec<(u16, u16)>>,
+        qual: Option<&HashMap<u32, Vec<(u16, u16)>>>,
         r: usize,
-        out: &mut Vec<Item>,
-    ) {
+    ) -> Option<(u32, u16, f64, Spans)> {
         let t = &self.tables[c.table];
         if !t.alive[r] || !self.passes(c, t, r) {
-            return;
+            return None;
         }
         let area = self.row_area(c, t, r);
         if area == NO_AREA {
-            return;
+            return None;
         }
         let w = match c.weight {
             Some(i) => {
                 let x = t.cols[i].num(r);
                 if !x.is_finite() {
-                    return;
+                    return None;
                 }
                 x
             }
             None => 1.0,
         };
         let m = self.horizon.months as i64;
-        let mut spans: Vec<(u16, u16)> = Vec::with_capacity(2);
+        let mut spans = Spans::new();
         match &c.time {
             CTime::Valid => {
                 let (a, b) = t.valid[r];
-                spans.extend(self.valid_months(a, b));
+                if let Some(span) = self.valid_months(a, b) {
+                    spans.push(span);
+                }
             }
             CTime::Within(i) => {
                 let mi = self.month_of_day(t.cols[*i].date(r));
@@ -783,19 +892,22 @@ impl Engine {
             CTime::Year(i) => {
                 let y = t.cols[*i].num(r);
                 if y.is_finite() {
-                    spans.extend(years.get(&(y as i32)).into_iter().flatten().copied());
+                    for span in years.get(&(y as i32)).into_iter().flatten() {
+                        spans.push(*span);
+                    }
                 }
             }
             CTime::Current => spans.push((0, m as u16)),
         }
-        if let Some(kind) = c.qualified {
-            let e = t.ent[r];
-            let q = if e == NO_ROW {
-                Vec::new()
-            } else {
-                self.qual_months(kind, e)
+        if c.qualified.is_some() {
+            let held = match (t.ent[r], qual) {
+                (NO_ROW, _) | (_, None) => &[][..],
+                (e, Some(map)) => map.get(&e).map_or(&[][..], Vec::as_slice),
             };
-            spans = intersect(&spans, &q);
+            spans = spans.intersect(held);
+        }
+        if spans.n == 0 {
+            return None;
         }
         let group = match &c.distinct {
             Distinct::Ent => t.ent[r],
@@ -803,42 +915,43 @@ impl Engine {
             _ => r as u32,
         };
         if matches!(c.distinct, Distinct::Ent) && group == NO_ROW {
-            return;
+            return None;
         }
-        for (s, e) in spans {
-            out.push(Item {
-                group,
-                area,
-                s,
-                e,
-                w,
-            });
+        Some((group, area, w, spans))
+    }
+
+    /// [`Engine::row_spans`] as items pushed onto `out`.
+    fn row_items(
+        &self,
+        c: &Compiled,
+        years: &HashMap<i32, Vec<(u16, u16)>>,
+        qual: Option<&HashMap<u32, Vec<(u16, u16)>>>,
+        r: usize,
+        out: &mut Vec<Item>,
+    ) {
+        if let Some((group, area, w, spans)) = self.row_spans(c, years, qual, r) {
+            for (s, e) in spans.as_slice() {
+                out.push(Item { group, area, s: *s, e: *e, w });
+            }
         }
     }
 
     /// Applies one group's contributions (merged when counting distinct)
-    /// with `sign` to the difference array; records touched area rows.
-    fn apply(
-        &self,
-        i: usize,
-        diff: &mut [f64],
-        items: &mut [Item],
-        sign: f64,
-        touched: &mut Vec<u16>,
-    ) {
-        let ind = &self.inds[i];
+    /// with `sign` to the difference array; notes touched area rows.
+    fn apply(&self, distinct: bool, diff: &mut [f64], items: &mut [Item], sign: f64, mut touched: Option<&mut Vec<u16>>) {
         let cols = self.horizon.months + 1;
         let city = self.areas.len();
-        let distinct = !matches!(ind.c.distinct, Distinct::None);
-        let mut add = |row: usize, s: u16, e: u16, w: f64, touched: &mut Vec<u16>| {
+        let mut add = |row: usize, s: u16, e: u16, w: f64| {
             diff[row * cols + s as usize] += sign * w;
             diff[row * cols + e as usize] -= sign * w;
-            touched.push(row as u16);
+            if let Some(t) = touched.as_deref_mut() {
+                t.push(row as u16);
+            }
         };
         if !distinct {
             for it in items.iter() {
-                add(it.area as usize, it.s, it.e, it.w, touched);
-                add(city, it.s, it.e, it.w, touched);
+                add(it.area as usize, it.s, it.e, it.w);
+                add(city, it.s, it.e, it.w);
             }
             return;
         }
@@ -847,21 +960,20 @@ impl Engine {
         let mut k = 0;
         while k < items.len() {
             let area = items[k].area;
-            let mut spans = Vec::new();
+            let mut spans = Spans::new();
             while k < items.len() && items[k].area == area {
                 spans.push((items[k].s, items[k].e));
                 k += 1;
             }
-            merge(&mut spans);
-            for (s, e) in spans {
-                add(area as usize, s, e, 1.0, touched);
+            for (s, e) in spans.merged().as_slice() {
+                add(area as usize, *s, *e, 1.0);
             }
         }
         // The city: merged over all areas.
         let mut spans: Vec<(u16, u16)> = items.iter().map(|it| (it.s, it.e)).collect();
         merge(&mut spans);
         for (s, e) in spans {
-            add(city, s, e, 1.0, touched);
+            add(city, s, e, 1.0);
         }
     }
 
@@ -878,41 +990,52 @@ impl Engine {
             .collect()
     }
 
-    /// Full computation of indicator `i`.
-    fn evaluate(&mut self, i: usize) {
-        let c = self.inds[i].c.clone();
+    /// Full computation of indicator `i`, without changing the engine (so
+    /// indicators can be computed in parallel).
+    fn compute(&self, i: usize) -> Computed {
+        let c = &self.inds[i].c;
         let rows = self.areas.len() + 1;
         let cols = self.horizon.months + 1;
-        let years = self.years_of(&c);
+        let years = self.years_of(c);
         let ranges = self.year_ranges(&years);
+        let qual = c.qualified.map(|k| self.qual_map(k));
         let t = &self.tables[c.table];
-        let mut items = Vec::with_capacity(t.live);
-        for r in 0..t.len() {
-            self.row_items(&c, &ranges, r, &mut items);
-        }
         let mut diff = vec![0.0; rows * cols];
-        let mut touched = Vec::new();
-        match c.distinct {
-            Distinct::None => self.apply(i, &mut diff, &mut items, 1.0, &mut touched),
-            _ => {
-                if let Distinct::Cols(ref cs) = c.distinct {
+        let city = self.areas.len();
+        match &c.distinct {
+            Distinct::None => {
+                // Straight into the difference array: no items kept.
+                for r in 0..t.len() {
+                    if let Some((_, area, w, spans)) = self.row_spans(c, &ranges, qual.as_ref(), r) {
+                        for (s, e) in spans.as_slice() {
+                            for row in [area as usize, city] {
+                                diff[row * cols + *s as usize] += w;
+                                diff[row * cols + *e as usize] -= w;
+                            }
+                        }
+                    }
+                }
+            }
+            distinct => {
+                let mut items = Vec::with_capacity(t.live);
+                for r in 0..t.len() {
+                    if let Some((group, area, w, spans)) = self.row_spans(c, &ranges, qual.as_ref(), r) {
+                        for (s, e) in spans.as_slice() {
+                            items.push(Item { group, area, s: *s, e: *e, w });
+                        }
+                    }
+                }
+                if let Distinct::Cols(cs) = distinct {
                     // Give rows with equal key columns the same group id.
                     let mut ids: HashMap<Vec<u32>, u32> = HashMap::new();
                     for it in items.iter_mut() {
-                        let key: Vec<u32> = cs
-                            .iter()
-                            .map(|ci| t.cols[*ci].text(it.group as usize))
-                            .collect();
+                        let key: Vec<u32> = cs.iter().map(|ci| t.cols[*ci].text(it.group as usize)).collect();
                         let n = ids.len() as u32;
                         it.group = *ids.entry(key).or_insert(n);
                     }
                 }
                 // Counting sort by group, then each group on its own.
-                let groups = items
-                    .iter()
-                    .map(|it| it.group as usize + 1)
-                    .max()
-                    .unwrap_or(0);
+                let groups = items.iter().map(|it| it.group as usize + 1).max().unwrap_or(0);
                 let mut start = vec![0usize; groups + 1];
                 for it in &items {
                     start[it.group as usize + 1] += 1;
@@ -920,16 +1043,7 @@ impl Engine {
                 for g in 0..groups {
                     start[g + 1] += start[g];
                 }
-                let mut sorted = vec![
-                    Item {
-                        group: 0,
-                        area: 0,
-                        s: 0,
-                        e: 0,
-                        w: 0.0
-                    };
-                    items.len()
-                ];
+                let mut sorted = vec![Item { group: 0, area: 0, s: 0, e: 0, w: 0.0 }; items.len()];
                 let mut next = start.clone();
                 for it in &items {
                     sorted[next[it.group as usize]] = *it;
@@ -938,18 +1052,31 @@ impl Engine {
                 for g in 0..groups {
                     let (a, b) = (start[g], start[g + 1]);
                     if a < b {
-                        self.apply(i, &mut diff, &mut sorted[a..b], 1.0, &mut touched);
+                        self.apply(true, &mut diff, &mut sorted[a..b], 1.0, None);
                     }
                 }
             }
         }
+        Computed { diff, years, qual }
+    }
+
+    fn store(&mut self, i: usize, computed: Computed) {
+        let rows = self.areas.len() + 1;
+        let months = self.horizon.months;
         let ind = &mut self.inds[i];
-        ind.diff = diff;
-        ind.years = years;
-        ind.vals = vec![0.0; rows * self.horizon.months];
+        ind.diff = computed.diff;
+        ind.years = computed.years;
+        ind.qual = computed.qual;
+        ind.vals = vec![0.0; rows * months];
         for row in 0..rows {
-            resum(ind, row, self.horizon.months);
+            resum(ind, row, months);
         }
+    }
+
+    /// Full computation of indicator `i`.
+    fn evaluate(&mut self, i: usize) {
+        let c = self.compute(i);
+        self.store(i, c);
     }
 
     // ---- reading -----------------------------------------------------------------
@@ -1049,7 +1176,7 @@ impl Engine {
         let mut picked: Vec<(u32, u32, f64)> = Vec::new(); // (group, row, weight)
         for r in 0..t.len() {
             items.clear();
-            self.row_items(c, &ranges, r, &mut items);
+            self.row_items(c, &ranges, ind.qual.as_ref(), r, &mut items);
             let hit = items.iter().find(|it| {
                 (city || it.area as usize == want)
                     && if ind.flow {
@@ -1166,11 +1293,11 @@ impl Engine {
         let mut items = Vec::new();
         for r in rows {
             if (*r as usize) < self.tables[c.table].len() {
-                self.row_items(c, &ranges, *r as usize, &mut items);
+                self.row_items(c, &ranges, self.inds[i].qual.as_ref(), *r as usize, &mut items);
             }
         }
         if matches!(c.distinct, Distinct::None) {
-            self.apply(i, diff, &mut items, sign, touched);
+            self.apply(false, diff, &mut items, sign, Some(touched));
             return;
         }
         items.sort_unstable_by_key(|it| it.group);
@@ -1181,7 +1308,7 @@ impl Engine {
             while k < items.len() && items[k].group == g {
                 k += 1;
             }
-            self.apply(i, diff, &mut items[start..k], sign, touched);
+            self.apply(true, diff, &mut items[start..k], sign, Some(&mut *touched));
         }
     }
 
@@ -1308,6 +1435,23 @@ impl Engine {
         }
         ents_after.sort_unstable();
         ents_after.dedup();
+        if t == ENT || self.tables[t].def.code == registry::QUALIFICATIONS.code {
+            // Cached qualification months of the enterprises involved
+            // (an enterprise written after its certificates links them now).
+            for i in 0..self.inds.len() {
+                let Some(kind) = self.inds[i].c.qualified else { continue };
+                for &e in &ents_after {
+                    let months = self.qual_months(kind, e);
+                    if let Some(map) = self.inds[i].qual.as_mut() {
+                        if months.is_empty() {
+                            map.remove(&e);
+                        } else {
+                            map.insert(e, months);
+                        }
+                    }
+                }
+            }
+        }
         let (after, full_after) = self.dependents(t, Some(row), &ents_after);
         full.extend(full_after);
         // Years for `year_of_period` may have appeared or gone.
@@ -1378,20 +1522,6 @@ fn merge(v: &mut Vec<(u16, u16)>) {
     *v = out;
 }
 
-/// Intersection of two sets of intervals (the second merged).
-fn intersect(a: &[(u16, u16)], b: &[(u16, u16)]) -> Vec<(u16, u16)> {
-    let mut out = Vec::new();
-    for &(s1, e1) in a {
-        for &(s2, e2) in b {
-            let (s, e) = (s1.max(s2), e1.min(e2));
-            if s < e {
-                out.push((s, e));
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1401,9 +1531,13 @@ mod tests {
         let mut v = vec![(5, 8), (1, 3), (3, 4), (7, 9)];
         merge(&mut v);
         assert_eq!(v, vec![(1, 4), (5, 9)]);
-        assert_eq!(
-            intersect(&[(0, 10)], &[(2, 4), (6, 12)]),
-            vec![(2, 4), (6, 10)]
-        );
+        let mut a = Spans::new();
+        a.push((0, 10));
+        assert_eq!(a.intersect(&[(2, 4), (6, 12)]).as_slice(), &[(2, 4), (6, 10)]);
+        let mut b = Spans::new();
+        for s in [(5, 8), (1, 3), (3, 4), (7, 9)] {
+            b.push(s);
+        }
+        assert_eq!(b.merged().as_slice(), &[(1, 4), (5, 9)]);
     }
 }
