@@ -455,6 +455,27 @@ fn generate_city(
         }
         held = stock;
     }
+    // 创新型中小企业: a wide base of firms, three-year titles from 2022.
+    for k in 0..1300usize {
+        let f = by_tech[(600 + k * 3) % by_tech.len()];
+        let issued = day_in(rng, 2022 + (k % 4) as i32, 4, 11);
+        if !before(issued) {
+            continue;
+        }
+        seq += 1;
+        emit(
+            &reg::QUALIFICATIONS,
+            &rec(
+                &reg::QUALIFICATIONS,
+                &[
+                    ("credit_code", t(&firms[f].code)),
+                    ("kind", t("innov_sme")),
+                    ("number", t(&format!("CX{:07}", seq))),
+                    ("issued_on", Value::Date(issued)),
+                ],
+            ),
+        );
+    }
     for (k, &f) in by_tech.iter().take(25).enumerate() {
         let kind = pick(
             rng,

@@ -562,16 +562,28 @@ impl Engine {
     /// Recomputes every indicator from the loaded rows (links must be
     /// derived). This is the full computation the benchmark times.
     pub fn evaluate_all(&mut self) {
+        let all: Vec<usize> = (0..self.inds.len()).collect();
+        self.evaluate_set(&all);
+    }
+
+    /// Recomputes some indicators (by code) in full; for benchmarks.
+    pub fn evaluate_only(&mut self, codes: &[&str]) {
+        let set: Vec<usize> = codes.iter().filter_map(|c| self.ind_ix.get(*c).copied()).collect();
+        self.evaluate_set(&set);
+    }
+
+    fn evaluate_set(&mut self, set: &[usize]) {
         // Indicators are independent: compute them on every core, then store.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(self.inds.len().max(1));
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(set.len().max(1));
         let engine: &Engine = self;
         let mut results: Vec<(usize, Computed)> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)
                 .map(|k| {
                     scope.spawn(move || {
-                        (0..engine.inds.len())
-                            .filter(|i| i % threads == k)
-                            .map(|i| (i, engine.compute(i)))
+                        set.iter()
+                            .enumerate()
+                            .filter(|(n, _)| n % threads == k)
+                            .map(|(_, &i)| (i, engine.compute(i)))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -1456,7 +1468,10 @@ impl Engine {
         full.extend(full_after);
         // Years for `year_of_period` may have appeared or gone.
         for (i, _) in &after {
-            if matches!(self.inds[*i].c.time, CTime::Year(_))
+            // Only a write to the indicator's own registry can add or remove
+            // a data year.
+            if self.inds[*i].c.table == t
+                && matches!(self.inds[*i].c.time, CTime::Year(_))
                 && self.years_of(&self.inds[*i].c) != self.inds[*i].years
             {
                 full.push(*i);

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+
+mod bench;
 use kc_store::Store;
 
 const DEFAULT_DB: &str = "sqlite://data/kechuang.db";
@@ -71,6 +73,30 @@ enum Command {
     /// 演示与测试数据
     #[command(subcommand)]
     Demo(DemoCmd),
+    /// 性能测试（结果见 docs/benchmarks.md）
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// 在内存中生成登记库，测量指标计算与单条更新的耗时
+    Engine {
+        #[arg(long, default_value = "city")]
+        scale: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// 同时用 DuckDB（PyPI duckdb）计算同样的问题作对比
+        #[arg(long)]
+        duckdb: bool,
+    },
+    /// 测量从数据库读取登记库到内存的耗时
+    Load {
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long)]
+        plan: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -130,6 +156,28 @@ fn main() -> ExitCode {
         Command::Demo(DemoCmd::Generate { scale, seed, db }) => {
             run_async(demo_generate(scale, seed, db.db))
         }
+        Command::Bench(BenchCmd::Engine {
+            scale,
+            seed,
+            duckdb,
+        }) => {
+            let Some(scale) = kc_demo::registries::Scale::parse(&scale) else {
+                eprintln!("kechuang: --scale 应为 city、province 或 nation");
+                return ExitCode::from(2);
+            };
+            let mut s = String::new();
+            match bench::engine(scale, seed, duckdb, &mut s) {
+                Ok(()) => {
+                    out(&s);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("kechuang: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Bench(BenchCmd::Load { db, plan }) => run_async(bench_load(db.db, plan)),
     }
 }
 
@@ -354,6 +402,28 @@ async fn export(kind: String, file: PathBuf, db: String, template: bool) -> Exit
         }
         Err(e) => {
             eprintln!("kechuang: {}：{e}", file.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn bench_load(db: String, plan: Option<String>) -> ExitCode {
+    let store = match connect(&db).await {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let plan = match pick_plan(&store, plan).await {
+        Ok(p) => p,
+        Err(c) => return c,
+    };
+    let mut s = String::new();
+    match bench::load(&store, &plan, &mut s).await {
+        Ok(()) => {
+            out(&s);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kechuang: {e}");
             ExitCode::FAILURE
         }
     }
