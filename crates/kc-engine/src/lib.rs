@@ -26,7 +26,7 @@ use kc_domain::plan::{Aggregate, ComputeSpec, DataSource, FilterTest, Plan, Time
 use kc_domain::registry::{self, AreaRule, QualCatalogue, Record, RegistryDef, ValidityRule};
 
 pub use horizon::Horizon;
-use table::{Interner, NO_AREA, NO_DATE, NO_ROW, NONE, Table};
+use table::{Interner, NO_AREA, NO_DATE, NO_ROW, NO_SPAN, NONE, Table};
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum EngineError {
@@ -133,6 +133,86 @@ struct Ind {
     qual: Option<HashMap<u32, Vec<(u16, u16)>>>,
 }
 
+/// The month spans each data year stands for, indexed by year.
+#[derive(Debug, Default)]
+struct YearSpans {
+    first: i32,
+    by_year: Vec<Vec<(u16, u16)>>,
+}
+
+impl YearSpans {
+    fn from(map: HashMap<i32, Vec<(u16, u16)>>) -> YearSpans {
+        let (Some(lo), Some(hi)) = (map.keys().min().copied(), map.keys().max().copied()) else {
+            return YearSpans::default();
+        };
+        let mut by_year = vec![Vec::new(); (hi - lo + 1) as usize];
+        for (y, v) in map {
+            by_year[(y - lo) as usize] = v;
+        }
+        YearSpans { first: lo, by_year }
+    }
+
+    fn get(&self, y: i32) -> &[(u16, u16)] {
+        let i = i64::from(y) - i64::from(self.first);
+        if i < 0 {
+            return &[];
+        }
+        self.by_year.get(i as usize).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// ANDs one filter into `keep`, reading the column directly or, for
+/// enterprise fields, through each row's enterprise.
+fn filter_column(col: &table::Col, test: &Test, via: Option<&[u32]>, keep: &mut [bool]) {
+    let at = |r: usize| -> Option<usize> {
+        match via {
+            None => Some(r),
+            Some(ents) => (ents[r] != NO_ROW).then_some(ents[r] as usize),
+        }
+    };
+    match test {
+        Test::Range(lo, hi) => {
+            let v = col.num_slice().unwrap_or(&[]);
+            for (r, k) in keep.iter_mut().enumerate() {
+                if *k {
+                    *k = at(r).and_then(|i| v.get(i)).is_some_and(|x| *x >= *lo && *x <= *hi);
+                }
+            }
+        }
+        Test::Bool(b) => {
+            let v = col.bool_slice().unwrap_or(&[]);
+            for (r, k) in keep.iter_mut().enumerate() {
+                if *k {
+                    *k = at(r).and_then(|i| v.get(i)) == Some(b);
+                }
+            }
+        }
+        Test::In(set) | Test::NotIn(set) => {
+            let v = col.text_slice().unwrap_or(&[]);
+            let want = matches!(test, Test::In(_));
+            for (r, k) in keep.iter_mut().enumerate() {
+                if *k {
+                    *k = at(r).and_then(|i| v.get(i)).is_some_and(|x| {
+                        if want { set.contains(x) } else { *x != NONE && !set.contains(x) }
+                    });
+                }
+            }
+        }
+        Test::Present(p) => {
+            for (r, k) in keep.iter_mut().enumerate() {
+                if *k {
+                    *k = at(r).is_some_and(|i| col.is_present(i) == *p);
+                }
+            }
+        }
+    }
+}
+
+/// The cached horizon month of a date or year field.
+fn month_at(t: &Table, field: usize, r: usize) -> i32 {
+    t.months[field].as_ref().map_or(i32::MIN, |c| c[r])
+}
+
 /// The result of computing one indicator in full.
 struct Computed {
     diff: Vec<f64>,
@@ -208,6 +288,7 @@ pub struct Engine {
     pub horizon: Horizon,
     areas: Vec<AreaInfo>,
     area_of: HashMap<u32, u16>,
+    area_ix: HashMap<String, usize>,
     quals: QualCatalogue,
     qual_rules: HashMap<u32, ValidityRule>,
     tables: Vec<Table>,
@@ -253,6 +334,7 @@ impl Engine {
             .enumerate()
             .map(|(i, a)| (strings.intern(&a.code), i as u16))
             .collect();
+        let area_ix = areas.iter().enumerate().map(|(i, a)| (a.code.clone(), i)).collect();
         let qual_rules = quals
             .kinds
             .iter()
@@ -273,6 +355,7 @@ impl Engine {
             horizon,
             areas,
             area_of,
+            area_ix,
             quals,
             qual_rules,
             tables: defs.iter().map(|d| Table::new(d)).collect(),
@@ -574,18 +657,23 @@ impl Engine {
 
     fn evaluate_set(&mut self, set: &[usize]) {
         // Indicators are independent: compute them on every core, then store.
+        // Work is dealt largest first to the least loaded thread, sized by
+        // the rows of each indicator's registry.
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(set.len().max(1));
+        let mut order: Vec<usize> = set.to_vec();
+        order.sort_by_key(|i| std::cmp::Reverse(self.tables[self.inds[*i].c.table].len()));
+        let mut shares: Vec<(usize, Vec<usize>)> = vec![(0, Vec::new()); threads];
+        for i in order {
+            let least = shares.iter_mut().min_by_key(|s| s.0).expect("one thread at least");
+            least.0 += self.tables[self.inds[i].c.table].len() + 1;
+            least.1.push(i);
+        }
         let engine: &Engine = self;
         let mut results: Vec<(usize, Computed)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|k| {
-                    scope.spawn(move || {
-                        set.iter()
-                            .enumerate()
-                            .filter(|(n, _)| n % threads == k)
-                            .map(|(_, &i)| (i, engine.compute(i)))
-                            .collect::<Vec<_>>()
-                    })
+            let handles: Vec<_> = shares
+                .iter()
+                .map(|(_, mine)| {
+                    scope.spawn(move || mine.iter().map(|&i| (i, engine.compute(i))).collect::<Vec<_>>())
                 })
                 .collect();
             handles.into_iter().flat_map(|h| h.join().expect("indicator computation")).collect()
@@ -641,6 +729,25 @@ impl Engine {
             (i32::MIN, i32::MAX)
         };
         self.tables[t].valid[r] = valid;
+        self.tables[t].valid_m[r] = self.valid_months(valid.0, valid.1).unwrap_or(NO_SPAN);
+        // Per-row caches that evaluation reads instead of hashing or
+        // converting dates for every record.
+        for i in 0..def.fields.len() {
+            if self.tables[t].area_cols[i].is_some() {
+                let sym = self.tables[t].cols[i].text(r);
+                let a = self.area_of.get(&sym).copied().unwrap_or(NO_AREA);
+                if let Some(c) = self.tables[t].area_cols[i].as_mut() {
+                    c[r] = a;
+                }
+            }
+            if self.tables[t].months[i].is_some() {
+                let d = self.tables[t].cols[i].date(r);
+                let m = if d == NO_DATE { i32::MIN } else { self.month_of_day(d).clamp(-1, i64::from(i32::MAX)) as i32 };
+                if let Some(c) = self.tables[t].months[i].as_mut() {
+                    c[r] = m;
+                }
+            }
+        }
     }
 
     /// A qualification's first and last valid day from its columns, by its
@@ -783,17 +890,13 @@ impl Engine {
                     self.tables[ENT].area[e as usize]
                 }
             }
-            AreaSrc::Field(i) => self
-                .area_of
-                .get(&t.cols[i].text(r))
-                .copied()
-                .unwrap_or(NO_AREA),
+            AreaSrc::Field(i) => t.area_cols[i].as_ref().map_or(NO_AREA, |c| c[r]),
         }
     }
 
     /// The month ranges for `year_of_period`: which data year each horizon
     /// year reads (the latest year present at or before it).
-    fn year_ranges(&self, years: &BTreeSet<i32>) -> HashMap<i32, Vec<(u16, u16)>> {
+    fn year_ranges(&self, years: &BTreeSet<i32>) -> YearSpans {
         let mut out: HashMap<i32, Vec<(u16, u16)>> = HashMap::new();
         for y in 0..self.horizon.months / 12 {
             let year = self.horizon.start_year + y as i32;
@@ -806,7 +909,7 @@ impl Engine {
                 }
             }
         }
-        out
+        YearSpans::from(out)
     }
 
     /// Merged month intervals in which an enterprise holds a valid
@@ -820,10 +923,8 @@ impl Engine {
             .into_iter()
             .flatten()
             .filter(|r| q.alive[**r as usize] && kind_col.text(**r as usize) == kind)
-            .filter_map(|r| {
-                let (a, b) = q.valid[*r as usize];
-                self.valid_months(a, b)
-            })
+            .map(|r| q.valid_m[*r as usize])
+            .filter(|span| *span != NO_SPAN)
             .collect();
         merge(&mut v);
         v
@@ -838,8 +939,8 @@ impl Engine {
             if !q.alive[r] || kind_col.text(r) != kind || q.ent[r] == NO_ROW {
                 continue;
             }
-            let (a, b) = q.valid[r];
-            if let Some(span) = self.valid_months(a, b) {
+            let span = q.valid_m[r];
+            if span != NO_SPAN {
                 map.entry(q.ent[r]).or_default().push(span);
             }
         }
@@ -855,7 +956,7 @@ impl Engine {
     fn row_spans(
         &self,
         c: &Compiled,
-        years: &HashMap<i32, Vec<(u16, u16)>>,
+        years: &YearSpans,
         qual: Option<&HashMap<u32, Vec<(u16, u16)>>>,
         r: usize,
     ) -> Option<(u32, u16, f64, Spans)> {
@@ -863,6 +964,19 @@ impl Engine {
         if !t.alive[r] || !self.passes(c, t, r) {
             return None;
         }
+        self.row_spans_selected(c, years, qual, r)
+    }
+
+    /// [`Engine::row_spans`] for a row already known to be alive and to pass
+    /// the filters.
+    fn row_spans_selected(
+        &self,
+        c: &Compiled,
+        years: &YearSpans,
+        qual: Option<&HashMap<u32, Vec<(u16, u16)>>>,
+        r: usize,
+    ) -> Option<(u32, u16, f64, Spans)> {
+        let t = &self.tables[c.table];
         let area = self.row_area(c, t, r);
         if area == NO_AREA {
             return None;
@@ -881,21 +995,21 @@ impl Engine {
         let mut spans = Spans::new();
         match &c.time {
             CTime::Valid => {
-                let (a, b) = t.valid[r];
-                if let Some(span) = self.valid_months(a, b) {
+                let span = t.valid_m[r];
+                if span != NO_SPAN {
                     spans.push(span);
                 }
             }
             CTime::Within(i) => {
-                let mi = self.month_of_day(t.cols[*i].date(r));
+                let mi = i64::from(month_at(t, *i, r));
                 if (0..m).contains(&mi) {
                     spans.push((mi as u16, mi as u16 + 1));
                 }
             }
             CTime::UntilEnd(i, since) => {
-                let d = t.cols[*i].date(r);
-                if d != NO_DATE && d >= *since {
-                    let mi = self.month_of_day(d).max(0);
+                let mi = month_at(t, *i, r);
+                if mi != i32::MIN && (*since == i32::MIN || t.cols[*i].date(r) >= *since) {
+                    let mi = i64::from(mi).max(0);
                     if mi < m {
                         spans.push((mi as u16, m as u16));
                     }
@@ -904,7 +1018,7 @@ impl Engine {
             CTime::Year(i) => {
                 let y = t.cols[*i].num(r);
                 if y.is_finite() {
-                    for span in years.get(&(y as i32)).into_iter().flatten() {
+                    for span in years.get(y as i32) {
                         spans.push(*span);
                     }
                 }
@@ -936,7 +1050,7 @@ impl Engine {
     fn row_items(
         &self,
         c: &Compiled,
-        years: &HashMap<i32, Vec<(u16, u16)>>,
+        years: &YearSpans,
         qual: Option<&HashMap<u32, Vec<(u16, u16)>>>,
         r: usize,
         out: &mut Vec<Item>,
@@ -967,6 +1081,12 @@ impl Engine {
             }
             return;
         }
+        // One contribution (the usual case): nothing to merge.
+        if let [it] = items {
+            add(it.area as usize, it.s, it.e, 1.0);
+            add(city, it.s, it.e, 1.0);
+            return;
+        }
         // Per area: merged intervals count once.
         items.sort_unstable_by_key(|it| (it.area, it.s));
         let mut k = 0;
@@ -982,10 +1102,20 @@ impl Engine {
             }
         }
         // The city: merged over all areas.
-        let mut spans: Vec<(u16, u16)> = items.iter().map(|it| (it.s, it.e)).collect();
-        merge(&mut spans);
-        for (s, e) in spans {
-            add(city, s, e, 1.0);
+        if items.len() <= 16 {
+            let mut spans = Spans::new();
+            for it in items.iter() {
+                spans.push((it.s, it.e));
+            }
+            for (s, e) in spans.merged().as_slice() {
+                add(city, *s, *e, 1.0);
+            }
+        } else {
+            let mut spans: Vec<(u16, u16)> = items.iter().map(|it| (it.s, it.e)).collect();
+            merge(&mut spans);
+            for (s, e) in spans {
+                add(city, s, e, 1.0);
+            }
         }
     }
 
@@ -1002,6 +1132,36 @@ impl Engine {
             .collect()
     }
 
+    /// The live rows that pass an indicator's filters, found column by column
+    /// (a tight loop per filter rather than every filter per row).
+    fn selection(&self, c: &Compiled, t: &Table) -> Vec<u32> {
+        let n = t.len();
+        if c.filters.is_empty() {
+            return (0..n as u32).filter(|r| t.alive[*r as usize]).collect();
+        }
+        let mut keep: Vec<bool> = t.alive.clone();
+        for f in &c.filters {
+            match f {
+                CFilter::AreaIn(mask) => {
+                    for (r, k) in keep.iter_mut().enumerate() {
+                        if *k {
+                            let a = self.row_area(c, t, r);
+                            *k = a != NO_AREA && mask[a as usize];
+                        }
+                    }
+                }
+                CFilter::Field(src, test) => {
+                    let (col, via) = match src {
+                        Src::Own(i) => (&t.cols[*i], None),
+                        Src::Ent(i) => (&self.tables[ENT].cols[*i], Some(t.ent.as_slice())),
+                    };
+                    filter_column(col, test, via, &mut keep);
+                }
+            }
+        }
+        (0..n as u32).filter(|r| keep[*r as usize]).collect()
+    }
+
     /// Full computation of indicator `i`, without changing the engine (so
     /// indicators can be computed in parallel).
     fn compute(&self, i: usize) -> Computed {
@@ -1014,24 +1174,58 @@ impl Engine {
         let t = &self.tables[c.table];
         let mut diff = vec![0.0; rows * cols];
         let city = self.areas.len();
+        let sel = self.selection(c, t);
         match &c.distinct {
             Distinct::None => {
                 // Straight into the difference array: no items kept.
-                for r in 0..t.len() {
-                    if let Some((_, area, w, spans)) = self.row_spans(c, &ranges, qual.as_ref(), r) {
-                        for (s, e) in spans.as_slice() {
-                            for row in [area as usize, city] {
-                                diff[row * cols + *s as usize] += w;
-                                diff[row * cols + *e as usize] -= w;
+                let m = self.horizon.months as i32;
+                let weights = c.weight.and_then(|w| t.cols[w].num_slice());
+                let mut add = |area: u16, s: usize, e: usize, w: f64| {
+                    for row in [area as usize, city] {
+                        diff[row * cols + s] += w;
+                        diff[row * cols + e] -= w;
+                    }
+                };
+                match (&c.time, c.qualified) {
+                    // The common flows and stocks, without building spans.
+                    (CTime::Within(f), None) => {
+                        let months = t.months[*f].as_deref().unwrap_or(&[]);
+                        for &r in &sel {
+                            let r = r as usize;
+                            let (area, mi) = (self.row_area(c, t, r), months[r]);
+                            let w = weights.map_or(1.0, |ws| ws[r]);
+                            if area != NO_AREA && (0..m).contains(&mi) && w.is_finite() {
+                                add(area, mi as usize, mi as usize + 1, w);
+                            }
+                        }
+                    }
+                    (CTime::Valid, None) => {
+                        for &r in &sel {
+                            let r = r as usize;
+                            let (area, span) = (self.row_area(c, t, r), t.valid_m[r]);
+                            let w = weights.map_or(1.0, |ws| ws[r]);
+                            if area != NO_AREA && span != NO_SPAN && w.is_finite() {
+                                add(area, span.0 as usize, span.1 as usize, w);
+                            }
+                        }
+                    }
+                    _ => {
+                        for &r in &sel {
+                            if let Some((_, area, w, spans)) =
+                                self.row_spans_selected(c, &ranges, qual.as_ref(), r as usize)
+                            {
+                                for (s, e) in spans.as_slice() {
+                                    add(area, *s as usize, *e as usize, w);
+                                }
                             }
                         }
                     }
                 }
             }
             distinct => {
-                let mut items = Vec::with_capacity(t.live);
-                for r in 0..t.len() {
-                    if let Some((group, area, w, spans)) = self.row_spans(c, &ranges, qual.as_ref(), r) {
+                let mut items = Vec::with_capacity(sel.len());
+                for &r in &sel {
+                    if let Some((group, area, w, spans)) = self.row_spans_selected(c, &ranges, qual.as_ref(), r as usize) {
                         for (s, e) in spans.as_slice() {
                             items.push(Item { group, area, s: *s, e: *e, w });
                         }
@@ -1097,9 +1291,9 @@ impl Engine {
         match area {
             None => Ok(self.areas.len()),
             Some(code) => self
-                .areas
-                .iter()
-                .position(|a| a.code == code)
+                .area_ix
+                .get(code)
+                .copied()
                 .ok_or_else(|| EngineError::UnknownArea(code.to_string())),
         }
     }

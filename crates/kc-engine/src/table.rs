@@ -69,6 +69,27 @@ impl Col {
         }
     }
 
+    pub fn text_slice(&self) -> Option<&[u32]> {
+        match self {
+            Col::Text(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn num_slice(&self) -> Option<&[f64]> {
+        match self {
+            Col::Num(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn bool_slice(&self) -> Option<&[u8]> {
+        match self {
+            Col::Bool(v) => Some(v),
+            _ => None,
+        }
+    }
+
     pub fn text(&self, row: usize) -> u32 {
         match self {
             Col::Text(v) => v[row],
@@ -168,8 +189,18 @@ pub struct Table {
     /// First and last valid day (days from the common era; `i32::MAX` open),
     /// for registries with validity.
     pub valid: Vec<(i32, i32)>,
+    /// The months `[s, e)` at whose end the record is valid (`NO_SPAN`: none).
+    pub valid_m: Vec<(u16, u16)>,
+    /// Per field: the area index of each row, for area fields.
+    pub area_cols: Vec<Option<Vec<u16>>>,
+    /// Per field: the horizon month of each row, for date and year fields
+    /// (`i32::MIN` when empty).
+    pub months: Vec<Option<Vec<i32>>>,
     pub live: usize,
 }
+
+/// "Never valid" in `valid_m`.
+pub const NO_SPAN: (u16, u16) = (u16::MAX, u16::MAX);
 
 pub const NO_ROW: u32 = u32::MAX;
 pub const NO_AREA: u16 = u16::MAX;
@@ -186,6 +217,17 @@ impl Table {
             by_ent: HashMap::new(),
             area: Vec::new(),
             valid: Vec::new(),
+            valid_m: Vec::new(),
+            area_cols: def
+                .fields
+                .iter()
+                .map(|f| (f.ty == FieldType::Area).then(Vec::new))
+                .collect(),
+            months: def
+                .fields
+                .iter()
+                .map(|f| matches!(f.ty, FieldType::Date | FieldType::Year).then(Vec::new))
+                .collect(),
             live: 0,
         }
     }
@@ -235,6 +277,13 @@ impl Table {
         self.ent.push(NO_ROW);
         self.area.push(NO_AREA);
         self.valid.push((i32::MIN, i32::MAX));
+        self.valid_m.push(NO_SPAN);
+        for c in self.area_cols.iter_mut().flatten() {
+            c.push(NO_AREA);
+        }
+        for c in self.months.iter_mut().flatten() {
+            c.push(i32::MIN);
+        }
         self.live += 1;
         (row, true)
     }

@@ -128,6 +128,11 @@ pub fn engine(scale: Scale, seed: u64, duckdb: bool, out: &mut String) -> Result
     };
     let all_plan = time_set(&mut engine, &plan_codes);
     let kinds = time_set(&mut engine, &kind_codes);
+    let mut each: Vec<(f64, String)> = plan_codes
+        .iter()
+        .map(|c| (median(time_set(&mut engine, std::slice::from_ref(c))), c.clone()))
+        .collect();
+    each.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
     let hte_only = time_set(&mut engine, &["bench_q_hte".to_string()]);
 
     // Reading every value: all plan indicators × all areas and the city × all
@@ -189,6 +194,11 @@ pub fn engine(scale: Scale, seed: u64, duckdb: bool, out: &mut String) -> Result
         median(all_plan.clone()),
         all_plan.iter().cloned().fold(f64::INFINITY, f64::min)
     ));
+    out.push_str("slowest indicators, each alone:");
+    for (t, c) in each.iter().take(6) {
+        out.push_str(&format!(" {c} {t:.3} s;"));
+    }
+    out.push('\n');
     out.push_str(&format!(
         "ten qualification kinds, distinct firms valid at each month end by area: median {:.3} s\n",
         median(kinds)
