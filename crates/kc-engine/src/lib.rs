@@ -129,8 +129,6 @@ struct Ind {
     vals: Vec<f64>,
     /// Years present, for `year_of_period`.
     years: BTreeSet<i32>,
-    /// For `qualified`: each enterprise's months holding the qualification.
-    qual: Option<HashMap<u32, Vec<(u16, u16)>>>,
 }
 
 /// The month spans each data year stands for, indexed by year.
@@ -217,7 +215,6 @@ fn month_at(t: &Table, field: usize, r: usize) -> i32 {
 struct Computed {
     diff: Vec<f64>,
     years: BTreeSet<i32>,
-    qual: Option<HashMap<u32, Vec<(u16, u16)>>>,
 }
 
 /// A few month spans on the stack: a record rarely contributes more than a
@@ -388,7 +385,6 @@ impl Engine {
                     diff: Vec::new(),
                     vals: Vec::new(),
                     years: BTreeSet::new(),
-                    qual: None,
                 });
             }
         }
@@ -655,7 +651,20 @@ impl Engine {
         self.evaluate_set(&set);
     }
 
+    /// Builds the enterprise grouping of the registries that distinct
+    /// counts by enterprise read.
+    fn prepare(&mut self, set: &[usize]) {
+        let n_ent = self.tables[ENT].len();
+        for &i in set {
+            if matches!(self.inds[i].c.distinct, Distinct::Ent) {
+                let t = self.inds[i].c.table;
+                self.tables[t].ensure_ent_csr(n_ent);
+            }
+        }
+    }
+
     fn evaluate_set(&mut self, set: &[usize]) {
+        self.prepare(set);
         // Indicators are independent: compute them on every core, then store.
         // Work is dealt largest first to the least loaded thread, sized by
         // the rows of each indicator's registry.
@@ -930,26 +939,6 @@ impl Engine {
         v
     }
 
-    /// Every enterprise's merged months with a valid qualification of `kind`.
-    fn qual_map(&self, kind: u32) -> HashMap<u32, Vec<(u16, u16)>> {
-        let q = &self.tables[self.table_ix[registry::QUALIFICATIONS.code]];
-        let kind_col = &q.cols[registry::QUALIFICATIONS.index("kind").unwrap_or(1)];
-        let mut map: HashMap<u32, Vec<(u16, u16)>> = HashMap::new();
-        for r in 0..q.len() {
-            if !q.alive[r] || kind_col.text(r) != kind || q.ent[r] == NO_ROW {
-                continue;
-            }
-            let span = q.valid_m[r];
-            if span != NO_SPAN {
-                map.entry(q.ent[r]).or_default().push(span);
-            }
-        }
-        for v in map.values_mut() {
-            merge(v);
-        }
-        map
-    }
-
     /// What row `r` contributes to an indicator: its group, area, weight and
     /// month spans; `None` when it contributes nothing. No allocation: this
     /// runs once per record per indicator.
@@ -957,14 +946,13 @@ impl Engine {
         &self,
         c: &Compiled,
         years: &YearSpans,
-        qual: Option<&HashMap<u32, Vec<(u16, u16)>>>,
         r: usize,
     ) -> Option<(u32, u16, f64, Spans)> {
         let t = &self.tables[c.table];
         if !t.alive[r] || !self.passes(c, t, r) {
             return None;
         }
-        self.row_spans_selected(c, years, qual, r)
+        self.row_spans_selected(c, years, r)
     }
 
     /// [`Engine::row_spans`] for a row already known to be alive and to pass
@@ -973,7 +961,6 @@ impl Engine {
         &self,
         c: &Compiled,
         years: &YearSpans,
-        qual: Option<&HashMap<u32, Vec<(u16, u16)>>>,
         r: usize,
     ) -> Option<(u32, u16, f64, Spans)> {
         let t = &self.tables[c.table];
@@ -1025,12 +1012,14 @@ impl Engine {
             }
             CTime::Current => spans.push((0, m as u16)),
         }
-        if c.qualified.is_some() {
-            let held = match (t.ent[r], qual) {
-                (NO_ROW, _) | (_, None) => &[][..],
-                (e, Some(map)) => map.get(&e).map_or(&[][..], Vec::as_slice),
+        if let Some(kind) = c.qualified {
+            // Looked up per row: `qualified` follows filters that leave few
+            // rows (large firms), so no per-indicator table is kept.
+            let held = match t.ent[r] {
+                NO_ROW => Vec::new(),
+                e => self.qual_months(kind, e),
             };
-            spans = spans.intersect(held);
+            spans = spans.intersect(&held);
         }
         if spans.n == 0 {
             return None;
@@ -1051,11 +1040,10 @@ impl Engine {
         &self,
         c: &Compiled,
         years: &YearSpans,
-        qual: Option<&HashMap<u32, Vec<(u16, u16)>>>,
         r: usize,
         out: &mut Vec<Item>,
     ) {
-        if let Some((group, area, w, spans)) = self.row_spans(c, years, qual, r) {
+        if let Some((group, area, w, spans)) = self.row_spans(c, years, r) {
             for (s, e) in spans.as_slice() {
                 out.push(Item { group, area, s: *s, e: *e, w });
             }
@@ -1135,11 +1123,17 @@ impl Engine {
     /// The live rows that pass an indicator's filters, found column by column
     /// (a tight loop per filter rather than every filter per row).
     fn selection(&self, c: &Compiled, t: &Table) -> Vec<u32> {
-        let n = t.len();
         if c.filters.is_empty() {
-            return (0..n as u32).filter(|r| t.alive[*r as usize]).collect();
+            return (0..t.len() as u32).filter(|r| t.alive[*r as usize]).collect();
         }
+        let keep = self.selection_mask(c, t);
+        (0..t.len() as u32).filter(|r| keep[*r as usize]).collect()
+    }
+
+    /// [`Engine::selection`] as a mask by row.
+    fn selection_mask(&self, c: &Compiled, t: &Table) -> Vec<bool> {
         let mut keep: Vec<bool> = t.alive.clone();
+        // Filters on the record's own fields first, column by column.
         for f in &c.filters {
             match f {
                 CFilter::AreaIn(mask) => {
@@ -1150,16 +1144,34 @@ impl Engine {
                         }
                     }
                 }
-                CFilter::Field(src, test) => {
-                    let (col, via) = match src {
-                        Src::Own(i) => (&t.cols[*i], None),
-                        Src::Ent(i) => (&self.tables[ENT].cols[*i], Some(t.ent.as_slice())),
-                    };
-                    filter_column(col, test, via, &mut keep);
+                CFilter::Field(Src::Own(i), test) => filter_column(&t.cols[*i], test, None, &mut keep),
+                CFilter::Field(Src::Ent(_), _) => {}
+            }
+        }
+        // Filters on the enterprise: judged once per enterprise, then one
+        // lookup per remaining row.
+        let ent_filters: Vec<(usize, &Test)> = c
+            .filters
+            .iter()
+            .filter_map(|f| match f {
+                CFilter::Field(Src::Ent(i), test) => Some((*i, test)),
+                _ => None,
+            })
+            .collect();
+        if !ent_filters.is_empty() {
+            let ents = &self.tables[ENT];
+            let mut ok: Vec<bool> = ents.alive.clone();
+            for (i, test) in ent_filters {
+                filter_column(&ents.cols[i], test, None, &mut ok);
+            }
+            for (r, k) in keep.iter_mut().enumerate() {
+                if *k {
+                    let e = t.ent[r];
+                    *k = e != NO_ROW && ok[e as usize];
                 }
             }
         }
-        (0..n as u32).filter(|r| keep[*r as usize]).collect()
+        keep
     }
 
     /// Full computation of indicator `i`, without changing the engine (so
@@ -1170,13 +1182,52 @@ impl Engine {
         let cols = self.horizon.months + 1;
         let years = self.years_of(c);
         let ranges = self.year_ranges(&years);
-        let qual = c.qualified.map(|k| self.qual_map(k));
         let t = &self.tables[c.table];
         let mut diff = vec![0.0; rows * cols];
         let city = self.areas.len();
-        let sel = self.selection(c, t);
+        // Distinct by enterprise with many rows selected: walk the prebuilt
+        // grouping. With few rows selected, sorting them (the generic arm)
+        // is cheaper than walking every enterprise.
+        let mut dense_keep: Option<Vec<bool>> = None;
+        if matches!(c.distinct, Distinct::Ent) && t.ent_csr.is_some() {
+            let keep = self.selection_mask(c, t);
+            let selected = keep.iter().filter(|k| **k).count();
+            if selected * 8 >= t.len() {
+                dense_keep = Some(keep);
+            }
+        }
         match &c.distinct {
+            Distinct::Ent if dense_keep.is_some() => {
+                // Enterprise by enterprise through the prebuilt grouping: no
+                // sorting, and most enterprises have one row.
+                let keep = dense_keep.take().expect("computed in the guard");
+                let (off, rows) = t.ent_csr.as_ref().expect("checked above");
+                let mut group: Vec<Item> = Vec::new();
+                for e in 0..off.len() - 1 {
+                    let (a, b) = (off[e] as usize, off[e + 1] as usize);
+                    if a == b {
+                        continue;
+                    }
+                    group.clear();
+                    for &r in &rows[a..b] {
+                        if !keep[r as usize] {
+                            continue;
+                        }
+                        if let Some((g, area, w, spans)) = self.row_spans_selected(c, &ranges, r as usize) {
+                            for (s, en) in spans.as_slice() {
+                                group.push(Item { group: g, area, s: *s, e: *en, w });
+                            }
+                        }
+                    }
+                    if !group.is_empty() {
+                        self.apply(true, &mut diff, &mut group, 1.0, None);
+                    }
+                }
+            }
             Distinct::None => {
+                // A mask rather than a row list: one less pass over memory.
+                let keep = if c.filters.is_empty() { t.alive.clone() } else { self.selection_mask(c, t) };
+                let sel = keep.iter().enumerate().filter(|(_, k)| **k).map(|(r, _)| r as u32);
                 // Straight into the difference array: no items kept.
                 let m = self.horizon.months as i32;
                 let weights = c.weight.and_then(|w| t.cols[w].num_slice());
@@ -1190,7 +1241,7 @@ impl Engine {
                     // The common flows and stocks, without building spans.
                     (CTime::Within(f), None) => {
                         let months = t.months[*f].as_deref().unwrap_or(&[]);
-                        for &r in &sel {
+                        for r in sel {
                             let r = r as usize;
                             let (area, mi) = (self.row_area(c, t, r), months[r]);
                             let w = weights.map_or(1.0, |ws| ws[r]);
@@ -1200,7 +1251,7 @@ impl Engine {
                         }
                     }
                     (CTime::Valid, None) => {
-                        for &r in &sel {
+                        for r in sel {
                             let r = r as usize;
                             let (area, span) = (self.row_area(c, t, r), t.valid_m[r]);
                             let w = weights.map_or(1.0, |ws| ws[r]);
@@ -1210,9 +1261,9 @@ impl Engine {
                         }
                     }
                     _ => {
-                        for &r in &sel {
+                        for r in sel {
                             if let Some((_, area, w, spans)) =
-                                self.row_spans_selected(c, &ranges, qual.as_ref(), r as usize)
+                                self.row_spans_selected(c, &ranges, r as usize)
                             {
                                 for (s, e) in spans.as_slice() {
                                     add(area, *s as usize, *e as usize, w);
@@ -1223,19 +1274,25 @@ impl Engine {
                 }
             }
             distinct => {
+                let sel = self.selection(c, t);
                 let mut items = Vec::with_capacity(sel.len());
                 for &r in &sel {
-                    if let Some((group, area, w, spans)) = self.row_spans_selected(c, &ranges, qual.as_ref(), r as usize) {
+                    if let Some((group, area, w, spans)) = self.row_spans_selected(c, &ranges, r as usize) {
                         for (s, e) in spans.as_slice() {
                             items.push(Item { group, area, s: *s, e: *e, w });
                         }
                     }
                 }
                 if let Distinct::Cols(cs) = distinct {
-                    // Give rows with equal key columns the same group id.
-                    let mut ids: HashMap<Vec<u32>, u32> = HashMap::new();
+                    // Give rows with equal key columns the same group id (the
+                    // key is up to four interned texts, hashed without
+                    // allocating).
+                    let mut ids: HashMap<[u32; 4], u32> = HashMap::new();
                     for it in items.iter_mut() {
-                        let key: Vec<u32> = cs.iter().map(|ci| t.cols[*ci].text(it.group as usize)).collect();
+                        let mut key = [NONE; 4];
+                        for (k, ci) in cs.iter().take(4).enumerate() {
+                            key[k] = t.cols[*ci].text(it.group as usize);
+                        }
                         let n = ids.len() as u32;
                         it.group = *ids.entry(key).or_insert(n);
                     }
@@ -1263,7 +1320,7 @@ impl Engine {
                 }
             }
         }
-        Computed { diff, years, qual }
+        Computed { diff, years }
     }
 
     fn store(&mut self, i: usize, computed: Computed) {
@@ -1272,7 +1329,6 @@ impl Engine {
         let ind = &mut self.inds[i];
         ind.diff = computed.diff;
         ind.years = computed.years;
-        ind.qual = computed.qual;
         ind.vals = vec![0.0; rows * months];
         for row in 0..rows {
             resum(ind, row, months);
@@ -1281,6 +1337,7 @@ impl Engine {
 
     /// Full computation of indicator `i`.
     fn evaluate(&mut self, i: usize) {
+        self.prepare(&[i]);
         let c = self.compute(i);
         self.store(i, c);
     }
@@ -1382,7 +1439,7 @@ impl Engine {
         let mut picked: Vec<(u32, u32, f64)> = Vec::new(); // (group, row, weight)
         for r in 0..t.len() {
             items.clear();
-            self.row_items(c, &ranges, ind.qual.as_ref(), r, &mut items);
+            self.row_items(c, &ranges, r, &mut items);
             let hit = items.iter().find(|it| {
                 (city || it.area as usize == want)
                     && if ind.flow {
@@ -1499,7 +1556,7 @@ impl Engine {
         let mut items = Vec::new();
         for r in rows {
             if (*r as usize) < self.tables[c.table].len() {
-                self.row_items(c, &ranges, self.inds[i].qual.as_ref(), *r as usize, &mut items);
+                self.row_items(c, &ranges, *r as usize, &mut items);
             }
         }
         if matches!(c.distinct, Distinct::None) {
@@ -1641,23 +1698,6 @@ impl Engine {
         }
         ents_after.sort_unstable();
         ents_after.dedup();
-        if t == ENT || self.tables[t].def.code == registry::QUALIFICATIONS.code {
-            // Cached qualification months of the enterprises involved
-            // (an enterprise written after its certificates links them now).
-            for i in 0..self.inds.len() {
-                let Some(kind) = self.inds[i].c.qualified else { continue };
-                for &e in &ents_after {
-                    let months = self.qual_months(kind, e);
-                    if let Some(map) = self.inds[i].qual.as_mut() {
-                        if months.is_empty() {
-                            map.remove(&e);
-                        } else {
-                            map.insert(e, months);
-                        }
-                    }
-                }
-            }
-        }
         let (after, full_after) = self.dependents(t, Some(row), &ents_after);
         full.extend(full_after);
         // Years for `year_of_period` may have appeared or gone.

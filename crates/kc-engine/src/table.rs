@@ -196,6 +196,10 @@ pub struct Table {
     /// Per field: the horizon month of each row, for date and year fields
     /// (`i32::MIN` when empty).
     pub months: Vec<Option<Vec<i32>>>,
+    /// Rows grouped by enterprise (offsets into the row list, one slot per
+    /// enterprise row), for distinct counts by enterprise; rebuilt when a
+    /// row's enterprise changes.
+    pub ent_csr: Option<(Vec<u32>, Vec<u32>)>,
     pub live: usize,
 }
 
@@ -228,6 +232,7 @@ impl Table {
                 .iter()
                 .map(|f| matches!(f.ty, FieldType::Date | FieldType::Year).then(Vec::new))
                 .collect(),
+            ent_csr: None,
             live: 0,
         }
     }
@@ -288,6 +293,31 @@ impl Table {
         (row, true)
     }
 
+    /// Groups the rows by enterprise (`enterprises` rows in all), if needed.
+    pub fn ensure_ent_csr(&mut self, enterprises: usize) {
+        if self.ent_csr.is_some() {
+            return;
+        }
+        let mut off = vec![0u32; enterprises + 1];
+        for &e in &self.ent {
+            if (e as usize) < enterprises {
+                off[e as usize + 1] += 1;
+            }
+        }
+        for i in 0..enterprises {
+            off[i + 1] += off[i];
+        }
+        let mut next = off.clone();
+        let mut rows = vec![0u32; off[enterprises] as usize];
+        for (r, &e) in self.ent.iter().enumerate() {
+            if (e as usize) < enterprises {
+                rows[next[e as usize] as usize] = r as u32;
+                next[e as usize] += 1;
+            }
+        }
+        self.ent_csr = Some((off, rows));
+    }
+
     pub fn record(&self, row: u32, strings: &Interner) -> Record {
         Record {
             values: self
@@ -313,5 +343,6 @@ impl Table {
             self.by_ent.entry(ent).or_default().push(row);
         }
         self.ent[row as usize] = ent;
+        self.ent_csr = None;
     }
 }
