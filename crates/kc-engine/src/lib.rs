@@ -666,23 +666,26 @@ impl Engine {
     fn evaluate_set(&mut self, set: &[usize]) {
         self.prepare(set);
         // Indicators are independent: compute them on every core, then store.
-        // Work is dealt largest first to the least loaded thread, sized by
-        // the rows of each indicator's registry.
+        // Each thread takes the next indicator when it is free, largest
+        // registry first, so one slow indicator does not hold the others.
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(set.len().max(1));
         let mut order: Vec<usize> = set.to_vec();
         order.sort_by_key(|i| std::cmp::Reverse(self.tables[self.inds[*i].c.table].len()));
-        let mut shares: Vec<(usize, Vec<usize>)> = vec![(0, Vec::new()); threads];
-        for i in order {
-            let least = shares.iter_mut().min_by_key(|s| s.0).expect("one thread at least");
-            least.0 += self.tables[self.inds[i].c.table].len() + 1;
-            least.1.push(i);
-        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
         let engine: &Engine = self;
         let mut results: Vec<(usize, Computed)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = shares
-                .iter()
-                .map(|(_, mine)| {
-                    scope.spawn(move || mine.iter().map(|&i| (i, engine.compute(i))).collect::<Vec<_>>())
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    let (order, next) = (&order, &next);
+                    scope.spawn(move || {
+                        let mut mine = Vec::new();
+                        loop {
+                            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(&i) = order.get(k) else { break };
+                            mine.push((i, engine.compute(i)));
+                        }
+                        mine
+                    })
                 })
                 .collect();
             handles.into_iter().flat_map(|h| h.join().expect("indicator computation")).collect()
@@ -955,31 +958,9 @@ impl Engine {
         self.row_spans_selected(c, years, r)
     }
 
-    /// [`Engine::row_spans`] for a row already known to be alive and to pass
-    /// the filters.
-    fn row_spans_selected(
-        &self,
-        c: &Compiled,
-        years: &YearSpans,
-        r: usize,
-    ) -> Option<(u32, u16, f64, Spans)> {
-        let t = &self.tables[c.table];
-        let area = self.row_area(c, t, r);
-        if area == NO_AREA {
-            return None;
-        }
-        let w = match c.weight {
-            Some(i) => {
-                let x = t.cols[i].num(r);
-                if !x.is_finite() {
-                    return None;
-                }
-                x
-            }
-            None => 1.0,
-        };
+    /// The month spans row `r` stands for under the indicator's time rule.
+    fn time_spans(&self, c: &Compiled, t: &Table, years: &YearSpans, r: usize, spans: &mut Spans) {
         let m = self.horizon.months as i64;
-        let mut spans = Spans::new();
         match &c.time {
             CTime::Valid => {
                 let span = t.valid_m[r];
@@ -1012,6 +993,33 @@ impl Engine {
             }
             CTime::Current => spans.push((0, m as u16)),
         }
+    }
+
+    /// [`Engine::row_spans`] for a row already known to be alive and to pass
+    /// the filters.
+    fn row_spans_selected(
+        &self,
+        c: &Compiled,
+        years: &YearSpans,
+        r: usize,
+    ) -> Option<(u32, u16, f64, Spans)> {
+        let t = &self.tables[c.table];
+        let area = self.row_area(c, t, r);
+        if area == NO_AREA {
+            return None;
+        }
+        let w = match c.weight {
+            Some(i) => {
+                let x = t.cols[i].num(r);
+                if !x.is_finite() {
+                    return None;
+                }
+                x
+            }
+            None => 1.0,
+        };
+        let mut spans = Spans::new();
+        self.time_spans(c, t, years, r, &mut spans);
         if let Some(kind) = c.qualified {
             // Looked up per row: `qualified` follows filters that leave few
             // rows (large firms), so no per-indicator table is kept.
@@ -1112,6 +1120,12 @@ impl Engine {
             return BTreeSet::new();
         };
         let t = &self.tables[c.table];
+        // Kept up to date by the table on every write: no scan.
+        if let Some(Some(counts)) = t.year_counts.get(col) {
+            return counts.keys().copied().collect();
+        }
+        // Not a year field (plans are checked for this; kept for plans built
+        // in code): scan.
         (0..t.len())
             .filter(|r| t.alive[*r])
             .map(|r| t.cols[col].num(r))
@@ -1120,17 +1134,9 @@ impl Engine {
             .collect()
     }
 
-    /// The live rows that pass an indicator's filters, found column by column
-    /// (a tight loop per filter rather than every filter per row).
-    fn selection(&self, c: &Compiled, t: &Table) -> Vec<u32> {
-        if c.filters.is_empty() {
-            return (0..t.len() as u32).filter(|r| t.alive[*r as usize]).collect();
-        }
-        let keep = self.selection_mask(c, t);
-        (0..t.len() as u32).filter(|r| keep[*r as usize]).collect()
-    }
-
-    /// [`Engine::selection`] as a mask by row.
+    /// The live rows that pass an indicator's filters, as a mask by row,
+    /// found column by column (a tight loop per filter rather than every
+    /// filter per row).
     fn selection_mask(&self, c: &Compiled, t: &Table) -> Vec<bool> {
         let mut keep: Vec<bool> = t.alive.clone();
         // Filters on the record's own fields first, column by column.
@@ -1174,6 +1180,64 @@ impl Engine {
         keep
     }
 
+    /// Adds one enterprise's distinct contribution from its selected `rows`
+    /// in the usual case: all of them count in one area (the enterprise's
+    /// own), so their spans merge once, on the stack, for the area and the
+    /// city alike. Returns false, having added nothing, when the group needs
+    /// [`Engine::add_ent_general`] (rows in several areas, or many spans).
+    fn add_ent_simple(
+        &self,
+        c: &Compiled,
+        t: &Table,
+        years: &YearSpans,
+        rows: impl Iterator<Item = usize>,
+        diff: &mut [f64],
+    ) -> bool {
+        let mut spans = Spans::new();
+        let mut area = NO_AREA;
+        for r in rows {
+            let ra = self.row_area(c, t, r);
+            if ra == NO_AREA {
+                continue;
+            }
+            if spans.n > 8 || (area != NO_AREA && ra != area) {
+                return false;
+            }
+            area = ra;
+            self.time_spans(c, t, years, r, &mut spans);
+        }
+        if spans.n > 0 {
+            let cols = self.horizon.months + 1;
+            let (ar, cr) = (area as usize * cols, self.areas.len() * cols);
+            for (s, en) in spans.merged().as_slice() {
+                diff[ar + *s as usize] += 1.0;
+                diff[ar + *en as usize] -= 1.0;
+                diff[cr + *s as usize] += 1.0;
+                diff[cr + *en as usize] -= 1.0;
+            }
+        }
+        true
+    }
+
+    /// Adds one enterprise's distinct contribution from the selected ones of
+    /// its `rows`, whatever their areas and spans.
+    fn add_ent_general(&self, c: &Compiled, years: &YearSpans, rows: &[u32], keep: &[bool], diff: &mut [f64]) {
+        let mut group: Vec<Item> = Vec::new();
+        for &r in rows {
+            if !keep[r as usize] {
+                continue;
+            }
+            if let Some((g, area, w, spans)) = self.row_spans_selected(c, years, r as usize) {
+                for (s, en) in spans.as_slice() {
+                    group.push(Item { group: g, area, s: *s, e: *en, w });
+                }
+            }
+        }
+        if !group.is_empty() {
+            self.apply(true, diff, &mut group, 1.0, None);
+        }
+    }
+
     /// Full computation of indicator `i`, without changing the engine (so
     /// indicators can be computed in parallel).
     fn compute(&self, i: usize) -> Computed {
@@ -1185,48 +1249,55 @@ impl Engine {
         let t = &self.tables[c.table];
         let mut diff = vec![0.0; rows * cols];
         let city = self.areas.len();
-        // Distinct by enterprise with many rows selected: walk the prebuilt
-        // grouping. With few rows selected, sorting them (the generic arm)
-        // is cheaper than walking every enterprise.
-        let mut dense_keep: Option<Vec<bool>> = None;
-        if matches!(c.distinct, Distinct::Ent) && t.ent_csr.is_some() {
-            let keep = self.selection_mask(c, t);
-            let selected = keep.iter().filter(|k| **k).count();
-            if selected * 8 >= t.len() {
-                dense_keep = Some(keep);
-            }
-        }
+        // The rows that pass the filters, found once, as a mask.
+        let keep = if c.filters.is_empty() { t.alive.clone() } else { self.selection_mask(c, t) };
+        // Distinct by enterprise: with each enterprise's rows together, one
+        // pass in row order; otherwise, with many rows selected, a walk of
+        // the grouping by enterprise; with few, the generic sort below.
+        let simple = c.qualified.is_none() && c.weight.is_none();
+        let by_ent = matches!(c.distinct, Distinct::Ent) && t.ent_csr.is_some();
+        let runs = by_ent && simple && t.ent_runs;
+        let dense = by_ent && (runs || keep.iter().filter(|k| **k).count() * 8 >= t.len());
         match &c.distinct {
-            Distinct::Ent if dense_keep.is_some() => {
-                // Enterprise by enterprise through the prebuilt grouping: no
-                // sorting, and most enterprises have one row.
-                let keep = dense_keep.take().expect("computed in the guard");
+            Distinct::Ent if dense => {
                 let (off, rows) = t.ent_csr.as_ref().expect("checked above");
-                let mut group: Vec<Item> = Vec::new();
-                for e in 0..off.len() - 1 {
-                    let (a, b) = (off[e] as usize, off[e + 1] as usize);
-                    if a == b {
-                        continue;
-                    }
-                    group.clear();
-                    for &r in &rows[a..b] {
-                        if !keep[r as usize] {
+                if runs {
+                    // Each enterprise's rows sit together (as loaded from the
+                    // database, in key order): one sequential pass over the
+                    // selected rows, a group per run.
+                    let n = t.len();
+                    let mut r = 0;
+                    while r < n {
+                        let e = t.ent[r];
+                        if !keep[r] || e == NO_ROW {
+                            r += 1;
                             continue;
                         }
-                        if let Some((g, area, w, spans)) = self.row_spans_selected(c, &ranges, r as usize) {
-                            for (s, en) in spans.as_slice() {
-                                group.push(Item { group: g, area, s: *s, e: *en, w });
-                            }
+                        let (a, b) = (off[e as usize] as usize, off[e as usize + 1] as usize);
+                        let last = rows[b - 1] as usize;
+                        let run = (r..=last).filter(|x| keep[*x]);
+                        if !self.add_ent_simple(c, t, &ranges, run, &mut diff) {
+                            self.add_ent_general(c, &ranges, &rows[a..b], &keep, &mut diff);
                         }
+                        r = last + 1;
                     }
-                    if !group.is_empty() {
-                        self.apply(true, &mut diff, &mut group, 1.0, None);
+                } else {
+                    // Enterprise by enterprise through the prebuilt grouping.
+                    for e in 0..off.len() - 1 {
+                        let (a, b) = (off[e] as usize, off[e + 1] as usize);
+                        if a == b {
+                            continue;
+                        }
+                        let group = &rows[a..b];
+                        let run = group.iter().map(|r| *r as usize).filter(|r| keep[*r]);
+                        if !(simple && self.add_ent_simple(c, t, &ranges, run, &mut diff)) {
+                            self.add_ent_general(c, &ranges, group, &keep, &mut diff);
+                        }
                     }
                 }
             }
             Distinct::None => {
-                // A mask rather than a row list: one less pass over memory.
-                let keep = if c.filters.is_empty() { t.alive.clone() } else { self.selection_mask(c, t) };
+                // The mask rather than a row list: one less pass over memory.
                 let sel = keep.iter().enumerate().filter(|(_, k)| **k).map(|(r, _)| r as u32);
                 // Straight into the difference array: no items kept.
                 let m = self.horizon.months as i32;
@@ -1274,10 +1345,9 @@ impl Engine {
                 }
             }
             distinct => {
-                let sel = self.selection(c, t);
-                let mut items = Vec::with_capacity(sel.len());
-                for &r in &sel {
-                    if let Some((group, area, w, spans)) = self.row_spans_selected(c, &ranges, r as usize) {
+                let mut items = Vec::new();
+                for r in keep.iter().enumerate().filter(|(_, k)| **k).map(|(r, _)| r) {
+                    if let Some((group, area, w, spans)) = self.row_spans_selected(c, &ranges, r) {
                         for (s, e) in spans.as_slice() {
                             items.push(Item { group, area, s: *s, e: *e, w });
                         }
@@ -1297,8 +1367,22 @@ impl Engine {
                         it.group = *ids.entry(key).or_insert(n);
                     }
                 }
-                // Counting sort by group, then each group on its own.
                 let groups = items.iter().map(|it| it.group as usize + 1).max().unwrap_or(0);
+                if items.len() * 4 < groups {
+                    // Few items over many groups (a filter left a handful of
+                    // large firms): sorting beats a pass over every group.
+                    items.sort_unstable_by_key(|it| it.group);
+                    let mut k = 0;
+                    while k < items.len() {
+                        let start = k;
+                        while k < items.len() && items[k].group == items[start].group {
+                            k += 1;
+                        }
+                        self.apply(true, &mut diff, &mut items[start..k], 1.0, None);
+                    }
+                    return Computed { diff, years };
+                }
+                // Counting sort by group, then each group on its own.
                 let mut start = vec![0usize; groups + 1];
                 for it in &items {
                     start[it.group as usize + 1] += 1;
@@ -1504,6 +1588,12 @@ impl Engine {
             if !own && !via_ent {
                 continue;
             }
+            if ind.diff.is_empty() {
+                // Never computed (an engine evaluated only in part): compute
+                // it in full rather than patch nothing.
+                full.push(i);
+                continue;
+            }
             match (&c.distinct, own) {
                 (Distinct::Area | Distinct::Cols(_), _) => full.push(i),
                 (Distinct::Ent, _) => {
@@ -1621,9 +1711,7 @@ impl Engine {
         };
         let ents: Vec<u32> = [e].into_iter().filter(|e| *e != NO_ROW).collect();
         self.change(t, Some(row), &ents, |eng| {
-            let tab = &mut eng.tables[t];
-            tab.alive[row as usize] = false;
-            tab.live -= 1;
+            eng.tables[t].kill(row);
             row
         })?;
         Ok(true)

@@ -2,7 +2,7 @@
 //! day numbers, numbers as `f64`. Records are rebuilt from the columns when
 //! a page needs one, so nothing is held twice.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 use kc_domain::registry::{FieldType, Record, RegistryDef, Value};
@@ -200,6 +200,13 @@ pub struct Table {
     /// enterprise row), for distinct counts by enterprise; rebuilt when a
     /// row's enterprise changes.
     pub ent_csr: Option<(Vec<u32>, Vec<u32>)>,
+    /// With `ent_csr`: every enterprise's rows are consecutive row numbers
+    /// (true after loading in key order), so a scan in row order meets each
+    /// enterprise's rows as one run.
+    pub ent_runs: bool,
+    /// Per field: how many live rows hold each year, for year fields, so
+    /// the data years an indicator reads are known without a scan.
+    pub year_counts: Vec<Option<BTreeMap<i32, u32>>>,
     pub live: usize,
 }
 
@@ -233,6 +240,12 @@ impl Table {
                 .map(|f| matches!(f.ty, FieldType::Date | FieldType::Year).then(Vec::new))
                 .collect(),
             ent_csr: None,
+            ent_runs: false,
+            year_counts: def
+                .fields
+                .iter()
+                .map(|f| (f.ty == FieldType::Year).then(BTreeMap::new))
+                .collect(),
             live: 0,
         }
     }
@@ -263,6 +276,9 @@ impl Table {
     pub fn put(&mut self, rec: &Record, strings: &mut Interner) -> (u32, bool) {
         let key = strings.intern(&rec.key(self.def));
         if let Some(&row) = self.by_key.get(&key) {
+            if self.alive[row as usize] {
+                self.count_years(row, false);
+            }
             for (c, v) in self.cols.iter_mut().zip(&rec.values) {
                 c.set(row as usize, v, strings);
             }
@@ -270,6 +286,7 @@ impl Table {
                 self.alive[row as usize] = true;
                 self.live += 1;
             }
+            self.count_years(row, true);
             return (row, false);
         }
         let row = self.alive.len() as u32;
@@ -290,7 +307,37 @@ impl Table {
             c.push(i32::MIN);
         }
         self.live += 1;
+        self.count_years(row, true);
         (row, true)
+    }
+
+    /// Marks a live row deleted.
+    pub fn kill(&mut self, row: u32) {
+        if self.alive[row as usize] {
+            self.count_years(row, false);
+            self.alive[row as usize] = false;
+            self.live -= 1;
+        }
+    }
+
+    /// Counts (`add`) or uncounts row `row`'s years in `year_counts`.
+    fn count_years(&mut self, row: u32, add: bool) {
+        for (col, counts) in self.cols.iter().zip(self.year_counts.iter_mut()) {
+            let Some(counts) = counts else { continue };
+            let y = col.num(row as usize);
+            if !y.is_finite() {
+                continue;
+            }
+            let y = y as i32;
+            if add {
+                *counts.entry(y).or_default() += 1;
+            } else if let Some(n) = counts.get_mut(&y) {
+                *n -= 1;
+                if *n == 0 {
+                    counts.remove(&y);
+                }
+            }
+        }
     }
 
     /// Groups the rows by enterprise (`enterprises` rows in all), if needed.
@@ -315,6 +362,10 @@ impl Table {
                 next[e as usize] += 1;
             }
         }
+        self.ent_runs = (0..enterprises).all(|e| {
+            let (a, b) = (off[e] as usize, off[e + 1] as usize);
+            a == b || (rows[b - 1] - rows[a]) as usize == b - a - 1
+        });
         self.ent_csr = Some((off, rows));
     }
 
@@ -344,5 +395,6 @@ impl Table {
         }
         self.ent[row as usize] = ent;
         self.ent_csr = None;
+        self.ent_runs = false;
     }
 }

@@ -68,7 +68,7 @@ fn with_kind_indicators(mut plan: Plan) -> (Plan, Vec<String>) {
     (plan, codes)
 }
 
-pub fn engine(scale: Scale, seed: u64, duckdb: bool, out: &mut String) -> Result<(), String> {
+pub fn engine(scale: Scale, seed: u64, duckdb: bool, only: &[String], runs: usize, out: &mut String) -> Result<(), String> {
     let base = kc_planfile::parse_plan(kc_app::BENGBU_PLAN_FILE, kc_app::BENGBU_PLAN).map_err(|e| e.to_string())?;
     let (plan, kind_codes) = with_kind_indicators(scaled_plan(&base, scale));
     let plan_codes: Vec<String> = base
@@ -76,7 +76,11 @@ pub fn engine(scale: Scale, seed: u64, duckdb: bool, out: &mut String) -> Result
         .iter()
         .filter(|i| matches!(i.source, DataSource::Registry { compute: Some(_), .. }))
         .map(|i| i.code.to_string())
+        .filter(|c| only.is_empty() || only.contains(c))
         .collect();
+    if plan_codes.is_empty() {
+        return Err(format!("--only 中没有规划里由登记库计算的指标：{}", only.join(",")));
+    }
     let through = kc_app::demo_through();
     let mut engine = Engine::new(&plan, kc_planfile::default_catalogue().clone());
     let started = Instant::now();
@@ -118,7 +122,7 @@ pub fn engine(scale: Scale, seed: u64, duckdb: bool, out: &mut String) -> Result
 
     let time_set = |engine: &mut Engine, codes: &[String]| -> Vec<f64> {
         let refs: Vec<&str> = codes.iter().map(String::as_str).collect();
-        (0..5)
+        (0..runs)
             .map(|_| {
                 let t = Instant::now();
                 engine.evaluate_only(&refs);
@@ -127,13 +131,15 @@ pub fn engine(scale: Scale, seed: u64, duckdb: bool, out: &mut String) -> Result
             .collect()
     };
     let all_plan = time_set(&mut engine, &plan_codes);
-    let kinds = time_set(&mut engine, &kind_codes);
+    // `--only` profiles plan indicators: the comparison sets are skipped.
+    let profiling = !only.is_empty();
+    let kinds = if profiling { Vec::new() } else { time_set(&mut engine, &kind_codes) };
     let mut each: Vec<(f64, String)> = plan_codes
         .iter()
         .map(|c| (median(time_set(&mut engine, std::slice::from_ref(c))), c.clone()))
         .collect();
     each.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
-    let hte_only = time_set(&mut engine, &["bench_q_hte".to_string()]);
+    let hte_only = if profiling { Vec::new() } else { time_set(&mut engine, &["bench_q_hte".to_string()]) };
 
     // Reading every value: all plan indicators × all areas and the city × all
     // months of the plan period.
@@ -189,21 +195,26 @@ pub fn engine(scale: Scale, seed: u64, duckdb: bool, out: &mut String) -> Result
     out.push_str(&format!("generate + load into memory: {:.1} s\n", secs(generated)));
     out.push_str(&format!("derive links, areas, validity: {:.3} s\n", secs(derived)));
     out.push_str(&format!(
-        "all {} registry-backed plan indicators, every area × month: median {:.3} s (min {:.3} s, 5 runs)\n",
+        "all {} registry-backed plan indicators, every area × month: median {:.3} s (min {:.3} s, {runs} runs)\n",
         plan_codes.len(),
         median(all_plan.clone()),
         all_plan.iter().cloned().fold(f64::INFINITY, f64::min)
     ));
-    out.push_str("slowest indicators, each alone:");
-    for (t, c) in each.iter().take(6) {
-        out.push_str(&format!(" {c} {t:.3} s;"));
+    out.push_str(&format!(
+        "each indicator alone (median; sum {:.3} s):",
+        each.iter().map(|e| e.0).sum::<f64>()
+    ));
+    for (t, c) in &each {
+        out.push_str(&format!(" {c} {:.1} ms;", t * 1000.0));
     }
     out.push('\n');
-    out.push_str(&format!(
-        "ten qualification kinds, distinct firms valid at each month end by area: median {:.3} s\n",
-        median(kinds)
-    ));
-    out.push_str(&format!("high-tech enterprises alone: median {:.3} s\n", median(hte_only)));
+    if !profiling {
+        out.push_str(&format!(
+            "ten qualification kinds, distinct firms valid at each month end by area: median {:.3} s\n",
+            median(kinds)
+        ));
+        out.push_str(&format!("high-tech enterprises alone: median {:.3} s\n", median(hte_only)));
+    }
     out.push_str(&format!(
         "read {cells} values (indicators × areas × months): {:.3} s (checksum {checksum:.0})\n",
         secs(read_all)

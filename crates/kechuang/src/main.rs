@@ -89,6 +89,12 @@ enum BenchCmd {
         /// 同时用 DuckDB（PyPI duckdb）计算同样的问题作对比
         #[arg(long)]
         duckdb: bool,
+        /// 只测这些指标（逗号分隔的指标代码），用于剖析单个指标
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// 每项测量重复的次数（取中位数）
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
     },
     /// 测量从数据库读取登记库到内存的耗时
     Load {
@@ -160,13 +166,15 @@ fn main() -> ExitCode {
             scale,
             seed,
             duckdb,
+            only,
+            runs,
         }) => {
             let Some(scale) = kc_demo::registries::Scale::parse(&scale) else {
                 eprintln!("kechuang: --scale 应为 city、province 或 nation");
                 return ExitCode::from(2);
             };
             let mut s = String::new();
-            match bench::engine(scale, seed, duckdb, &mut s) {
+            match bench::engine(scale, seed, duckdb, &only, runs.max(1), &mut s) {
                 Ok(()) => {
                     out(&s);
                     ExitCode::SUCCESS
