@@ -173,7 +173,9 @@ fn filter_column(col: &table::Col, test: &Test, via: Option<&[u32]>, keep: &mut 
             let v = col.num_slice().unwrap_or(&[]);
             for (r, k) in keep.iter_mut().enumerate() {
                 if *k {
-                    *k = at(r).and_then(|i| v.get(i)).is_some_and(|x| *x >= *lo && *x <= *hi);
+                    *k = at(r)
+                        .and_then(|i| v.get(i))
+                        .is_some_and(|x| *x >= *lo && *x <= *hi);
                 }
             }
         }
@@ -191,7 +193,11 @@ fn filter_column(col: &table::Col, test: &Test, via: Option<&[u32]>, keep: &mut 
             for (r, k) in keep.iter_mut().enumerate() {
                 if *k {
                     *k = at(r).and_then(|i| v.get(i)).is_some_and(|x| {
-                        if want { set.contains(x) } else { *x != NONE && !set.contains(x) }
+                        if want {
+                            set.contains(x)
+                        } else {
+                            *x != NONE && !set.contains(x)
+                        }
                     });
                 }
             }
@@ -227,7 +233,10 @@ struct Spans {
 
 impl Spans {
     fn new() -> Spans {
-        Spans { n: 0, v: [(0, 0); 16] }
+        Spans {
+            n: 0,
+            v: [(0, 0); 16],
+        }
     }
 
     fn push(&mut self, s: (u16, u16)) {
@@ -331,7 +340,11 @@ impl Engine {
             .enumerate()
             .map(|(i, a)| (strings.intern(&a.code), i as u16))
             .collect();
-        let area_ix = areas.iter().enumerate().map(|(i, a)| (a.code.clone(), i)).collect();
+        let area_ix = areas
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.code.clone(), i))
+            .collect();
         let qual_rules = quals
             .kinds
             .iter()
@@ -647,7 +660,10 @@ impl Engine {
 
     /// Recomputes some indicators (by code) in full; for benchmarks.
     pub fn evaluate_only(&mut self, codes: &[&str]) {
-        let set: Vec<usize> = codes.iter().filter_map(|c| self.ind_ix.get(*c).copied()).collect();
+        let set: Vec<usize> = codes
+            .iter()
+            .filter_map(|c| self.ind_ix.get(*c).copied())
+            .collect();
         self.evaluate_set(&set);
     }
 
@@ -668,7 +684,9 @@ impl Engine {
         // Indicators are independent: compute them on every core, then store.
         // Each thread takes the next indicator when it is free, largest
         // registry first, so one slow indicator does not hold the others.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(set.len().max(1));
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(set.len().max(1));
         let mut order: Vec<usize> = set.to_vec();
         order.sort_by_key(|i| std::cmp::Reverse(self.tables[self.inds[*i].c.table].len()));
         let next = std::sync::atomic::AtomicUsize::new(0);
@@ -688,7 +706,10 @@ impl Engine {
                     })
                 })
                 .collect();
-            handles.into_iter().flat_map(|h| h.join().expect("indicator computation")).collect()
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("indicator computation"))
+                .collect()
         });
         results.sort_by_key(|r| r.0);
         for (i, c) in results {
@@ -754,7 +775,11 @@ impl Engine {
             }
             if self.tables[t].months[i].is_some() {
                 let d = self.tables[t].cols[i].date(r);
-                let m = if d == NO_DATE { i32::MIN } else { self.month_of_day(d).clamp(-1, i64::from(i32::MAX)) as i32 };
+                let m = if d == NO_DATE {
+                    i32::MIN
+                } else {
+                    self.month_of_day(d).clamp(-1, i64::from(i32::MAX)) as i32
+                };
                 if let Some(c) = self.tables[t].months[i].as_mut() {
                     c[r] = m;
                 }
@@ -1044,23 +1069,30 @@ impl Engine {
     }
 
     /// [`Engine::row_spans`] as items pushed onto `out`.
-    fn row_items(
-        &self,
-        c: &Compiled,
-        years: &YearSpans,
-        r: usize,
-        out: &mut Vec<Item>,
-    ) {
+    fn row_items(&self, c: &Compiled, years: &YearSpans, r: usize, out: &mut Vec<Item>) {
         if let Some((group, area, w, spans)) = self.row_spans(c, years, r) {
             for (s, e) in spans.as_slice() {
-                out.push(Item { group, area, s: *s, e: *e, w });
+                out.push(Item {
+                    group,
+                    area,
+                    s: *s,
+                    e: *e,
+                    w,
+                });
             }
         }
     }
 
     /// Applies one group's contributions (merged when counting distinct)
     /// with `sign` to the difference array; notes touched area rows.
-    fn apply(&self, distinct: bool, diff: &mut [f64], items: &mut [Item], sign: f64, mut touched: Option<&mut Vec<u16>>) {
+    fn apply(
+        &self,
+        distinct: bool,
+        diff: &mut [f64],
+        items: &mut [Item],
+        sign: f64,
+        mut touched: Option<&mut Vec<u16>>,
+    ) {
         let cols = self.horizon.months + 1;
         let city = self.areas.len();
         let mut add = |row: usize, s: u16, e: u16, w: f64| {
@@ -1150,7 +1182,9 @@ impl Engine {
                         }
                     }
                 }
-                CFilter::Field(Src::Own(i), test) => filter_column(&t.cols[*i], test, None, &mut keep),
+                CFilter::Field(Src::Own(i), test) => {
+                    filter_column(&t.cols[*i], test, None, &mut keep)
+                }
                 CFilter::Field(Src::Ent(_), _) => {}
             }
         }
@@ -1221,7 +1255,14 @@ impl Engine {
 
     /// Adds one enterprise's distinct contribution from the selected ones of
     /// its `rows`, whatever their areas and spans.
-    fn add_ent_general(&self, c: &Compiled, years: &YearSpans, rows: &[u32], keep: &[bool], diff: &mut [f64]) {
+    fn add_ent_general(
+        &self,
+        c: &Compiled,
+        years: &YearSpans,
+        rows: &[u32],
+        keep: &[bool],
+        diff: &mut [f64],
+    ) {
         let mut group: Vec<Item> = Vec::new();
         for &r in rows {
             if !keep[r as usize] {
@@ -1229,7 +1270,13 @@ impl Engine {
             }
             if let Some((g, area, w, spans)) = self.row_spans_selected(c, years, r as usize) {
                 for (s, en) in spans.as_slice() {
-                    group.push(Item { group: g, area, s: *s, e: *en, w });
+                    group.push(Item {
+                        group: g,
+                        area,
+                        s: *s,
+                        e: *en,
+                        w,
+                    });
                 }
             }
         }
@@ -1250,7 +1297,11 @@ impl Engine {
         let mut diff = vec![0.0; rows * cols];
         let city = self.areas.len();
         // The rows that pass the filters, found once, as a mask.
-        let keep = if c.filters.is_empty() { t.alive.clone() } else { self.selection_mask(c, t) };
+        let keep = if c.filters.is_empty() {
+            t.alive.clone()
+        } else {
+            self.selection_mask(c, t)
+        };
         // Distinct by enterprise: with each enterprise's rows together, one
         // pass in row order; otherwise, with many rows selected, a walk of
         // the grouping by enterprise; with few, the generic sort below.
@@ -1298,7 +1349,11 @@ impl Engine {
             }
             Distinct::None => {
                 // The mask rather than a row list: one less pass over memory.
-                let sel = keep.iter().enumerate().filter(|(_, k)| **k).map(|(r, _)| r as u32);
+                let sel = keep
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, k)| **k)
+                    .map(|(r, _)| r as u32);
                 // Straight into the difference array: no items kept.
                 let m = self.horizon.months as i32;
                 let weights = c.weight.and_then(|w| t.cols[w].num_slice());
@@ -1349,7 +1404,13 @@ impl Engine {
                 for r in keep.iter().enumerate().filter(|(_, k)| **k).map(|(r, _)| r) {
                     if let Some((group, area, w, spans)) = self.row_spans_selected(c, &ranges, r) {
                         for (s, e) in spans.as_slice() {
-                            items.push(Item { group, area, s: *s, e: *e, w });
+                            items.push(Item {
+                                group,
+                                area,
+                                s: *s,
+                                e: *e,
+                                w,
+                            });
                         }
                     }
                 }
@@ -1367,7 +1428,11 @@ impl Engine {
                         it.group = *ids.entry(key).or_insert(n);
                     }
                 }
-                let groups = items.iter().map(|it| it.group as usize + 1).max().unwrap_or(0);
+                let groups = items
+                    .iter()
+                    .map(|it| it.group as usize + 1)
+                    .max()
+                    .unwrap_or(0);
                 if items.len() * 4 < groups {
                     // Few items over many groups (a filter left a handful of
                     // large firms): sorting beats a pass over every group.
@@ -1390,7 +1455,16 @@ impl Engine {
                 for g in 0..groups {
                     start[g + 1] += start[g];
                 }
-                let mut sorted = vec![Item { group: 0, area: 0, s: 0, e: 0, w: 0.0 }; items.len()];
+                let mut sorted = vec![
+                    Item {
+                        group: 0,
+                        area: 0,
+                        s: 0,
+                        e: 0,
+                        w: 0.0
+                    };
+                    items.len()
+                ];
                 let mut next = start.clone();
                 for it in &items {
                     sorted[next[it.group as usize]] = *it;
@@ -1870,7 +1944,10 @@ mod tests {
         assert_eq!(v, vec![(1, 4), (5, 9)]);
         let mut a = Spans::new();
         a.push((0, 10));
-        assert_eq!(a.intersect(&[(2, 4), (6, 12)]).as_slice(), &[(2, 4), (6, 10)]);
+        assert_eq!(
+            a.intersect(&[(2, 4), (6, 12)]).as_slice(),
+            &[(2, 4), (6, 10)]
+        );
         let mut b = Spans::new();
         for s in [(5, 8), (1, 3), (3, 4), (7, 9)] {
             b.push(s);

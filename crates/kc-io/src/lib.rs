@@ -457,20 +457,35 @@ pub fn fields_markdown() -> String {
     let mut out = String::new();
     for def in registry::all() {
         out.push_str(&format!("### {}（`{}`）\n\n", def.name, def.code));
-        let key: Vec<&str> = def.key.iter().filter_map(|k| def.field(k).map(|f| f.label)).collect();
-        out.push_str(&format!("- 同一条记录的判断依据（关键字段）：{}\n", key.join("、")));
+        let key: Vec<&str> = def
+            .key
+            .iter()
+            .filter_map(|k| def.field(k).map(|f| f.label))
+            .collect();
+        out.push_str(&format!(
+            "- 同一条记录的判断依据（关键字段）：{}\n",
+            key.join("、")
+        ));
         let area = match def.area {
-            registry::AreaRule::Field(f) => format!("“{}”", def.field(f).map(|x| x.label).unwrap_or(f)),
+            registry::AreaRule::Field(f) => {
+                format!("“{}”", def.field(f).map(|x| x.label).unwrap_or(f))
+            }
             registry::AreaRule::Enterprise(_) => "所属企业的所在地区".to_string(),
         };
         out.push_str(&format!("- 计入地区：{area}\n"));
         if let Some(v) = def.validity {
             let start = def.field(v.start).map(|f| f.label).unwrap_or(v.start);
-            let end = v.end.and_then(|e| def.field(e)).map(|f| f.label).unwrap_or("—");
+            let end = v
+                .end
+                .and_then(|e| def.field(e))
+                .map(|f| f.label)
+                .unwrap_or("—");
             if def.code == registry::QUALIFICATIONS.code {
                 out.push_str("- 有效期：按资质目录中该类资质的规则（见下文），填写了“有效期至”的以其为准，撤销日期提前结束有效期\n");
             } else {
-                out.push_str(&format!("- 有效期：自“{start}”起，至“{end}”止（未填写则持续有效）\n"));
+                out.push_str(&format!(
+                    "- 有效期：自“{start}”起，至“{end}”止（未填写则持续有效）\n"
+                ));
             }
         }
         out.push_str("\n| 列名 | 英文名 | 必填 | 填写要求 |\n|---|---|---|---|\n");

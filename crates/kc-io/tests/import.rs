@@ -337,12 +337,20 @@ fn merged_cells_and_formulas_in_xlsx() {
 fn docs_list_every_field() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/registries.md");
     let doc = std::fs::read_to_string(path).unwrap();
-    let (head, rest) = doc.split_once("<!-- fields:begin -->\n").expect("begin marker");
+    let (head, rest) = doc
+        .split_once("<!-- fields:begin -->\n")
+        .expect("begin marker");
     let (_, tail) = rest.split_once("<!-- fields:end -->").expect("end marker");
-    let want = format!("{head}<!-- fields:begin -->\n{}<!-- fields:end -->{tail}", kc_io::fields_markdown());
+    let want = format!(
+        "{head}<!-- fields:begin -->\n{}<!-- fields:end -->{tail}",
+        kc_io::fields_markdown()
+    );
     if std::env::var("KECHUANG_UPDATE_DOCS").is_ok_and(|v| v == "1") {
         std::fs::write(path, &want).unwrap();
         return;
     }
-    assert!(doc == want, "docs/registries.md is out of date: run KECHUANG_UPDATE_DOCS=1 cargo test -p kc-io docs_");
+    assert!(
+        doc == want,
+        "docs/registries.md is out of date: run KECHUANG_UPDATE_DOCS=1 cargo test -p kc-io docs_"
+    );
 }

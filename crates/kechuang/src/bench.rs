@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use kc_demo::registries::{Scale, generate, scaled_plan};
 use kc_domain::Code;
-use kc_domain::plan::{Aggregate, ComputeSpec, DataSource, Filter, FilterTest, Indicator, Measure, Plan, TimeRule};
+use kc_domain::plan::{
+    Aggregate, ComputeSpec, DataSource, Filter, FilterTest, Indicator, Measure, Plan, TimeRule,
+};
 use kc_domain::registry::{self, Record};
 use kc_engine::Engine;
 
@@ -68,18 +70,37 @@ fn with_kind_indicators(mut plan: Plan) -> (Plan, Vec<String>) {
     (plan, codes)
 }
 
-pub fn engine(scale: Scale, seed: u64, duckdb: bool, only: &[String], runs: usize, out: &mut String) -> Result<(), String> {
-    let base = kc_planfile::parse_plan(kc_app::BENGBU_PLAN_FILE, kc_app::BENGBU_PLAN).map_err(|e| e.to_string())?;
+pub fn engine(
+    scale: Scale,
+    seed: u64,
+    duckdb: bool,
+    only: &[String],
+    runs: usize,
+    out: &mut String,
+) -> Result<(), String> {
+    let base = kc_planfile::parse_plan(kc_app::BENGBU_PLAN_FILE, kc_app::BENGBU_PLAN)
+        .map_err(|e| e.to_string())?;
     let (plan, kind_codes) = with_kind_indicators(scaled_plan(&base, scale));
     let plan_codes: Vec<String> = base
         .indicators
         .iter()
-        .filter(|i| matches!(i.source, DataSource::Registry { compute: Some(_), .. }))
+        .filter(|i| {
+            matches!(
+                i.source,
+                DataSource::Registry {
+                    compute: Some(_),
+                    ..
+                }
+            )
+        })
         .map(|i| i.code.to_string())
         .filter(|c| only.is_empty() || only.contains(c))
         .collect();
     if plan_codes.is_empty() {
-        return Err(format!("--only 中没有规划里由登记库计算的指标：{}", only.join(",")));
+        return Err(format!(
+            "--only 中没有规划里由登记库计算的指标：{}",
+            only.join(",")
+        ));
     }
     let through = kc_app::demo_through();
     let mut engine = Engine::new(&plan, kc_planfile::default_catalogue().clone());
@@ -109,7 +130,14 @@ pub fn engine(scale: Scale, seed: u64, duckdb: bool, only: &[String], runs: usiz
                 && let Some((from, to)) = cat.validity(rec)
             {
                 let to = to.map_or("9999-12-31".to_string(), |d| d.to_string());
-                let _ = writeln!(q, "{},{},{},{}", rec.values[0].display(), rec.values[1].display(), from, to);
+                let _ = writeln!(
+                    q,
+                    "{},{},{},{}",
+                    rec.values[0].display(),
+                    rec.values[1].display(),
+                    from,
+                    to
+                );
             }
         }
     });
@@ -133,13 +161,26 @@ pub fn engine(scale: Scale, seed: u64, duckdb: bool, only: &[String], runs: usiz
     let all_plan = time_set(&mut engine, &plan_codes);
     // `--only` profiles plan indicators: the comparison sets are skipped.
     let profiling = !only.is_empty();
-    let kinds = if profiling { Vec::new() } else { time_set(&mut engine, &kind_codes) };
+    let kinds = if profiling {
+        Vec::new()
+    } else {
+        time_set(&mut engine, &kind_codes)
+    };
     let mut each: Vec<(f64, String)> = plan_codes
         .iter()
-        .map(|c| (median(time_set(&mut engine, std::slice::from_ref(c))), c.clone()))
+        .map(|c| {
+            (
+                median(time_set(&mut engine, std::slice::from_ref(c))),
+                c.clone(),
+            )
+        })
         .collect();
     each.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
-    let hte_only = if profiling { Vec::new() } else { time_set(&mut engine, &["bench_q_hte".to_string()]) };
+    let hte_only = if profiling {
+        Vec::new()
+    } else {
+        time_set(&mut engine, &["bench_q_hte".to_string()])
+    };
 
     // Reading every value: all plan indicators × all areas and the city × all
     // months of the plan period.
@@ -163,25 +204,78 @@ pub fn engine(scale: Scale, seed: u64, duckdb: bool, only: &[String], runs: usiz
     }
     let read_all = t.elapsed();
 
-    // Single-record changes: move the issue date of 1,000 qualifications
-    // picked at random.
-    let n_quals = engine.table(registry::QUALIFICATIONS.code).map_or(0, |t| t.len());
-    let mut rng = kc_demo::Rng::new(seed);
-    let sample_quals: Vec<Record> = (0..1000.min(n_quals))
-        .filter_map(|_| engine.record(registry::QUALIFICATIONS.code, (rng.next_u64() % n_quals as u64) as u32))
-        .collect();
-    let mut lat: Vec<f64> = Vec::new();
-    let issued = registry::QUALIFICATIONS.index("issued_on").unwrap_or(3);
-    for (k, rec) in sample_quals.iter().enumerate() {
-        let mut r = rec.clone();
-        if let Some(d) = r.values[issued].as_date() {
-            r.values[issued] = kc_domain::registry::Value::Date(d - chrono::Duration::days(30 + k as i64 % 200));
+    // DuckDB's totals are checked against the engine's, taken before the
+    // single-record changes below alter the data.
+    let mut check = String::new();
+    if duckdb {
+        // The engine's own totals over areas × months, to check DuckDB's.
+        let total = |codes: &[String]| -> f64 {
+            let mut sum = 0.0;
+            for code in codes {
+                for a in &plan.areas {
+                    for p in &months {
+                        sum += engine
+                            .value(code, Some(a.code.as_str()), *p)
+                            .ok()
+                            .flatten()
+                            .unwrap_or(0.0);
+                    }
+                }
+            }
+            sum
+        };
+        check.push_str(&format!(
+            "engine check: high-tech area-month sum {:.0}, all kinds sum {:.0} (",
+            total(&["bench_q_hte".to_string()]),
+            total(&kind_codes)
+        ));
+        for k in &kind_codes {
+            check.push_str(&format!(
+                " {} {:.0}",
+                k.trim_start_matches("bench_q_"),
+                total(std::slice::from_ref(k))
+            ));
         }
-        let t = Instant::now();
-        engine.upsert(registry::QUALIFICATIONS.code, &r).map_err(|e| e.to_string())?;
-        lat.push(secs(t.elapsed()) * 1000.0);
+        check.push_str(" )\n");
     }
-    lat.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+
+    // Single-record changes, 1,000 per registry on records picked at random:
+    // a qualification's issue date moves back, a firm's yearly revenue
+    // halves, a contract's technical amount doubles, a firm moves to another
+    // area (which moves all its records).
+    use kc_domain::registry::Value;
+    let area_codes: Vec<String> = plan.areas.iter().map(|a| a.code.to_string()).collect();
+    let changes: [(&'static registry::RegistryDef, &str); 4] = [
+        (&registry::QUALIFICATIONS, "issued_on"),
+        (&registry::FIGURES, "revenue"),
+        (&registry::CONTRACTS, "tech_amount"),
+        (&registry::ENTERPRISES, "area"),
+    ];
+    let mut latencies: Vec<(&str, Vec<f64>)> = Vec::new();
+    let mut rng = kc_demo::Rng::new(seed);
+    for (def, field) in changes {
+        let n = engine.table(def.code).map_or(0, |t| t.len());
+        let Some(fi) = def.index(field) else { continue };
+        let sample: Vec<Record> = (0..1000.min(n))
+            .filter_map(|_| engine.record(def.code, (rng.next_u64() % n as u64) as u32))
+            .collect();
+        let mut lat: Vec<f64> = Vec::new();
+        for (k, rec) in sample.iter().enumerate() {
+            let mut r = rec.clone();
+            r.values[fi] = match &r.values[fi] {
+                Value::Date(d) => Value::Date(*d - chrono::Duration::days(30 + k as i64 % 200)),
+                Value::Num(x) if field == "revenue" => Value::Num((x / 2.0).round()),
+                Value::Num(x) => Value::Num(x * 2.0),
+                Value::Text(_) => Value::Text(area_codes[k % area_codes.len()].clone()),
+                v => v.clone(),
+            };
+            let t = Instant::now();
+            engine.upsert(def.code, &r).map_err(|e| e.to_string())?;
+            lat.push(secs(t.elapsed()) * 1000.0);
+        }
+        lat.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        latencies.push((def.code, lat));
+    }
 
     out.push_str(&format!(
         "scale {:?}: {} areas, {} months of the plan, seed {seed}\n",
@@ -192,8 +286,14 @@ pub fn engine(scale: Scale, seed: u64, duckdb: bool, only: &[String], runs: usiz
     for (code, n) in &counts {
         out.push_str(&format!("  {code}: {n} records\n"));
     }
-    out.push_str(&format!("generate + load into memory: {:.1} s\n", secs(generated)));
-    out.push_str(&format!("derive links, areas, validity: {:.3} s\n", secs(derived)));
+    out.push_str(&format!(
+        "generate + load into memory: {:.1} s\n",
+        secs(generated)
+    ));
+    out.push_str(&format!(
+        "derive links, areas, validity: {:.3} s\n",
+        secs(derived)
+    ));
     out.push_str(&format!(
         "all {} registry-backed plan indicators, every area × month: median {:.3} s (min {:.3} s, {runs} runs)\n",
         plan_codes.len(),
@@ -213,15 +313,21 @@ pub fn engine(scale: Scale, seed: u64, duckdb: bool, only: &[String], runs: usiz
             "ten qualification kinds, distinct firms valid at each month end by area: median {:.3} s\n",
             median(kinds)
         ));
-        out.push_str(&format!("high-tech enterprises alone: median {:.3} s\n", median(hte_only)));
+        out.push_str(&format!(
+            "high-tech enterprises alone: median {:.3} s\n",
+            median(hte_only)
+        ));
     }
     out.push_str(&format!(
         "read {cells} values (indicators × areas × months): {:.3} s (checksum {checksum:.0})\n",
         secs(read_all)
     ));
-    if !lat.is_empty() {
+    for (code, lat) in &latencies {
+        if lat.is_empty() {
+            continue;
+        }
         out.push_str(&format!(
-            "one changed qualification reflected in every indicator: median {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} updates)\n",
+            "one changed record in {code}, reflected in every indicator: median {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} updates)\n",
             lat[lat.len() / 2],
             lat[(lat.len() * 99 / 100).min(lat.len() - 1)],
             lat[lat.len() - 1],
@@ -229,6 +335,7 @@ pub fn engine(scale: Scale, seed: u64, duckdb: bool, only: &[String], runs: usiz
         ));
     }
     if duckdb {
+        out.push_str(&check);
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench_duckdb.py");
         let o = std::process::Command::new("python3")
             .arg(&script)
@@ -241,7 +348,10 @@ pub fn engine(scale: Scale, seed: u64, duckdb: bool, only: &[String], runs: usiz
         if o.status.success() {
             out.push_str(&String::from_utf8_lossy(&o.stdout));
         } else {
-            out.push_str(&format!("duckdb failed: {}\n", String::from_utf8_lossy(&o.stderr)));
+            out.push_str(&format!(
+                "duckdb failed: {}\n",
+                String::from_utf8_lossy(&o.stderr)
+            ));
         }
         let _ = std::fs::remove_dir_all(&dir);
     }
