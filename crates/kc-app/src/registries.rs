@@ -23,30 +23,81 @@ pub async fn build_engine(
     plan: &Plan,
     today: NaiveDate,
 ) -> Result<Engine, StoreError> {
-    let mut engine = Engine::new(plan, catalogue().clone());
+    let (mut engine, _) = load_registries(store, Engine::new(plan, catalogue().clone())).await?;
+    engine.as_of = Some(registries_as_of(store, today).await?);
+    // Deriving links and computing every indicator is CPU work: off the
+    // async threads.
+    Ok(join(
+        tokio::task::spawn_blocking(move || {
+            engine.rebuild();
+            engine
+        })
+        .await,
+    ))
+}
+
+/// The result of a blocking task; its panic, if any, carries on here.
+fn join<T>(r: Result<T, tokio::task::JoinError>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+/// Reads every registry record of the database into `engine` (links not
+/// derived yet) and returns it with the number of records read. Reading and
+/// parsing overlap: the database is read here while a worker thread parses
+/// each batch of JSON and fills the engine's columns.
+pub async fn load_registries(store: &Store, engine: Engine) -> Result<(Engine, usize), StoreError> {
+    const BATCH: usize = 8192;
+    // Unbounded, because `for_each_record` hands rows to a plain closure
+    // that cannot wait; the worker keeps up with all but the fastest reads.
+    let (tx, mut rx) =
+        tokio::sync::mpsc::unbounded_channel::<(&'static RegistryDef, Vec<String>)>();
+    let worker = tokio::task::spawn_blocking(move || {
+        let mut engine = engine;
+        let mut total = 0usize;
+        let mut bad: HashMap<&'static str, usize> = HashMap::new();
+        while let Some((def, batch)) = rx.blocking_recv() {
+            let mut recs = Vec::with_capacity(batch.len());
+            for text in &batch {
+                match Record::from_json_str(def, text) {
+                    Ok(r) => recs.push(r),
+                    Err(_) => *bad.entry(def.code).or_default() += 1,
+                }
+            }
+            total += recs.len();
+            let _ = engine.load(def.code, &recs);
+        }
+        for (registry, bad) in bad {
+            tracing::warn!(registry, bad, "records with unreadable data skipped");
+        }
+        (engine, total)
+    });
+    let mut failed = None;
     for def in registry::all() {
-        let mut batch: Vec<Record> = Vec::with_capacity(4096);
-        let mut bad = 0usize;
-        store
+        let mut batch: Vec<String> = Vec::with_capacity(BATCH);
+        let read = store
             .for_each_record(def.code, |r| {
-                match serde_json::from_str::<serde_json::Value>(&r.data) {
-                    Ok(j) => batch.push(Record::from_json(def, &j)),
-                    Err(_) => bad += 1,
+                batch.push(r.data);
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    let _ = tx.send((def, full));
                 }
             })
-            .await?;
-        if bad > 0 {
-            tracing::warn!(
-                registry = def.code,
-                bad,
-                "records with unreadable data skipped"
-            );
+            .await;
+        let _ = tx.send((def, batch));
+        if let Err(e) = read {
+            failed = Some(e);
+            break;
         }
-        let _ = engine.load(def.code, &batch);
     }
-    engine.as_of = Some(registries_as_of(store, today).await?);
-    engine.rebuild();
-    Ok(engine)
+    drop(tx);
+    let (engine, total) = join(worker.await);
+    match failed {
+        Some(e) => Err(e),
+        None => Ok((engine, total)),
+    }
 }
 
 pub async fn registries_as_of(store: &Store, today: NaiveDate) -> Result<NaiveDate, StoreError> {
@@ -240,7 +291,12 @@ pub struct ImportOutcome {
     pub rejected: usize,
     pub created: usize,
     pub updated: usize,
+    /// Valid rows identical to the stored record: not written again, so a
+    /// re-import of the same file changes nothing (not even who and when).
+    pub unchanged: usize,
     pub written: usize,
+    /// Rows had errors and `skip_invalid` was not asked: nothing written.
+    pub refused: bool,
     pub errors: Vec<kc_io::RowError>,
     pub ignored_columns: Vec<String>,
 }
@@ -305,15 +361,24 @@ pub async fn import_registry(
         .take(MAX_REPORTED_ERRORS)
         .collect();
     if total_errors > 0 && !skip_invalid {
+        out.refused = true;
         return Ok(out);
     }
-    let existing = store.record_keys(def.code).await?;
-    let records: Vec<StoredRecord> = report.good.iter().map(|r| stored(def, r)).collect();
-    out.created = records
-        .iter()
-        .filter(|r| !existing.contains(&r.key))
-        .count();
-    out.updated = records.len() - out.created;
+    let existing = store.record_texts(def.code).await?;
+    let mut records: Vec<StoredRecord> = Vec::with_capacity(report.good.len());
+    for r in &report.good {
+        let rec = stored(def, r);
+        match existing.get(&rec.key) {
+            None => out.created += 1,
+            Some(data) if *data == rec.data => {
+                out.unchanged += 1;
+                continue;
+            }
+            Some(_) => out.updated += 1,
+        }
+        records.push(rec);
+    }
+    drop(existing);
     // One transaction: all or nothing, with progress as statements go.
     let total = records.len();
     store

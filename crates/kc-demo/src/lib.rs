@@ -496,6 +496,7 @@ mod tests {
                     code: kc_domain::Code::parse(c).unwrap(),
                     name: c.to_string(),
                     kind: "区".into(),
+                    aliases: Vec::new(),
                 })
                 .collect(),
             departments: vec![],

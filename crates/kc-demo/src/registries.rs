@@ -73,6 +73,7 @@ pub fn scaled_plan(base: &Plan, scale: Scale) -> Plan {
                 code: Code::parse(&format!("c{c:03}-{}", a.code)).expect("valid code"),
                 name: format!("第{}市{}", c + 1, a.name),
                 kind: a.kind.clone(),
+                aliases: Vec::new(),
             })
         })
         .collect();

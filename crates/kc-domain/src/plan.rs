@@ -70,6 +70,10 @@ pub struct Area {
     pub name: String,
     /// Free text chosen by the plan, e.g. 区, 县, 开发区.
     pub kind: String,
+    /// Other names people write for the area (高新区 for
+    /// 蚌埠高新技术产业开发区), accepted wherever an area is typed in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

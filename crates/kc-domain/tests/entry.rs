@@ -35,6 +35,7 @@ fn plan() -> Plan {
             code: Code::parse("a1").unwrap(),
             name: "甲区".into(),
             kind: "区".into(),
+            aliases: Vec::new(),
         }],
         departments: vec![Department {
             code: Code::parse("kjj").unwrap(),

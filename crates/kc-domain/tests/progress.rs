@@ -76,6 +76,7 @@ fn plan_with(indicators: Vec<Indicator>, areas: usize) -> Plan {
                 code: code(&format!("a{i}")),
                 name: format!("区{i}"),
                 kind: "区".into(),
+                aliases: Vec::new(),
             })
             .collect(),
         departments: vec![],

@@ -2,7 +2,10 @@
 //! day numbers, numbers as `f64`. Records are rebuilt from the columns when
 //! a page needs one, so nothing is held twice.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::hash::BuildHasher;
+
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 
 use chrono::{Datelike, NaiveDate};
 use kc_domain::registry::{FieldType, Record, RegistryDef, Value};
@@ -11,8 +14,15 @@ use kc_domain::registry::{FieldType, Record, RegistryDef, Value};
 /// (so a qualification's credit code is the enterprise's).
 #[derive(Debug, Default)]
 pub struct Interner {
-    ids: HashMap<String, u32>,
-    strings: Vec<String>,
+    /// Ids by the hash of their text (the text itself lives in `buf`).
+    table: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+    /// Every string, one after another: millions of short texts in one
+    /// allocation rather than one each (and not twice, as a map keyed by
+    /// `String` would hold them).
+    buf: String,
+    /// End of string `i` in `buf`; string 0 is the empty text.
+    ends: Vec<usize>,
 }
 
 /// The id of "no value".
@@ -21,28 +31,54 @@ pub const NONE: u32 = 0;
 impl Interner {
     pub fn new() -> Interner {
         Interner {
-            ids: HashMap::new(),
-            strings: vec![String::new()],
+            table: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
+            buf: String::new(),
+            ends: vec![0],
         }
     }
 
     pub fn intern(&mut self, s: &str) -> u32 {
-        if let Some(id) = self.ids.get(s) {
+        if s.is_empty() {
+            return NONE;
+        }
+        let Interner {
+            table,
+            hasher,
+            buf,
+            ends,
+        } = self;
+        let h = hasher.hash_one(s);
+        let text = |id: u32| slice(buf, ends, id);
+        if let Some(id) = table.find(h, |id| text(*id) == s) {
             return *id;
         }
-        let id = self.strings.len() as u32;
-        self.strings.push(s.to_string());
-        self.ids.insert(s.to_string(), id);
+        let id = ends.len() as u32;
+        buf.push_str(s);
+        ends.push(buf.len());
+        table.insert_unique(h, id, |id| hasher.hash_one(slice(buf, ends, *id)));
         id
     }
 
     pub fn get(&self, s: &str) -> Option<u32> {
-        self.ids.get(s).copied()
+        if s.is_empty() {
+            return Some(NONE);
+        }
+        let h = self.hasher.hash_one(s);
+        self.table.find(h, |id| self.text(*id) == s).copied()
     }
 
     pub fn text(&self, id: u32) -> &str {
-        &self.strings[id as usize]
+        slice(&self.buf, &self.ends, id)
     }
+}
+
+fn slice<'a>(buf: &'a str, ends: &[usize], id: u32) -> &'a str {
+    let i = id as usize;
+    if i == 0 || i >= ends.len() {
+        return "";
+    }
+    &buf[ends[i - 1]..ends[i]]
 }
 
 /// Missing dates and numbers.
@@ -396,5 +432,32 @@ impl Table {
         self.ent[row as usize] = ent;
         self.ent_csr = None;
         self.ent_runs = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Equal texts get equal ids, different texts different ids, and
+        /// every id gives its text back (through growth of the table).
+        #[test]
+        fn interner_round_trips(words in proptest::collection::vec("[a-c中文]{0,4}", 0..400)) {
+            let mut i = Interner::new();
+            let ids: Vec<u32> = words.iter().map(|w| i.intern(w)).collect();
+            for (w, id) in words.iter().zip(&ids) {
+                prop_assert_eq!(i.text(*id), w.as_str());
+                prop_assert_eq!(i.get(w), Some(*id));
+                prop_assert_eq!(*id == NONE, w.is_empty());
+            }
+            for (a, ia) in words.iter().zip(&ids) {
+                for (b, ib) in words.iter().zip(&ids) {
+                    prop_assert_eq!(a == b, ia == ib);
+                }
+            }
+            prop_assert_eq!(i.get("不在其中的字"), None);
+        }
     }
 }

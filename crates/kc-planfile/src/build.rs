@@ -59,6 +59,7 @@ pub fn build(ctx: &Ctx<'_>, root: &Table) -> Option<Plan> {
                 code: o.req_code("code")?,
                 name: o.req_str("name")?,
                 kind: o.opt_str("kind").unwrap_or_default(),
+                aliases: o.str_list("aliases"),
             };
             o.finish();
             Some((a, o.span()))
@@ -74,6 +75,25 @@ pub fn build(ctx: &Ctx<'_>, root: &Table) -> Option<Plan> {
             Some((d, o.span()))
         })
         .collect();
+    // Every way of writing an area must name one area only.
+    let mut area_names: HashMap<String, String> = HashMap::new();
+    for (a, span) in &areas {
+        let names = [a.code.to_string(), a.name.clone()]
+            .into_iter()
+            .chain(a.aliases.iter().cloned());
+        for n in names {
+            match area_names.get(&n) {
+                Some(other) if *other != a.code.as_str() => ctx.error(
+                    span.clone(),
+                    format!("地区名称或别名“{n}”同时指向地区 {other} 和 {}", a.code),
+                    Some("每个名称只对应一个地区"),
+                ),
+                _ => {
+                    area_names.insert(n, a.code.to_string());
+                }
+            }
+        }
+    }
     let mut units: HashSet<String> = HashSet::new();
     for (code, span) in areas
         .iter()

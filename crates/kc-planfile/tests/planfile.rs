@@ -384,6 +384,18 @@ const BAD: &[(&str, &str, &str, &str)] = &[
         "未知的登记库“firms”",
     ),
     (
+        "an alias naming two areas",
+        "name = \"甲区\"\n",
+        "name = \"甲区\"\n\n[[area]]\ncode = \"a2\"\nname = \"乙区\"\naliases = [\"甲区\"]\n",
+        "地区名称或别名“甲区”同时指向地区 a1 和 a2",
+    ),
+    (
+        "aliases not a list",
+        "name = \"甲区\"\n",
+        "name = \"甲区\"\naliases = \"甲\"\n",
+        "aliases",
+    ),
+    (
         "negative weight",
         "target = 1200",
         "target = 1200\nweight = -1",

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use crate::{Result, Store, now_text};
+use crate::{Backend, Result, Store, now_text};
 
 /// One record as stored: natural key, area and fields as JSON text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,8 +12,16 @@ pub struct StoredRecord {
     pub data: String,
 }
 
-/// Rows per INSERT statement: well under both backends' parameter limits.
-const CHUNK: usize = 400;
+/// Rows per INSERT statement, by backend. PostgreSQL gains from long
+/// statements (fewer round trips); SQLite binds each parameter by looking its
+/// name up in a list (`sqlite3_bind_parameter_name`, linear), so the cost
+/// of a statement grows with the square of its parameters and short ones win.
+fn chunk_rows(backend: Backend) -> usize {
+    match backend {
+        Backend::Postgres => 400,
+        Backend::Sqlite => 40,
+    }
+}
 
 impl Store {
     /// Inserts or replaces records by natural key, all in one transaction.
@@ -51,7 +59,7 @@ impl Store {
         let now = now_text();
         let mut tx = self.pool().begin().await?;
         let mut written = 0;
-        for chunk in records.chunks(CHUNK) {
+        for chunk in records.chunks(chunk_rows(self.backend())) {
             let mut sql = String::from(
                 "INSERT INTO registry_records (registry, rkey, area, data, updated_at, updated_by) VALUES ",
             );
@@ -126,10 +134,11 @@ impl Store {
         mut f: impl FnMut(StoredRecord),
     ) -> Result<usize> {
         use futures_util::TryStreamExt;
-        let mut rows =
-            sqlx::query("SELECT rkey, area, data FROM registry_records WHERE registry = $1")
-                .bind(registry)
-                .fetch(self.pool());
+        let mut rows = sqlx::query(
+            "SELECT rkey, area, data FROM registry_records WHERE registry = $1 ORDER BY rkey",
+        )
+        .bind(registry)
+        .fetch(self.pool());
         let mut n = 0;
         while let Some(r) = rows.try_next().await? {
             f(StoredRecord {
@@ -140,6 +149,26 @@ impl Store {
             n += 1;
         }
         Ok(n)
+    }
+
+    /// The stored JSON of every record of a registry, by natural key (to
+    /// tell changed records from unchanged ones on re-import).
+    pub async fn record_texts(
+        &self,
+        registry: &str,
+    ) -> Result<std::collections::HashMap<String, String>> {
+        use futures_util::TryStreamExt;
+        let mut rows = sqlx::query("SELECT rkey, data FROM registry_records WHERE registry = $1")
+            .bind(registry)
+            .fetch(self.pool());
+        let mut out = std::collections::HashMap::new();
+        while let Some(r) = rows.try_next().await? {
+            out.insert(
+                r.try_get::<String, _>("rkey")?,
+                r.try_get::<String, _>("data")?,
+            );
+        }
+        Ok(out)
     }
 
     /// The natural keys of every record of a registry.

@@ -84,7 +84,13 @@ impl Store {
         expected_revision: Option<i64>,
     ) -> Result<ValueRecord> {
         let mut conn = self.pool().acquire().await?;
-        for _attempt in 0..5 {
+        // Without an expected revision a lost race is retried; under many
+        // simultaneous writers of one value a writer may lose several times,
+        // so the retries back off a little longer each time.
+        for attempt in 0..20u64 {
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(attempt)).await;
+            }
             match insert_next(&mut conn, v, expected_revision).await {
                 Ok(Some(rec)) => return Ok(rec),
                 Ok(None) => return Err(self.conflict(&mut conn, v).await),

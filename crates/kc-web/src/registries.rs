@@ -849,7 +849,7 @@ pub async fn import(
         st.engines.invalidate().await;
     }
     let e = engine.read().await;
-    let status = if outcome.written == 0 && outcome.rejected > 0 {
+    let status = if outcome.refused {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK

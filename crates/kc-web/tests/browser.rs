@@ -5,13 +5,16 @@
 
 mod common;
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::{PLAN, TestApp};
 use fantoccini::{Client, ClientBuilder, Locator};
 
-/// A chromedriver child process, killed on drop.
+/// A chromedriver child process in its own process group, killed with the
+/// browsers it started on drop — also when an assertion fails before the
+/// session is closed, so no Chromium outlives the test.
 struct Driver {
     child: Child,
     url: String,
@@ -19,6 +22,11 @@ struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -39,6 +47,7 @@ async fn start_driver() -> Driver {
     );
     let port = free_port();
     let child = Command::new(&bin)
+        .process_group(0)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())

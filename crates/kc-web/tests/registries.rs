@@ -297,9 +297,21 @@ async fn imports_report_rows_and_are_all_or_nothing(app: &TestApp) {
         app.db.store.count_records("events").await.unwrap(),
         before + 1
     );
-    // Re-importing the same row updates instead of adding.
-    let (_, body) = upload("events.csv", csv.as_bytes().to_vec(), true).await;
+    // Re-importing the same row neither adds nor rewrites it; a changed row
+    // updates the record instead of adding one.
+    let (status, body) = upload("events.csv", csv.as_bytes().to_vec(), true).await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("已导入 0 条记录（新增 0，更新 0，另有 1 条与已有记录相同未改动）"),
+        "{body}"
+    );
+    let changed = csv.replace("2025-08-01,蚌山区", "2025-08-01,龙子湖区");
+    let (_, body) = upload("events.csv", changed.into_bytes(), true).await;
     assert!(body.contains("新增 0，更新 1"), "{body}");
+    assert_eq!(
+        app.db.store.count_records("events").await.unwrap(),
+        before + 1
+    );
     // The engine is rebuilt: the imported event counts.
     let (_, list) = app
         .get(&format!("/plans/{PLAN}/registries/events?q=银企对接会A"))

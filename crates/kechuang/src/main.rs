@@ -315,7 +315,8 @@ async fn import(
             } else {
                 format!("「{}」", e.column)
             },
-            if e.value.is_empty() {
+            // The reason often quotes the value already.
+            if e.value.is_empty() || e.reason.contains(e.value.as_str()) {
                 String::new()
             } else {
                 format!("“{}” ", e.value)
@@ -336,7 +337,7 @@ async fn import(
         ));
     }
     let secs = started.elapsed().as_secs_f64();
-    if outcome.written == 0 && outcome.rejected > 0 {
+    if outcome.refused {
         s.push_str(&format!(
             "共 {} 行，{} 行有误，未导入任何数据。改正后重新导入，或加 --skip-invalid 只导入正确的行。\n",
             outcome.rows, outcome.rejected
@@ -345,12 +346,13 @@ async fn import(
         return ExitCode::from(2);
     }
     s.push_str(&format!(
-        "{}：共 {} 行，导入 {} 行（新增 {}，更新 {}），跳过有误的 {} 行，用时 {:.1} 秒（{:.0} 行/秒）。\n",
+        "{}：共 {} 行，写入 {} 行（新增 {}，更新 {}），与已有记录相同未改动 {} 行，跳过有误的 {} 行，用时 {:.1} 秒（{:.0} 行/秒）。\n",
         def.name,
         outcome.rows,
         outcome.written,
         outcome.created,
         outcome.updated,
+        outcome.unchanged,
         outcome.rejected,
         secs,
         outcome.rows as f64 / secs.max(1e-9)

@@ -130,3 +130,97 @@ fn an_unreachable_database_is_one_clear_line() {
     assert!(!o.status.success());
     assert!(text(&o.stderr).contains("sqlite:// 或 postgres://"));
 }
+
+/// `import` and `export` as a bureau clerk uses them: a file with one bad
+/// row is refused whole with the row named; `--skip-invalid` loads the good
+/// rows; importing again changes nothing; an exported file imports back as
+/// unchanged; a template has the Chinese headers.
+#[test]
+fn import_and_export_registries() {
+    let dir = temp_dir("import");
+    let db = format!("sqlite://{}", dir.join("kc.db").display());
+    let o = kechuang(&["plan", "load", BENGBU, "--db", &db]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let code = |n: usize| {
+        kc_domain::credit::complete(&format!("91340300MA2N{n:05}"))
+            .unwrap()
+            .to_string()
+    };
+    let csv = dir.join("企业.csv");
+    // The check character of code 3 on code 4: wrong.
+    let bad = format!("{}{}", &code(4)[..17], &code(3)[17..]);
+    std::fs::write(
+        &csv,
+        format!(
+            "统一社会信用代码,企业名称,所在地区,规模以上\n\
+             {},蚌埠甲科技有限公司,高新区,是\n\
+             {},蚌埠乙材料有限公司,蚌山区,否\n\
+             {bad},蚌埠丙公司,合肥,是\n",
+            code(1),
+            code(2),
+        ),
+    )
+    .unwrap();
+    let file = csv.to_str().unwrap();
+
+    let o = kechuang(&["import", "enterprises", file, "--db", &db]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(err.contains("第 4 行「统一社会信用代码」"), "{err}");
+    assert!(err.contains("第 4 行「所在地区」"), "{err}");
+    assert!(err.contains("未导入任何数据"), "{err}");
+
+    let exported = dir.join("导出.csv");
+    let exported = exported.to_str().unwrap();
+    let o = kechuang(&["export", "enterprises", exported, "--db", &db]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let rows = std::fs::read_to_string(exported).unwrap().lines().count();
+    assert_eq!(
+        rows, 1,
+        "nothing was written: the export has its header only"
+    );
+
+    let o = kechuang(&["import", "enterprises", file, "--skip-invalid", "--db", &db]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("写入 2 行（新增 2，更新 0）"), "{out}");
+    assert!(out.contains("跳过有误的 1 行"), "{out}");
+
+    let o = kechuang(&["import", "enterprises", file, "--skip-invalid", "--db", &db]);
+    assert!(text(&o.stdout).contains("写入 0 行（新增 0，更新 0），与已有记录相同未改动 2 行"));
+
+    for ext in ["xlsx", "csv"] {
+        let out = dir.join(format!("企业导出.{ext}"));
+        let out = out.to_str().unwrap();
+        let o = kechuang(&["export", "enterprises", out, "--db", &db]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let o = kechuang(&["import", "enterprises", out, "--db", &db]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        assert!(
+            text(&o.stdout).contains("与已有记录相同未改动 2 行"),
+            "{ext} export does not round-trip: {}",
+            text(&o.stdout)
+        );
+    }
+
+    let template = dir.join("模板.csv");
+    let o = kechuang(&[
+        "export",
+        "enterprises",
+        template.to_str().unwrap(),
+        "--template",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let head = std::fs::read_to_string(&template).unwrap();
+    assert!(
+        head.contains("统一社会信用代码") && head.contains("所在地区"),
+        "{head}"
+    );
+
+    let o = kechuang(&["import", "firms", file, "--db", &db]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("enterprises（企业）"));
+    let o = kechuang(&["import", "enterprises", "企业.txt", "--db", &db]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("只支持 .xlsx 和 .csv 文件"));
+}
