@@ -339,14 +339,22 @@ pub async fn import_registry(
         user,
         today,
     } = req;
-    let sheet = kc_io::read(kind, bytes)?;
     let enterprises = if matches!(def.code, "qualifications" | "enterprise_figures") {
         store.record_keys(registry::ENTERPRISES.code).await?
     } else {
         Default::default()
     };
-    let cx = CellContext::new(plan, catalogue());
-    let mut report = kc_io::check_sheet(def, &sheet, &cx, &|c| enterprises.contains(c))?;
+    // Reading and checking a large file takes seconds of CPU: on a blocking
+    // thread, so the server keeps answering meanwhile.
+    let (bytes, plan_copy) = (bytes.to_vec(), plan.clone());
+    let mut report = join(
+        tokio::task::spawn_blocking(move || {
+            let sheet = kc_io::read(kind, &bytes)?;
+            let cx = CellContext::new(&plan_copy, catalogue());
+            kc_io::check_sheet(def, &sheet, &cx, &|c| enterprises.contains(c))
+        })
+        .await,
+    )?;
     let mut out = ImportOutcome {
         rows: report.rows,
         valid: report.good.len(),
