@@ -176,21 +176,26 @@ pub async fn values(State(st): State<AppState>, q: Params) -> Result<Json<Value>
     Ok(Json(json!({ "values": values })))
 }
 
+/// A request body that must be a JSON object, with a Chinese message
+/// saying where it is not.
+fn json_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, AppError> {
+    match serde_json::from_slice(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(AppError::BadRequest("请求体应为 JSON 对象".into())),
+        Err(e) => Err(AppError::BadRequest(format!(
+            "请求体不是有效的 JSON：第 {} 行第 {} 列",
+            e.line(),
+            e.column()
+        ))),
+    }
+}
+
 /// `POST /api/v1/values` with a JSON body:
 /// `{"plan", "indicator", "scope"?, "period", "value", "note"?, "vintage"?, "expected_revision"?}`.
 /// 201 with the stored revision; 422 with field errors; 409 with the newer
 /// value when `expected_revision` is stale.
 pub async fn post_value(State(st): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
-    let j: Value = serde_json::from_slice(&body).map_err(|e| {
-        AppError::BadRequest(format!(
-            "请求体不是有效的 JSON：第 {} 行第 {} 列",
-            e.line(),
-            e.column()
-        ))
-    })?;
-    let obj = j
-        .as_object()
-        .ok_or_else(|| AppError::BadRequest("请求体应为 JSON 对象".into()))?;
+    let obj = json_object(&body)?;
     let text = |k: &str| -> Result<String, AppError> {
         match obj.get(k) {
             None | Some(Value::Null) => Ok(String::new()),
@@ -311,16 +316,7 @@ pub async fn registry_save(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let def = crate::registries::def_of(&reg)?;
-    let j: Value = serde_json::from_slice(&body).map_err(|e| {
-        AppError::BadRequest(format!(
-            "请求体不是有效的 JSON：第 {} 行第 {} 列",
-            e.line(),
-            e.column()
-        ))
-    })?;
-    let obj = j
-        .as_object()
-        .ok_or_else(|| AppError::BadRequest("请求体应为 JSON 对象".into()))?;
+    let obj = json_object(&body)?;
     let texts: std::collections::HashMap<&str, String> = def
         .fields
         .iter()

@@ -1,6 +1,7 @@
 //! The web server over real HTTP, on each storage backend: pages render,
 //! the API answers, bad input gets a clear 4xx and stores nothing.
 
+#[macro_use]
 mod common;
 
 use common::{PLAN, TestApp};
@@ -471,34 +472,6 @@ async fn another_city_serves(app: &TestApp) {
     }
     let j = app.get_json(&format!("/api/v1/plans/{code}/targets")).await;
     assert_eq!(j["targets"].as_array().unwrap().len(), plan.targets.len());
-}
-
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let app = super::TestApp::sqlite().await;
-                    super::$case(&app).await;
-                    app.stop().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let Some(app) = super::TestApp::postgres().await else {
-                        eprintln!("KECHUANG_TEST_PG_URL not set: PostgreSQL case skipped");
-                        return;
-                    };
-                    super::$case(&app).await;
-                    app.stop().await;
-                }
-            )*
-        }
-    };
 }
 
 on_both_backends!(

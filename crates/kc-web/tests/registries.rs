@@ -1,6 +1,7 @@
 //! Registries over real HTTP on each backend: lists, drill-down from a
 //! computed number to exactly the records counted, forms, import, export.
 
+#[macro_use]
 mod common;
 
 use common::{PLAN, TestApp};
@@ -380,34 +381,6 @@ async fn registry_api(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 404);
-}
-
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let app = super::TestApp::sqlite().await;
-                    super::$case(&app).await;
-                    app.stop().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let Some(app) = super::TestApp::postgres().await else {
-                        eprintln!("KECHUANG_TEST_PG_URL not set: PostgreSQL case skipped");
-                        return;
-                    };
-                    super::$case(&app).await;
-                    app.stop().await;
-                }
-            )*
-        }
-    };
 }
 
 on_both_backends!(

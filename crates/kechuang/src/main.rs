@@ -174,16 +174,8 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             };
             let mut s = String::new();
-            match bench::engine(scale, seed, duckdb, &only, runs.max(1), &mut s) {
-                Ok(()) => {
-                    out(&s);
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("kechuang: {e}");
-                    ExitCode::FAILURE
-                }
-            }
+            let r = bench::engine(scale, seed, duckdb, &only, runs.max(1), &mut s);
+            bench_exit(r, &s)
         }
         Command::Bench(BenchCmd::Load { db, plan }) => run_async(bench_load(db.db, plan)),
     }
@@ -427,9 +419,15 @@ async fn bench_load(db: String, plan: Option<String>) -> ExitCode {
         Err(c) => return c,
     };
     let mut s = String::new();
-    match bench::load(&store, &plan, &mut s).await {
+    let r = bench::load(&store, &plan, &mut s).await;
+    bench_exit(r, &s)
+}
+
+/// A benchmark's report on standard output, or its error.
+fn bench_exit(r: Result<(), String>, report: &str) -> ExitCode {
+    match r {
         Ok(()) => {
-            out(&s);
+            out(report);
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -92,3 +92,34 @@ impl TestApp {
 async fn axum_serve(listener: tokio::net::TcpListener, state: kc_web::AppState) {
     let _ = axum::serve(listener, kc_web::router(state)).await;
 }
+
+/// Runs each named case `async fn case(app: &TestApp)` once on SQLite and
+/// once on PostgreSQL (skipped, with a note, when no server is configured).
+#[allow(unused_macros)]
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let app = super::TestApp::sqlite().await;
+                    super::$case(&app).await;
+                    app.stop().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(app) = super::TestApp::postgres().await else {
+                        eprintln!("KECHUANG_TEST_PG_URL not set: PostgreSQL case skipped");
+                        return;
+                    };
+                    super::$case(&app).await;
+                    app.stop().await;
+                }
+            )*
+        }
+    };
+}
