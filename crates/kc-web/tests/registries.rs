@@ -389,3 +389,57 @@ on_both_backends!(
     imports_report_rows_and_are_all_or_nothing,
     registry_api,
 );
+
+/// While a large upload is read and checked, the server keeps answering:
+/// requests made during the check return while the import is still
+/// running. One worker thread, so a check that held it would stop
+/// everything else until the import's answer. The file has an error in its
+/// last row, so the import is all reading and checking (it is refused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn the_server_answers_during_a_large_import() {
+    let app = TestApp::sqlite().await;
+    let mut csv = String::from("活动名称,活动类型,举办日期,举办地区\n");
+    for i in 0..200_000 {
+        csv.push_str(&format!(
+            "大型导入活动{i},供需对接,2025-03-{:02},蚌山区\n",
+            i % 28 + 1
+        ));
+    }
+    csv.push_str("最后一行,供需对接,2025-13-01,蚌山区\n");
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("events.csv"),
+    );
+    let import = tokio::spawn({
+        let http = app.http.clone();
+        let url = app.url(&format!("/plans/{PLAN}/registries/events/import"));
+        async move {
+            let r = http.post(url).multipart(form).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    });
+    // Ask for other things until the import answers.
+    let mut answered_during = 0;
+    while !import.is_finished() {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        for path in ["/healthz", &format!("/plans/{PLAN}/registries")] {
+            let (status, _) = app.get(path).await;
+            assert_eq!(status, 200, "{path}");
+            if !import.is_finished() {
+                answered_during += 1;
+            }
+        }
+    }
+    let (status, body) = import.await.unwrap();
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("第 200002 行") || body.contains("200002"),
+        "{body}"
+    );
+    eprintln!("{answered_during} requests answered while the import ran");
+    assert!(
+        answered_during >= 8,
+        "only {answered_during} requests answered while the import ran"
+    );
+    app.stop().await;
+}
