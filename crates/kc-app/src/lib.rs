@@ -1,12 +1,14 @@
 //! Application services: the use cases shared by the web server and the CLI.
 //! They join the pure domain with storage; they know nothing of HTTP or HTML.
 
+pub mod auth;
+pub mod mail;
 pub mod registries;
+pub mod workflow;
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use kc_domain::entry::{FieldError, RawEntry, check_entry};
 use kc_domain::series::{Obs, ScopedObs, SeriesSet, resolve_formulas, scope_set_reported};
 use kc_domain::{Evaluation, Plan, Scope, Status, Vintage, evaluate};
 use kc_domain::{Frequency, Period};
@@ -68,6 +70,8 @@ pub struct DemoReport {
     pub plan_loaded: bool,
     pub values_loaded: usize,
     pub records_loaded: usize,
+    /// Demo accounts created (see [`auth::demo_accounts`]).
+    pub accounts_created: usize,
 }
 
 /// Loads the Bengbu plan, its demo history of reported values and
@@ -94,6 +98,8 @@ pub async fn load_demo(store: &Store) -> Result<DemoReport, LoadError> {
                 note: v.note,
                 vintage: v.vintage,
                 entered_by: "demo".to_string(),
+                status: kc_domain::duty::ValueStatus::Approved,
+                correction: false,
             })
             .collect();
         values_loaded = store.append_values(&values).await?;
@@ -111,57 +117,16 @@ pub async fn load_demo(store: &Store) -> Result<DemoReport, LoadError> {
         .await?;
         records_loaded = counts.iter().map(|(_, n)| n).sum();
     }
+    let accounts_created = auth::load_demo_accounts(store, &plan).await?;
     Ok(DemoReport {
         plan_loaded: saved.created,
         values_loaded,
         records_loaded,
+        accounts_created,
     })
 }
 
-/// Why recording a value failed.
-#[derive(Debug, thiserror::Error)]
-pub enum RecordError {
-    #[error("填报内容有误")]
-    Invalid(Vec<FieldError>),
-    #[error("该数据已被他人修改")]
-    Conflict(Box<ValueRecord>),
-    #[error(transparent)]
-    Store(StoreError),
-}
-
-/// Checks a typed-in value against the plan and stores it as a new revision.
-pub async fn record_value(
-    store: &Store,
-    plan: &Plan,
-    raw: &RawEntry,
-    expected_revision: Option<i64>,
-    user: &str,
-    today: NaiveDate,
-) -> Result<ValueRecord, RecordError> {
-    let entry = check_entry(plan, raw, today).map_err(RecordError::Invalid)?;
-    let unit = plan
-        .indicator(entry.indicator.as_str())
-        .map(|i| i.unit.clone())
-        .unwrap_or_default();
-    let new = NewValue {
-        plan_code: plan.code.to_string(),
-        indicator: entry.indicator.to_string(),
-        scope: entry.scope,
-        period: entry.period,
-        value: entry.value,
-        unit,
-        note: entry.note,
-        vintage: entry.vintage,
-        entered_by: user.to_string(),
-    };
-    store
-        .append_value(&new, expected_revision)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict { current } => RecordError::Conflict(current),
-            other => RecordError::Store(other),
-        })
-}
+pub use workflow::RecordError;
 
 /// A plan evaluated for one scope as of one date.
 #[derive(Debug, Clone)]
@@ -216,7 +181,8 @@ pub fn default_as_of(plan: &Plan, latest_data: Option<NaiveDate>, today: NaiveDa
 }
 
 /// Turns stored records into the math's observations. A value with a note
-/// counts as carrying evidence; provisional values stay marked as such.
+/// counts as carrying evidence; provisional and unapproved values stay
+/// marked as such.
 pub fn observations(records: &[ValueRecord]) -> Vec<ScopedObs> {
     records
         .iter()
@@ -226,7 +192,10 @@ pub fn observations(records: &[ValueRecord]) -> Vec<ScopedObs> {
             obs: Obs {
                 period: r.period,
                 value: r.value,
-                provisional: r.vintage == Vintage::Provisional,
+                // A value not yet approved is provisional whatever its
+                // statistical vintage says.
+                provisional: r.vintage == Vintage::Provisional
+                    || r.status != kc_domain::duty::ValueStatus::Approved,
                 evidence: !r.note.trim().is_empty(),
             },
         })

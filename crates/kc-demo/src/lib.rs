@@ -376,6 +376,9 @@ fn emit(
         } else {
             round(value, ind.decimals.max(2))
         };
+        if ind.areas_report() {
+            emit_area_levels(plan, ind, period, v, through, out);
+        }
         out.push(value_of(
             ind.code.as_str(),
             Scope::City,
@@ -421,6 +424,49 @@ fn emit(
             v,
             through,
             evidence.clone(),
+        ));
+    }
+}
+
+/// Each area's own level of a non-additive indicator the areas report
+/// (a share, a completion degree): the city's level varied by area. A third
+/// of the areas have not reported the latest quarter yet, so the demo shows
+/// overdue duties. A generator of its own keeps the rest of the demo data
+/// as it was.
+fn emit_area_levels(
+    plan: &Plan,
+    ind: &Indicator,
+    period: Period,
+    city: f64,
+    through: NaiveDate,
+    out: &mut Vec<DemoValue>,
+) {
+    let seed = ind
+        .code
+        .as_str()
+        .bytes()
+        .fold(period.end().num_days_from_ce() as u64, |h, b| {
+            h.wrapping_mul(31).wrapping_add(u64::from(b))
+        });
+    let mut rng = Rng::new(seed);
+    let latest = (through - period.end()).num_days() < 92;
+    for (i, area) in plan.areas.iter().enumerate() {
+        let varied = city * (1.0 + rng.range(-0.25, 0.25));
+        if latest && i % 3 == 2 {
+            continue;
+        }
+        let v = if ind.unit == "%" && ind.code.as_str().starts_with("task_") {
+            varied.clamp(0.0, 100.0).round()
+        } else {
+            round(varied, ind.decimals.max(2))
+        };
+        out.push(value_of(
+            ind.code.as_str(),
+            Scope::Area(area.code.clone()),
+            period,
+            v,
+            through,
+            None,
         ));
     }
 }
@@ -506,6 +552,7 @@ mod tests {
             nodes: vec![],
             targets: vec![],
             status_rule: Default::default(),
+            reporting: Default::default(),
         };
         let w = area_weights(&plan);
         assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-9);

@@ -9,9 +9,13 @@
 //!   city totals from areas, formula indicators).
 //! - [`path`], [`forecast`], [`progress`]: expected paths, forecasts and the
 //!   status rules.
+//! - [`auth`]: roles, scopes and every permission rule; the password policy.
+//! - [`duty`]: reporting duties from the plan, review states of values.
 
+pub mod auth;
 pub mod code;
 pub mod credit;
+pub mod duty;
 pub mod entry;
 pub mod expr;
 pub mod forecast;
@@ -21,6 +25,7 @@ pub mod plan;
 pub mod progress;
 pub mod registry;
 pub mod series;
+pub mod sniff;
 pub mod value;
 
 pub use code::Code;

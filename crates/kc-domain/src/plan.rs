@@ -36,6 +36,24 @@ pub struct Plan {
     pub nodes: Vec<Node>,
     pub targets: Vec<Target>,
     pub status_rule: StatusRule,
+    /// When reported values fall due. Plans stored before this field existed
+    /// read as the default.
+    #[serde(default)]
+    pub reporting: Reporting,
+}
+
+/// The plan-wide reporting calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reporting {
+    /// Days after a period ends by which its values are due, unless an
+    /// indicator says otherwise.
+    pub due_days: u16,
+}
+
+impl Default for Reporting {
+    fn default() -> Self {
+        Reporting { due_days: 15 }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -239,6 +257,32 @@ pub struct Indicator {
     pub additive: bool,
     /// Decimal places shown.
     pub decimals: u8,
+    /// Days after a period ends by which the value is due (the plan's
+    /// default when `None`).
+    #[serde(default)]
+    pub due_days: Option<u16>,
+    /// Whether every area reports its own value each period. `None`: areas
+    /// report additive indicators that nobody computes.
+    #[serde(default)]
+    pub area_reports: Option<bool>,
+}
+
+impl Indicator {
+    /// Whether values are typed in at all (not computed from a registry or
+    /// a formula).
+    pub fn is_reported(&self) -> bool {
+        match &self.source {
+            DataSource::Reported => true,
+            DataSource::Registry { compute, .. } => compute.is_none(),
+            DataSource::Formula { .. } => false,
+        }
+    }
+
+    /// Whether the areas owe a value of this indicator each period.
+    pub fn areas_report(&self) -> bool {
+        self.area_reports
+            .unwrap_or(self.additive && self.is_reported())
+    }
 }
 
 /// A headline goal (发展目标). It lists targets defined elsewhere in the plan.

@@ -18,6 +18,8 @@ fn plan() -> Plan {
         frequency: Frequency::Quarterly,
         additive,
         decimals: 0,
+        due_days: None,
+        area_reports: None,
     };
     Plan {
         code: Code::parse("p").unwrap(),
@@ -57,6 +59,7 @@ fn plan() -> Plan {
         nodes: vec![],
         targets: vec![],
         status_rule: StatusRule::default(),
+        reporting: Default::default(),
     }
 }
 

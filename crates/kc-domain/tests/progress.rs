@@ -29,6 +29,8 @@ fn indicator(c: &str, measure: Measure, additive: bool) -> Indicator {
         frequency: Frequency::Quarterly,
         additive,
         decimals: 0,
+        due_days: None,
+        area_reports: None,
     }
 }
 
@@ -86,6 +88,7 @@ fn plan_with(indicators: Vec<Indicator>, areas: usize) -> Plan {
         nodes: vec![],
         targets: vec![],
         status_rule: StatusRule::default(),
+        reporting: Default::default(),
     }
 }
 

@@ -8,8 +8,8 @@ use kc_domain::expr::Expr;
 use kc_domain::period::{DateRange, Frequency};
 use kc_domain::plan::{
     Area, Baseline, Checkpoint, Curve, DataSource, Department, Direction, EveryNodeRule,
-    ForecastMethod, Goal, GrowthBasis, Indicator, Measure, Node, Plan, PlanStatus, SourceDoc,
-    StatusRule, Target, TargetKind, TargetValue, Universe,
+    ForecastMethod, Goal, GrowthBasis, Indicator, Measure, Node, Plan, PlanStatus, Reporting,
+    SourceDoc, StatusRule, Target, TargetKind, TargetValue, Universe,
 };
 use toml_edit::Table;
 
@@ -199,6 +199,7 @@ pub fn build(ctx: &Ctx<'_>, root: &Table) -> Option<Plan> {
         nodes,
         targets: targets.into_iter().map(|(t, _)| t).collect(),
         status_rule: header.status_rule,
+        reporting: header.reporting,
     })
 }
 
@@ -258,6 +259,7 @@ struct Header {
     every_units: Vec<(Code, Span)>,
     every_note: Option<String>,
     status_rule: StatusRule,
+    reporting: Reporting,
 }
 
 /// The `code` of every table in an array of tables, as written.
@@ -340,6 +342,20 @@ fn read_header_fields(o: &Obj<'_, '_, '_>) -> Option<Header> {
         }
         r.finish();
     }
+    let mut reporting = Reporting::default();
+    if let Some(r) = o.sub("reporting") {
+        if let Some(d) = r.opt_f64("due_days") {
+            match due_days(d) {
+                Some(d) => reporting.due_days = d,
+                None => o.ctx.error(
+                    r.get("due_days").and_then(|n| n.span()),
+                    "[plan.reporting] due_days 应为 0–366 的整数",
+                    Some("期末后多少天内报送，例如 15"),
+                ),
+            }
+        }
+        r.finish();
+    }
     o.finish();
     let (start, end) = (start?, end?);
     if start >= end {
@@ -363,6 +379,7 @@ fn read_header_fields(o: &Obj<'_, '_, '_>) -> Option<Header> {
         every_units,
         every_note,
         status_rule,
+        reporting,
     })
 }
 
@@ -472,6 +489,18 @@ fn read_indicators(
             }
             None => 2,
         };
+        let due = o.opt_f64("due_days").and_then(|d| {
+            let ok = due_days(d);
+            if ok.is_none() {
+                ctx.error(
+                    o.get("due_days").and_then(|n| n.span()),
+                    "due_days 应为 0–366 的整数",
+                    Some("期末后多少天内报送，例如 15"),
+                );
+            }
+            ok
+        });
+        let area_reports = o.opt_bool("area_reports");
         o.finish();
         if let (Some(code), Some(name), Some(unit)) = (code, name, unit) {
             out.push((
@@ -486,6 +515,8 @@ fn read_indicators(
                     frequency,
                     additive,
                     decimals,
+                    due_days: due,
+                    area_reports,
                 },
                 o.span(),
                 formula,
@@ -1167,4 +1198,9 @@ fn read_universe(o: &Obj<'_, '_, '_>, indicators: &HashMap<&str, &Indicator>) ->
             None
         }
     }
+}
+
+/// A number of days for a due date: a whole number from 0 to 366.
+fn due_days(d: f64) -> Option<u16> {
+    ((0.0..=366.0).contains(&d) && d.fract() == 0.0).then_some(d as u16)
 }

@@ -10,6 +10,9 @@
 //! The same behaviour tests (`tests/behaviour.rs`) run on SQLite always and
 //! on PostgreSQL when `KECHUANG_TEST_PG_URL` names a server.
 
+mod accounts;
+mod audit;
+mod files;
 mod plans;
 mod registries;
 #[cfg(feature = "testkit")]
@@ -23,10 +26,13 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+pub use accounts::{NewUser, Notification, SessionRow, User};
+pub use audit::{AuditEntry, AuditFilter, AuditReport, NewAudit, entry_hash};
+pub use files::Attachment;
 pub use plans::{PlanVersion, SavedPlan, StoredPlan};
 pub use registries::StoredRecord;
 pub use url_util::redact;
-pub use values::{NewValue, ValueRecord};
+pub use values::{NewValue, ValueEvent, ValueRecord};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -158,6 +164,13 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Runs one statement of raw SQL. For tests and the demo that must reach
+    /// past the interface (e.g. to tamper with the audit trail); nothing in
+    /// the system itself calls it.
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64> {
+        Ok(sqlx::query(sql).execute(self.pool()).await?.rows_affected())
     }
 }
 

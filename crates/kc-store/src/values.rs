@@ -1,5 +1,6 @@
 //! Reported values and their revisions.
 
+use kc_domain::duty::ValueStatus;
 use kc_domain::{Period, Scope, Vintage};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -19,6 +20,11 @@ pub struct NewValue {
     pub note: String,
     pub vintage: Vintage,
     pub entered_by: String,
+    /// Draft or submitted from the forms; approved for the bureau's own
+    /// bulk loads (demo data, imports).
+    pub status: ValueStatus,
+    /// Entered after its period was locked.
+    pub correction: bool,
 }
 
 /// A stored revision of a value.
@@ -36,15 +42,39 @@ pub struct ValueRecord {
     pub vintage: Vintage,
     pub entered_by: String,
     pub entered_at: String,
+    pub status: ValueStatus,
+    pub submitted_at: Option<String>,
+    pub reviewed_by: String,
+    pub reviewed_at: Option<String>,
+    pub review_comment: String,
+    pub correction: bool,
 }
 
-const COLUMNS: &str = "id, plan_code, indicator, scope, period, revision, value, unit, note, vintage, entered_by, entered_at";
+/// One step in a revision's review.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ValueEvent {
+    pub value_id: i64,
+    pub action: String,
+    pub actor: String,
+    pub at: String,
+    pub comment: String,
+}
+
+const COLUMNS: &str = "id, plan_code, indicator, scope, period, revision, value, unit, note, vintage, entered_by, entered_at, status, submitted_at, reviewed_by, reviewed_at, review_comment, correction";
 
 fn record_from(row: &AnyRow) -> Result<ValueRecord> {
     let scope: String = row.try_get("scope")?;
     let period: String = row.try_get("period")?;
     let vintage: String = row.try_get("vintage")?;
+    let status: String = row.try_get("status")?;
     Ok(ValueRecord {
+        status: ValueStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("审核状态“{status}”")))?,
+        submitted_at: row.try_get("submitted_at")?,
+        reviewed_by: row.try_get("reviewed_by")?,
+        reviewed_at: row.try_get("reviewed_at")?,
+        review_comment: row.try_get("review_comment")?,
+        correction: row.try_get::<i64, _>("correction")? != 0,
         id: row.try_get("id")?,
         plan_code: row.try_get("plan_code")?,
         indicator: row.try_get("indicator")?,
@@ -65,8 +95,21 @@ fn record_from(row: &AnyRow) -> Result<ValueRecord> {
     })
 }
 
-/// The latest revision of each (indicator, scope, period) key.
-const LATEST: &str = "revision = (SELECT MAX(w.revision) FROM reported_values w
+/// The latest submitted or approved revision of each (indicator, scope,
+/// period) key: what counts outside the reporting unit, officially or
+/// provisionally. Drafts and returned revisions are the unit's own.
+const LATEST: &str = "v.status IN ('submitted', 'approved') AND revision = (SELECT MAX(w.revision) FROM reported_values w
+      WHERE w.plan_code = v.plan_code AND w.indicator = v.indicator
+        AND w.scope = v.scope AND w.period = v.period AND w.status IN ('submitted', 'approved'))";
+
+/// The latest approved revision of each key: the official value.
+const APPROVED: &str =
+    "v.status = 'approved' AND revision = (SELECT MAX(w.revision) FROM reported_values w
+      WHERE w.plan_code = v.plan_code AND w.indicator = v.indicator
+        AND w.scope = v.scope AND w.period = v.period AND w.status = 'approved')";
+
+/// The latest revision of each key, whatever its status.
+const NEWEST: &str = "revision = (SELECT MAX(w.revision) FROM reported_values w
       WHERE w.plan_code = v.plan_code AND w.indicator = v.indicator
         AND w.scope = v.scope AND w.period = v.period)";
 
@@ -179,6 +222,193 @@ impl Store {
         rows.iter().map(record_from).collect()
     }
 
+    /// The official (latest approved) value of every key of a plan.
+    pub async fn approved_values(&self, plan_code: &str) -> Result<Vec<ValueRecord>> {
+        self.values_where(plan_code, APPROVED).await
+    }
+
+    /// The newest revision of every key of a plan, whatever its status,
+    /// with the time the key was first submitted (for duties: late or not).
+    pub async fn newest_values(
+        &self,
+        plan_code: &str,
+    ) -> Result<Vec<(ValueRecord, Option<String>)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS}, (SELECT MIN(f.submitted_at) FROM reported_values f
+                 WHERE f.plan_code = v.plan_code AND f.indicator = v.indicator
+                   AND f.scope = v.scope AND f.period = v.period) AS first_submitted
+             FROM reported_values v WHERE plan_code = $1 AND {NEWEST}
+             ORDER BY indicator, scope, period_end, period"
+        ))
+        .bind(plan_code)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((record_from(r)?, r.try_get("first_submitted")?)))
+            .collect()
+    }
+
+    async fn values_where(&self, plan_code: &str, cond: &str) -> Result<Vec<ValueRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM reported_values v WHERE plan_code = $1 AND {cond}
+             ORDER BY indicator, scope, period_end, period"
+        ))
+        .bind(plan_code)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(record_from).collect()
+    }
+
+    /// One revision by its id.
+    pub async fn value_by_id(&self, id: i64) -> Result<Option<ValueRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM reported_values WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(record_from).transpose()
+    }
+
+    /// Moves a revision from one of `from` to `to`, recording who did it and
+    /// why. `Ok(None)` when the revision is not (or no longer) in one of
+    /// `from`, e.g. a second reviewer came first.
+    pub async fn set_value_status(
+        &self,
+        id: i64,
+        from: &[ValueStatus],
+        to: ValueStatus,
+        actor: &str,
+        comment: &str,
+    ) -> Result<Option<ValueRecord>> {
+        let mut tx = self.pool().begin().await?;
+        let now = now_text();
+        let allowed: Vec<String> = from.iter().map(|s| format!("'{}'", s.as_str())).collect();
+        let review = matches!(to, ValueStatus::Approved | ValueStatus::Returned);
+        let sql = if review {
+            format!(
+                "UPDATE reported_values SET status = $1, reviewed_by = $2, reviewed_at = $3, review_comment = $4
+                 WHERE id = $5 AND status IN ({})",
+                allowed.join(", ")
+            )
+        } else {
+            format!(
+                "UPDATE reported_values SET status = $1, submitted_at = COALESCE(submitted_at, $3),
+                        reviewed_by = $2, review_comment = $4
+                 WHERE id = $5 AND status IN ({})",
+                allowed.join(", ")
+            )
+        };
+        let reviewer = if review { actor } else { "" };
+        let r = sqlx::query(&sql)
+            .bind(to.as_str())
+            .bind(reviewer)
+            .bind(now.as_str())
+            .bind(comment)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        sqlx::query(
+            "INSERT INTO value_events (value_id, action, actor, at, comment) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(to.as_str())
+        .bind(actor)
+        .bind(now.as_str())
+        .bind(comment)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.value_by_id(id).await
+    }
+
+    /// Records the creation of a revision in its event list.
+    pub async fn value_event(
+        &self,
+        id: i64,
+        action: &str,
+        actor: &str,
+        comment: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO value_events (value_id, action, actor, at, comment) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(action)
+        .bind(actor)
+        .bind(now_text())
+        .bind(comment)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The review steps of the given revisions, oldest first.
+    pub async fn value_events(&self, ids: &[i64]) -> Result<Vec<ValueEvent>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        let rows = sqlx::query(&format!(
+            "SELECT value_id, action, actor, at, comment FROM value_events
+             WHERE value_id IN ({}) ORDER BY id",
+            list.join(", ")
+        ))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ValueEvent {
+                    value_id: r.try_get("value_id")?,
+                    action: r.try_get("action")?,
+                    actor: r.try_get("actor")?,
+                    at: r.try_get("at")?,
+                    comment: r.try_get("comment")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Locks a period of a plan; false if it was locked already.
+    pub async fn lock_period(&self, plan_code: &str, period: Period, by: &str) -> Result<bool> {
+        let r = sqlx::query(
+            "INSERT INTO period_locks (plan_code, period, locked_by, locked_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (plan_code, period) DO NOTHING",
+        )
+        .bind(plan_code)
+        .bind(period.to_string())
+        .bind(by)
+        .bind(now_text())
+        .execute(self.pool())
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    /// The locked periods of a plan with who locked them and when.
+    pub async fn locked_periods(&self, plan_code: &str) -> Result<Vec<(Period, String, String)>> {
+        let rows = sqlx::query(
+            "SELECT period, locked_by, locked_at FROM period_locks WHERE plan_code = $1 ORDER BY period",
+        )
+        .bind(plan_code)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let p: String = r.try_get("period")?;
+                Ok((
+                    p.parse()
+                        .map_err(|_| StoreError::Corrupt(format!("期间“{p}”")))?,
+                    r.try_get("locked_by")?,
+                    r.try_get("locked_at")?,
+                ))
+            })
+            .collect()
+    }
+
     /// Number of stored revisions of a plan's values.
     pub async fn count_values(&self, plan_code: &str) -> Result<i64> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM reported_values WHERE plan_code = $1")
@@ -218,10 +448,12 @@ async fn insert_next(
         )));
     }
     let entered_at = now_text();
+    let submitted_at = (v.status != ValueStatus::Draft).then(|| entered_at.clone());
     let row = sqlx::query(
         "INSERT INTO reported_values
-           (plan_code, indicator, scope, period, period_end, revision, value, unit, note, vintage, entered_by, entered_at)
-         SELECT $1, $2, $3, $4, $5, m.next, $6, $7, $8, $9, $10, $11
+           (plan_code, indicator, scope, period, period_end, revision, value, unit, note, vintage, entered_by, entered_at,
+            status, submitted_at, reviewed_by, reviewed_at, review_comment, correction)
+         SELECT $1, $2, $3, $4, $5, m.next, $6, $7, $8, $9, $10, $11, $13, $14, '', NULL, '', $15
          FROM (SELECT COALESCE(MAX(revision), 0) + 1 AS next FROM reported_values
                WHERE plan_code = $1 AND indicator = $2 AND scope = $3 AND period = $4) m
          WHERE $12 < 0 OR m.next = $12 + 1
@@ -239,6 +471,9 @@ async fn insert_next(
     .bind(v.entered_by.as_str())
     .bind(entered_at.as_str())
     .bind(expected.unwrap_or(-1))
+    .bind(v.status.as_str())
+    .bind(submitted_at.as_deref())
+    .bind(i64::from(v.correction))
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else {
@@ -257,5 +492,11 @@ async fn insert_next(
         vintage: v.vintage,
         entered_by: v.entered_by.clone(),
         entered_at,
+        status: v.status,
+        submitted_at,
+        reviewed_by: String::new(),
+        reviewed_at: None,
+        review_comment: String::new(),
+        correction: v.correction,
     }))
 }

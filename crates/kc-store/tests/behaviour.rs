@@ -2,9 +2,10 @@
 //! always and on PostgreSQL when `KECHUANG_TEST_PG_URL` is set (CI sets it and
 //! `KECHUANG_REQUIRE_PG=1`, so there it cannot be skipped).
 
+use kc_domain::duty::ValueStatus;
 use kc_domain::{Period, Scope, Vintage};
 use kc_store::testkit::{self, TestDb};
-use kc_store::{NewValue, Store, StoreError};
+use kc_store::{AuditFilter, NewAudit, NewUser, NewValue, Store, StoreError};
 
 const PLAN_V1: &str = r#"
 [plan]
@@ -52,6 +53,8 @@ fn value(period: &str, v: f64) -> NewValue {
         note: String::new(),
         vintage: Vintage::Provisional,
         entered_by: "tester".into(),
+        status: ValueStatus::Approved,
+        correction: false,
     }
 }
 
@@ -245,6 +248,272 @@ async fn registry_records_upsert_by_key(s: &Store) {
     );
 }
 
+fn entry(actor: &str, action: &str) -> NewAudit {
+    NewAudit {
+        actor: actor.into(),
+        ip: "127.0.0.1".into(),
+        action: action.into(),
+        object: "user:x".into(),
+        detail: r#"{"before":1,"after":2}"#.into(),
+    }
+}
+
+async fn verify_problems(s: &Store) -> Vec<String> {
+    s.audit_verify().await.unwrap().problems
+}
+
+async fn audit_chain_detects_changes_and_deletions(s: &Store) {
+    for i in 0..6 {
+        s.audit(&entry(&format!("u{i}"), "login")).await.unwrap();
+    }
+    let r = s.audit_verify().await.unwrap();
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+    assert_eq!((r.entries, r.head_seq), (6, 6));
+    // Filters: by actor, by action prefix (with no wildcard meaning).
+    let f = AuditFilter {
+        actor: Some("u3".into()),
+        ..AuditFilter::default()
+    };
+    assert_eq!(s.audit_entries(&f).await.unwrap().len(), 1);
+    let f = AuditFilter {
+        action: Some("log".into()),
+        ..AuditFilter::default()
+    };
+    assert_eq!(s.audit_entries(&f).await.unwrap().len(), 6);
+    let f = AuditFilter {
+        action: Some("l_g".into()),
+        ..AuditFilter::default()
+    };
+    assert!(s.audit_entries(&f).await.unwrap().is_empty());
+
+    // An edited detail.
+    s.execute_raw("UPDATE audit_log SET detail = '{}' WHERE seq = 3")
+        .await
+        .unwrap();
+    let p = verify_problems(s).await;
+    assert!(
+        p.iter().any(|m| m.contains("第 3 条记录的内容被改动")),
+        "{p:?}"
+    );
+    s.execute_raw(r#"UPDATE audit_log SET detail = '{"before":1,"after":2}' WHERE seq = 3"#)
+        .await
+        .unwrap();
+    assert!(verify_problems(s).await.is_empty());
+    // An edit with the hash recomputed for that entry alone breaks the link
+    // to the next one.
+    let e = s.audit_entries(&AuditFilter::default()).await.unwrap();
+    let mut third = e.iter().find(|x| x.seq == 3).unwrap().clone();
+    third.actor = "mallory".into();
+    let h = kc_store::entry_hash(&third);
+    s.execute_raw(&format!(
+        "UPDATE audit_log SET actor = 'mallory', hash = '{h}' WHERE seq = 3"
+    ))
+    .await
+    .unwrap();
+    let p = verify_problems(s).await;
+    assert!(
+        p.iter().any(|m| m.contains("第 4 条记录与前一条不衔接")),
+        "{p:?}"
+    );
+    // A deleted entry in the middle, and the newest one.
+    s.execute_raw("DELETE FROM audit_log WHERE seq = 2")
+        .await
+        .unwrap();
+    let p = verify_problems(s).await;
+    assert!(
+        p.iter().any(|m| m.contains("第 2 条至第 2 条记录缺失")),
+        "{p:?}"
+    );
+    s.execute_raw("DELETE FROM audit_log WHERE seq = 6")
+        .await
+        .unwrap();
+    let p = verify_problems(s).await;
+    assert!(p.iter().any(|m| m.contains("最新的记录被删除")), "{p:?}");
+}
+
+async fn audit_retention_keeps_the_chain(s: &Store) {
+    for i in 0..4 {
+        s.audit(&entry(&format!("u{i}"), "login")).await.unwrap();
+    }
+    // Entries 1 and 2 are made old; pruning removes them and the rest of
+    // the chain still verifies from the remembered hash.
+    s.execute_raw("UPDATE audit_log SET at = '2020-01-01T00:00:00.000Z' WHERE seq <= 2")
+        .await
+        .unwrap();
+    // The edit above breaks their hashes; pruning removes exactly them.
+    assert_eq!(s.audit_prune("2021-01-01").await.unwrap(), 2);
+    let r = s.audit_verify().await.unwrap();
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+    assert_eq!(r.entries, 2);
+    s.audit(&entry("u9", "login")).await.unwrap();
+    assert!(verify_problems(s).await.is_empty());
+}
+
+async fn concurrent_audit_appends_keep_one_chain(s: &Store) {
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            s.audit(&entry(&format!("w{i}"), "value.submit")).await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let r = s.audit_verify().await.unwrap();
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+    assert_eq!(r.entries, 20);
+}
+
+async fn review_states_move_once(s: &Store) {
+    s.save_plan(&plan(PLAN_V1), PLAN_V1, "t").await.unwrap();
+    let mut v = value("2024Q1", 700.0);
+    v.status = ValueStatus::Submitted;
+    let rec = s.append_value(&v, None).await.unwrap();
+    assert_eq!(rec.status, ValueStatus::Submitted);
+    // Pending values are the latest visible; the official one is absent.
+    assert_eq!(s.latest_values("demo").await.unwrap().len(), 1);
+    assert!(s.approved_values("demo").await.unwrap().is_empty());
+    let from = [ValueStatus::Submitted];
+    let done = s
+        .set_value_status(rec.id, &from, ValueStatus::Approved, "rev", "好")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (done.status, done.reviewed_by.as_str()),
+        (ValueStatus::Approved, "rev")
+    );
+    // A second reviewer comes too late.
+    assert!(
+        s.set_value_status(rec.id, &from, ValueStatus::Returned, "rev2", "晚了")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(s.approved_values("demo").await.unwrap().len(), 1);
+    // A draft of a correction does not replace the official value anywhere.
+    let mut d = value("2024Q1", 710.0);
+    d.status = ValueStatus::Draft;
+    s.append_value(&d, None).await.unwrap();
+    let latest = s.latest_values("demo").await.unwrap();
+    assert_eq!(latest[0].value, 700.0);
+    let newest = s.newest_values("demo").await.unwrap();
+    assert_eq!(newest[0].0.value, 710.0);
+    assert!(newest[0].1.is_some(), "first submission time is kept");
+    let events = s.value_events(&[rec.id]).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert!(
+        s.lock_period("demo", "2024Q1".parse().unwrap(), "kjj")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.lock_period("demo", "2024Q1".parse().unwrap(), "kjj")
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.locked_periods("demo").await.unwrap().len(), 1);
+}
+
+async fn accounts_sessions_and_files(s: &Store) {
+    let u = s
+        .create_user(
+            &NewUser {
+                username: "alice".into(),
+                display_name: "爱丽丝".into(),
+                email: "alice@example.gov.cn".into(),
+                password_hash: "$argon2id$x".into(),
+                must_change: true,
+            },
+            &["area_reporter:a1".into(), "leader".into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        u.roles,
+        vec!["area_reporter:a1".to_string(), "leader".to_string()]
+    );
+    let dup = s
+        .create_user(
+            &NewUser {
+                username: "alice".into(),
+                display_name: String::new(),
+                email: String::new(),
+                password_hash: String::new(),
+                must_change: false,
+            },
+            &[],
+        )
+        .await;
+    assert!(matches!(dup, Err(StoreError::Invalid(_))), "{dup:?}");
+    // Failed logins count up and lock at the threshold.
+    assert_eq!(
+        s.record_failed_login(u.id, 3, "2999-01-01T00:00:00.000Z")
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.record_failed_login(u.id, 3, "2999-01-01T00:00:00.000Z")
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        s.record_failed_login(u.id, 3, "2999-01-01T00:00:00.000Z")
+            .await
+            .unwrap(),
+        3
+    );
+    let locked = s.user("alice").await.unwrap().unwrap();
+    assert!(locked.locked_until.is_some());
+    s.record_login(u.id).await.unwrap();
+    assert!(
+        s.user("alice")
+            .await
+            .unwrap()
+            .unwrap()
+            .locked_until
+            .is_none()
+    );
+    // Sessions.
+    s.create_session("h1", u.id, "c1", "10.0.0.1")
+        .await
+        .unwrap();
+    s.create_session("h2", u.id, "c2", "10.0.0.2")
+        .await
+        .unwrap();
+    let sess = s.session("h1").await.unwrap().unwrap();
+    assert_eq!(
+        (sess.user.username.as_str(), sess.csrf.as_str()),
+        ("alice", "c1")
+    );
+    assert_eq!(sess.user.roles.len(), 2);
+    assert_eq!(s.delete_sessions_of(u.id).await.unwrap(), 2);
+    assert!(s.session("h1").await.unwrap().is_none());
+    // Notifications.
+    s.notify(u.id, "催报", "请报送", "/x").await.unwrap();
+    let n = s.notifications(u.id, 10).await.unwrap();
+    assert_eq!((n.len(), n[0].read), (1, false));
+    s.mark_notifications_read(u.id).await.unwrap();
+    assert!(s.notifications(u.id, 10).await.unwrap()[0].read);
+    // Files: stored once per content, read back byte for byte.
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    let a = s
+        .attach(1, "证明.pdf", "application/pdf", &bytes, "alice")
+        .await
+        .unwrap();
+    let b = s
+        .attach(2, "副本.pdf", "application/pdf", &bytes, "alice")
+        .await
+        .unwrap();
+    assert_eq!(a.sha256, b.sha256);
+    let (meta, back) = s.attachment(b.id).await.unwrap().unwrap();
+    assert_eq!((meta.filename.as_str(), back), ("副本.pdf", bytes));
+    assert_eq!(s.attachments_of(&[1, 2]).await.unwrap().len(), 2);
+}
+
 macro_rules! behaviour {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
@@ -281,6 +550,11 @@ behaviour!(
     bulk_append_is_all_or_nothing,
     scopes_are_kept_apart,
     registry_records_upsert_by_key,
+    audit_chain_detects_changes_and_deletions,
+    audit_retention_keeps_the_chain,
+    concurrent_audit_appends_keep_one_chain,
+    review_states_move_once,
+    accounts_sessions_and_files,
 );
 
 #[tokio::test]

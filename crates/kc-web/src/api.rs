@@ -6,15 +6,17 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kc_app::{RecordError, Snapshot};
+use kc_app::Snapshot;
 use kc_domain::entry::RawEntry;
 use kc_domain::{Period, Scope};
 use serde_json::{Value, json};
 
+use crate::auth::Session;
 use crate::error::{ApiError, AppError};
 use crate::{AppState, Params, load_snapshot};
 
-pub async fn plans(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn plans(State(st): State<AppState>, sess: Session) -> Result<Json<Value>, ApiError> {
+    sess.require_business()?;
     let plans: Vec<Value> = st
         .store
         .plans()
@@ -38,8 +40,10 @@ pub async fn plans(State(st): State<AppState>) -> Result<Json<Value>, ApiError> 
 
 pub async fn plan(
     State(st): State<AppState>,
+    sess: Session,
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    sess.require_business()?;
     let stored = st
         .store
         .plan(&code)
@@ -92,10 +96,11 @@ fn snapshot_header(snap: &Snapshot) -> Value {
 /// `GET /api/v1/plans/{plan}/targets?as_of=YYYY-MM-DD&scope=…`
 pub async fn targets(
     State(st): State<AppState>,
+    sess: Session,
     Path(code): Path<String>,
     q: Params,
 ) -> Result<Json<Value>, ApiError> {
-    let snap = load_snapshot(&st, &code, &q).await?;
+    let snap = load_snapshot(&st, &sess, &code, &q).await?;
     let mut j = snapshot_header(&snap);
     let counts = snap.all_counts();
     j["status_counts"] = kc_domain::Status::ALL
@@ -116,10 +121,11 @@ pub async fn targets(
 /// `GET /api/v1/plans/{plan}/targets/{target}`: one target with its series.
 pub async fn target(
     State(st): State<AppState>,
+    sess: Session,
     Path((code, target)): Path<(String, String)>,
     q: Params,
 ) -> Result<Json<Value>, ApiError> {
-    let snap = load_snapshot(&st, &code, &q).await?;
+    let snap = load_snapshot(&st, &sess, &code, &q).await?;
     let t = snap
         .plan
         .target(&target)
@@ -131,14 +137,21 @@ pub async fn target(
 
 /// `GET /api/v1/values?plan=…[&indicator=…][&scope=…][&period=…][&history=1]`:
 /// the latest revision of each value, or every revision of one value.
-pub async fn values(State(st): State<AppState>, q: Params) -> Result<Json<Value>, ApiError> {
+pub async fn values(
+    State(st): State<AppState>,
+    sess: Session,
+    q: Params,
+) -> Result<Json<Value>, ApiError> {
+    sess.require_business()?;
     let plan = q
         .get("plan")
         .filter(|p| !p.is_empty())
         .ok_or_else(|| AppError::BadRequest("缺少参数 plan（规划编码）".into()))?;
-    if st.store.plan(plan).await?.is_none() {
-        return Err(AppError::NotFound(format!("规划“{plan}”不存在")).into());
-    }
+    let stored = st
+        .store
+        .plan(plan)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("规划“{plan}”不存在")))?;
     let scope = match q.get("scope") {
         Some(s) => Some(
             s.parse::<Scope>()
@@ -161,15 +174,23 @@ pub async fn values(State(st): State<AppState>, q: Params) -> Result<Json<Value>
             )
             .into());
         };
-        let revisions = st.store.value_history(plan, i, s, p).await?;
+        let mut revisions = st.store.value_history(plan, i, s, p).await?;
+        let key = kc_domain::auth::ValueKey {
+            indicator: i,
+            scope: s,
+        };
+        if !sess.principal.sees_unpublished(&stored.plan, key) {
+            revisions.retain(|r| r.status == kc_domain::duty::ValueStatus::Approved);
+        }
         return Ok(Json(json!({ "values": revisions })));
     }
-    let records = match indicator {
-        Some(i) => st.store.indicator_values(plan, i).await?,
-        None => st.store.latest_values(plan).await?,
-    };
+    // What the user may see: pending values of their own units (marked by
+    // their status), approved values of everyone else's.
+    let records =
+        kc_app::workflow::visible_records(&st.store, &stored.plan, Some(&sess.principal)).await?;
     let values: Vec<&kc_store::ValueRecord> = records
         .iter()
+        .filter(|r| indicator.is_none_or(|i| &r.indicator == i))
         .filter(|r| scope.as_ref().is_none_or(|s| &r.scope == s))
         .filter(|r| period.is_none_or(|p| r.period == p))
         .collect();
@@ -194,7 +215,13 @@ fn json_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, AppError> 
 /// `{"plan", "indicator", "scope"?, "period", "value", "note"?, "vintage"?, "expected_revision"?}`.
 /// 201 with the stored revision; 422 with field errors; 409 with the newer
 /// value when `expected_revision` is stale.
-pub async fn post_value(State(st): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+/// `"submit": false` saves a draft; otherwise the value goes to review.
+pub async fn post_value(
+    State(st): State<AppState>,
+    sess: Session,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    sess.require_business()?;
     let obj = json_object(&body)?;
     let text = |k: &str| -> Result<String, AppError> {
         match obj.get(k) {
@@ -229,12 +256,19 @@ pub async fn post_value(State(st): State<AppState>, body: Bytes) -> Result<Respo
                 .ok_or_else(|| AppError::BadRequest("expected_revision 应为非负整数".into()))?,
         ),
     };
-    match kc_app::record_value(&st.store, &stored.plan, &raw, expected, "api", st.today()).await {
-        Ok(rec) => Ok((StatusCode::CREATED, Json(json!({ "value": rec }))).into_response()),
-        Err(RecordError::Invalid(fields)) => Err(AppError::Invalid(fields).into()),
-        Err(RecordError::Conflict(current)) => Err(AppError::Conflict(current).into()),
-        Err(RecordError::Store(e)) => Err(AppError::Store(e).into()),
-    }
+    let submit = !matches!(obj.get("submit"), Some(Value::Bool(false)));
+    let rec = kc_app::workflow::record_value(
+        &st.store,
+        &stored.plan,
+        &sess.caller(),
+        &raw,
+        expected,
+        submit,
+        st.today(),
+    )
+    .await
+    .map_err(AppError::from)?;
+    Ok((StatusCode::CREATED, Json(json!({ "value": rec }))).into_response())
 }
 
 // ---- registries --------------------------------------------------------------------
@@ -252,9 +286,11 @@ fn record_json(
 /// `?indicator=&scope=&from=&to=`.
 pub async fn registry_list(
     State(st): State<AppState>,
+    sess: Session,
     Path((plan, reg)): Path<(String, String)>,
     q: Params,
 ) -> Result<Json<Value>, ApiError> {
+    sess.require_business()?;
     let def = crate::registries::def_of(&reg)?;
     let (stored, engine) = st.plan_and_engine(&plan).await?;
     let e = engine.read().await;
@@ -294,9 +330,11 @@ pub async fn registry_list(
 /// `GET /api/v1/plans/{plan}/registries/{reg}/record?key=`
 pub async fn registry_record(
     State(st): State<AppState>,
+    sess: Session,
     Path((plan, reg)): Path<(String, String)>,
     q: Params,
 ) -> Result<Json<Value>, ApiError> {
+    sess.require_business()?;
     let def = crate::registries::def_of(&reg)?;
     let key = q.get("key").cloned().unwrap_or_default();
     let (_, engine) = st.plan_and_engine(&plan).await?;
@@ -312,9 +350,12 @@ pub async fn registry_record(
 /// codes to values; creates or replaces the record with that natural key.
 pub async fn registry_save(
     State(st): State<AppState>,
+    sess: Session,
     Path((plan, reg)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    sess.require_business()?;
+    sess.require(sess.principal.edits_records(), "登记或修改记录")?;
     let def = crate::registries::def_of(&reg)?;
     let obj = json_object(&body)?;
     let texts: std::collections::HashMap<&str, String> = def
@@ -347,8 +388,31 @@ pub async fn registry_save(
                 .collect(),
         )
     })?;
-    let existed = e.row_of(def.code, &rec.key(def)).is_some();
-    let key = kc_app::registries::save_record(&st.store, &mut e, def, &rec, None, "api").await?;
+    crate::registries::may_edit(&sess, &e, def, &rec)?;
+    let before = e
+        .row_of(def.code, &rec.key(def))
+        .and_then(|row| e.record(def.code, row));
+    if let Some(old) = &before {
+        crate::registries::may_edit(&sess, &e, def, old)?;
+    }
+    let existed = before.is_some();
+    let key = kc_app::registries::save_record(
+        &st.store,
+        &mut e,
+        def,
+        &rec,
+        None,
+        &sess.principal.username,
+    )
+    .await?;
+    kc_app::auth::audit(
+        &st.store,
+        &sess.actor(),
+        "record.save",
+        &format!("record:{}/{key}", def.code),
+        json!({"before": before.map(|b| b.to_json(def)), "after": rec.to_json(def)}),
+    )
+    .await?;
     let status = if existed {
         StatusCode::OK
     } else {
@@ -360,16 +424,94 @@ pub async fn registry_save(
 /// `DELETE /api/v1/plans/{plan}/registries/{reg}?key=`
 pub async fn registry_delete(
     State(st): State<AppState>,
+    sess: Session,
     Path((plan, reg)): Path<(String, String)>,
     q: Params,
 ) -> Result<StatusCode, ApiError> {
+    sess.require_business()?;
+    sess.require(sess.principal.edits_records(), "删除登记记录")?;
     let def = crate::registries::def_of(&reg)?;
     let key = q.get("key").cloned().unwrap_or_default();
     let (_, engine) = st.plan_and_engine(&plan).await?;
     let mut e = engine.write().await;
+    let old = e
+        .row_of(def.code, &key)
+        .and_then(|row| e.record(def.code, row));
+    if let Some(old) = &old {
+        crate::registries::may_edit(&sess, &e, def, old)?;
+    }
     if kc_app::registries::delete_record(&st.store, &mut e, def, &key).await? {
+        kc_app::auth::audit(
+            &st.store,
+            &sess.actor(),
+            "record.delete",
+            &format!("record:{}/{key}", def.code),
+            json!({"before": old.map(|o| o.to_json(def))}),
+        )
+        .await?;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::NotFound(format!("{}中没有这条记录", def.name)).into())
     }
+}
+
+// ---- review ------------------------------------------------------------------------------
+
+/// The plan a stored revision belongs to, or 404.
+async fn plan_of_value(st: &AppState, id: i64) -> Result<kc_domain::Plan, AppError> {
+    let rec = st
+        .store
+        .value_by_id(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("数据不存在".into()))?;
+    Ok(st
+        .store
+        .plan(&rec.plan_code)
+        .await?
+        .ok_or_else(|| AppError::NotFound("数据不存在".into()))?
+        .plan)
+}
+
+/// `POST /api/v1/values/{id}/review` with `{"action": "approve"|"return",
+/// "comment"?}`: 200 with the reviewed revision; 403, 409 (already
+/// reviewed, or not the newest revision) and 422 (a return without a
+/// reason) as on the page.
+pub async fn review_value(
+    State(st): State<AppState>,
+    sess: Session,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    sess.require_business()?;
+    let obj = json_object(&body)?;
+    let approve = match obj.get("action").and_then(Value::as_str) {
+        Some("approve") => true,
+        Some("return") => false,
+        _ => {
+            return Err(AppError::BadRequest(
+                "action 应为 approve（通过）或 return（退回）".into(),
+            )
+            .into());
+        }
+    };
+    let comment = obj.get("comment").and_then(Value::as_str).unwrap_or("");
+    let plan = plan_of_value(&st, id).await?;
+    let rec = kc_app::workflow::review(&st.store, &plan, &sess.caller(), id, approve, comment)
+        .await
+        .map_err(AppError::from)?;
+    Ok(Json(json!({ "value": rec })))
+}
+
+/// `POST /api/v1/values/{id}/submit`: a draft goes to review.
+pub async fn submit_value(
+    State(st): State<AppState>,
+    sess: Session,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    sess.require_business()?;
+    let plan = plan_of_value(&st, id).await?;
+    let rec = kc_app::workflow::submit(&st.store, &plan, &sess.caller(), id)
+        .await
+        .map_err(AppError::from)?;
+    Ok(Json(json!({ "value": rec })))
 }

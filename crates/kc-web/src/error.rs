@@ -17,6 +17,15 @@ pub enum AppError {
     Invalid(Vec<FieldError>),
     #[error("该数据已被他人修改")]
     Conflict(Box<ValueRecord>),
+    /// Signed in, but not allowed; the text says what was refused.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Not signed in (or the session ended).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The request's state does not allow the step (approving twice…).
+    #[error("{0}")]
+    State(String),
     #[error("系统内部错误")]
     Store(#[from] StoreError),
     #[error("系统内部错误")]
@@ -26,13 +35,40 @@ pub enum AppError {
     Internal(String),
 }
 
+impl From<kc_app::RecordError> for AppError {
+    fn from(e: kc_app::RecordError) -> Self {
+        use kc_app::RecordError as R;
+        match e {
+            R::Invalid(f) => AppError::Invalid(f),
+            R::Conflict(c) => AppError::Conflict(c),
+            R::Forbidden(m) => AppError::Forbidden(m),
+            R::State(m) => AppError::State(m),
+            R::NotFound => AppError::NotFound("数据不存在".into()),
+            R::Store(e) => AppError::Store(e),
+        }
+    }
+}
+
+impl From<kc_app::auth::AccountError> for AppError {
+    fn from(e: kc_app::auth::AccountError) -> Self {
+        use kc_app::auth::AccountError as A;
+        match e {
+            A::Invalid(m) => AppError::BadRequest(m),
+            A::NoSuchUser(u) => AppError::NotFound(format!("用户“{u}”不存在")),
+            A::Store(e) => AppError::Store(e),
+        }
+    }
+}
+
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::State(_) => StatusCode::CONFLICT,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Store(StoreError::Invalid(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Store(_) | AppError::Render(_) | AppError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -62,6 +98,9 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::Invalid(_) | AppError::Store(StoreError::Invalid(_)) => "invalid",
             AppError::Conflict(_) => "conflict",
+            AppError::State(_) => "state",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::Unauthorized(_) => "unauthorized",
             AppError::Store(_) | AppError::Render(_) | AppError::Internal(_) => "internal",
         }
     }

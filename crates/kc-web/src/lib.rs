@@ -3,12 +3,16 @@
 //! compiled into the binary; nothing is fetched from a network at run time.
 //! This is the only crate that knows HTML.
 
+mod account;
+mod admin;
 mod api;
+pub mod auth;
 mod chart;
 mod error;
 mod pages;
 mod registries;
 mod view;
+mod workflow;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -32,6 +36,10 @@ pub struct AppState {
     /// A fixed "today" (tests and demos); the real date when `None`.
     pub today: Option<NaiveDate>,
     pub engines: std::sync::Arc<kc_app::registries::Engines>,
+    pub security: std::sync::Arc<kc_app::auth::SecurityConfig>,
+    pub throttle: std::sync::Arc<kc_app::auth::Throttle>,
+    /// Where reminder e-mails go; none means in-app reminders only.
+    pub smtp: Option<kc_app::mail::SmtpConfig>,
 }
 
 impl AppState {
@@ -40,7 +48,20 @@ impl AppState {
             store,
             today: None,
             engines: std::sync::Arc::new(kc_app::registries::Engines::new()),
+            security: std::sync::Arc::new(kc_app::auth::SecurityConfig::default()),
+            throttle: std::sync::Arc::new(kc_app::auth::Throttle::default()),
+            smtp: None,
         }
+    }
+
+    pub fn with_security(mut self, cfg: kc_app::auth::SecurityConfig) -> Self {
+        self.security = std::sync::Arc::new(cfg);
+        self
+    }
+
+    pub fn with_smtp(mut self, smtp: Option<kc_app::mail::SmtpConfig>) -> Self {
+        self.smtp = smtp;
+        self
     }
 
     pub fn with_today(mut self, today: NaiveDate) -> Self {
@@ -80,8 +101,37 @@ impl AppState {
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
+    use axum::routing::post;
     Router::new()
-        .route("/", get(pages::plans))
+        .route("/", get(account::home))
+        .route("/login", get(account::login_form).post(account::login))
+        .route("/logout", post(account::logout))
+        .route(
+            "/account/password",
+            get(account::password_form).post(account::change_password),
+        )
+        .route("/account/logout-all", post(account::logout_all))
+        .route("/notifications/read", post(account::notifications_read))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/{user}/roles", post(admin::set_roles))
+        .route("/admin/users/{user}/reset", post(admin::reset))
+        .route("/admin/users/{user}/lock", post(admin::lock))
+        .route("/admin/users/{user}/unlock", post(admin::unlock))
+        .route("/admin/audit", get(admin::audit))
+        .route("/admin/audit/export", get(admin::audit_export))
+        .route("/admin/audit/verify", get(admin::audit_verify))
+        .route("/plans/{plan}/duties", get(workflow::duties))
+        .route("/plans/{plan}/review", get(workflow::review_queue))
+        .route("/plans/{plan}/values/review", post(workflow::review))
+        .route("/plans/{plan}/values/submit", post(workflow::submit))
+        .route(
+            "/plans/{plan}/values/attachments",
+            post(workflow::upload).layer(DefaultBodyLimit::max(workflow::UPLOAD_LIMIT + 64 * 1024)),
+        )
+        .route("/plans/{plan}/attachments/{id}", get(workflow::download))
+        .route("/plans/{plan}/board", get(workflow::board))
+        .route("/plans/{plan}/board/remind", post(workflow::remind))
+        .route("/plans/{plan}/locks", post(workflow::lock))
         .route("/plans/{plan}", get(pages::overview))
         .route("/plans/{plan}/nodes/{node}", get(pages::node))
         .route("/plans/{plan}/targets/{target}", get(pages::target))
@@ -119,11 +169,17 @@ pub fn router(state: AppState) -> Router {
             "/plans/{plan}/registries/{reg}/{file}",
             get(registries::export_or_form),
         )
+        .route(
+            "/api/v1/session",
+            get(account::api_session).post(account::api_login),
+        )
         .route("/api/v1/plans", get(api::plans))
         .route("/api/v1/plans/{plan}", get(api::plan))
         .route("/api/v1/plans/{plan}/targets", get(api::targets))
         .route("/api/v1/plans/{plan}/targets/{target}", get(api::target))
         .route("/api/v1/values", get(api::values).post(api::post_value))
+        .route("/api/v1/values/{id}/review", post(api::review_value))
+        .route("/api/v1/values/{id}/submit", post(api::submit_value))
         .route(
             "/api/v1/plans/{plan}/registries/{reg}",
             get(api::registry_list)
@@ -137,18 +193,59 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(asset))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Serves until the listener fails or Ctrl-C is pressed.
+/// Headers every answer carries: no framing by other sites, no guessing of
+/// content types, no referrer leaking query strings, and no caching of
+/// pages that show data.
+async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let is_static = req.uri().path().starts_with("/static/");
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"),
+    );
+    if !is_static {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
+/// Serves until the listener fails or Ctrl-C is pressed. The client's
+/// address is kept for the login throttle and the audit trail.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+/// Serves without a shutdown signal (tests abort the task).
+pub async fn serve_forever(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
 }
 
 /// Binds `addr` (port 0 picks a free port) and returns the listener and the
@@ -234,9 +331,11 @@ pub(crate) fn scope_param(q: &HashMap<String, String>) -> Result<kc_domain::Scop
 /// Loads a snapshot, mapping a missing plan or unknown scope to 404.
 pub(crate) async fn load_snapshot(
     st: &AppState,
+    sess: &auth::Session,
     plan: &str,
     q: &HashMap<String, String>,
 ) -> Result<kc_app::Snapshot, AppError> {
+    sess.require_business()?;
     let as_of = as_of_param(q)?;
     let scope = scope_param(q)?;
     let (stored, engine) = st.plan_and_engine(plan).await?;
@@ -248,7 +347,8 @@ pub(crate) async fn load_snapshot(
     if !known {
         return Err(AppError::NotFound(format!("本规划中没有“{scope}”")));
     }
-    let records = st.store.latest_values(plan).await?;
+    let records =
+        kc_app::workflow::visible_records(&st.store, &stored.plan, Some(&sess.principal)).await?;
     let guard = engine.read().await;
     Ok(kc_app::evaluate_snapshot(
         stored,

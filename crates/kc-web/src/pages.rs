@@ -8,10 +8,12 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use kc_app::{RecordError, Snapshot};
+use kc_domain::duty::ValueStatus;
 use kc_domain::entry::{FieldError, RawEntry};
 use kc_domain::plan::{DataSource, Node, Target, TargetKind};
 use kc_domain::{Period, Plan, Scope, Vintage};
 
+use crate::auth::Session;
 use crate::chart;
 use crate::error::AppError;
 use crate::view::{self, StatusCount, TargetRow, num, status_counts};
@@ -44,10 +46,11 @@ pub struct Nav {
     pub query: String,
     /// The page's own path, for the as-of form.
     pub here: String,
+    pub me: crate::account::Me,
 }
 
 impl Nav {
-    fn new(snap: &Snapshot) -> Nav {
+    fn new(snap: &Snapshot, sess: &Session) -> Nav {
         let plan = &snap.plan;
         let scope = snap.scope.to_string();
         let mut scopes = vec![Opt {
@@ -78,6 +81,7 @@ impl Nav {
             scopes,
             query: format!("?as_of={}&scope={}", snap.as_of, scope),
             here: format!("/plans/{}", plan.code),
+            me: crate::account::Me::new(sess, Some(plan)),
         }
     }
 
@@ -102,53 +106,6 @@ fn unit_names(plan: &Plan, codes: &[&kc_domain::Code]) -> String {
 pub struct ErrorPage {
     pub status: u16,
     pub message: String,
-}
-
-// ---- plan list ------------------------------------------------------------------
-
-pub struct PlanCard {
-    pub code: String,
-    pub name: String,
-    pub city: String,
-    pub period: String,
-    pub status: &'static str,
-    pub version: i64,
-    pub loaded_at: String,
-    pub targets: usize,
-    pub levels: String,
-}
-
-#[derive(Template)]
-#[template(path = "plans.html")]
-pub struct PlansPage {
-    pub plans: Vec<PlanCard>,
-}
-
-pub async fn plans(State(st): State<AppState>) -> Result<Html<String>, AppError> {
-    let plans = st
-        .store
-        .plans()
-        .await?
-        .into_iter()
-        .map(|s| PlanCard {
-            code: s.plan.code.to_string(),
-            name: s.plan.name.clone(),
-            city: s.plan.city.clone(),
-            period: format!("{} 至 {}", s.plan.period.start, s.plan.period.end),
-            status: s.plan.status.zh(),
-            version: s.version.version,
-            loaded_at: short_time(&s.version.loaded_at),
-            targets: s.plan.targets.len(),
-            levels: s
-                .plan
-                .level_counts()
-                .into_iter()
-                .map(|(l, n)| format!("{n} 个{l}"))
-                .collect::<Vec<_>>()
-                .join("、"),
-        })
-        .collect();
-    render(&PlansPage { plans })
 }
 
 // ---- overview -----------------------------------------------------------------------
@@ -231,10 +188,11 @@ pub struct OverviewPage {
 
 pub async fn overview(
     State(st): State<AppState>,
+    sess: Session,
     Path(code): Path<String>,
     q: Params,
 ) -> Result<Html<String>, AppError> {
-    let snap = load_snapshot(&st, &code, &q).await?;
+    let snap = load_snapshot(&st, &sess, &code, &q).await?;
     let plan = &snap.plan;
     let goals = plan
         .goals
@@ -272,7 +230,7 @@ pub async fn overview(
         nodes,
         every_node_note: plan.every_node.note.clone().unwrap_or_default(),
         source,
-        nav: Nav::new(&snap),
+        nav: Nav::new(&snap, &sess),
     })
 }
 
@@ -292,10 +250,11 @@ pub struct NodePage {
 
 pub async fn node(
     State(st): State<AppState>,
+    sess: Session,
     Path((code, node)): Path<(String, String)>,
     q: Params,
 ) -> Result<Html<String>, AppError> {
-    let snap = load_snapshot(&st, &code, &q).await?;
+    let snap = load_snapshot(&st, &sess, &code, &q).await?;
     let plan = &snap.plan;
     let n = plan.node(&node).ok_or_else(|| {
         AppError::NotFound(format!(
@@ -303,7 +262,7 @@ pub async fn node(
             plan.levels.join("或")
         ))
     })?;
-    let nav = Nav::new(&snap).at(format!("/plans/{}/nodes/{}", plan.code, n.code));
+    let nav = Nav::new(&snap, &sess).at(format!("/plans/{}/nodes/{}", plan.code, n.code));
     let crumbs = plan
         .ancestry(n.code.as_str())
         .into_iter()
@@ -362,6 +321,11 @@ pub struct ValueRow {
     pub entered: String,
     pub edit_href: String,
     pub history_href: String,
+    pub status: &'static str,
+    /// CSS class of the status tag.
+    pub status_class: &'static str,
+    pub reviewed: String,
+    pub correction: bool,
 }
 
 impl ValueRow {
@@ -378,7 +342,28 @@ impl ValueRow {
             value: format!("{} {}", num(r.value, decimals.max(2)), r.unit),
             revision: r.revision,
             vintage: r.vintage.zh(),
-            provisional: r.vintage == Vintage::Provisional,
+            provisional: r.vintage == Vintage::Provisional || r.status != ValueStatus::Approved,
+            status: r.status.zh(),
+            status_class: match r.status {
+                ValueStatus::Approved => "tag-ok",
+                ValueStatus::Returned => "tag-returned",
+                _ => "tag-pending",
+            },
+            reviewed: if r.reviewed_by.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "{} {}{}",
+                    r.reviewed_by,
+                    short_time(r.reviewed_at.as_deref().unwrap_or("")),
+                    if r.review_comment.is_empty() {
+                        String::new()
+                    } else {
+                        format!("：{}", r.review_comment)
+                    }
+                )
+            },
+            correction: r.correction,
             note: r.note.clone(),
             entered: format!("{} {}", r.entered_by, short_time(&r.entered_at)),
             edit_href: format!("/plans/{}/values/new{key}", plan.code),
@@ -534,16 +519,18 @@ fn target_facts(plan: &Plan, t: &Target) -> Vec<Fact> {
 
 pub async fn target(
     State(st): State<AppState>,
+    sess: Session,
     Path((code, target)): Path<(String, String)>,
     q: Params,
 ) -> Result<Html<String>, AppError> {
-    let snap = load_snapshot(&st, &code, &q).await?;
+    let snap = load_snapshot(&st, &sess, &code, &q).await?;
     let t = snap
         .plan
         .target(&target)
         .ok_or_else(|| AppError::NotFound(format!("规划中没有编号为“{target}”的目标")))?;
-    let form = EntryForm::for_indicator(&snap.plan, t.indicator.as_str(), Some(t.code.as_str()));
-    let mut page = target_page(&snap, t, form, q.contains_key("saved"))?;
+    let form = EntryForm::for_indicator(&snap.plan, t.indicator.as_str(), Some(t.code.as_str()))
+        .for_user(&snap.plan, &sess);
+    let mut page = target_page(&snap, &sess, t, form, q.contains_key("saved"))?;
     if snap.is_computed(t.indicator.as_str()) && snap.scope == Scope::City {
         let (_, engine) = st.plan_and_engine(&code).await?;
         page.areas = area_rows(&snap, t, &*engine.read().await);
@@ -595,6 +582,7 @@ fn area_rows(snap: &Snapshot, t: &Target, engine: &kc_engine::Engine) -> Vec<Are
 
 fn target_page(
     snap: &Snapshot,
+    sess: &Session,
     t: &Target,
     form: EntryForm,
     saved: bool,
@@ -604,7 +592,7 @@ fn target_page(
         .eval(t.code.as_str())
         .ok_or_else(|| AppError::NotFound("目标不存在".into()))?;
     let dec = view::decimals(plan, t);
-    let nav = Nav::new(snap).at(format!("/plans/{}/targets/{}", plan.code, t.code));
+    let nav = Nav::new(snap, sess).at(format!("/plans/{}/targets/{}", plan.code, t.code));
     let mut crumbs: Vec<(String, String)> = t
         .node
         .as_ref()
@@ -812,9 +800,34 @@ pub struct EntryForm {
     pub target: String,
     pub errors: HashMap<&'static str, String>,
     pub message: String,
+    pub csrf: String,
 }
 
 impl EntryForm {
+    /// Keeps only the scopes the user may report for and adds the user's
+    /// CSRF token.
+    fn for_user(mut self, plan: &Plan, sess: &Session) -> EntryForm {
+        let p = &sess.principal;
+        self.scopes.retain(|o| {
+            let Ok(scope) = o.value.parse::<Scope>() else {
+                return false;
+            };
+            // Any indicator will do: a scope is offered if the user reports
+            // something for it; the value itself is checked on submit.
+            plan.indicators.iter().any(|i| {
+                p.can_report(
+                    plan,
+                    kc_domain::auth::ValueKey {
+                        indicator: i.code.as_str(),
+                        scope: &scope,
+                    },
+                )
+            })
+        });
+        self.csrf = sess.csrf.clone();
+        self
+    }
+
     fn for_indicator(plan: &Plan, indicator: &str, target: Option<&str>) -> EntryForm {
         let raw = RawEntry {
             indicator: indicator.to_string(),
@@ -905,6 +918,7 @@ impl EntryForm {
             target: target.unwrap_or_default().to_string(),
             errors: errors.into_iter().map(|e| (e.field, e.message)).collect(),
             message,
+            csrf: String::new(),
         }
     }
 
@@ -926,10 +940,12 @@ pub struct EntryPage {
 /// prefilled with the current value (and its revision) when one exists.
 pub async fn entry_form(
     State(st): State<AppState>,
+    sess: Session,
     Path(code): Path<String>,
     q: Params,
 ) -> Result<Html<String>, AppError> {
-    let snap = load_snapshot(&st, &code, &HashMap::new()).await?;
+    let snap = load_snapshot(&st, &sess, &code, &HashMap::new()).await?;
+    sess.require(sess.principal.reports_any(), "填报数据")?;
     let get = |k: &str| q.get(k).cloned().unwrap_or_default();
     let mut raw = RawEntry {
         indicator: get("indicator"),
@@ -940,10 +956,24 @@ pub async fn entry_form(
     let mut expected = String::new();
     let mut history_href = String::new();
     if let (Ok(scope), Ok(period)) = (raw.scope.parse::<Scope>(), raw.period.parse::<Period>()) {
-        let current = snap
-            .records
-            .iter()
-            .find(|r| r.indicator == raw.indicator && r.scope == scope && r.period == period);
+        // The reporter continues from the newest revision, a draft or a
+        // returned one included.
+        let key = kc_domain::auth::ValueKey {
+            indicator: &raw.indicator,
+            scope: &scope,
+        };
+        let current = if sess.principal.sees_unpublished(&snap.plan, key) {
+            st.store
+                .value_history(snap.plan.code.as_str(), &raw.indicator, &scope, period)
+                .await?
+                .into_iter()
+                .next()
+        } else {
+            snap.records
+                .iter()
+                .find(|r| r.indicator == raw.indicator && r.scope == scope && r.period == period)
+                .cloned()
+        };
         if let Some(c) = current {
             raw.value = kc_domain::plan::fmt_num(c.value, 6);
             raw.note = c.note.clone();
@@ -966,9 +996,10 @@ pub async fn entry_form(
         &expected,
         Vec::new(),
         String::new(),
-    );
+    )
+    .for_user(&snap.plan, &sess);
     render(&EntryPage {
-        nav: Nav::new(&snap),
+        nav: Nav::new(&snap, &sess),
         form,
         history_href,
     })
@@ -978,10 +1009,11 @@ pub async fn entry_form(
 /// the form with the input kept and each message next to its field.
 pub async fn submit_value(
     State(st): State<AppState>,
+    sess: Session,
     Path(code): Path<String>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
-    let snap = load_snapshot(&st, &code, &HashMap::new()).await?;
+    let snap = load_snapshot(&st, &sess, &code, &HashMap::new()).await?;
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     let target_code = get("target");
     let target = snap.plan.target(&target_code);
@@ -1003,8 +1035,17 @@ pub async fn submit_value(
                 .map_err(|_| AppError::BadRequest("表单已损坏，请刷新页面后重试".into()))?,
         ),
     };
-    let result =
-        kc_app::record_value(&st.store, &snap.plan, &raw, expected, "web", st.today()).await;
+    let submit = get("action") != "draft";
+    let result = kc_app::workflow::record_value(
+        &st.store,
+        &snap.plan,
+        &sess.caller(),
+        &raw,
+        expected,
+        submit,
+        st.today(),
+    )
+    .await;
     let (errors, message, expected_text) = match result {
         Ok(rec) => {
             let to = match target {
@@ -1034,7 +1075,7 @@ pub async fn submit_value(
             ),
             current.revision.to_string(),
         ),
-        Err(RecordError::Store(e)) => return Err(AppError::Store(e)),
+        Err(other) => return Err(other.into()),
     };
     let form = EntryForm::from_raw(
         &snap.plan,
@@ -1043,16 +1084,17 @@ pub async fn submit_value(
         &expected_text,
         errors,
         message,
-    );
+    )
+    .for_user(&snap.plan, &sess);
     let status = if form.errors.is_empty() {
         axum::http::StatusCode::CONFLICT
     } else {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     };
     let body = match target {
-        Some(t) => target_page(&snap, t, form, false)?.render()?,
+        Some(t) => target_page(&snap, &sess, t, form, false)?.render()?,
         None => EntryPage {
-            nav: Nav::new(&snap),
+            nav: Nav::new(&snap, &sess),
             form,
             history_href: String::new(),
         }
@@ -1070,14 +1112,27 @@ pub struct HistoryPage {
     pub title: String,
     pub rows: Vec<ValueRow>,
     pub edit_href: String,
+    pub can_report: bool,
+    pub can_review: bool,
+    /// The newest revision's id and status, for the action forms.
+    pub newest_id: i64,
+    pub newest_draft: bool,
+    pub newest_submitted: bool,
+    pub newest_by_me: bool,
+    pub events: Vec<(String, String, String, String)>,
+    pub files: Vec<(String, String, String, String)>,
+    pub upload_limit_mb: usize,
+    pub locked: bool,
+    pub message: String,
 }
 
 pub async fn history(
     State(st): State<AppState>,
+    sess: Session,
     Path(code): Path<String>,
     q: Params,
 ) -> Result<Html<String>, AppError> {
-    let snap = load_snapshot(&st, &code, &HashMap::new()).await?;
+    let snap = load_snapshot(&st, &sess, &code, &HashMap::new()).await?;
     let plan = &snap.plan;
     let indicator = q.get("indicator").cloned().unwrap_or_default();
     let ind = plan
@@ -1095,10 +1150,82 @@ pub async fn history(
         .unwrap_or("")
         .parse()
         .map_err(|e: kc_domain::period::PeriodError| AppError::BadRequest(e.to_string()))?;
-    let revisions = st
+    let key = kc_domain::auth::ValueKey {
+        indicator: &indicator,
+        scope: &scope,
+    };
+    let p = &sess.principal;
+    let mut revisions = st
         .store
         .value_history(plan.code.as_str(), &indicator, &scope, period)
         .await?;
+    // Others see the published revisions only.
+    if !p.sees_unpublished(plan, key) {
+        revisions.retain(|r| r.status == ValueStatus::Approved);
+    }
+    let ids: Vec<i64> = revisions.iter().map(|r| r.id).collect();
+    let revision_of = |id: i64| {
+        revisions
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.revision)
+            .unwrap_or(0)
+    };
+    let events = st
+        .store
+        .value_events(&ids)
+        .await?
+        .into_iter()
+        .rev()
+        .map(|e| {
+            let action = ValueStatus::parse(&e.action)
+                .map(|s| match s {
+                    ValueStatus::Draft => "保存草稿",
+                    ValueStatus::Submitted => "提交审核",
+                    ValueStatus::Approved => "审核通过",
+                    ValueStatus::Returned => "退回修改",
+                })
+                .unwrap_or("其他");
+            (
+                format!("第 {} 版", revision_of(e.value_id)),
+                format!("{} {}", e.actor, short_time(&e.at)),
+                action.to_string(),
+                e.comment,
+            )
+        })
+        .collect();
+    let files = st
+        .store
+        .attachments_of(&ids)
+        .await?
+        .into_iter()
+        .map(|a| {
+            (
+                format!("/plans/{}/attachments/{}", plan.code, a.id),
+                a.filename,
+                format!(
+                    "第 {} 版 · {} KB",
+                    revision_of(a.value_id),
+                    (a.size + 1023) / 1024
+                ),
+                format!("{} {}", a.uploaded_by, short_time(&a.uploaded_at)),
+            )
+        })
+        .collect();
+    let newest = revisions.first();
+    let locked = st
+        .store
+        .locked_periods(plan.code.as_str())
+        .await?
+        .iter()
+        .any(|(x, _, _)| *x == period);
+    let message = match q.get("done").map(String::as_str) {
+        Some("approved") => "已审核通过，该数据现为正式数据。",
+        Some("returned") => "已退回，填报单位会收到提醒。",
+        Some("submitted") => "已提交审核。",
+        Some("uploaded") => "佐证材料已上传。",
+        _ => "",
+    };
     let rows = revisions
         .iter()
         .map(|r| ValueRow::new(plan, r, ind.decimals))
@@ -1110,7 +1237,18 @@ pub async fn history(
             plan.code, indicator, scope, period
         ),
         rows,
-        nav: Nav::new(&snap),
+        can_report: p.can_report(plan, key),
+        can_review: p.can_review(plan, key),
+        newest_id: newest.map(|r| r.id).unwrap_or(0),
+        newest_draft: newest.is_some_and(|r| r.status == ValueStatus::Draft),
+        newest_submitted: newest.is_some_and(|r| r.status == ValueStatus::Submitted),
+        newest_by_me: newest.is_some_and(|r| r.entered_by == p.username),
+        events,
+        files,
+        upload_limit_mb: crate::workflow::UPLOAD_LIMIT / 1024 / 1024,
+        locked,
+        message: message.to_string(),
+        nav: Nav::new(&snap, &sess),
     })
 }
 
@@ -1125,9 +1263,10 @@ pub struct VersionsPage {
 
 pub async fn versions(
     State(st): State<AppState>,
+    sess: Session,
     Path(code): Path<String>,
 ) -> Result<Html<String>, AppError> {
-    let snap = load_snapshot(&st, &code, &HashMap::new()).await?;
+    let snap = load_snapshot(&st, &sess, &code, &HashMap::new()).await?;
     let versions = st
         .store
         .plan_versions(&code)
@@ -1144,15 +1283,17 @@ pub async fn versions(
         })
         .collect();
     render(&VersionsPage {
-        nav: Nav::new(&snap),
+        nav: Nav::new(&snap, &sess),
         versions,
     })
 }
 
 pub async fn version_source(
     State(st): State<AppState>,
+    sess: Session,
     Path((code, version)): Path<(String, i64)>,
 ) -> Result<Response, AppError> {
+    sess.require_business()?;
     let text = st
         .store
         .plan_source(&code, version)

@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use kc_domain::registry::{self, CellError, FieldType, Record, RegistryDef, Value};
 use kc_engine::Engine;
 
+use crate::auth::Session;
 use crate::error::AppError;
 use crate::pages::Opt;
 use crate::view::num;
@@ -43,16 +44,46 @@ pub struct RegNav {
     pub plan_code: String,
     pub plan_name: String,
     pub as_of: String,
+    pub me: crate::account::Me,
 }
 
 impl RegNav {
-    fn new(plan: &kc_domain::Plan, engine: &Engine) -> RegNav {
+    fn new(plan: &kc_domain::Plan, engine: &Engine, sess: &Session) -> RegNav {
         RegNav {
+            me: crate::account::Me::new(sess, Some(plan)),
             plan_code: plan.code.to_string(),
             plan_name: plan.name.clone(),
             as_of: engine.as_of.map(|d| d.to_string()).unwrap_or_default(),
         }
     }
+}
+
+/// The area a record counts for: its own area field, or its enterprise's.
+fn record_area(e: &Engine, def: &RegistryDef, rec: &Record) -> Option<String> {
+    let code = match def.area {
+        registry::AreaRule::Field(f) => rec.get(def, f).display(),
+        registry::AreaRule::Enterprise(f) => {
+            let credit = rec.get(def, f).display();
+            let ent = registry::by_code("enterprises")?;
+            let row = e.row_of("enterprises", &credit)?;
+            e.record("enterprises", row)?.get(ent, "area").display()
+        }
+    };
+    (!code.is_empty()).then_some(code)
+}
+
+/// Refuses a change to a record the user may not edit.
+pub(crate) fn may_edit(
+    sess: &Session,
+    e: &Engine,
+    def: &RegistryDef,
+    rec: &Record,
+) -> Result<(), AppError> {
+    let area = record_area(e, def, rec);
+    sess.require(
+        sess.principal.can_edit_record(area.as_deref()),
+        "修改其他地区（或全市统管）的登记记录",
+    )
 }
 
 /// How a value is shown in a list or on a record page.
@@ -96,8 +127,10 @@ pub struct IndexPage {
 
 pub async fn index(
     State(st): State<AppState>,
+    sess: Session,
     Path(plan): Path<String>,
 ) -> Result<Html<String>, AppError> {
+    sess.require_business()?;
     let (stored, engine) = st.plan_and_engine(&plan).await?;
     let e = engine.read().await;
     let cards = registry::all()
@@ -108,7 +141,7 @@ pub async fn index(
         })
         .collect();
     render(&IndexPage {
-        nav: RegNav::new(&stored.plan, &e),
+        nav: RegNav::new(&stored.plan, &e, &sess),
         cards,
     })
 }
@@ -219,9 +252,11 @@ pub(crate) fn select(
 
 pub async fn list(
     State(st): State<AppState>,
+    sess: Session,
     Path((plan, reg)): Path<(String, String)>,
     q: Params,
 ) -> Result<Html<String>, AppError> {
+    sess.require_business()?;
     let def = def_of(&reg)?;
     let (stored, engine) = st.plan_and_engine(&plan).await?;
     let e = engine.read().await;
@@ -286,7 +321,7 @@ pub async fn list(
         label: a.name.clone(),
     }));
     render(&ListPage {
-        nav: RegNav::new(&stored.plan, &e),
+        nav: RegNav::new(&stored.plan, &e, &sess),
         code: def.code,
         name: def.name,
         columns: def
@@ -319,21 +354,26 @@ pub async fn list(
 /// `…/new`, `…/edit`, `…/export.xlsx|csv`, `…/template.xlsx|csv`.
 pub async fn export_or_form(
     st: State<AppState>,
+    sess: Session,
     Path((plan, reg, file)): Path<(String, String, String)>,
     q: Params,
 ) -> Result<Response, AppError> {
     match file.as_str() {
-        "new" | "edit" => Ok(form(st, Path((plan, reg, file)), q).await?.into_response()),
-        _ => export(st, Path((plan, reg, file)), q).await,
+        "new" | "edit" => Ok(form(st, sess, Path((plan, reg, file)), q)
+            .await?
+            .into_response()),
+        _ => export(st, sess, Path((plan, reg, file)), q).await,
     }
 }
 
 /// `…/export.xlsx` and `…/export.csv`: the list as filtered, all pages.
 pub async fn export(
     State(st): State<AppState>,
+    sess: Session,
     Path((plan, reg, file)): Path<(String, String, String)>,
     q: Params,
 ) -> Result<Response, AppError> {
+    sess.require_business()?;
     let def = def_of(&reg)?;
     let kind = match file.as_str() {
         "export.xlsx" => kc_io::FileKind::Xlsx,
@@ -356,6 +396,14 @@ pub async fn export(
         }
         kc_io::FileKind::Csv => kc_io::write_csv(def, &recs),
     };
+    kc_app::auth::audit(
+        &st.store,
+        &sess.actor(),
+        "export",
+        &format!("registry:{}", def.code),
+        serde_json::json!({"file": file, "rows": recs.len(), "query": q.0.clone()}),
+    )
+    .await?;
     Ok(download(
         &format!(
             "{}.{}",
@@ -431,9 +479,11 @@ pub struct RecordPage {
 
 pub async fn record(
     State(st): State<AppState>,
+    sess: Session,
     Path((plan, reg)): Path<(String, String)>,
     q: Params,
 ) -> Result<Html<String>, AppError> {
+    sess.require_business()?;
     let def = def_of(&reg)?;
     let key = q.get("key").cloned().unwrap_or_default();
     let (stored, engine) = st.plan_and_engine(&plan).await?;
@@ -528,7 +578,7 @@ pub async fn record(
     };
     let title = rec.get(def, def.title).display();
     render(&RecordPage {
-        nav: RegNav::new(p, &e),
+        nav: RegNav::new(p, &e, &sess),
         code: def.code,
         name: def.name,
         title,
@@ -656,9 +706,12 @@ fn values_of(def: &RegistryDef, rec: &Record) -> HashMap<String, String> {
 
 pub async fn form(
     State(st): State<AppState>,
+    sess: Session,
     Path((plan, reg, action)): Path<(String, String, String)>,
     q: Params,
 ) -> Result<Html<String>, AppError> {
+    sess.require_business()?;
+    sess.require(sess.principal.edits_records(), "登记或修改记录")?;
     let def = def_of(&reg)?;
     let (stored, engine) = st.plan_and_engine(&plan).await?;
     let e = engine.read().await;
@@ -672,12 +725,13 @@ pub async fn form(
             let rec = e
                 .record(def.code, row)
                 .ok_or_else(|| AppError::NotFound("记录不存在".into()))?;
+            may_edit(&sess, &e, def, &rec)?;
             (values_of(def, &rec), key)
         }
         _ => return Err(AppError::NotFound("页面不存在".into())),
     };
     render(&FormPage {
-        nav: RegNav::new(&stored.plan, &e),
+        nav: RegNav::new(&stored.plan, &e, &sess),
         code: def.code,
         name: def.name,
         old_key,
@@ -690,9 +744,12 @@ pub async fn form(
 /// input kept and each message beside its field.
 pub async fn save(
     State(st): State<AppState>,
+    sess: Session,
     Path((plan, reg)): Path<(String, String)>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
+    sess.require_business()?;
+    sess.require(sess.principal.edits_records(), "登记或修改记录")?;
     let def = def_of(&reg)?;
     let (stored, engine) = st.plan_and_engine(&plan).await?;
     let old_key = f.get("_old_key").cloned().filter(|k| !k.is_empty());
@@ -727,15 +784,35 @@ pub async fn save(
                 // The engine write lock is held across the database write so
                 // that memory and database change together.
                 let mut e = engine.write().await;
-                kc_app::registries::save_record(
+                may_edit(&sess, &e, def, &rec)?;
+                let before = match old_key.as_deref().and_then(|k| e.row_of(def.code, k)) {
+                    Some(row) => {
+                        let old = e.record(def.code, row);
+                        if let Some(old) = &old {
+                            may_edit(&sess, &e, def, old)?;
+                        }
+                        old.map(|o| o.to_json(def))
+                    }
+                    None => None,
+                };
+                let key = kc_app::registries::save_record(
                     &st.store,
                     &mut e,
                     def,
                     &rec,
                     old_key.as_deref(),
-                    "web",
+                    &sess.principal.username,
                 )
-                .await?
+                .await?;
+                kc_app::auth::audit(
+                    &st.store,
+                    &sess.actor(),
+                    "record.save",
+                    &format!("record:{}/{key}", def.code),
+                    serde_json::json!({"before": before, "after": rec.to_json(def)}),
+                )
+                .await?;
+                key
             };
             Ok(Redirect::to(&format!(
                 "/plans/{plan}/registries/{reg}/record?key={}&saved=1",
@@ -747,7 +824,7 @@ pub async fn save(
             let e = engine.read().await;
             let values: HashMap<String, String> = f.clone();
             let page = FormPage {
-                nav: RegNav::new(&stored.plan, &e),
+                nav: RegNav::new(&stored.plan, &e, &sess),
                 code: def.code,
                 name: def.name,
                 old_key: old_key.unwrap_or_default(),
@@ -761,17 +838,35 @@ pub async fn save(
 
 pub async fn delete(
     State(st): State<AppState>,
+    sess: Session,
     Path((plan, reg)): Path<(String, String)>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
+    sess.require_business()?;
+    sess.require(sess.principal.edits_records(), "删除登记记录")?;
     let def = def_of(&reg)?;
     let key = f.get("key").cloned().unwrap_or_default();
     let (_, engine) = st.plan_and_engine(&plan).await?;
     let mut e = engine.write().await;
+    let Some(old) = e
+        .row_of(def.code, &key)
+        .and_then(|row| e.record(def.code, row))
+    else {
+        return Err(AppError::NotFound(format!("{}中没有这条记录", def.name)));
+    };
+    may_edit(&sess, &e, def, &old)?;
     let gone = kc_app::registries::delete_record(&st.store, &mut e, def, &key).await?;
     if !gone {
         return Err(AppError::NotFound(format!("{}中没有这条记录", def.name)));
     }
+    kc_app::auth::audit(
+        &st.store,
+        &sess.actor(),
+        "record.delete",
+        &format!("record:{}/{key}", def.code),
+        serde_json::json!({"before": old.to_json(def)}),
+    )
+    .await?;
     Ok(Redirect::to(&format!("/plans/{plan}/registries/{reg}?deleted=1")).into_response())
 }
 
@@ -793,9 +888,15 @@ pub const UPLOAD_LIMIT: usize = 20 * 1024 * 1024;
 
 pub async fn import(
     State(st): State<AppState>,
+    sess: Session,
     Path((plan, reg)): Path<(String, String)>,
     mut mp: Multipart,
 ) -> Result<Response, AppError> {
+    sess.require_business()?;
+    sess.require(
+        sess.principal.is_coordinator(),
+        "批量导入登记记录（仅限规划统筹）",
+    )?;
     let def = def_of(&reg)?;
     let (stored, engine) = st.plan_and_engine(&plan).await?;
     let mut file: Option<(String, Vec<u8>)> = None;
@@ -834,7 +935,7 @@ pub async fn import(
             kind,
             bytes: &bytes,
             skip_invalid,
-            user: "web",
+            user: &sess.principal.username,
             today: st.today(),
         },
         |_, _| {},
@@ -848,6 +949,14 @@ pub async fn import(
         // Bulk changes: the engine is rebuilt from the database.
         st.engines.invalidate().await;
     }
+    kc_app::auth::audit(
+        &st.store,
+        &sess.actor(),
+        "record.import",
+        &format!("registry:{}", def.code),
+        serde_json::json!({"file": name, "written": outcome.written, "rejected": outcome.rejected, "refused": outcome.refused}),
+    )
+    .await?;
     let e = engine.read().await;
     let status = if outcome.refused {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -856,7 +965,7 @@ pub async fn import(
     };
     let more = outcome.rejected.saturating_sub(outcome.errors.len());
     let page = ImportPage {
-        nav: RegNav::new(&stored.plan, &e),
+        nav: RegNav::new(&stored.plan, &e, &sess),
         code: def.code,
         name: def.name,
         file: name,

@@ -1,6 +1,7 @@
 //! The key pages in a real headless Chromium (Debian `chromium` and
-//! `chromium-driver`): open the overview, follow a target, enter a value and
-//! see it on the target page. `.ci/run` installs both; the test fails with a
+//! `chromium-driver`): sign in, open the overview, follow a target, enter a
+//! value and see it on the target page; an area reporter's whole reporting
+//! cycle with its reviewer. `.ci/run` installs both; the test fails with a
 //! clear message when they are missing.
 
 mod common;
@@ -99,9 +100,32 @@ async fn overview_target_and_value_entry_in_chromium() {
     result.unwrap();
 }
 
+/// Signs in through the login page; the page asked for first comes back.
+async fn sign_in(
+    c: &Client,
+    app: &TestApp,
+    user: &str,
+    then: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    c.goto(&app.url(then)).await?;
+    c.wait().for_element(Locator::Id("f-username")).await?;
+    fill(c, "f-username", user).await?;
+    fill(c, "f-password", kc_app::auth::DEMO_PASSWORD).await?;
+    c.find(Locator::Id("f-login")).await?.click().await?;
+    c.wait().for_element(Locator::Id("logout")).await?;
+    Ok(())
+}
+
+async fn sign_out(c: &Client) -> Result<(), fantoccini::error::CmdError> {
+    c.find(Locator::Id("logout")).await?.click().await?;
+    c.wait().for_element(Locator::Id("f-username")).await?;
+    Ok(())
+}
+
 async fn run(c: &Client, app: &TestApp) -> Result<(), fantoccini::error::CmdError> {
+    // Unsigned, the overview asks for a login first and then opens.
+    sign_in(c, app, "kjj", &format!("/plans/{PLAN}")).await?;
     // The overview shows the plan, its headline goals and status counts.
-    c.goto(&app.url(&format!("/plans/{PLAN}"))).await?;
     let title = c.find(Locator::Css("h1")).await?.text().await?;
     assert!(
         title.contains("蚌埠市加快建设科技强市三年行动方案"),
@@ -154,7 +178,7 @@ async fn run(c: &Client, app: &TestApp) -> Result<(), fantoccini::error::CmdErro
         .await?
         .text()
         .await?;
-    assert!(notice.contains("已保存"), "{notice}");
+    assert!(notice.contains("已提交"), "{notice}");
     let value = c.find(Locator::Id("target-value")).await?.text().await?;
     assert!(
         value.contains("13.4 件/万人"),
@@ -168,7 +192,147 @@ async fn run(c: &Client, app: &TestApp) -> Result<(), fantoccini::error::CmdErro
         .text()
         .await?;
     assert!(row.contains("13.4"), "{row}");
+    assert!(
+        row.contains("待审"),
+        "a submitted value is marked pending: {row}"
+    );
+    sign_out(c).await?;
     Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_area_reporters_cycle_in_chromium() {
+    let app = TestApp::sqlite().await;
+    let driver = start_driver().await;
+    let c = browser(&driver).await;
+    let result = cycle(&c, &app).await;
+    let _ = c.close().await;
+    app.stop().await;
+    result.unwrap();
+}
+
+/// Due → submit → returned → resubmit → approved → shown as official.
+async fn cycle(c: &Client, app: &TestApp) -> Result<(), fantoccini::error::CmdError> {
+    // 禹会区's reporter sees the quarter's duty overdue on the home page.
+    sign_in(c, app, "yuhui-reporter", "/").await?;
+    let todo = c
+        .find(Locator::Id(&format!("todo-{PLAN}")))
+        .await?
+        .text()
+        .await?;
+    assert!(
+        todo.contains("逾期未报") && !todo.contains("逾期未报 0"),
+        "{todo}"
+    );
+    c.goto(&app.url(&format!("/plans/{PLAN}/duties?state=overdue")))
+        .await?;
+    let duties = c.find(Locator::Id("duties")).await?.text().await?;
+    assert!(
+        duties.contains("科技大市场"),
+        "the 1+9+N duty is listed: {duties}"
+    );
+    assert!(duties.contains("2025年第3季度"), "{duties}");
+
+    // The reporter fills it in and submits it.
+    let entry = format!(
+        "/plans/{PLAN}/values/new?indicator=task_tech_market&scope=area:yuhui&period=2025Q3"
+    );
+    c.goto(&app.url(&entry)).await?;
+    fill(c, "f-value", "55").await?;
+    fill(c, "f-note", "分市场场地已落实").await?;
+    c.find(Locator::Id("f-submit")).await?.click().await?;
+    c.wait().for_element(Locator::Id("revisions")).await?;
+    let status = first_status(c).await?;
+    assert_eq!(status, "待审");
+    sign_out(c).await?;
+
+    // The area's reviewer returns it with a comment.
+    sign_in(c, app, "yuhui-reviewer", &format!("/plans/{PLAN}/review")).await?;
+    let queue = c.find(Locator::Id("reviews")).await?.text().await?;
+    assert!(queue.contains("55"), "{queue}");
+    c.find(Locator::Css("#reviews a")).await?.click().await?;
+    c.wait().for_element(Locator::Id("f-comment")).await?;
+    fill(c, "f-comment", "请附场地协议").await?;
+    c.find(Locator::Id("return")).await?.click().await?;
+    c.wait().for_element(Locator::Id("done")).await?;
+    assert_eq!(first_status(c).await?, "已退回");
+    sign_out(c).await?;
+
+    // The reporter is told, corrects and resubmits.
+    sign_in(c, app, "yuhui-reporter", "/").await?;
+    let notes = c.find(Locator::Css("section.notes")).await?.text().await?;
+    assert!(notes.contains("数据被退回"), "{notes}");
+    c.goto(&app.url(&format!("/plans/{PLAN}/duties?state=returned")))
+        .await?;
+    let returned = c.find(Locator::Id("duties")).await?.text().await?;
+    assert!(returned.contains("请附场地协议"), "{returned}");
+    c.goto(&app.url(&entry)).await?;
+    let kept = c.find(Locator::Id("f-value")).await?.prop("value").await?;
+    assert_eq!(
+        kept.as_deref(),
+        Some("55"),
+        "the form starts from the returned value"
+    );
+    fill(c, "f-value", "60").await?;
+    fill(c, "f-note", "分市场场地已落实，协议见附件").await?;
+    c.find(Locator::Id("f-submit")).await?.click().await?;
+    c.wait().for_element(Locator::Id("revisions")).await?;
+    assert_eq!(first_status(c).await?, "待审");
+    sign_out(c).await?;
+
+    // The reviewer approves the new revision.
+    sign_in(c, app, "yuhui-reviewer", &format!("/plans/{PLAN}/review")).await?;
+    c.find(Locator::Css("#reviews a")).await?.click().await?;
+    c.wait().for_element(Locator::Id("approve")).await?;
+    c.find(Locator::Id("approve")).await?.click().await?;
+    c.wait().for_element(Locator::Id("done")).await?;
+    assert_eq!(first_status(c).await?, "已审核");
+    sign_out(c).await?;
+
+    // Another area's reporter now sees it as official on the target page.
+    sign_in(
+        c,
+        app,
+        "bengshan-reporter",
+        &format!(
+            "/plans/{PLAN}/values/history?indicator=task_tech_market&scope=area:yuhui&period=2025Q3"
+        ),
+    )
+    .await?;
+    let rows = c.find(Locator::Id("revisions")).await?.text().await?;
+    assert!(rows.contains("60"), "{rows}");
+    assert!(
+        !rows.contains("55"),
+        "a returned revision stays with its unit: {rows}"
+    );
+    assert_eq!(first_status(c).await?, "已审核");
+    // The duty is done.
+    sign_out(c).await?;
+    sign_in(
+        c,
+        app,
+        "yuhui-reporter",
+        &format!("/plans/{PLAN}/duties?state=all"),
+    )
+    .await?;
+    let row = c
+        .find(Locator::XPath(
+            "//table[@id='duties']//tr[contains(., '科技大市场') and contains(., '2025年第3季度')]",
+        ))
+        .await?
+        .text()
+        .await?;
+    assert!(row.contains("已审核"), "{row}");
+    Ok(())
+}
+
+/// The review status of the newest revision on a history page.
+async fn first_status(c: &Client) -> Result<String, fantoccini::error::CmdError> {
+    Ok(c.find(Locator::Css("#revisions tbody tr"))
+        .await?
+        .attr("data-status")
+        .await?
+        .unwrap_or_default())
 }
 
 async fn fill(c: &Client, id: &str, text: &str) -> Result<(), fantoccini::error::CmdError> {

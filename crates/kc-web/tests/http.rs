@@ -355,7 +355,7 @@ async fn form_errors_keep_the_input(app: &TestApp) {
         "{to}"
     );
     let (_, page) = app.get(&to).await;
-    assert!(page.contains("已保存"));
+    assert!(page.contains("已提交"));
     assert!(
         page.contains("12.3 件/万人"),
         "the new value is not on the target page"
@@ -393,7 +393,7 @@ async fn stale_form_is_shown_the_newer_value(app: &TestApp) {
         .unwrap();
     assert_eq!(r.status().as_u16(), 409);
     let body = r.text().await.unwrap();
-    assert!(body.contains("已被 api 修改为 12.6（第 2 版）"), "{body}");
+    assert!(body.contains("已被 kjj 修改为 12.6（第 2 版）"), "{body}");
     assert!(
         body.contains("name=\"expected_revision\" value=\"2\""),
         "the form should now expect revision 2"

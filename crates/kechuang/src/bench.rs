@@ -64,6 +64,8 @@ fn with_kind_indicators(mut plan: Plan) -> (Plan, Vec<String>) {
             frequency: kc_domain::Frequency::Monthly,
             additive: true,
             decimals: 0,
+            due_days: None,
+            area_reports: None,
         });
         codes.push(code);
     }

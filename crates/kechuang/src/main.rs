@@ -39,10 +39,18 @@ enum Command {
         /// 监听地址（端口 0 表示任选空闲端口）
         #[arg(long, env = "KECHUANG_ADDR", default_value = DEFAULT_ADDR)]
         addr: String,
-        /// 空数据库时载入蚌埠市规划和演示数据
+        /// 空数据库时载入蚌埠市规划、演示数据和演示账号
         #[arg(long)]
         demo: bool,
+        #[command(flatten)]
+        security: SecurityArgs,
     },
+    /// 账号：新建、重置密码、停用、启用、列出
+    #[command(subcommand)]
+    User(UserCmd),
+    /// 审计日志
+    #[command(subcommand)]
+    Audit(AuditCmd),
     /// 规划文件：检查、查看、载入
     #[command(subcommand)]
     Plan(PlanCmd),
@@ -76,6 +84,128 @@ enum Command {
     /// 性能测试（结果见 docs/benchmarks.md）
     #[command(subcommand)]
     Bench(BenchCmd),
+}
+
+/// Security settings of the server (docs/deployment.md).
+#[derive(Args, Clone)]
+struct SecurityArgs {
+    /// 连续登录失败多少次后锁定账号
+    #[arg(long, env = "KECHUANG_LOCKOUT_ATTEMPTS", default_value_t = 5)]
+    lockout_attempts: i64,
+    /// 账号锁定时长（分钟）
+    #[arg(long, env = "KECHUANG_LOCKOUT_MINUTES", default_value_t = 30)]
+    lockout_minutes: i64,
+    /// 同一地址在 15 分钟内登录失败多少次后暂停其登录
+    #[arg(long, env = "KECHUANG_IP_ATTEMPTS", default_value_t = 20)]
+    ip_attempts: usize,
+    /// 会话空闲超时（分钟）
+    #[arg(long, env = "KECHUANG_IDLE_MINUTES", default_value_t = 30)]
+    idle_minutes: i64,
+    /// 密码最短长度
+    #[arg(long, env = "KECHUANG_PASSWORD_MIN_LEN", default_value_t = 10)]
+    password_min_len: usize,
+    /// 密码至少包含的字符类别数（小写、大写、数字、符号，1–4）
+    #[arg(long, env = "KECHUANG_PASSWORD_CLASSES", default_value_t = 3)]
+    password_classes: usize,
+    /// 审计记录保存天数（不少于 180）
+    #[arg(long, env = "KECHUANG_AUDIT_RETENTION_DAYS", default_value_t = 180)]
+    audit_retention_days: i64,
+    /// 经 HTTPS 访问时打开：会话 Cookie 加 Secure 标记
+    #[arg(long, env = "KECHUANG_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// 催报邮件的 SMTP 服务器，如 smtp://mail.example.gov.cn:25（不设则只发站内提醒）
+    #[arg(long, env = "KECHUANG_SMTP")]
+    smtp: Option<String>,
+    /// 催报邮件的发件人地址
+    #[arg(long, env = "KECHUANG_SMTP_FROM", default_value = "kechuang@localhost")]
+    smtp_from: String,
+    /// 反向代理的地址（可重复）：来自这些地址的请求按 X-Forwarded-For 记录客户端地址
+    #[arg(
+        long = "trusted-proxy",
+        env = "KECHUANG_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl SecurityArgs {
+    fn config(&self) -> Result<kc_app::auth::SecurityConfig, String> {
+        let cfg = kc_app::auth::SecurityConfig {
+            lockout_attempts: self.lockout_attempts,
+            lockout_minutes: self.lockout_minutes,
+            ip_attempts: self.ip_attempts,
+            ip_window_minutes: 15,
+            idle_minutes: self.idle_minutes,
+            password: kc_domain::auth::PasswordPolicy {
+                min_len: self.password_min_len,
+                min_classes: self.password_classes,
+            },
+            audit_retention_days: self.audit_retention_days,
+            secure_cookies: self.secure_cookies,
+            trusted_proxies: self.trusted_proxies.clone(),
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn smtp(&self) -> Result<Option<kc_app::mail::SmtpConfig>, String> {
+        self.smtp
+            .as_deref()
+            .map(|u| kc_app::mail::SmtpConfig::parse(u, &self.smtp_from).map_err(|e| e.to_string()))
+            .transpose()
+    }
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// 新建账号；不给 --password-stdin 时生成初始密码并打印（首次登录须修改）
+    Add {
+        username: String,
+        /// 角色，可重复：sysadmin、secadmin、auditadmin、coordinator、leader、dept_reporter:部门、dept_reviewer:部门、area_reporter:地区、area_reviewer:地区
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        #[arg(long, default_value = "")]
+        name: String,
+        #[arg(long, default_value = "")]
+        email: String,
+        /// 从标准输入读取密码（一行）
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// 重置密码：生成临时密码并打印，下次登录须修改
+    Reset {
+        username: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// 停用账号并结束其所有会话
+    Lock {
+        username: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// 启用账号并清除登录失败锁定
+    Unlock {
+        username: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// 列出账号和角色
+    List {
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// 校验审计日志的哈希链：发现任何改动或删除时以非零状态退出
+    Verify {
+        #[command(flatten)]
+        db: DbArg,
+    },
 }
 
 #[derive(Subcommand)]
@@ -142,10 +272,17 @@ fn main() -> ExitCode {
         Command::Plan(PlanCmd::Check { file }) => plan_check(&file),
         Command::Plan(PlanCmd::Show { file, json }) => plan_show(&file, json),
         Command::Plan(PlanCmd::Load { file, db }) => run_async(plan_load(file, db.db)),
-        Command::Serve { db, addr, demo } => {
+        Command::Serve {
+            db,
+            addr,
+            demo,
+            security,
+        } => {
             init_logging();
-            run_async(serve(db.db, addr, demo))
+            run_async(serve(db.db, addr, demo, security))
         }
+        Command::User(cmd) => run_async(user(cmd)),
+        Command::Audit(AuditCmd::Verify { db }) => run_async(audit_verify(db.db)),
         Command::Import {
             kind,
             file,
@@ -297,6 +434,18 @@ async fn import(
             return ExitCode::from(2);
         }
     };
+    if let Err(e) = cli_audit(
+        &store,
+        &user,
+        "record.import",
+        &format!("registry:{}", def.code),
+        serde_json::json!({"file": file.display().to_string(), "written": outcome.written, "rejected": outcome.rejected, "refused": outcome.refused}),
+    )
+    .await
+    {
+        eprintln!("kechuang: 写入审计日志失败：{}", one_line(&e));
+        return ExitCode::FAILURE;
+    }
     let mut s = String::new();
     for e in &outcome.errors {
         s.push_str(&format!(
@@ -657,7 +806,22 @@ async fn plan_load(file: PathBuf, db: String) -> ExitCode {
         Err(code) => return code,
     };
     let user = std::env::var("USER").unwrap_or_else(|_| "cli".into());
-    match store.save_plan(&plan, &text, &user).await {
+    let saved = store.save_plan(&plan, &text, &user).await;
+    if let Ok(v) = &saved
+        && v.created
+        && let Err(e) = cli_audit(
+            &store,
+            &user,
+            "plan.load",
+            &format!("plan:{}", v.version.plan_code),
+            serde_json::json!({"version": v.version.version, "file": file.display().to_string()}),
+        )
+        .await
+    {
+        eprintln!("kechuang: 写入审计日志失败：{}", one_line(&e));
+        return ExitCode::FAILURE;
+    }
+    match saved {
         Ok(saved) if saved.created => {
             out(&format!(
                 "已载入 {}（{}）第 {} 版。\n",
@@ -680,7 +844,14 @@ async fn plan_load(file: PathBuf, db: String) -> ExitCode {
     }
 }
 
-async fn serve(db: String, addr: String, demo: bool) -> ExitCode {
+async fn serve(db: String, addr: String, demo: bool, security: SecurityArgs) -> ExitCode {
+    let (cfg, smtp) = match (security.config(), security.smtp()) {
+        (Ok(c), Ok(s)) => (c, s),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("kechuang: 安全设置有误：{e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let store = match connect(&db).await {
         Ok(s) => s,
         Err(code) => return code,
@@ -715,13 +886,30 @@ async fn serve(db: String, addr: String, demo: bool) -> ExitCode {
     );
     if demo {
         banner.push_str("演示模式：已载入蚌埠市科技强市三年行动方案及 2023–2025 年演示数据。\n");
-        banner.push_str(
-            "演示账号：本版本尚未启用登录，打开上面的地址即可使用全部页面（账号、角色与权限在后续版本提供）。\n",
-        );
+        banner.push_str(&format!(
+            "演示账号（密码均为 {}；仅演示库免于首次改密）：\n  kjj 市科技局（规划统筹）  leader 市领导\n  longzihu-reporter / longzihu-reviewer 龙子湖区填报员 / 审核员（各地区同样：地区编码-reporter / -reviewer）\n  kjj-reporter / kjj-reviewer 市科技局填报员 / 审核员（各部门同样）\n  admin 系统管理员  security 安全管理员  auditor 审计管理员\n  全部账号见 docs/roles.md\n",
+            kc_app::auth::DEMO_PASSWORD
+        ));
+    } else if matches!(store.users().await.map(|u| u.is_empty()), Ok(true)) {
+        banner.push_str("数据库中还没有账号：请先用 kechuang user add 用户名 --role sysadmin（以及 secadmin、auditadmin、coordinator）新建账号，见 docs/roles.md。\n");
     }
     banner.push_str("按 Ctrl-C 停止。\n");
     out(&banner);
-    let state = kc_web::AppState::new(store);
+    // Old audit entries go once a day (and now), never the last 180 days.
+    {
+        let (store, cfg) = (store.clone(), cfg.clone());
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = kc_app::auth::prune_audit(&store, &cfg).await {
+                    tracing::warn!(error = %one_line(&e), "audit retention failed");
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(24 * 3600)).await;
+            }
+        });
+    }
+    let state = kc_web::AppState::new(store)
+        .with_security(cfg)
+        .with_smtp(smtp);
     if let Err(e) = state.warm_up().await {
         eprintln!("kechuang: 载入登记库失败：{}", one_line(&e));
         return ExitCode::FAILURE;
@@ -733,4 +921,195 @@ async fn serve(db: String, addr: String, demo: bool) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn user(cmd: UserCmd) -> ExitCode {
+    let db = match &cmd {
+        UserCmd::Add { db, .. }
+        | UserCmd::Reset { db, .. }
+        | UserCmd::Lock { db, .. }
+        | UserCmd::Unlock { db, .. }
+        | UserCmd::List { db } => db.db.clone(),
+    };
+    let store = match connect(&db).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let who = kc_app::auth::Actor::new(
+        &format!(
+            "cli:{}",
+            std::env::var("USER").unwrap_or_else(|_| "?".into())
+        ),
+        "local",
+    );
+    let fail = |e: &dyn std::fmt::Display| {
+        eprintln!("kechuang: {e}");
+        ExitCode::FAILURE
+    };
+    match cmd {
+        UserCmd::Add {
+            username,
+            roles,
+            name,
+            email,
+            password_stdin,
+            ..
+        } => {
+            let plans = match store.plans().await {
+                Ok(p) => p,
+                Err(e) => return fail(&one_line(&e)),
+            };
+            let roles = match kc_app::auth::parse_roles(&roles, plans.first().map(|s| &s.plan)) {
+                Ok(r) => r,
+                Err(e) => return fail(&e),
+            };
+            let password = if password_stdin {
+                let mut line = String::new();
+                if std::io::stdin().read_line(&mut line).is_err() {
+                    return fail(&"无法从标准输入读取密码");
+                }
+                Some(line.trim_end_matches(['\r', '\n']).to_string())
+            } else {
+                None
+            };
+            let given = password.is_some();
+            let spec = kc_app::auth::UserSpec {
+                username,
+                display_name: name,
+                email,
+                roles,
+                password,
+                must_change: !given,
+            };
+            match kc_app::auth::add_user(
+                &store,
+                &who,
+                &spec,
+                &kc_domain::auth::PasswordPolicy::default(),
+            )
+            .await
+            {
+                Ok((u, pw)) => {
+                    if given {
+                        out(&format!("已新建账号 {}\n", u.username));
+                    } else {
+                        out(&format!(
+                            "已新建账号 {}，初始密码：{pw}\n首次登录须修改密码。\n",
+                            u.username
+                        ));
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            }
+        }
+        UserCmd::Reset { username, .. } => {
+            match kc_app::auth::reset_password(&store, &who, &username).await {
+                Ok(pw) => {
+                    out(&format!(
+                        "已重置 {username} 的密码，临时密码：{pw}\n下次登录须修改密码；其所有会话已结束。\n"
+                    ));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            }
+        }
+        UserCmd::Lock { username, .. } => lock_user(&store, &who, &username, true).await,
+        UserCmd::Unlock { username, .. } => lock_user(&store, &who, &username, false).await,
+        UserCmd::List { .. } => match store.users().await {
+            Ok(users) => {
+                let mut text = String::new();
+                for u in users {
+                    let state = if u.disabled {
+                        "停用"
+                    } else if u.must_change {
+                        "待改密"
+                    } else {
+                        "正常"
+                    };
+                    text.push_str(&format!(
+                        "{}\t{}\t{}\t{}\n",
+                        u.username,
+                        u.display_name,
+                        state,
+                        u.roles.join(" ")
+                    ));
+                }
+                out(&text);
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&one_line(&e)),
+        },
+    }
+}
+
+async fn lock_user(
+    store: &Store,
+    who: &kc_app::auth::Actor,
+    username: &str,
+    lock: bool,
+) -> ExitCode {
+    match kc_app::auth::set_locked(store, who, username, lock).await {
+        Ok(()) => {
+            out(&if lock {
+                format!("已停用 {username}，其所有会话已结束。\n")
+            } else {
+                format!("已启用 {username}，并清除了登录失败锁定。\n")
+            });
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kechuang: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn audit_verify(db: String) -> ExitCode {
+    let store = match connect(&db).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    match store.audit_verify().await {
+        Ok(r) if r.problems.is_empty() => {
+            out(&format!(
+                "审计日志完整：{} 条记录，链头第 {} 条，哈希 {}\n（可把链头哈希另行留存，用于日后比对）\n",
+                r.entries, r.head_seq, r.head_hash
+            ));
+            ExitCode::SUCCESS
+        }
+        Ok(r) => {
+            eprintln!(
+                "kechuang: 审计日志被改动，发现 {} 处问题：",
+                r.problems.len()
+            );
+            for p in &r.problems {
+                eprintln!("  {p}");
+            }
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("kechuang: {}", one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// An audit entry for a command run on the server, with the operating
+/// system's user name.
+async fn cli_audit(
+    store: &Store,
+    user: &str,
+    action: &str,
+    object: &str,
+    detail: serde_json::Value,
+) -> Result<(), kc_store::StoreError> {
+    kc_app::auth::audit(
+        store,
+        &kc_app::auth::Actor::new(&format!("cli:{user}"), "local"),
+        action,
+        object,
+        detail,
+    )
+    .await
 }

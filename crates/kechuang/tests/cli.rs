@@ -224,3 +224,84 @@ fn import_and_export_registries() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("只支持 .xlsx 和 .csv 文件"));
 }
+
+#[test]
+fn accounts_and_a_tampered_audit_trail() {
+    let dir = temp_dir("users");
+    let db = format!("sqlite://{}", dir.join("kc.db").display());
+    let o = kechuang(&["plan", "load", BENGBU, "--db", &db]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+
+    let o = kechuang(&[
+        "user",
+        "add",
+        "lzh",
+        "--role",
+        "area_reporter:longzihu",
+        "--name",
+        "龙子湖填报",
+        "--db",
+        &db,
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("已新建账号 lzh，初始密码："), "{out}");
+    // Bad roles, unknown areas and the three administrators' separation are
+    // refused with the reason.
+    for (role, why) in [
+        ("area_reporter:nowhere", "不在规划中"),
+        ("boss", "角色“boss”不正确"),
+    ] {
+        let o = kechuang(&["user", "add", "x1", "--role", role, "--db", &db]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(text(&o.stderr).contains(why), "{}", text(&o.stderr));
+    }
+    let o = kechuang(&[
+        "user", "add", "x2", "--role", "sysadmin", "--role", "leader", "--db", &db,
+    ]);
+    assert!(text(&o.stderr).contains("三员分立"), "{}", text(&o.stderr));
+    let o = kechuang(&["user", "add", "lzh", "--db", &db]);
+    assert!(text(&o.stderr).contains("已被使用"), "{}", text(&o.stderr));
+
+    let o = kechuang(&["user", "reset", "lzh", "--db", &db]);
+    assert!(
+        text(&o.stdout).contains("临时密码："),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = kechuang(&["user", "lock", "lzh", "--db", &db]);
+    assert!(o.status.success());
+    let o = kechuang(&["user", "list", "--db", &db]);
+    let list = text(&o.stdout);
+    assert!(
+        list.contains("lzh\t龙子湖填报\t停用\tarea_reporter:longzihu"),
+        "{list}"
+    );
+    let o = kechuang(&["user", "unlock", "nobody", "--db", &db]);
+    assert!(text(&o.stderr).contains("用户“nobody”不存在"));
+
+    // The trail verifies …
+    let o = kechuang(&["audit", "verify", "--db", &db]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("审计日志完整：4 条记录"), "{out}");
+
+    // … until a record is changed directly in the database.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = kc_store::Store::connect(&db).await.unwrap();
+        let n = store
+            .execute_raw("UPDATE audit_log SET actor = 'someone-else' WHERE action = 'user.reset'")
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        store.close().await;
+    });
+    let o = kechuang(&["audit", "verify", "--db", &db]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("审计日志被改动") && err.contains("内容被改动"),
+        "{err}"
+    );
+}

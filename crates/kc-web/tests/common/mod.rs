@@ -28,22 +28,43 @@ impl TestApp {
     }
 
     async fn start(db: TestDb) -> TestApp {
+        Self::start_with(db, |s| s).await
+    }
+
+    /// A server whose state is adjusted by `f` (security settings, SMTP).
+    pub async fn start_with(
+        db: TestDb,
+        f: impl FnOnce(kc_web::AppState) -> kc_web::AppState,
+    ) -> TestApp {
         kc_app::load_demo(&db.store).await.expect("demo data loads");
-        let state = kc_web::AppState::new(db.store.clone())
-            .with_today(NaiveDate::from_ymd_opt(2025, 10, 20).unwrap());
+        let state = f(kc_web::AppState::new(db.store.clone())
+            .with_today(NaiveDate::from_ymd_opt(2025, 10, 20).unwrap()));
         let (listener, addr) = kc_web::bind("127.0.0.1:0").await.expect("bind port 0");
         let server = tokio::spawn(async move {
-            axum_serve(listener, state).await;
+            let _ = kc_web::serve_forever(listener, state).await;
         });
+        let base = format!("http://{addr}");
+        let http = signed_in(&base, "kjj").await;
         TestApp {
-            base: format!("http://{addr}"),
+            base,
             db,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
+            http,
             server,
         }
+    }
+
+    /// A client signed in as `user` (a demo account), sending its session
+    /// cookie and CSRF token with every request.
+    pub async fn client_as(&self, user: &str) -> reqwest::Client {
+        signed_in(&self.base, user).await
+    }
+
+    /// A client with no session.
+    pub fn anonymous(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -89,8 +110,47 @@ impl TestApp {
     }
 }
 
-async fn axum_serve(listener: tokio::net::TcpListener, state: kc_web::AppState) {
-    let _ = axum::serve(listener, kc_web::router(state)).await;
+/// Signs in through the API and returns a client that carries the session.
+pub async fn signed_in(base: &str, user: &str) -> reqwest::Client {
+    signed_in_with(base, user, kc_app::auth::DEMO_PASSWORD).await
+}
+
+/// The same with a given password.
+pub async fn signed_in_with(base: &str, user: &str, password: &str) -> reqwest::Client {
+    let (cookie, csrf) = sign_in(base, user, password)
+        .await
+        .unwrap_or_else(|s| panic!("{user} cannot sign in: {s}"));
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
+    h.insert("x-csrf-token", csrf.parse().unwrap());
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(h)
+        .build()
+        .unwrap()
+}
+
+/// Signs in; returns the `Cookie` header value and the CSRF token, or the
+/// status and body of the refusal.
+pub async fn sign_in(base: &str, user: &str, password: &str) -> Result<(String, String), String> {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({"username": user, "password": password}))
+        .send()
+        .await
+        .expect("POST /api/v1/session");
+    let status = r.status().as_u16();
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string);
+    let body: serde_json::Value = r.json().await.unwrap_or_default();
+    match (status, cookie) {
+        (200, Some(c)) => Ok((c, body["csrf"].as_str().unwrap_or("").to_string())),
+        _ => Err(format!("{status} {body}")),
+    }
 }
 
 /// Runs each named case `async fn case(app: &TestApp)` once on SQLite and

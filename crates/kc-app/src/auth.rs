@@ -1,0 +1,797 @@
+//! Accounts and sign-in: password hashing (argon2id), the login rules
+//! (lockout per account, throttling per client address), sessions, account
+//! administration, and the audit trail every one of them writes to.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chrono::Utc;
+use kc_domain::auth::{PasswordPolicy, Principal, Role, check_separation, check_username};
+use kc_store::{NewAudit, NewUser, Store, StoreError, User};
+use sha2::{Digest, Sha256};
+
+/// Security settings; every one can be changed at start-up (see
+/// `docs/deployment.md`). The defaults follow common MLPS level-3 practice.
+#[derive(Debug, Clone)]
+pub struct SecurityConfig {
+    /// Failed logins in a row before an account is locked.
+    pub lockout_attempts: i64,
+    pub lockout_minutes: i64,
+    /// Failed logins from one address within the window before that address
+    /// is refused for the rest of the window.
+    pub ip_attempts: usize,
+    pub ip_window_minutes: u64,
+    /// A session unused this long ends.
+    pub idle_minutes: i64,
+    pub password: PasswordPolicy,
+    /// Audit entries are kept at least this long (180 days or more).
+    pub audit_retention_days: i64,
+    /// Marks cookies `Secure` (set when the server sits behind TLS).
+    pub secure_cookies: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        SecurityConfig {
+            lockout_attempts: 5,
+            lockout_minutes: 30,
+            ip_attempts: 20,
+            ip_window_minutes: 15,
+            idle_minutes: 30,
+            password: PasswordPolicy::default(),
+            audit_retention_days: 180,
+            secure_cookies: false,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+impl SecurityConfig {
+    /// Checks the settings make sense; the message names the setting.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=100).contains(&self.lockout_attempts) {
+            return Err("锁定前允许的失败次数应在 1–100 之间".into());
+        }
+        if !(1..=24 * 60).contains(&self.lockout_minutes) {
+            return Err("锁定时长应在 1–1440 分钟之间".into());
+        }
+        if !(1..=1000).contains(&self.ip_attempts) {
+            return Err("每个地址允许的失败次数应在 1–1000 之间".into());
+        }
+        if !(5..=24 * 60).contains(&self.idle_minutes) {
+            return Err("会话空闲超时应在 5–1440 分钟之间".into());
+        }
+        if !(8..=64).contains(&self.password.min_len)
+            || !(1..=4).contains(&self.password.min_classes)
+        {
+            return Err("密码最短长度应在 8–64 之间，字符类别数应在 1–4 之间".into());
+        }
+        if self.audit_retention_days < 180 {
+            return Err("审计记录保存期不得少于 180 天".into());
+        }
+        Ok(())
+    }
+}
+
+/// Who did something and from where, for the audit trail.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub username: String,
+    pub ip: String,
+}
+
+impl Actor {
+    pub fn new(username: &str, ip: &str) -> Actor {
+        Actor {
+            username: username.to_string(),
+            ip: ip.to_string(),
+        }
+    }
+
+    /// The command line, run by whoever can reach the server's files.
+    pub fn cli() -> Actor {
+        Actor::new("cli", "local")
+    }
+}
+
+/// A signed-in user acting from an address: what every workflow step needs.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    pub actor: Actor,
+}
+
+impl Caller {
+    pub fn new(principal: Principal, ip: &str) -> Caller {
+        let actor = Actor::new(&principal.username, ip);
+        Caller { principal, actor }
+    }
+}
+
+/// Writes one audit entry.
+pub async fn audit(
+    store: &Store,
+    who: &Actor,
+    action: &str,
+    object: &str,
+    detail: serde_json::Value,
+) -> Result<(), StoreError> {
+    store
+        .audit(&NewAudit {
+            actor: who.username.clone(),
+            ip: who.ip.clone(),
+            action: action.to_string(),
+            object: object.to_string(),
+            detail: detail.to_string(),
+        })
+        .await
+        .map(|_| ())
+}
+
+// ---- passwords ---------------------------------------------------------------------------
+
+/// An argon2id hash (PHC string) of `password` with a fresh random salt.
+pub fn hash_password(password: &str) -> String {
+    let mut salt = [0u8; 16];
+    random(&mut salt);
+    let salt = SaltString::encode_b64(&salt).expect("16 bytes make a valid salt");
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 with default parameters hashes any password")
+        .to_string()
+}
+
+/// Whether `password` matches the stored hash. A malformed hash never
+/// matches.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+fn random(buf: &mut [u8]) {
+    getrandom::getrandom(buf).expect("the operating system provides random bytes");
+}
+
+/// A random token of 32 bytes as hex (session cookies, CSRF tokens).
+pub fn new_token() -> String {
+    let mut b = [0u8; 32];
+    random(&mut b);
+    hex(&b)
+}
+
+/// SHA-256 of a token, as stored (the token itself never is).
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A random initial password that passes the default policy: 12 characters
+/// from an alphabet without look-alikes, plus one of each class.
+pub fn initial_password() -> String {
+    const LOWER: &[u8] = b"abcdefghjkmnpqrstuvwxyz";
+    const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const DIGIT: &[u8] = b"23456789";
+    const SYMBOL: &[u8] = b"#%+=@";
+    let mut b = [0u8; 12];
+    random(&mut b);
+    let mut out = String::new();
+    for (i, x) in b.iter().enumerate() {
+        let set = [LOWER, UPPER, DIGIT, SYMBOL][i % 4];
+        out.push(set[*x as usize % set.len()] as char);
+    }
+    out
+}
+
+// ---- sign-in ---------------------------------------------------------------------------------
+
+/// Failed logins per client address, in memory: one server process answers
+/// for its own addresses, and a restart forgets (the per-account lock, kept
+/// in the database, is the one that lasts).
+#[derive(Default)]
+pub struct Throttle {
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+impl Throttle {
+    fn recent(&self, ip: &str, window: Duration) -> usize {
+        let mut m = self.failures.lock().expect("throttle lock");
+        let v = m.entry(ip.to_string()).or_default();
+        v.retain(|t| t.elapsed() < window);
+        v.len()
+    }
+
+    fn fail(&self, ip: &str) {
+        let mut m = self.failures.lock().expect("throttle lock");
+        m.entry(ip.to_string()).or_default().push(Instant::now());
+        // Bound the map: forget addresses with nothing recent.
+        if m.len() > 10_000 {
+            m.retain(|_, v| v.iter().any(|t| t.elapsed() < Duration::from_secs(3600)));
+        }
+    }
+}
+
+/// Why a sign-in failed. The messages do not tell whether the name exists.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("用户名或密码错误")]
+    BadCredentials,
+    #[error("用户名或密码错误；再错 {0} 次账号将被锁定")]
+    BadCredentialsWarn(i64),
+    #[error("连续登录失败次数过多，账号已锁定至 {0}，请稍后再试或联系安全管理员")]
+    Locked(String),
+    #[error("账号已停用，请联系安全管理员")]
+    Disabled,
+    #[error("该地址登录失败次数过多，请 {0} 分钟后再试")]
+    Throttled(u64),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A new session: the token for the cookie and the CSRF token for forms.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token: String,
+    pub csrf: String,
+    pub user: User,
+}
+
+/// Signs a user in: checks the address throttle, the account's state and
+/// the password; records the outcome in the account and the audit trail.
+pub async fn login(
+    store: &Store,
+    cfg: &SecurityConfig,
+    throttle: &Throttle,
+    username: &str,
+    password: &str,
+    ip: &str,
+) -> Result<NewSession, LoginError> {
+    let who = Actor::new(username, ip);
+    let window = Duration::from_secs(cfg.ip_window_minutes * 60);
+    if throttle.recent(ip, window) >= cfg.ip_attempts {
+        audit(
+            store,
+            &who,
+            "login.throttled",
+            &format!("ip:{ip}"),
+            serde_json::json!({}),
+        )
+        .await?;
+        return Err(LoginError::Throttled(cfg.ip_window_minutes));
+    }
+    let user = store.user(username.trim()).await?;
+    let Some(user) = user else {
+        // Hash anyway, so the answer takes as long as for a real account.
+        let _ = verify_password(password, DUMMY_HASH);
+        throttle.fail(ip);
+        audit(
+            store,
+            &who,
+            "login.failed",
+            &format!("user:{username}"),
+            serde_json::json!({"reason": "no such user"}),
+        )
+        .await?;
+        return Err(LoginError::BadCredentials);
+    };
+    let object = format!("user:{}", user.username);
+    if user.disabled {
+        throttle.fail(ip);
+        audit(
+            store,
+            &who,
+            "login.failed",
+            &object,
+            serde_json::json!({"reason": "disabled"}),
+        )
+        .await?;
+        return Err(LoginError::Disabled);
+    }
+    let now = now_text();
+    if let Some(until) = user
+        .locked_until
+        .as_ref()
+        .filter(|u| u.as_str() > now.as_str())
+    {
+        throttle.fail(ip);
+        audit(
+            store,
+            &who,
+            "login.failed",
+            &object,
+            serde_json::json!({"reason": "locked"}),
+        )
+        .await?;
+        return Err(LoginError::Locked(local_time(until)));
+    }
+    if !verify_password(password, &user.password_hash) {
+        throttle.fail(ip);
+        let until = (Utc::now() + chrono::Duration::minutes(cfg.lockout_minutes))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let n = store
+            .record_failed_login(user.id, cfg.lockout_attempts, &until)
+            .await?;
+        audit(
+            store,
+            &who,
+            "login.failed",
+            &object,
+            serde_json::json!({"reason": "password", "count": n}),
+        )
+        .await?;
+        if n >= cfg.lockout_attempts {
+            audit(
+                store,
+                &who,
+                "account.locked",
+                &object,
+                serde_json::json!({"until": until}),
+            )
+            .await?;
+            return Err(LoginError::Locked(local_time(&until)));
+        }
+        let left = cfg.lockout_attempts - n;
+        return Err(if left <= 2 {
+            LoginError::BadCredentialsWarn(left)
+        } else {
+            LoginError::BadCredentials
+        });
+    }
+    store.record_login(user.id).await?;
+    let token = new_token();
+    let csrf = new_token();
+    store
+        .create_session(&token_hash(&token), user.id, &csrf, ip)
+        .await?;
+    audit(store, &who, "login", &object, serde_json::json!({})).await?;
+    Ok(NewSession { token, csrf, user })
+}
+
+/// A valid argon2id hash of a random password, verified against when the
+/// user name does not exist.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$5xQbXvVv0T8l3b8wz8mJ0l8x2Yw3mXo2i1k1o0t9qZE";
+
+/// The current time as stored (RFC 3339, UTC, milliseconds).
+pub fn now_text() -> String {
+    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A stored UTC time shown in Beijing time (UTC+8), to the minute.
+pub fn local_time(t: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|d| {
+            (d.with_timezone(&Utc) + chrono::Duration::hours(8))
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|_| t.to_string())
+}
+
+/// The roles of a stored account, parsed. Unknown role texts (written by a
+/// newer version, or by hand) are dropped rather than trusted.
+pub fn principal(user: &User) -> Principal {
+    Principal {
+        username: user.username.clone(),
+        display_name: user.display_name.clone(),
+        roles: user.roles.iter().filter_map(|r| r.parse().ok()).collect(),
+    }
+}
+
+// ---- administration ------------------------------------------------------------------------------
+
+/// Why an account change was refused; the text is for the user.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("用户“{0}”不存在")]
+    NoSuchUser(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Parses and checks a set of role texts against the plan (if any) and the
+/// separation of the three administrators.
+pub fn parse_roles(
+    texts: &[String],
+    plan: Option<&kc_domain::Plan>,
+) -> Result<Vec<Role>, AccountError> {
+    let mut roles = Vec::new();
+    for t in texts.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+        let r: Role = t
+            .parse()
+            .map_err(|e: kc_domain::auth::RoleError| AccountError::Invalid(e.to_string()))?;
+        if let Some(p) = plan {
+            r.check_in(p)
+                .map_err(|e| AccountError::Invalid(e.to_string()))?;
+        }
+        if !roles.contains(&r) {
+            roles.push(r);
+        }
+    }
+    check_separation(&roles).map_err(|e| AccountError::Invalid(e.to_string()))?;
+    Ok(roles)
+}
+
+/// A new account as asked for.
+#[derive(Debug, Clone, Default)]
+pub struct UserSpec {
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub roles: Vec<Role>,
+    /// `None`: a random initial password is made.
+    pub password: Option<String>,
+    /// The user must change the password at first login.
+    pub must_change: bool,
+}
+
+/// Creates an account and returns it with its initial password.
+pub async fn add_user(
+    store: &Store,
+    who: &Actor,
+    spec: &UserSpec,
+    policy: &PasswordPolicy,
+) -> Result<(User, String), AccountError> {
+    let (username, email) = (spec.username.trim(), spec.email.trim());
+    let display_name = spec.display_name.as_str();
+    let (roles, must_change) = (&spec.roles, spec.must_change);
+    check_username(username).map_err(AccountError::Invalid)?;
+    check_separation(roles).map_err(|e| AccountError::Invalid(e.to_string()))?;
+    if email
+        .chars()
+        .any(|c| c.is_whitespace() || c == '<' || c == '>')
+        || (!email.is_empty() && email.matches('@').count() != 1)
+    {
+        return Err(AccountError::Invalid(format!(
+            "电子邮箱“{email}”格式不正确"
+        )));
+    }
+    let password = match spec.password.as_deref() {
+        Some(p) => {
+            let problems = policy.check(username, p);
+            if !problems.is_empty() {
+                return Err(AccountError::Invalid(problems.join("；")));
+            }
+            p.to_string()
+        }
+        None => initial_password(),
+    };
+    let texts: Vec<String> = roles.iter().map(Role::to_string).collect();
+    let display = if display_name.trim().is_empty() {
+        username
+    } else {
+        display_name.trim()
+    };
+    let user = store
+        .create_user(
+            &NewUser {
+                username: username.to_string(),
+                display_name: display.to_string(),
+                email: email.to_string(),
+                password_hash: hash_password(&password),
+                must_change,
+            },
+            &texts,
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Invalid(m) => AccountError::Invalid(m),
+            other => AccountError::Store(other),
+        })?;
+    audit(
+        store,
+        who,
+        "user.create",
+        &format!("user:{username}"),
+        serde_json::json!({"after": {"display_name": display, "email": email, "roles": texts}}),
+    )
+    .await?;
+    Ok((user, password))
+}
+
+async fn existing(store: &Store, username: &str) -> Result<User, AccountError> {
+    store
+        .user(username)
+        .await?
+        .ok_or_else(|| AccountError::NoSuchUser(username.to_string()))
+}
+
+/// Replaces an account's roles (security administrator).
+pub async fn set_roles(
+    store: &Store,
+    who: &Actor,
+    username: &str,
+    roles: &[Role],
+) -> Result<(), AccountError> {
+    let user = existing(store, username).await?;
+    check_separation(roles).map_err(|e| AccountError::Invalid(e.to_string()))?;
+    let texts: Vec<String> = roles.iter().map(Role::to_string).collect();
+    store.set_roles(user.id, &texts).await?;
+    // A change of rights takes effect at once: sessions carry no roles, but
+    // ending them makes the change visible to the user.
+    store.delete_sessions_of(user.id).await?;
+    audit(
+        store,
+        who,
+        "user.roles",
+        &format!("user:{username}"),
+        serde_json::json!({"before": user.roles, "after": texts}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Gives an account a new random password that must be changed at the next
+/// login; ends its sessions. Returns the password.
+pub async fn reset_password(
+    store: &Store,
+    who: &Actor,
+    username: &str,
+) -> Result<String, AccountError> {
+    let user = existing(store, username).await?;
+    let password = initial_password();
+    store
+        .set_password(user.id, &hash_password(&password), true)
+        .await?;
+    store.delete_sessions_of(user.id).await?;
+    audit(
+        store,
+        who,
+        "user.reset",
+        &format!("user:{username}"),
+        serde_json::json!({}),
+    )
+    .await?;
+    Ok(password)
+}
+
+/// Locks (disables) or unlocks an account; locking ends its sessions.
+pub async fn set_locked(
+    store: &Store,
+    who: &Actor,
+    username: &str,
+    locked: bool,
+) -> Result<(), AccountError> {
+    let user = existing(store, username).await?;
+    store.set_disabled(user.id, locked).await?;
+    if locked {
+        store.delete_sessions_of(user.id).await?;
+    }
+    let action = if locked { "user.lock" } else { "user.unlock" };
+    audit(
+        store,
+        who,
+        action,
+        &format!("user:{username}"),
+        serde_json::json!({"before": {"disabled": user.disabled}, "after": {"disabled": locked}}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Changes one's own password after checking the current one and the
+/// policy; ends every other session. Errors are `(field, message)`.
+pub async fn change_password(
+    store: &Store,
+    who: &Actor,
+    policy: &PasswordPolicy,
+    username: &str,
+    current: &str,
+    new: &str,
+    repeat: &str,
+) -> Result<(), Vec<(&'static str, String)>> {
+    let store_err = |_e: StoreError| vec![("", "系统内部错误，请稍后再试".to_string())];
+    let user = store
+        .user(username)
+        .await
+        .map_err(store_err)?
+        .ok_or_else(|| vec![("", "账号不存在".to_string())])?;
+    let mut errors = Vec::new();
+    if !verify_password(current, &user.password_hash) {
+        errors.push(("current", "当前密码不正确".to_string()));
+    }
+    let problems = policy.check(username, new);
+    if !problems.is_empty() {
+        errors.push(("new", problems.join("；")));
+    } else if new == current {
+        errors.push(("new", "新密码不能与当前密码相同".to_string()));
+    }
+    if new != repeat {
+        errors.push(("repeat", "两次输入的新密码不一致".to_string()));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    store
+        .set_password(user.id, &hash_password(new), false)
+        .await
+        .map_err(store_err)?;
+    audit(
+        store,
+        who,
+        "user.password",
+        &format!("user:{username}"),
+        serde_json::json!({}),
+    )
+    .await
+    .map_err(store_err)?;
+    Ok(())
+}
+
+/// Removes audit entries older than the retention period (never fewer than
+/// 180 days), recording the removal itself.
+pub async fn prune_audit(store: &Store, cfg: &SecurityConfig) -> Result<i64, StoreError> {
+    let days = cfg.audit_retention_days.max(180);
+    let cutoff = (Utc::now() - chrono::Duration::days(days))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let n = store.audit_prune(&cutoff).await?;
+    if n > 0 {
+        audit(
+            store,
+            &Actor::new("system", "local"),
+            "audit.prune",
+            "audit",
+            serde_json::json!({"removed": n, "before": cutoff}),
+        )
+        .await?;
+    }
+    Ok(n)
+}
+
+// ---- demo accounts -------------------------------------------------------------------------------
+
+/// The password of every demo account. Demo databases only: `--demo`
+/// creates these accounts without forcing a password change.
+pub const DEMO_PASSWORD: &str = "Kechuang@2025";
+
+/// The demo accounts of a plan: the three administrators, the bureau, a
+/// leader, a reporter and a reviewer for every department that answers for
+/// an indicator and for every area. `(username, display name, role)`.
+pub fn demo_accounts(plan: &kc_domain::Plan) -> Vec<(String, String, Role)> {
+    let mut out = vec![
+        (
+            "admin".to_string(),
+            "系统管理员".to_string(),
+            Role::SysAdmin,
+        ),
+        (
+            "security".to_string(),
+            "安全管理员".to_string(),
+            Role::SecAdmin,
+        ),
+        (
+            "auditor".to_string(),
+            "审计管理员".to_string(),
+            Role::AuditAdmin,
+        ),
+        (
+            "kjj".to_string(),
+            "市科技局（规划统筹）".to_string(),
+            Role::Coordinator,
+        ),
+        ("leader".to_string(), "市领导".to_string(), Role::Leader),
+    ];
+    for d in &plan.departments {
+        if plan
+            .indicators
+            .iter()
+            .any(|i| i.department.as_ref() == Some(&d.code) && i.is_reported())
+        {
+            out.push((
+                format!("{}-reporter", d.code),
+                format!("{}填报员", d.name),
+                Role::DeptReporter(d.code.clone()),
+            ));
+            out.push((
+                format!("{}-reviewer", d.code),
+                format!("{}审核员", d.name),
+                Role::DeptReviewer(d.code.clone()),
+            ));
+        }
+    }
+    for a in &plan.areas {
+        out.push((
+            format!("{}-reporter", a.code),
+            format!("{}填报员", a.name),
+            Role::AreaReporter(a.code.clone()),
+        ));
+        out.push((
+            format!("{}-reviewer", a.code),
+            format!("{}审核员", a.name),
+            Role::AreaReviewer(a.code.clone()),
+        ));
+    }
+    out
+}
+
+/// Creates the demo accounts that do not exist yet (all with
+/// [`DEMO_PASSWORD`], no forced change); returns how many were created.
+/// One hash serves every account so that start-up stays fast.
+pub async fn load_demo_accounts(
+    store: &Store,
+    plan: &kc_domain::Plan,
+) -> Result<usize, StoreError> {
+    let hash = hash_password(DEMO_PASSWORD);
+    let mut n = 0;
+    for (name, display, role) in demo_accounts(plan) {
+        if store.user(&name).await?.is_some() {
+            continue;
+        }
+        store
+            .create_user(
+                &NewUser {
+                    username: name,
+                    display_name: display,
+                    email: String::new(),
+                    password_hash: hash.clone(),
+                    must_change: false,
+                },
+                &[role.to_string()],
+            )
+            .await?;
+        n += 1;
+    }
+    if n > 0 {
+        audit(
+            store,
+            &Actor::new("demo", "local"),
+            "user.demo",
+            "users",
+            serde_json::json!({"created": n}),
+        )
+        .await?;
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_differ() {
+        let a = hash_password("Kechuang#2025");
+        let b = hash_password("Kechuang#2025");
+        assert_ne!(a, b, "salts differ");
+        assert!(a.starts_with("$argon2id$"));
+        assert!(verify_password("Kechuang#2025", &a));
+        assert!(!verify_password("kechuang#2025", &a));
+        assert!(!verify_password("x", "not a hash"));
+        assert!(
+            PasswordHash::new(DUMMY_HASH).is_ok(),
+            "the dummy hash parses"
+        );
+    }
+
+    #[test]
+    fn initial_passwords_pass_the_policy() {
+        for _ in 0..50 {
+            let p = initial_password();
+            assert!(
+                PasswordPolicy::default().check("someone", &p).is_empty(),
+                "{p}"
+            );
+        }
+    }
+
+    #[test]
+    fn tokens_are_random_hex() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        assert_eq!(token_hash(&a).len(), 64);
+    }
+}

@@ -1,0 +1,466 @@
+//! Signing in and out, changing one's password, and the home page with
+//! each user's plans, duties and notifications.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use kc_app::auth::LoginError;
+use kc_domain::duty::DutyState;
+
+use crate::auth::{Session, session_cookie};
+use crate::error::AppError;
+use crate::{AppState, Params};
+
+fn render<T: Template>(t: &T) -> Result<Html<String>, AppError> {
+    Ok(Html(t.render()?))
+}
+
+/// The signed-in user as the page header shows them, with the CSRF token
+/// every form on the page carries.
+#[derive(Debug, Clone, Default)]
+pub struct Me {
+    pub name: String,
+    pub roles: String,
+    pub csrf: String,
+    pub reports: bool,
+    pub reviews: bool,
+    pub board: bool,
+    pub business: bool,
+    pub users: bool,
+    pub audit: bool,
+    /// May edit some registry records.
+    pub records: bool,
+    pub coordinator: bool,
+}
+
+impl Me {
+    pub fn new(s: &Session, plan: Option<&kc_domain::Plan>) -> Me {
+        let p = &s.principal;
+        Me {
+            name: p.display_name.clone(),
+            roles: p
+                .roles
+                .iter()
+                .map(|r| r.zh(plan))
+                .collect::<Vec<_>>()
+                .join("、"),
+            csrf: s.csrf.clone(),
+            reports: p.reports_any(),
+            reviews: p.reviews_any(),
+            board: p.reads_all(),
+            business: p.reads_business(),
+            users: p.manages_accounts() || p.manages_security(),
+            audit: p.reads_audit(),
+            records: p.edits_records(),
+            coordinator: p.is_coordinator(),
+        }
+    }
+}
+
+// ---- login ---------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub username: String,
+    pub next: String,
+    pub message: String,
+    pub notice: String,
+}
+
+/// Only local paths are followed after login, so a crafted link cannot send
+/// a user to another site.
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
+}
+
+pub async fn login_form(q: Params) -> Result<Html<String>, AppError> {
+    let notice = if q.contains_key("expired") {
+        "会话已超时，请重新登录。"
+    } else if q.contains_key("out") {
+        "您已退出登录。"
+    } else {
+        ""
+    };
+    render(&LoginPage {
+        username: String::new(),
+        next: safe_next(q.get("next").map(String::as_str).unwrap_or("/")),
+        message: String::new(),
+        notice: notice.into(),
+    })
+}
+
+pub async fn login(
+    State(st): State<AppState>,
+    parts: axum::http::request::Parts,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let username = f
+        .get("username")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    let password = f.get("password").cloned().unwrap_or_default();
+    let next = safe_next(f.get("next").map(String::as_str).unwrap_or("/"));
+    let ip = crate::auth::client_ip(
+        &parts.extensions,
+        &parts.headers,
+        &st.security.trusted_proxies,
+    );
+    let fail = |message: String, status: StatusCode| -> Result<Response, AppError> {
+        let page = LoginPage {
+            username: username.clone(),
+            next: next.clone(),
+            message,
+            notice: String::new(),
+        };
+        Ok((status, render(&page)?).into_response())
+    };
+    if username.is_empty() || password.is_empty() {
+        return fail(
+            "请输入用户名和密码".into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    match kc_app::auth::login(
+        &st.store,
+        &st.security,
+        &st.throttle,
+        &username,
+        &password,
+        &ip,
+    )
+    .await
+    {
+        Ok(s) => {
+            let to = if s.user.must_change {
+                "/account/password".to_string()
+            } else {
+                next.clone()
+            };
+            let mut resp = Redirect::to(&to).into_response();
+            resp.headers_mut().insert(
+                header::SET_COOKIE,
+                HeaderValue::from_str(&session_cookie(&s.token, st.security.secure_cookies))
+                    .map_err(|_| AppError::Internal("cookie".into()))?,
+            );
+            Ok(resp)
+        }
+        Err(LoginError::Store(e)) => Err(AppError::Store(e)),
+        Err(e @ LoginError::Throttled(_)) => fail(e.to_string(), StatusCode::TOO_MANY_REQUESTS),
+        Err(e) => fail(e.to_string(), StatusCode::UNAUTHORIZED),
+    }
+}
+
+/// `POST /api/v1/session` `{"username", "password"}`: signs in for scripts;
+/// answers with the CSRF token to send as `X-CSRF-Token` and sets the
+/// session cookie.
+pub async fn api_login(
+    State(st): State<AppState>,
+    parts: axum::http::request::Parts,
+    body: axum::body::Bytes,
+) -> Response {
+    let headers = &parts.headers;
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/json"));
+    if !json {
+        return crate::error::ApiError(AppError::BadRequest(
+            "请以 application/json 提交 {\"username\", \"password\"}".into(),
+        ))
+        .into_response();
+    }
+    let obj: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let get = |k: &str| {
+        obj.get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let (u, p) = (get("username"), get("password"));
+    let ip = crate::auth::client_ip(
+        &parts.extensions,
+        &parts.headers,
+        &st.security.trusted_proxies,
+    );
+    match kc_app::auth::login(&st.store, &st.security, &st.throttle, u.trim(), &p, &ip).await {
+        Ok(s) => {
+            let body = serde_json::json!({
+                "user": s.user.username, "roles": s.user.roles, "csrf": s.csrf,
+                "must_change_password": s.user.must_change,
+            });
+            let mut resp = axum::Json(body).into_response();
+            if let Ok(v) =
+                HeaderValue::from_str(&session_cookie(&s.token, st.security.secure_cookies))
+            {
+                resp.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            resp
+        }
+        Err(LoginError::Store(e)) => crate::error::ApiError(AppError::Store(e)).into_response(),
+        Err(e) => {
+            let status = if matches!(e, LoginError::Throttled(_)) {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            (
+                status,
+                axum::Json(serde_json::json!({"error": {"code": "unauthorized", "message": e.to_string()}})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// `GET /api/v1/session`: who is signed in, and the CSRF token.
+pub async fn api_session(sess: Session) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({
+        "user": sess.principal.username,
+        "roles": sess.principal.roles.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+        "csrf": sess.csrf,
+    }))
+}
+
+pub async fn logout(State(st): State<AppState>, sess: Session) -> Result<Response, AppError> {
+    st.store.delete_session(&sess.token_hash).await?;
+    kc_app::auth::audit(
+        &st.store,
+        &sess.actor(),
+        "logout",
+        &format!("user:{}", sess.principal.username),
+        serde_json::json!({}),
+    )
+    .await?;
+    Ok(clear_cookie(&st, "/login?out=1"))
+}
+
+fn clear_cookie(st: &AppState, to: &str) -> Response {
+    let mut resp = Redirect::to(to).into_response();
+    if let Ok(v) = HeaderValue::from_str(&session_cookie("", st.security.secure_cookies)) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+/// Ends every session of the user, on every device.
+pub async fn logout_all(State(st): State<AppState>, sess: Session) -> Result<Response, AppError> {
+    let n = st.store.delete_sessions_of(sess.user_id).await?;
+    kc_app::auth::audit(
+        &st.store,
+        &sess.actor(),
+        "logout.all",
+        &format!("user:{}", sess.principal.username),
+        serde_json::json!({"sessions": n}),
+    )
+    .await?;
+    Ok(clear_cookie(&st, "/login?out=1"))
+}
+
+// ---- password --------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "password.html")]
+pub struct PasswordPage {
+    pub me: Me,
+    pub forced: bool,
+    pub errors: HashMap<&'static str, String>,
+    pub policy: String,
+    pub done: bool,
+}
+
+impl PasswordPage {
+    pub fn err(&self, f: &str) -> &str {
+        self.errors.get(f).map(String::as_str).unwrap_or("")
+    }
+}
+
+fn policy_text(st: &AppState) -> String {
+    let p = st.security.password;
+    format!(
+        "至少 {} 位，包含小写字母、大写字母、数字、符号中的至少 {} 类，不能包含用户名。",
+        p.min_len, p.min_classes
+    )
+}
+
+pub async fn password_form(
+    State(st): State<AppState>,
+    sess: Session,
+    q: Params,
+) -> Result<Html<String>, AppError> {
+    render(&PasswordPage {
+        me: Me::new(&sess, None),
+        forced: sess.must_change,
+        errors: HashMap::new(),
+        policy: policy_text(&st),
+        done: q.contains_key("done"),
+    })
+}
+
+pub async fn change_password(
+    State(st): State<AppState>,
+    sess: Session,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let r = kc_app::auth::change_password(
+        &st.store,
+        &sess.actor(),
+        &st.security.password,
+        &sess.principal.username,
+        &get("current"),
+        &get("new"),
+        &get("repeat"),
+    )
+    .await;
+    match r {
+        Ok(()) => {
+            // Other sessions end; this one goes on with a fresh start.
+            st.store.delete_sessions_of(sess.user_id).await?;
+            Ok(clear_cookie(
+                &st,
+                "/login?next=/account/password%3Fdone%3D1",
+            ))
+        }
+        Err(errors) => {
+            let page = PasswordPage {
+                me: Me::new(&sess, None),
+                forced: sess.must_change,
+                errors: errors.into_iter().collect(),
+                policy: policy_text(&st),
+                done: false,
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+    }
+}
+
+// ---- home --------------------------------------------------------------------------------------
+
+pub struct PlanCard {
+    pub code: String,
+    pub name: String,
+    pub city: String,
+    pub period: String,
+    pub status: &'static str,
+    pub version: i64,
+    pub loaded_at: String,
+    pub targets: usize,
+    pub levels: String,
+    /// The user's open duties in this plan: overdue, due, returned.
+    pub overdue: usize,
+    pub due: usize,
+    pub returned: usize,
+    /// Values waiting for this user's review.
+    pub to_review: usize,
+}
+
+pub struct NoteView {
+    pub at: String,
+    pub title: String,
+    pub body: String,
+    pub href: String,
+    pub read: bool,
+}
+
+#[derive(Template)]
+#[template(path = "plans.html")]
+pub struct HomePage {
+    pub me: Me,
+    pub plans: Vec<PlanCard>,
+    pub notes: Vec<NoteView>,
+}
+
+pub async fn home(State(st): State<AppState>, sess: Session) -> Result<Html<String>, AppError> {
+    let p = &sess.principal;
+    let mut plans = Vec::new();
+    if p.reads_business() {
+        for s in st.store.plans().await? {
+            let rows = kc_app::workflow::duty_rows(&st.store, &s.plan, st.today()).await?;
+            let mine = kc_app::workflow::duties_of(&rows, p);
+            let count = |x: DutyState| mine.iter().filter(|r| r.state == x).count();
+            let to_review = rows
+                .iter()
+                .filter(|r| {
+                    r.state == DutyState::Submitted
+                        && r.value.as_ref().is_some_and(|v| {
+                            p.can_review(
+                                &s.plan,
+                                kc_domain::auth::ValueKey {
+                                    indicator: &v.indicator,
+                                    scope: &v.scope,
+                                },
+                            ) && v.entered_by != p.username
+                        })
+                })
+                .count();
+            plans.push(PlanCard {
+                code: s.plan.code.to_string(),
+                name: s.plan.name.clone(),
+                city: s.plan.city.clone(),
+                period: format!("{} 至 {}", s.plan.period.start, s.plan.period.end),
+                status: s.plan.status.zh(),
+                version: s.version.version,
+                loaded_at: s.version.loaded_at.chars().take(10).collect(),
+                targets: s.plan.targets.len(),
+                levels: s
+                    .plan
+                    .level_counts()
+                    .into_iter()
+                    .map(|(l, n)| format!("{n} 个{l}"))
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                overdue: if p.is_coordinator() || p.reports_any() {
+                    count(DutyState::Overdue)
+                } else {
+                    0
+                },
+                due: if p.reports_any() {
+                    count(DutyState::Due) + count(DutyState::Draft)
+                } else {
+                    0
+                },
+                returned: if p.reports_any() {
+                    count(DutyState::Returned)
+                } else {
+                    0
+                },
+                to_review,
+            });
+        }
+    }
+    let notes = st
+        .store
+        .notifications(sess.user_id, 20)
+        .await?
+        .into_iter()
+        .map(|n| NoteView {
+            at: kc_app::auth::local_time(&n.at),
+            title: n.title,
+            body: n.body,
+            href: n.href,
+            read: n.read,
+        })
+        .collect();
+    render(&HomePage {
+        me: Me::new(&sess, None),
+        plans,
+        notes,
+    })
+}
+
+pub async fn notifications_read(
+    State(st): State<AppState>,
+    sess: Session,
+) -> Result<Response, AppError> {
+    st.store.mark_notifications_read(sess.user_id).await?;
+    Ok(Redirect::to("/").into_response())
+}

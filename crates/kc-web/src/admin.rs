@@ -1,0 +1,475 @@
+//! The administrators' pages, kept apart (三员分立): accounts for the
+//! system administrator, roles, resets and locks for the security
+//! administrator, the audit trail for the audit administrator.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use kc_app::auth::{UserSpec, local_time};
+use kc_store::AuditFilter;
+
+use crate::account::Me;
+use crate::auth::Session;
+use crate::error::AppError;
+use crate::{AppState, Params};
+
+fn render<T: Template>(t: &T) -> Result<Html<String>, AppError> {
+    Ok(Html(t.render()?))
+}
+
+pub struct UserRow {
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub roles: String,
+    pub roles_zh: String,
+    pub state: String,
+    pub disabled: bool,
+    /// Locked after failed logins (until a time).
+    pub locked: bool,
+    pub last_login: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+pub struct UsersPage {
+    pub me: Me,
+    pub users: Vec<UserRow>,
+    pub message: String,
+    pub error: String,
+    pub can_create: bool,
+    pub can_secure: bool,
+    pub role_help: String,
+}
+
+async fn users_page(
+    st: &AppState,
+    sess: &Session,
+    message: String,
+    error: String,
+) -> Result<UsersPage, AppError> {
+    let plans = st.store.plans().await?;
+    let plan = plans.first().map(|s| &s.plan);
+    let now = kc_app::auth::now_text();
+    let users = st
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .map(|u| {
+            let roles: Vec<kc_domain::auth::Role> =
+                u.roles.iter().filter_map(|r| r.parse().ok()).collect();
+            let locked = u
+                .locked_until
+                .as_ref()
+                .filter(|t| t.as_str() > now.as_str());
+            UserRow {
+                state: if u.disabled {
+                    "已停用".into()
+                } else if let Some(t) = locked {
+                    format!("锁定至 {}", local_time(t))
+                } else if u.must_change {
+                    "待修改初始密码".into()
+                } else {
+                    "正常".into()
+                },
+                disabled: u.disabled,
+                locked: locked.is_some(),
+                roles: u.roles.join(" "),
+                roles_zh: roles
+                    .iter()
+                    .map(|r| r.zh(plan))
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                last_login: u
+                    .last_login_at
+                    .as_deref()
+                    .map(local_time)
+                    .unwrap_or_default(),
+                username: u.username,
+                display_name: u.display_name,
+                email: u.email,
+            }
+        })
+        .collect();
+    let role_help = match plan {
+        Some(p) => format!(
+            "角色：sysadmin（系统管理员）、secadmin（安全管理员）、auditadmin（审计管理员）、coordinator（规划统筹）、leader（领导）、dept_reporter:部门编码、dept_reviewer:部门编码、area_reporter:地区编码、area_reviewer:地区编码。部门编码：{}；地区编码：{}。",
+            p.departments
+                .iter()
+                .map(|d| format!("{}={}", d.code, d.name))
+                .collect::<Vec<_>>()
+                .join("，"),
+            p.areas
+                .iter()
+                .map(|a| format!("{}={}", a.code, a.name))
+                .collect::<Vec<_>>()
+                .join("，"),
+        ),
+        None => String::new(),
+    };
+    Ok(UsersPage {
+        me: Me::new(sess, None),
+        users,
+        message,
+        error,
+        can_create: sess.principal.manages_accounts(),
+        can_secure: sess.principal.manages_security(),
+        role_help,
+    })
+}
+
+fn require_accounts(sess: &Session) -> Result<(), AppError> {
+    let p = &sess.principal;
+    sess.require(p.manages_accounts() || p.manages_security(), "管理账号")
+}
+
+pub async fn users(State(st): State<AppState>, sess: Session) -> Result<Html<String>, AppError> {
+    require_accounts(&sess)?;
+    render(&users_page(&st, &sess, String::new(), String::new()).await?)
+}
+
+async fn answer(
+    st: &AppState,
+    sess: &Session,
+    r: Result<String, AppError>,
+) -> Result<Response, AppError> {
+    match r {
+        Ok(message) => {
+            Ok(render(&users_page(st, sess, message, String::new()).await?)?.into_response())
+        }
+        Err(AppError::BadRequest(m)) | Err(AppError::NotFound(m)) => {
+            let page = users_page(st, sess, String::new(), m).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn role_list(text: &str) -> Vec<String> {
+    text.split([' ', ',', '，', '、', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `POST /admin/users`: the system administrator creates an account without
+/// roles; granting them is the security administrator's work (三员分立).
+pub async fn create_user(
+    State(st): State<AppState>,
+    sess: Session,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    sess.require(sess.principal.manages_accounts(), "新建账号")?;
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let r = async {
+        let spec = UserSpec {
+            username: get("username").trim().to_string(),
+            display_name: get("display_name"),
+            email: get("email"),
+            roles: Vec::new(),
+            password: None,
+            must_change: true,
+        };
+        let (u, pw) = kc_app::auth::add_user(&st.store, &sess.actor(), &spec, &st.security.password).await?;
+        Ok::<_, AppError>(format!(
+            "已新建账号 {}，初始密码：{pw}（只显示这一次，请当面或以安全方式告知本人；首次登录须修改）。请安全管理员为其分配角色。",
+            u.username
+        ))
+    }
+    .await;
+    answer(&st, &sess, r).await
+}
+
+/// `POST /admin/users/{user}/roles` with `roles` (space separated).
+pub async fn set_roles(
+    State(st): State<AppState>,
+    sess: Session,
+    Path(user): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    sess.require(sess.principal.manages_security(), "分配角色")?;
+    let plans = st.store.plans().await?;
+    let r = async {
+        let roles = kc_app::auth::parse_roles(
+            &role_list(f.get("roles").map(String::as_str).unwrap_or("")),
+            plans.first().map(|s| &s.plan),
+        )?;
+        if user == sess.principal.username {
+            return Err(AppError::BadRequest("不能修改自己的角色".into()));
+        }
+        kc_app::auth::set_roles(&st.store, &sess.actor(), &user, &roles).await?;
+        Ok(format!("已更新 {user} 的角色；其登录已失效，需重新登录。"))
+    }
+    .await;
+    answer(&st, &sess, r).await
+}
+
+pub async fn reset(
+    State(st): State<AppState>,
+    sess: Session,
+    Path(user): Path<String>,
+) -> Result<Response, AppError> {
+    sess.require(sess.principal.manages_security(), "重置密码")?;
+    let r = async {
+        let pw = kc_app::auth::reset_password(&st.store, &sess.actor(), &user).await?;
+        Ok(format!(
+            "已重置 {user} 的密码，临时密码：{pw}（只显示这一次；登录后须修改）"
+        ))
+    }
+    .await;
+    answer(&st, &sess, r).await
+}
+
+async fn set_lock(
+    st: AppState,
+    sess: Session,
+    user: String,
+    lock: bool,
+) -> Result<Response, AppError> {
+    sess.require(sess.principal.manages_security(), "停用或启用账号")?;
+    let r = async {
+        if user == sess.principal.username {
+            return Err(AppError::BadRequest("不能停用自己的账号".into()));
+        }
+        kc_app::auth::set_locked(&st.store, &sess.actor(), &user, lock).await?;
+        Ok(if lock {
+            format!("已停用 {user}，其登录已全部失效。")
+        } else {
+            format!("已启用 {user}，并清除了登录失败锁定。")
+        })
+    }
+    .await;
+    answer(&st, &sess, r).await
+}
+
+pub async fn lock(
+    State(st): State<AppState>,
+    sess: Session,
+    Path(user): Path<String>,
+) -> Result<Response, AppError> {
+    set_lock(st, sess, user, true).await
+}
+
+pub async fn unlock(
+    State(st): State<AppState>,
+    sess: Session,
+    Path(user): Path<String>,
+) -> Result<Response, AppError> {
+    set_lock(st, sess, user, false).await
+}
+
+// ---- audit ------------------------------------------------------------------------------------------
+
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub ip: String,
+    pub action: String,
+    pub object: String,
+    pub detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_audit.html")]
+pub struct AuditPage {
+    pub me: Me,
+    pub rows: Vec<AuditRow>,
+    pub actor: String,
+    pub action: String,
+    pub from: String,
+    pub to: String,
+    pub query: String,
+    pub verify: Option<(bool, String)>,
+    pub retention_days: i64,
+}
+
+fn audit_filter(q: &HashMap<String, String>, limit: i64) -> Result<AuditFilter, AppError> {
+    // Dates are days in Beijing time (UTC+8); the trail is stored in UTC, so
+    // a day runs from 16:00 UTC the day before.
+    let date = |k: &str| -> Result<Option<chrono::NaiveDate>, AppError> {
+        match q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| AppError::BadRequest(format!("日期“{s}”格式不正确，应为 YYYY-MM-DD"))),
+        }
+    };
+    let start_utc = |d: chrono::NaiveDate| format!("{}T16:00:00.000Z", d - chrono::Days::new(1));
+    Ok(AuditFilter {
+        actor: q.get("actor").map(|s| s.trim().to_string()),
+        action: q.get("action").map(|s| s.trim().to_string()),
+        from: date("from")?.map(start_utc),
+        // The end of the day is the start of the next one, minus a moment.
+        to: date("to")?.map(|d| format!("{}T15:59:59.999Z", d)),
+        limit,
+    })
+}
+
+fn audit_query(q: &HashMap<String, String>) -> String {
+    ["actor", "action", "from", "to"]
+        .iter()
+        .filter_map(|k| {
+            q.get(*k)
+                .map(|v| format!("{k}={}", crate::auth::url_encode(v)))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+async fn audit_page(
+    st: &AppState,
+    sess: &Session,
+    q: &HashMap<String, String>,
+    verify: Option<(bool, String)>,
+) -> Result<Html<String>, AppError> {
+    sess.require(
+        sess.principal.reads_audit(),
+        "查看审计日志（仅限审计管理员）",
+    )?;
+    let f = audit_filter(q, 500)?;
+    let rows = st
+        .store
+        .audit_entries(&f)
+        .await?
+        .into_iter()
+        .map(|e| AuditRow {
+            seq: e.seq,
+            at: local_time(&e.at),
+            actor: e.actor,
+            ip: e.ip,
+            action: e.action,
+            object: e.object,
+            detail: e.detail,
+        })
+        .collect();
+    let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+    render(&AuditPage {
+        me: Me::new(sess, None),
+        rows,
+        actor: get("actor"),
+        action: get("action"),
+        from: get("from"),
+        to: get("to"),
+        query: audit_query(q),
+        verify,
+        retention_days: st.security.audit_retention_days,
+    })
+}
+
+/// `GET /admin/audit?actor=&action=&from=&to=`: the newest 500 matches.
+pub async fn audit(
+    State(st): State<AppState>,
+    sess: Session,
+    q: Params,
+) -> Result<Html<String>, AppError> {
+    audit_page(&st, &sess, &q, None).await
+}
+
+/// `GET /admin/audit/verify`: walks the hash chain.
+pub async fn audit_verify(
+    State(st): State<AppState>,
+    sess: Session,
+    q: Params,
+) -> Result<Html<String>, AppError> {
+    sess.require(sess.principal.reads_audit(), "校验审计日志")?;
+    let r = st.store.audit_verify().await?;
+    kc_app::auth::audit(
+        &st.store,
+        &sess.actor(),
+        "audit.verify",
+        "audit",
+        serde_json::json!({"ok": r.problems.is_empty()}),
+    )
+    .await?;
+    let text = if r.problems.is_empty() {
+        format!(
+            "审计链完整：共 {} 条记录，链头第 {} 条，哈希 {}",
+            r.entries, r.head_seq, r.head_hash
+        )
+    } else {
+        format!(
+            "发现 {} 处问题：{}",
+            r.problems.len(),
+            r.problems.join("；")
+        )
+    };
+    audit_page(&st, &sess, &q, Some((r.problems.is_empty(), text))).await
+}
+
+/// `GET /admin/audit/export?…`: every match as CSV (UTF-8 with BOM, which
+/// Excel opens correctly); the export is itself audited.
+pub async fn audit_export(
+    State(st): State<AppState>,
+    sess: Session,
+    q: Params,
+) -> Result<Response, AppError> {
+    sess.require(sess.principal.reads_audit(), "导出审计日志")?;
+    let f = audit_filter(&q, i64::MAX)?;
+    let entries = st.store.audit_entries(&f).await?;
+    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    let row = |w: &mut csv::Writer<Vec<u8>>, r: [&str; 9]| {
+        w.write_record(r)
+            .map_err(|e| AppError::Internal(e.to_string()))
+    };
+    row(
+        &mut w,
+        [
+            "序号",
+            "时间（北京时间）",
+            "操作人",
+            "来源地址",
+            "操作",
+            "对象",
+            "详情",
+            "前序哈希",
+            "哈希",
+        ],
+    )?;
+    for e in &entries {
+        let seq = e.seq.to_string();
+        let at = local_time(&e.at);
+        row(
+            &mut w,
+            [
+                &seq,
+                &at,
+                &e.actor,
+                &e.ip,
+                &e.action,
+                &e.object,
+                &e.detail,
+                &e.prev_hash,
+                &e.hash,
+            ],
+        )?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    kc_app::auth::audit(
+        &st.store,
+        &sess.actor(),
+        "export",
+        "audit",
+        serde_json::json!({"rows": entries.len(), "query": q.0.clone()}),
+    )
+    .await?;
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"audit.csv\"; filename*=UTF-8''%E5%AE%A1%E8%AE%A1%E6%97%A5%E5%BF%97.csv"),
+    );
+    Ok(resp)
+}

@@ -1,0 +1,517 @@
+//! Authorisation as a table: every route × every role (with area and
+//! department scope), run against the real server on both backends. A cell
+//! says whether the role may use the route; "may" means the answer is not a
+//! refusal (it may still be 4xx for the request's content, e.g. 409 when an
+//! earlier role already approved the value), "may not" means 403 (or 404
+//! where hiding existence is the point), and for anonymous requests a
+//! redirect to the login page (pages) or 401 (API).
+
+#[macro_use]
+mod common;
+
+use common::{PLAN, TestApp};
+use serde_json::json;
+
+/// The accounts, one per role (demo accounts), and "anon" for no session.
+const USERS: [&str; 10] = [
+    "anon",
+    "admin",
+    "security",
+    "auditor",
+    "kjj",
+    "leader",
+    "kjj-reporter",
+    "kjj-reviewer",
+    "longzihu-reporter",
+    "longzihu-reviewer",
+];
+
+/// Everyone who may read plan data (not the three administrators).
+const BUSINESS: &[&str] = &[
+    "kjj",
+    "leader",
+    "kjj-reporter",
+    "kjj-reviewer",
+    "longzihu-reporter",
+    "longzihu-reviewer",
+];
+const SIGNED_IN: &[&str] = &[
+    "admin",
+    "security",
+    "auditor",
+    "kjj",
+    "leader",
+    "kjj-reporter",
+    "kjj-reviewer",
+    "longzihu-reporter",
+    "longzihu-reviewer",
+];
+
+enum Body {
+    None,
+    Form(Vec<(&'static str, String)>),
+    Json(serde_json::Value),
+    Upload(Vec<(&'static str, String)>, &'static str, Vec<u8>),
+}
+
+struct Case {
+    method: &'static str,
+    path: String,
+    body: Body,
+    allowed: &'static [&'static str],
+    /// Status a refused signed-in user gets (the three administrators get
+    /// 403 on every business route).
+    refused: u16,
+}
+
+fn case(method: &'static str, path: String, body: Body, allowed: &'static [&'static str]) -> Case {
+    Case {
+        method,
+        path,
+        body,
+        allowed,
+        refused: 403,
+    }
+}
+
+/// A value entered by 龙子湖区's reporter, submitted (unpublished), with an
+/// evidence file; and a draft. Returns (submitted id, draft id, file id).
+async fn setup(app: &TestApp) -> (i64, i64, i64) {
+    let reporter = app.client_as("longzihu-reporter").await;
+    let post = |body: serde_json::Value| {
+        let reporter = reporter.clone();
+        let url = app.url("/api/v1/values");
+        async move {
+            let r = reporter.post(url).json(&body).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 201);
+            r.json::<serde_json::Value>().await.unwrap()["value"]["id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let submitted = post(json!({"plan": PLAN, "indicator": "task_tech_market", "scope": "area:longzihu", "period": "2025Q3", "value": 50, "note": "x"})).await;
+    let draft = post(json!({"plan": PLAN, "indicator": "rd_intensity", "scope": "area:longzihu", "period": "2024", "value": 2.1, "submit": false})).await;
+    // Another submitted value carries the file; the table never reviews it.
+    let pending = post(json!({"plan": PLAN, "indicator": "task_tech_market", "scope": "area:longzihu", "period": "2025Q1", "value": 30, "note": "y"})).await;
+    let form = reqwest::multipart::Form::new()
+        .text("id", pending.to_string())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"%PDF-1.4\n%test\n".to_vec()).file_name("协议.pdf"),
+        );
+    let r = reporter
+        .post(app.url(&format!("/plans/{PLAN}/values/attachments")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        303,
+        "upload: {}",
+        r.text().await.unwrap()
+    );
+    let file = app
+        .db
+        .store
+        .attachments_of(&[pending])
+        .await
+        .unwrap()
+        .first()
+        .expect("the file is stored")
+        .id;
+    (submitted, draft, file)
+}
+
+fn cases(
+    submitted: i64,
+    draft: i64,
+    file: i64,
+    longzihu_record: &serde_json::Value,
+    bengshan_record: &serde_json::Value,
+) -> Vec<Case> {
+    let p = |s: &str| format!("/plans/{PLAN}{s}");
+    let value_form = |scope: &str| {
+        Body::Form(vec![
+            ("indicator", "task_tech_market".into()),
+            ("scope", scope.into()),
+            ("period", "2025Q2".into()),
+            ("value", "40".into()),
+            ("note", "授权测试".into()),
+            ("action", "draft".into()),
+        ])
+    };
+    let mut c = vec![
+        case("GET", "/".into(), Body::None, SIGNED_IN),
+        case("GET", "/account/password".into(), Body::None, SIGNED_IN),
+        case(
+            "POST",
+            "/notifications/read".into(),
+            Body::Form(vec![]),
+            SIGNED_IN,
+        ),
+        case("GET", "/api/v1/session".into(), Body::None, SIGNED_IN),
+        case("GET", p(""), Body::None, BUSINESS),
+        case("GET", p("?scope=area:bengshan"), Body::None, BUSINESS),
+        case("GET", p("/nodes/P1"), Body::None, BUSINESS),
+        case("GET", p("/targets/T1-3"), Body::None, BUSINESS),
+        case("GET", p("/versions"), Body::None, BUSINESS),
+        case("GET", p("/versions/1/source"), Body::None, BUSINESS),
+        case(
+            "GET",
+            p("/values/history?indicator=task_tech_market&scope=area:longzihu&period=2025Q3"),
+            Body::None,
+            BUSINESS,
+        ),
+        case("GET", p("/registries"), Body::None, BUSINESS),
+        case("GET", p("/registries/enterprises"), Body::None, BUSINESS),
+        case(
+            "GET",
+            p("/registries/enterprises/export.csv"),
+            Body::None,
+            BUSINESS,
+        ),
+        case(
+            "GET",
+            p("/registries/enterprises/template.xlsx"),
+            Body::None,
+            BUSINESS,
+        ),
+        case("GET", "/api/v1/plans".into(), Body::None, BUSINESS),
+        case("GET", format!("/api/v1/plans/{PLAN}"), Body::None, BUSINESS),
+        case(
+            "GET",
+            format!("/api/v1/plans/{PLAN}/targets"),
+            Body::None,
+            BUSINESS,
+        ),
+        case(
+            "GET",
+            format!("/api/v1/plans/{PLAN}/targets/T1-3"),
+            Body::None,
+            BUSINESS,
+        ),
+        case(
+            "GET",
+            format!("/api/v1/values?plan={PLAN}"),
+            Body::None,
+            BUSINESS,
+        ),
+        case(
+            "GET",
+            format!("/api/v1/plans/{PLAN}/registries/incubators"),
+            Body::None,
+            BUSINESS,
+        ),
+        // Entering values: the form, and the value for an area, the city
+        // and a department.
+        case(
+            "GET",
+            p("/values/new"),
+            Body::None,
+            &["kjj", "kjj-reporter", "longzihu-reporter"],
+        ),
+        case(
+            "POST",
+            p("/values"),
+            value_form("area:longzihu"),
+            &["kjj", "longzihu-reporter"],
+        ),
+        case("POST", p("/values"), value_form("area:bengshan"), &["kjj"]),
+        case(
+            "POST",
+            p("/values"),
+            value_form("city"),
+            &["kjj", "kjj-reporter"],
+        ),
+        case(
+            "POST",
+            p("/values"),
+            value_form("dept:kjj"),
+            &["kjj", "kjj-reporter"],
+        ),
+        case(
+            "POST",
+            "/api/v1/values".into(),
+            Body::Json(
+                json!({"plan": PLAN, "indicator": "rd_intensity", "scope": "area:longzihu", "period": "2023", "value": 2.0, "submit": false}),
+            ),
+            &["kjj", "longzihu-reporter"],
+        ),
+        case(
+            "POST",
+            "/api/v1/values".into(),
+            Body::Json(
+                json!({"plan": PLAN, "indicator": "rd_intensity", "scope": "city", "period": "2023", "value": 2.0, "submit": false}),
+            ),
+            &["kjj"],
+        ),
+        // The workflow.
+        case(
+            "GET",
+            p("/duties"),
+            Body::None,
+            &[
+                "kjj",
+                "kjj-reporter",
+                "kjj-reviewer",
+                "longzihu-reporter",
+                "longzihu-reviewer",
+            ],
+        ),
+        case(
+            "GET",
+            p("/review"),
+            Body::None,
+            &["kjj", "kjj-reviewer", "longzihu-reviewer"],
+        ),
+        case(
+            "POST",
+            p("/values/submit"),
+            Body::Form(vec![("id", draft.to_string())]),
+            &["kjj", "longzihu-reporter"],
+        ),
+        case(
+            "POST",
+            p("/values/review"),
+            Body::Form(vec![
+                ("id", submitted.to_string()),
+                ("action", "approve".into()),
+                ("comment", String::new()),
+            ]),
+            &["kjj", "longzihu-reviewer"],
+        ),
+        case(
+            "POST",
+            p("/values/attachments"),
+            Body::Upload(
+                vec![("id", submitted.to_string())],
+                "说明.pdf",
+                b"%PDF-1.4\n%x\n".to_vec(),
+            ),
+            &["kjj", "longzihu-reporter"],
+        ),
+        case(
+            "POST",
+            format!("/api/v1/values/{submitted}/review"),
+            Body::Json(json!({"action": "return", "comment": "授权测试"})),
+            &["kjj", "longzihu-reviewer"],
+        ),
+        case(
+            "POST",
+            format!("/api/v1/values/{draft}/submit"),
+            Body::Json(json!({})),
+            &["kjj", "longzihu-reporter"],
+        ),
+        case("GET", p("/board"), Body::None, &["kjj", "leader"]),
+        case(
+            "POST",
+            p("/board/remind"),
+            Body::Form(vec![("unit", "wuhe".into())]),
+            &["kjj"],
+        ),
+        case(
+            "POST",
+            p("/locks"),
+            Body::Form(vec![("period", "2023-01".into())]),
+            &["kjj"],
+        ),
+        // Registry records: an area's reporter keeps its own area's records.
+        case(
+            "GET",
+            p("/registries/incubators/new"),
+            Body::None,
+            &["kjj", "longzihu-reporter"],
+        ),
+        case(
+            "POST",
+            format!("/api/v1/plans/{PLAN}/registries/incubators"),
+            Body::Json(longzihu_record.clone()),
+            &["kjj", "longzihu-reporter"],
+        ),
+        case(
+            "POST",
+            format!("/api/v1/plans/{PLAN}/registries/incubators"),
+            Body::Json(bengshan_record.clone()),
+            &["kjj"],
+        ),
+        case(
+            "POST",
+            p("/registries/incubators/import"),
+            Body::Upload(vec![], "空.csv", Vec::new()),
+            &["kjj"],
+        ),
+        // Administration, kept apart.
+        case(
+            "GET",
+            "/admin/users".into(),
+            Body::None,
+            &["admin", "security"],
+        ),
+        case(
+            "POST",
+            "/admin/users".into(),
+            Body::Form(vec![
+                ("username", "authz-new".into()),
+                ("display_name", "新用户".into()),
+            ]),
+            &["admin"],
+        ),
+        case(
+            "POST",
+            "/admin/users/wuhe-reviewer/roles".into(),
+            Body::Form(vec![("roles", "area_reviewer:wuhe".into())]),
+            &["security"],
+        ),
+        case(
+            "POST",
+            "/admin/users/wuhe-reviewer/reset".into(),
+            Body::Form(vec![]),
+            &["security"],
+        ),
+        case(
+            "POST",
+            "/admin/users/guzhen-reviewer/lock".into(),
+            Body::Form(vec![]),
+            &["security"],
+        ),
+        case(
+            "POST",
+            "/admin/users/guzhen-reviewer/unlock".into(),
+            Body::Form(vec![]),
+            &["security"],
+        ),
+        case("GET", "/admin/audit".into(), Body::None, &["auditor"]),
+        case(
+            "GET",
+            "/admin/audit/export".into(),
+            Body::None,
+            &["auditor"],
+        ),
+        case(
+            "GET",
+            "/admin/audit/verify".into(),
+            Body::None,
+            &["auditor"],
+        ),
+    ];
+    // Evidence of an unpublished value: not even its existence is shown to
+    // those who may not see the value.
+    let mut download = case(
+        "GET",
+        p(&format!("/attachments/{file}")),
+        Body::None,
+        &["kjj", "leader", "longzihu-reporter", "longzihu-reviewer"],
+    );
+    download.refused = 404;
+    c.push(download);
+    c
+}
+
+async fn send(app: &TestApp, client: &reqwest::Client, c: &Case) -> (u16, String) {
+    let url = app.url(&c.path);
+    let req = match (c.method, &c.body) {
+        ("GET", _) => client.get(url),
+        (_, Body::None) => client.post(url),
+        (_, Body::Form(f)) => client.post(url).form(f),
+        (_, Body::Json(j)) => client.post(url).json(j),
+        (_, Body::Upload(fields, name, bytes)) => {
+            let mut form = reqwest::multipart::Form::new();
+            for (k, v) in fields {
+                form = form.text(*k, v.clone());
+            }
+            form = form.part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes.clone()).file_name(*name),
+            );
+            client.post(url).multipart(form)
+        }
+    };
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (status, location)
+}
+
+/// A record of the incubator registry counted for `area`, as the API gives it.
+async fn record_of(app: &TestApp, area: &str) -> serde_json::Value {
+    let j = app
+        .get_json(&format!(
+            "/api/v1/plans/{PLAN}/registries/incubators?area={area}&per_page=1"
+        ))
+        .await;
+    j["records"][0]["fields"].clone()
+}
+
+async fn every_route_for_every_role(app: &TestApp) {
+    let (submitted, draft, file) = setup(app).await;
+    let longzihu = record_of(app, "longzihu").await;
+    let bengshan = record_of(app, "bengshan").await;
+    assert!(
+        longzihu.is_object() && bengshan.is_object(),
+        "demo incubators exist"
+    );
+    let table = cases(submitted, draft, file, &longzihu, &bengshan);
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for user in USERS {
+        let client = if user == "anon" {
+            app.anonymous()
+        } else {
+            app.client_as(user).await
+        };
+        for c in &table {
+            let (status, location) = send(app, &client, c).await;
+            checked += 1;
+            let ok = if user == "anon" {
+                if c.path.starts_with("/api/") {
+                    status == 401
+                } else {
+                    status == 303 && location.starts_with("/login")
+                }
+            } else if c.allowed.contains(&user) {
+                status != 401
+                    && status != 403
+                    && !location.starts_with("/login")
+                    && status < 500
+                    && !(c.refused == 404 && status == 404)
+            } else {
+                status == c.refused
+                    || (status == 403 && ["admin", "security", "auditor"].contains(&user))
+            };
+            if !ok {
+                failures.push(format!(
+                    "{user:>18} {} {} → {status} {location} (expected {})",
+                    c.method,
+                    c.path,
+                    if user == "anon" {
+                        "login".to_string()
+                    } else if c.allowed.contains(&user) {
+                        "allowed".to_string()
+                    } else {
+                        c.refused.to_string()
+                    }
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} cells wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // The public routes answer without a session.
+    let anon = app.anonymous();
+    for path in ["/login", "/healthz", "/static/style.css"] {
+        let r = anon.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+    }
+}
+
+on_both_backends!(every_route_for_every_role);
