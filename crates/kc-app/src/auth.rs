@@ -287,17 +287,15 @@ pub async fn login(
         return Err(LoginError::BadCredentials);
     };
     let object = format!("user:{}", user.username);
-    if user.disabled {
+    // A refusal counts against the address and goes to the trail.
+    let refuse = async |reason: &str, err: LoginError| -> Result<NewSession, LoginError> {
         throttle.fail(ip);
-        audit(
-            store,
-            &who,
-            "login.failed",
-            &object,
-            serde_json::json!({"reason": "disabled"}),
-        )
-        .await?;
-        return Err(LoginError::Disabled);
+        let detail = serde_json::json!({ "reason": reason });
+        audit(store, &who, "login.failed", &object, detail).await?;
+        Err(err)
+    };
+    if user.disabled {
+        return refuse("disabled", LoginError::Disabled).await;
     }
     let now = now_text();
     if let Some(until) = user
@@ -305,16 +303,7 @@ pub async fn login(
         .as_ref()
         .filter(|u| u.as_str() > now.as_str())
     {
-        throttle.fail(ip);
-        audit(
-            store,
-            &who,
-            "login.failed",
-            &object,
-            serde_json::json!({"reason": "locked"}),
-        )
-        .await?;
-        return Err(LoginError::Locked(local_time(until)));
+        return refuse("locked", LoginError::Locked(local_time(until))).await;
     }
     if !verify_password(password, &user.password_hash) {
         throttle.fail(ip);

@@ -86,6 +86,7 @@ pub async fn load_demo(store: &Store) -> Result<DemoReport, LoadError> {
         let values: Vec<NewValue> = kc_demo::generate(&plan, DEMO_SEED, demo_through())
             .into_iter()
             .map(|v| NewValue {
+                entered_at: Some(demo_reported_at(&plan, &v)),
                 plan_code: code.clone(),
                 unit: plan
                     .indicator(&v.indicator)
@@ -127,6 +128,26 @@ pub async fn load_demo(store: &Store) -> Result<DemoReport, LoadError> {
 }
 
 pub use workflow::RecordError;
+
+/// When a demo value was reported: a few days to three weeks after its
+/// period ended, mostly before the due date (fixed per value, so the demo is
+/// the same every time).
+fn demo_reported_at(plan: &Plan, v: &kc_demo::DemoValue) -> String {
+    let h = format!("{}{}{}", v.indicator, v.scope, v.period)
+        .bytes()
+        .fold(7u64, |h, b| h.wrapping_mul(131).wrapping_add(u64::from(b)));
+    let due = plan
+        .indicator(&v.indicator)
+        .and_then(|i| i.due_days)
+        .unwrap_or(plan.reporting.due_days);
+    // Nine in ten on time, the rest up to a week late.
+    let days = if h % 10 == 0 {
+        u64::from(due) + 1 + (h / 10) % 7
+    } else {
+        3 + (h / 10) % u64::from(due.max(4) - 3)
+    };
+    format!("{}T02:00:00.000Z", v.period.end() + chrono::Days::new(days))
+}
 
 /// A plan evaluated for one scope as of one date.
 #[derive(Debug, Clone)]

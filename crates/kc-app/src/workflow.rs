@@ -118,6 +118,7 @@ pub async fn record_value(
             ValueStatus::Draft
         },
         correction: locked,
+        entered_at: None,
     };
     let rec = store
         .append_value(&new, expected_revision)

@@ -25,6 +25,10 @@ pub struct NewValue {
     pub status: ValueStatus,
     /// Entered after its period was locked.
     pub correction: bool,
+    /// When it was entered and submitted, if not now: loads of history
+    /// (the demo) record when the figures were reported, so duties are not
+    /// all read as late.
+    pub entered_at: Option<String>,
 }
 
 /// A stored revision of a value.
@@ -173,14 +177,7 @@ impl Store {
     /// The latest revision of every value of a plan, ordered by indicator,
     /// scope and period end.
     pub async fn latest_values(&self, plan_code: &str) -> Result<Vec<ValueRecord>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM reported_values v WHERE plan_code = $1 AND {LATEST}
-             ORDER BY indicator, scope, period_end, period"
-        ))
-        .bind(plan_code)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(record_from).collect()
+        self.values_where(plan_code, LATEST).await
     }
 
     /// The latest values of one indicator of a plan (every scope and period).
@@ -447,7 +444,7 @@ async fn insert_next(
             v.value
         )));
     }
-    let entered_at = now_text();
+    let entered_at = v.entered_at.clone().unwrap_or_else(now_text);
     let submitted_at = (v.status != ValueStatus::Draft).then(|| entered_at.clone());
     let row = sqlx::query(
         "INSERT INTO reported_values

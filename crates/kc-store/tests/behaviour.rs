@@ -55,6 +55,7 @@ fn value(period: &str, v: f64) -> NewValue {
         entered_by: "tester".into(),
         status: ValueStatus::Approved,
         correction: false,
+        entered_at: None,
     }
 }
 

@@ -382,8 +382,9 @@ pub struct HomePage {
 pub async fn home(State(st): State<AppState>, sess: Session) -> Result<Html<String>, AppError> {
     let p = &sess.principal;
     let mut plans = Vec::new();
+    let stored = st.store.plans().await?;
     if p.reads_business() {
-        for s in st.store.plans().await? {
+        for s in &stored {
             let rows = kc_app::workflow::duty_rows(&st.store, &s.plan, st.today()).await?;
             let mine = kc_app::workflow::duties_of(&rows, p);
             let count = |x: DutyState| mine.iter().filter(|r| r.state == x).count();
@@ -451,7 +452,7 @@ pub async fn home(State(st): State<AppState>, sess: Session) -> Result<Html<Stri
         })
         .collect();
     render(&HomePage {
-        me: Me::new(&sess, None),
+        me: Me::new(&sess, stored.first().map(|s| &s.plan)),
         plans,
         notes,
     })

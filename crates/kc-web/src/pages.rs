@@ -372,9 +372,9 @@ impl ValueRow {
     }
 }
 
-/// A stored RFC 3339 time as `YYYY-MM-DD HH:MM:SS` (UTC).
+/// A stored RFC 3339 time as `YYYY-MM-DD HH:MM` in Beijing time (UTC+8).
 fn short_time(t: &str) -> String {
-    t.chars().take(19).collect::<String>().replace('T', " ")
+    kc_app::auth::local_time(t)
 }
 
 #[derive(Template)]

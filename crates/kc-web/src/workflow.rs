@@ -156,7 +156,8 @@ pub async fn duties(
                 due: r.duty.due.to_string(),
                 state: r.state.zh(),
                 state_code: state_code(r.state).to_string(),
-                late: r.late,
+                // "Late" describes a submission; an overdue duty says so itself.
+                late: r.late && matches!(r.state, DutyState::Submitted | DutyState::Approved),
                 value: r
                     .value
                     .as_ref()
@@ -264,6 +265,12 @@ pub async fn review_queue(
     render(&ReviewPage { nav: head, rows })
 }
 
+/// Back to the value's history page, saying what was done.
+fn back_to_history(plan: &Plan, rec: &kc_store::ValueRecord, done: &str) -> Response {
+    let href = kc_app::workflow::history_href(plan, rec);
+    Redirect::to(&format!("{href}&done={done}")).into_response()
+}
+
 fn id_field(f: &HashMap<String, String>) -> Result<i64, AppError> {
     f.get("id")
         .and_then(|s| s.trim().parse().ok())
@@ -287,12 +294,11 @@ pub async fn review(
     };
     let comment = f.get("comment").cloned().unwrap_or_default();
     let rec = wf::review(&st.store, &plan, &sess.caller(), id, approve, &comment).await?;
-    let done = if approve { "approved" } else { "returned" };
-    Ok(Redirect::to(&format!(
-        "{}&done={done}",
-        kc_app::workflow::history_href(&plan, &rec)
+    Ok(back_to_history(
+        &plan,
+        &rec,
+        if approve { "approved" } else { "returned" },
     ))
-    .into_response())
 }
 
 /// `POST /plans/{plan}/values/submit` with `id`: a draft goes to review.
@@ -305,11 +311,7 @@ pub async fn submit(
     let (plan, _) = plan_of(&st, &sess, &code).await?;
     let id = id_field(&f)?;
     let rec = wf::submit(&st.store, &plan, &sess.caller(), id).await?;
-    Ok(Redirect::to(&format!(
-        "{}&done=submitted",
-        kc_app::workflow::history_href(&plan, &rec)
-    ))
-    .into_response())
+    Ok(back_to_history(&plan, &rec, "submitted"))
 }
 
 // ---- board, reminders, locks ---------------------------------------------------------------------
@@ -359,7 +361,15 @@ pub async fn board(
         .collect();
     periods.sort_by_key(|p| std::cmp::Reverse((p.end(), *p)));
     periods.truncate(8);
-    let units: BTreeSet<&kc_domain::Code> = cells.keys().map(|(u, _)| u).collect();
+    // Departments, then areas, in the plan's order.
+    let present: BTreeSet<&kc_domain::Code> = cells.keys().map(|(u, _)| u).collect();
+    let units: Vec<&kc_domain::Code> = plan
+        .departments
+        .iter()
+        .map(|d| &d.code)
+        .chain(plan.areas.iter().map(|a| &a.code))
+        .filter(|c| present.contains(c))
+        .collect();
     let mut out: Vec<BoardRow> = Vec::new();
     for u in units {
         let mut open = 0;
@@ -543,11 +553,7 @@ pub async fn upload(
         serde_json::json!({"file": clean, "sha256": a.sha256, "size": a.size, "revision": rec.revision}),
     )
     .await?;
-    Ok(Redirect::to(&format!(
-        "{}&done=uploaded",
-        kc_app::workflow::history_href(&plan, &rec)
-    ))
-    .into_response())
+    Ok(back_to_history(&plan, &rec, "uploaded"))
 }
 
 /// `GET /plans/{plan}/attachments/{id}`: only for those who may see the

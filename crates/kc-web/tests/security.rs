@@ -9,6 +9,37 @@ mod common;
 use common::{PLAN, TestApp, sign_in};
 use serde_json::json;
 
+/// Posts a value through the API as `c`; returns the new revision's id.
+async fn post_value(app: &TestApp, c: &reqwest::Client, body: serde_json::Value) -> i64 {
+    let r = c
+        .post(app.url("/api/v1/values"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201, "POST /api/v1/values {body}");
+    r.json::<serde_json::Value>().await.unwrap()["value"]["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// Changes the password on the form; returns the status and the page.
+async fn change_password(
+    app: &TestApp,
+    c: &reqwest::Client,
+    current: &str,
+    new: &str,
+    repeat: &str,
+) -> (u16, String) {
+    let r = c
+        .post(app.url("/account/password"))
+        .form(&[("current", current), ("new", new), ("repeat", repeat)])
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
 fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -251,46 +282,17 @@ async fn first_login_forces_a_password_change(app: &TestApp) {
     let r = c.get(app.url("/api/v1/plans")).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 403);
     // A weak new password is refused next to its field.
-    let r = c
-        .post(app.url("/account/password"))
-        .form(&[
-            ("current", initial.as_str()),
-            ("new", "short"),
-            ("repeat", "short"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 422);
-    let page = r.text().await.unwrap();
+    let (status, page) = change_password(app, &c, &initial, "short", "short").await;
+    assert_eq!(status, 422);
     assert!(page.contains("id=\"err-new\""), "{page}");
     assert!(page.contains("至少 10 位"), "{page}");
-    let r = c
-        .post(app.url("/account/password"))
-        .form(&[
-            ("current", "wrong"),
-            ("new", "Good#Passw0rd!"),
-            ("repeat", "Good#Passw0rd?"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let page = r.text().await.unwrap();
+    let (_, page) = change_password(app, &c, "wrong", "Good#Passw0rd!", "Good#Passw0rd?").await;
     assert!(
         page.contains("当前密码不正确") && page.contains("两次输入的新密码不一致"),
         "{page}"
     );
-    let r = c
-        .post(app.url("/account/password"))
-        .form(&[
-            ("current", initial.as_str()),
-            ("new", "Good#Passw0rd!"),
-            ("repeat", "Good#Passw0rd!"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 303);
+    let (status, _) = change_password(app, &c, &initial, "Good#Passw0rd!", "Good#Passw0rd!").await;
+    assert_eq!(status, 303);
     // The old password no longer works, the new one does and opens pages.
     assert!(sign_in(&app.base, "newcomer", &initial).await.is_err());
     let fresh = common::signed_in_with(&app.base, "newcomer", "Good#Passw0rd!").await;
@@ -320,15 +322,7 @@ async fn the_address_is_throttled(app: &TestApp) {
 
 async fn evidence_is_checked_by_content(app: &TestApp) {
     let c = app.client_as("yuhui-reporter").await;
-    let r = c
-        .post(app.url("/api/v1/values"))
-        .json(&json!({"plan": PLAN, "indicator": "task_tech_market", "scope": "area:yuhui", "period": "2025Q3", "value": 45}))
-        .send()
-        .await
-        .unwrap();
-    let id = r.json::<serde_json::Value>().await.unwrap()["value"]["id"]
-        .as_i64()
-        .unwrap();
+    let id = post_value(app, &c, json!({"plan": PLAN, "indicator": "task_tech_market", "scope": "area:yuhui", "period": "2025Q3", "value": 45})).await;
     let upload = |name: &'static str, bytes: Vec<u8>| {
         let c = c.clone();
         let url = app.url(&format!("/plans/{PLAN}/values/attachments"));
@@ -446,15 +440,7 @@ async fn other_areas_see_published_values_only(app: &TestApp) {
 
 async fn review_rules_and_escaping(app: &TestApp) {
     let reporter = app.client_as("yuhui-reporter").await;
-    let r = reporter
-        .post(app.url("/api/v1/values"))
-        .json(&json!({"plan": PLAN, "indicator": "task_tech_market", "scope": "area:yuhui", "period": "2025Q2", "value": 33, "note": "<img src=x onerror=alert(1)>"}))
-        .send()
-        .await
-        .unwrap();
-    let id = r.json::<serde_json::Value>().await.unwrap()["value"]["id"]
-        .as_i64()
-        .unwrap();
+    let id = post_value(app, &reporter, json!({"plan": PLAN, "indicator": "task_tech_market", "scope": "area:yuhui", "period": "2025Q2", "value": 33, "note": "<img src=x onerror=alert(1)>"})).await;
     // Returning needs a reason; the reason is shown escaped.
     let reviewer = app.client_as("yuhui-reviewer").await;
     let review = |c: reqwest::Client, action: &'static str, comment: &'static str| {
@@ -498,15 +484,7 @@ async fn review_rules_and_escaping(app: &TestApp) {
     assert!(!page.contains("<img src=x"), "unescaped note");
     // Nobody reviews what they entered themselves.
     let kjj = app.client_as("kjj").await;
-    let r = kjj
-        .post(app.url("/api/v1/values"))
-        .json(&json!({"plan": PLAN, "indicator": "task_tech_market", "scope": "area:yuhui", "period": "2025Q2", "value": 34}))
-        .send()
-        .await
-        .unwrap();
-    let own = r.json::<serde_json::Value>().await.unwrap()["value"]["id"]
-        .as_i64()
-        .unwrap();
+    let own = post_value(app, &kjj, json!({"plan": PLAN, "indicator": "task_tech_market", "scope": "area:yuhui", "period": "2025Q2", "value": 34})).await;
     let r = kjj
         .post(app.url(&format!("/plans/{PLAN}/values/review")))
         .form(&[
@@ -546,10 +524,13 @@ async fn review_id(app: &TestApp, c: &reqwest::Client, id: i64) -> u16 {
         .as_u16()
 }
 
-async fn reminders_reach_the_reporters(
-    app: &TestApp,
-    mut mails: tokio::sync::mpsc::UnboundedReceiver<kc_app::mail::testing::ReceivedMail>,
-) {
+async fn reminders_reach_the_reporters(app: &TestApp) {
+    let mut mails = app
+        .mail
+        .as_ref()
+        .expect("started with a mail listener")
+        .lock()
+        .await;
     app.db
         .store
         .execute_raw(
@@ -597,7 +578,79 @@ async fn reminders_reach_the_reporters(
     assert!(board.contains("data-unit=\"yuhui\""));
 }
 
+async fn locked_periods_take_corrections(app: &TestApp) {
+    let r = app
+        .http
+        .post(app.url(&format!("/plans/{PLAN}/locks")))
+        .form(&[("period", "2025Q1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let board = app.get(&format!("/plans/{PLAN}/board")).await.1;
+    assert!(board.contains("已锁定"), "the board shows the lock");
+    let reporter = app.client_as("huaiyuan-reporter").await;
+    let form = |note: &'static str| {
+        vec![
+            ("indicator", "task_tech_market"),
+            ("scope", "area:huaiyuan"),
+            ("period", "2025Q1"),
+            ("value", "41"),
+            ("note", note),
+        ]
+    };
+    let url = app.url(&format!("/plans/{PLAN}/values"));
+    let r = reporter.post(&url).form(&form("")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("已锁定，更正须在备注中说明原因")
+    );
+    let r = reporter
+        .post(&url)
+        .form(&form("统计口径调整"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let page = reporter
+        .get(app.url(&format!(
+            "/plans/{PLAN}/values/history?indicator=task_tech_market&scope=area:huaiyuan&period=2025Q1"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("更正") && page.contains("该期间已锁定"),
+        "{page}"
+    );
+    // The approved value stays the official one until the correction is
+    // approved.
+    let official: Vec<f64> = app
+        .db
+        .store
+        .approved_values(PLAN)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|v| {
+            v.indicator == "task_tech_market"
+                && v.scope.to_string() == "area:huaiyuan"
+                && v.period.to_string() == "2025Q1"
+        })
+        .map(|v| v.value)
+        .collect();
+    assert_eq!(official.len(), 1);
+    assert_ne!(official[0], 41.0);
+}
+
 on_both_backends!(
+    locked_periods_take_corrections,
     csrf_is_required_on_every_change,
     sessions_end,
     wrong_passwords_lock_the_account,
@@ -607,71 +660,23 @@ on_both_backends!(
     review_rules_and_escaping,
 );
 
-mod configured {
-    //! Cases that need a server with other settings.
-    use super::*;
-
-    async fn throttled_app(db: kc_store::testkit::TestDb) -> TestApp {
-        TestApp::start_with(db, |s| {
-            s.with_security(kc_app::auth::SecurityConfig {
-                ip_attempts: 3,
-                ..Default::default()
-            })
+/// A server that allows 3 failed logins per address.
+async fn throttled(db: kc_store::testkit::TestDb) -> TestApp {
+    TestApp::start_with(db, |s| {
+        s.with_security(kc_app::auth::SecurityConfig {
+            ip_attempts: 3,
+            ..Default::default()
         })
-        .await
-    }
+    })
+    .await
+}
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_address_is_throttled_sqlite() {
-        let app = throttled_app(kc_store::testkit::sqlite().await).await;
-        the_address_is_throttled(&app).await;
-        app.stop().await;
-    }
+mod throttled_server {
+    use super::*;
+    on_both_backends!(@start super::super::throttled; the_address_is_throttled);
+}
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_address_is_throttled_postgres() {
-        let Some(db) = kc_store::testkit::postgres().await else {
-            eprintln!("KECHUANG_TEST_PG_URL not set: PostgreSQL case skipped");
-            return;
-        };
-        let app = throttled_app(db).await;
-        the_address_is_throttled(&app).await;
-        app.stop().await;
-    }
-
-    async fn mailing_app(
-        db: kc_store::testkit::TestDb,
-    ) -> (
-        TestApp,
-        tokio::sync::mpsc::UnboundedReceiver<kc_app::mail::testing::ReceivedMail>,
-    ) {
-        let (port, rx) = kc_app::mail::testing::listener().await;
-        let smtp = kc_app::mail::SmtpConfig::parse(
-            &format!("smtp://127.0.0.1:{port}"),
-            "kechuang@kjj.bengbu.gov.cn",
-        )
-        .unwrap();
-        (
-            TestApp::start_with(db, |s| s.with_smtp(Some(smtp))).await,
-            rx,
-        )
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn reminders_reach_the_reporters_sqlite() {
-        let (app, rx) = mailing_app(kc_store::testkit::sqlite().await).await;
-        reminders_reach_the_reporters(&app, rx).await;
-        app.stop().await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn reminders_reach_the_reporters_postgres() {
-        let Some(db) = kc_store::testkit::postgres().await else {
-            eprintln!("KECHUANG_TEST_PG_URL not set: PostgreSQL case skipped");
-            return;
-        };
-        let (app, rx) = mailing_app(db).await;
-        reminders_reach_the_reporters(&app, rx).await;
-        app.stop().await;
-    }
+mod mailing_server {
+    use super::*;
+    on_both_backends!(@start super::super::TestApp::with_mail; reminders_reach_the_reporters);
 }

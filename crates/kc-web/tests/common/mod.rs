@@ -11,6 +11,12 @@ pub struct TestApp {
     pub base: String,
     pub db: TestDb,
     pub http: reqwest::Client,
+    /// Mail the server sent, when it was started with a local SMTP listener.
+    pub mail: Option<
+        tokio::sync::Mutex<
+            tokio::sync::mpsc::UnboundedReceiver<kc_app::mail::testing::ReceivedMail>,
+        >,
+    >,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -31,6 +37,11 @@ impl TestApp {
         Self::start_with(db, |s| s).await
     }
 
+    /// The default server (for the test macros).
+    pub async fn start_default(db: TestDb) -> TestApp {
+        Self::start(db).await
+    }
+
     /// A server whose state is adjusted by `f` (security settings, SMTP).
     pub async fn start_with(
         db: TestDb,
@@ -49,8 +60,22 @@ impl TestApp {
             base,
             db,
             http,
+            mail: None,
             server,
         }
+    }
+
+    /// A server that sends its mail to a local SMTP listener (`app.mail`).
+    pub async fn with_mail(db: TestDb) -> TestApp {
+        let (port, rx) = kc_app::mail::testing::listener().await;
+        let smtp = kc_app::mail::SmtpConfig::parse(
+            &format!("smtp://127.0.0.1:{port}"),
+            "kechuang@kjj.bengbu.gov.cn",
+        )
+        .unwrap();
+        let mut app = TestApp::start_with(db, |s| s.with_smtp(Some(smtp))).await;
+        app.mail = Some(tokio::sync::Mutex::new(rx));
+        app
     }
 
     /// A client signed in as `user` (a demo account), sending its session
@@ -158,11 +183,14 @@ pub async fn sign_in(base: &str, user: &str, password: &str) -> Result<(String, 
 #[allow(unused_macros)]
 macro_rules! on_both_backends {
     ($($case:ident),* $(,)?) => {
+        on_both_backends!(@start super::TestApp::start_default; $($case),*);
+    };
+    (@start $start:path; $($case:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
-                    let app = super::TestApp::sqlite().await;
+                    let app = $start(kc_store::testkit::sqlite().await).await;
                     super::$case(&app).await;
                     app.stop().await;
                 }
@@ -172,10 +200,11 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
-                    let Some(app) = super::TestApp::postgres().await else {
+                    let Some(db) = kc_store::testkit::postgres().await else {
                         eprintln!("KECHUANG_TEST_PG_URL not set: PostgreSQL case skipped");
                         return;
                     };
+                    let app = $start(db).await;
                     super::$case(&app).await;
                     app.stop().await;
                 }
