@@ -706,13 +706,18 @@ pub fn demo_accounts(plan: &kc_domain::Plan) -> Vec<(String, String, Role)> {
     out
 }
 
-/// Creates the demo accounts that do not exist yet (all with
-/// [`DEMO_PASSWORD`], no forced change); returns how many were created.
-/// One hash serves every account so that start-up stays fast.
+/// Creates the demo accounts (all with [`DEMO_PASSWORD`], no forced
+/// change) in a database that has no accounts yet; returns how many were
+/// created. A database with accounts of its own never gets accounts with a
+/// published password, even when started with `--demo`. One hash serves
+/// every account so that start-up stays fast.
 pub async fn load_demo_accounts(
     store: &Store,
     plan: &kc_domain::Plan,
 ) -> Result<usize, StoreError> {
+    if !store.users().await?.is_empty() {
+        return Ok(0);
+    }
     let hash = hash_password(DEMO_PASSWORD);
     let mut n = 0;
     for (name, display, role) in demo_accounts(plan) {

@@ -884,8 +884,17 @@ async fn serve(db: String, addr: String, demo: bool, security: SecurityArgs) -> 
         kc_store::redact(&db),
         store.backend().name()
     );
+    // The demo logins are printed only where they work: a database with
+    // accounts of its own does not get them.
+    let demo_logins = demo
+        && matches!(
+            store.user("kjj").await,
+            Ok(Some(u)) if kc_app::auth::verify_password(kc_app::auth::DEMO_PASSWORD, &u.password_hash)
+        );
     if demo {
         banner.push_str("演示模式：已载入蚌埠市科技强市三年行动方案及 2023–2025 年演示数据。\n");
+    }
+    if demo_logins {
         banner.push_str(&format!(
             "演示账号（密码均为 {}；仅演示库免于首次改密）：\n  kjj 市科技局（规划统筹）  leader 市领导\n  longzihu-reporter / longzihu-reviewer 龙子湖区填报员 / 审核员（各地区同样：地区编码-reporter / -reviewer）\n  kjj-reporter / kjj-reviewer 市科技局填报员 / 审核员（各部门同样）\n  admin 系统管理员  security 安全管理员  auditor 审计管理员\n  全部账号见 docs/roles.md\n",
             kc_app::auth::DEMO_PASSWORD
