@@ -1,6 +1,7 @@
 //! Application services: the use cases shared by the web server and the CLI.
 //! They join the pure domain with storage; they know nothing of HTTP or HTML.
 
+pub mod analytics;
 pub mod auth;
 pub mod mail;
 pub mod registries;

@@ -553,6 +553,7 @@ mod tests {
             targets: vec![],
             status_rule: Default::default(),
             reporting: Default::default(),
+            ranking: None,
         };
         let w = area_weights(&plan);
         assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-9);

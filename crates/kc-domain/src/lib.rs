@@ -23,6 +23,7 @@ pub mod path;
 pub mod period;
 pub mod plan;
 pub mod progress;
+pub mod ranking;
 pub mod registry;
 pub mod series;
 pub mod sniff;

@@ -40,6 +40,9 @@ pub struct Plan {
     /// read as the default.
     #[serde(default)]
     pub reporting: Reporting,
+    /// The area ranking (争先进位), when the plan defines one.
+    #[serde(default)]
+    pub ranking: Option<crate::ranking::RankingSpec>,
 }
 
 /// The plan-wide reporting calendar.

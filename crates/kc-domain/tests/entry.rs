@@ -60,6 +60,7 @@ fn plan() -> Plan {
         targets: vec![],
         status_rule: StatusRule::default(),
         reporting: Default::default(),
+        ranking: None,
     }
 }
 

@@ -89,6 +89,7 @@ fn plan_with(indicators: Vec<Indicator>, areas: usize) -> Plan {
         targets: vec![],
         status_rule: StatusRule::default(),
         reporting: Default::default(),
+        ranking: None,
     }
 }
 

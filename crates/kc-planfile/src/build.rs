@@ -17,8 +17,9 @@ use crate::reader::{Ctx, N, Obj};
 
 type Span = Option<Range<usize>>;
 
-const TOP_KEYS: [&str; 7] = [
+const TOP_KEYS: [&str; 8] = [
     "plan",
+    "ranking",
     "area",
     "department",
     "indicator",
@@ -33,7 +34,7 @@ pub fn build(ctx: &Ctx<'_>, root: &Table) -> Option<Plan> {
             ctx.error(
                 root.key(key).and_then(|k| k.span()),
                 format!("未知的顶层部分 {key}"),
-                Some("[plan]、[[area]]、[[department]]、[[indicator]]、[[goal]]、[[node]]、[[target]]"),
+                Some("[plan]、[[area]]、[[department]]、[[indicator]]、[[goal]]、[[node]]、[[target]]、[ranking]"),
             );
         }
     }
@@ -171,6 +172,10 @@ pub fn build(ctx: &Ctx<'_>, root: &Table) -> Option<Plan> {
         }
     }
 
+    let ranking = {
+        let inds: Vec<&Indicator> = indicators.iter().map(|(i, _)| i).collect();
+        crate::ranking::read_ranking(ctx, root, &inds)
+    };
     let header = header?;
     for (code, span) in &header.every_units {
         check_unit(code, span, "[plan.every_node] units");
@@ -200,6 +205,7 @@ pub fn build(ctx: &Ctx<'_>, root: &Table) -> Option<Plan> {
         targets: targets.into_iter().map(|(t, _)| t).collect(),
         status_rule: header.status_rule,
         reporting: header.reporting,
+        ranking,
     })
 }
 

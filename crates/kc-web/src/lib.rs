@@ -5,6 +5,7 @@
 
 mod account;
 mod admin;
+mod analytics;
 mod api;
 pub mod auth;
 mod chart;
@@ -120,6 +121,14 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/audit", get(admin::audit))
         .route("/admin/audit/export", get(admin::audit_export))
         .route("/admin/audit/verify", get(admin::audit_verify))
+        .route("/plans/{plan}/dashboard", get(analytics::dashboard))
+        .route("/plans/{plan}/warnings", get(analytics::warnings))
+        .route("/plans/{plan}/ranking", get(analytics::ranking))
+        .route(
+            "/api/v1/plans/{plan}/warnings",
+            get(analytics::warnings_api),
+        )
+        .route("/api/v1/plans/{plan}/ranking", get(analytics::ranking_api))
         .route("/plans/{plan}/duties", get(workflow::duties))
         .route("/plans/{plan}/review", get(workflow::review_queue))
         .route("/plans/{plan}/values/review", post(workflow::review))

@@ -50,7 +50,7 @@ pub struct Nav {
 }
 
 impl Nav {
-    fn new(snap: &Snapshot, sess: &Session) -> Nav {
+    pub(crate) fn new(snap: &Snapshot, sess: &Session) -> Nav {
         let plan = &snap.plan;
         let scope = snap.scope.to_string();
         let mut scopes = vec![Opt {
@@ -85,7 +85,7 @@ impl Nav {
         }
     }
 
-    fn at(mut self, here: String) -> Nav {
+    pub(crate) fn at(mut self, here: String) -> Nav {
         self.here = here;
         self
     }

@@ -156,6 +156,21 @@ fn cases(
         case("GET", p("/nodes/P1"), Body::None, BUSINESS),
         case("GET", p("/targets/T1-3"), Body::None, BUSINESS),
         case("GET", p("/versions"), Body::None, BUSINESS),
+        case("GET", p("/dashboard"), Body::None, BUSINESS),
+        case("GET", p("/warnings"), Body::None, BUSINESS),
+        case("GET", p("/ranking"), Body::None, BUSINESS),
+        case(
+            "GET",
+            format!("/api/v1/plans/{PLAN}/warnings"),
+            Body::None,
+            BUSINESS,
+        ),
+        case(
+            "GET",
+            format!("/api/v1/plans/{PLAN}/ranking"),
+            Body::None,
+            BUSINESS,
+        ),
         case("GET", p("/versions/1/source"), Body::None, BUSINESS),
         case(
             "GET",

@@ -1,0 +1,228 @@
+//! Analytics over a plan: the warning list (预警) with its history, and the
+//! area ranking (争先进位) with the change against the previous quarter.
+
+use chrono::NaiveDate;
+use kc_domain::plan::Target;
+use kc_domain::ranking::{self, RankingSpec};
+use kc_domain::series::{SeriesSet, resolve_formulas, scope_set_reported};
+use kc_domain::{Period, Plan, Scope, Status, evaluate};
+use kc_engine::Engine;
+use kc_store::ValueRecord;
+use serde::Serialize;
+
+use crate::{fill_computed, observations};
+
+/// Every observation of a scope: reported values, engine-computed series,
+/// formulas resolved. The input of every evaluation.
+pub fn series_of(
+    plan: &Plan,
+    records: &[ValueRecord],
+    scope: &Scope,
+    engine: Option<&Engine>,
+) -> SeriesSet {
+    let mut set = scope_set_reported(plan, &observations(records), scope);
+    if let Some(e) = engine {
+        fill_computed(e, plan, scope, &mut set);
+    }
+    resolve_formulas(plan, &mut set);
+    set
+}
+
+/// The three-colour warning level of a status (the common 红/黄/绿 practice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Red,
+    Yellow,
+    Green,
+}
+
+impl Level {
+    pub fn of(status: Status) -> Option<Level> {
+        match status {
+            Status::OffTrack => Some(Level::Red),
+            Status::AtRisk => Some(Level::Yellow),
+            Status::OnTrack | Status::Achieved => Some(Level::Green),
+            Status::InsufficientData | Status::NoData => None,
+        }
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Level::Red => "红色预警",
+            Level::Yellow => "黄色预警",
+            Level::Green => "正常",
+        }
+    }
+
+    pub fn css(self) -> &'static str {
+        match self {
+            Level::Red => "st-bad",
+            Level::Yellow => "st-warn",
+            Level::Green => "st-ok",
+        }
+    }
+}
+
+/// One target behind its expected path.
+#[derive(Debug, Clone, Serialize)]
+pub struct Warning {
+    pub target: String,
+    pub level: Level,
+    /// Percentage points behind the expected path.
+    pub lag: Option<f64>,
+    /// The first quarter end of the present run of warnings.
+    pub since: NaiveDate,
+    /// Responsible units of the target's node (lead first).
+    pub units: Vec<String>,
+}
+
+/// For every quarter end, the targets under warning then and their levels.
+pub type History = Vec<(NaiveDate, Vec<(String, Level)>)>;
+
+/// A ranking: the method, the areas best first, and the date compared with.
+pub type Ranking = (RankingSpec, Vec<AreaRank>, NaiveDate);
+
+/// Quarter ends from the plan's start up to `as_of` (inclusive when it is
+/// one), oldest first.
+pub fn quarter_ends(plan: &Plan, as_of: NaiveDate) -> Vec<NaiveDate> {
+    Period::all_within(kc_domain::Frequency::Quarterly, plan.period.start, as_of)
+        .into_iter()
+        .map(|p| p.end())
+        .collect()
+}
+
+/// The warning list at `as_of`, worst first (red before yellow, larger lag
+/// first), and the history: for every quarter end the warnings in force
+/// then. Both come from the same evaluations, so a warning that has
+/// cleared still shows in the quarters it was raised.
+pub fn warnings(plan: &Plan, set: &SeriesSet, as_of: NaiveDate) -> (Vec<Warning>, History) {
+    let mut dates = quarter_ends(plan, as_of);
+    if dates.last() != Some(&as_of) {
+        dates.push(as_of);
+    }
+    // levels[t][d]: the level of target t at date d.
+    let levels: Vec<Vec<Option<Level>>> = plan
+        .targets
+        .iter()
+        .map(|t| {
+            dates
+                .iter()
+                .map(|d| Level::of(evaluate(plan, t, set, *d).status))
+                .collect()
+        })
+        .collect();
+    let mut now: Vec<Warning> = Vec::new();
+    for (t, row) in plan.targets.iter().zip(&levels) {
+        let Some(level @ (Level::Red | Level::Yellow)) = row.last().copied().flatten() else {
+            continue;
+        };
+        let mut first = dates.len() - 1;
+        while first > 0 && matches!(row[first - 1], Some(Level::Red | Level::Yellow)) {
+            first -= 1;
+        }
+        let lag = evaluate(plan, t, set, as_of).lag;
+        now.push(Warning {
+            target: t.code.to_string(),
+            level,
+            lag,
+            since: dates[first],
+            units: units_of(plan, t),
+        });
+    }
+    now.sort_by(|a, b| {
+        a.level
+            .cmp(&b.level)
+            .then(b.lag.unwrap_or(0.0).total_cmp(&a.lag.unwrap_or(0.0)))
+    });
+    let history = dates
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let list = plan
+                .targets
+                .iter()
+                .zip(&levels)
+                .filter_map(|(t, row)| match row[i] {
+                    Some(l @ (Level::Red | Level::Yellow)) => Some((t.code.to_string(), l)),
+                    _ => None,
+                })
+                .collect();
+            (*d, list)
+        })
+        .collect();
+    (now, history)
+}
+
+fn units_of(plan: &Plan, t: &Target) -> Vec<String> {
+    t.node
+        .as_ref()
+        .and_then(|n| plan.node(n.as_str()))
+        .map(|n| {
+            n.lead
+                .iter()
+                .chain(&n.co)
+                .map(|c| plan.unit_name(c.as_str()).to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One area's line of the ranking, with its rank a quarter earlier.
+#[derive(Debug, Clone, Serialize)]
+pub struct AreaRank {
+    pub area: String,
+    pub name: String,
+    pub rank: usize,
+    pub previous_rank: Option<usize>,
+    pub composite: f64,
+    pub raw: Vec<Option<f64>>,
+    pub scores: Vec<f64>,
+}
+
+/// The plan's ranking at `as_of` and the quarter end before it; `None` when
+/// the plan defines no ranking. `sets` holds each area's series, in the
+/// plan's area order.
+pub fn ranking(plan: &Plan, sets: &[SeriesSet], as_of: NaiveDate) -> Option<Ranking> {
+    let spec = plan.ranking.clone()?;
+    let at = |date: NaiveDate| -> Vec<ranking::RankRow> {
+        let raw: Vec<Vec<Option<f64>>> = sets
+            .iter()
+            .map(|set| {
+                spec.items
+                    .iter()
+                    .map(|it| {
+                        let ind = plan.indicator(it.indicator.as_str())?;
+                        ranking::raw_value(ind, set.get(it.indicator.as_str()), it.basis, date)
+                    })
+                    .collect()
+            })
+            .collect();
+        ranking::rank(&spec, &raw)
+    };
+    let previous = previous_quarter_end(as_of);
+    let before = at(previous);
+    let rows = at(as_of)
+        .into_iter()
+        .map(|r| {
+            let a = &plan.areas[r.area];
+            AreaRank {
+                area: a.code.to_string(),
+                name: a.name.clone(),
+                rank: r.rank,
+                previous_rank: before.iter().find(|b| b.area == r.area).map(|b| b.rank),
+                composite: r.composite,
+                raw: r.raw,
+                scores: r.scores,
+            }
+        })
+        .collect();
+    Some((spec, rows, previous))
+}
+
+/// The last quarter end strictly before `d`: the day before its quarter
+/// starts (whether or not `d` closes that quarter).
+pub fn previous_quarter_end(d: NaiveDate) -> NaiveDate {
+    let start = kc_domain::Frequency::Quarterly.period_containing(d).start();
+    start.pred_opt().unwrap_or(start)
+}
