@@ -109,13 +109,21 @@ fn warning_views(snap: &Snapshot, list: &[Warning], nav: &Nav) -> Vec<WarningVie
         .collect()
 }
 
+/// One quarter end of the warning history.
+pub struct HistoryRow {
+    pub date: String,
+    pub red: usize,
+    pub yellow: usize,
+    /// Target codes and their level's CSS class.
+    pub targets: Vec<(String, &'static str)>,
+}
+
 #[derive(Template)]
 #[template(path = "warnings.html")]
 pub struct WarningsPage {
     pub nav: Nav,
     pub rows: Vec<WarningView>,
-    /// Quarter end, red count, yellow count, the targets (code, level css).
-    pub history: Vec<(String, usize, usize, Vec<(String, &'static str)>)>,
+    pub history: Vec<HistoryRow>,
     pub rule: String,
 }
 
@@ -134,12 +142,12 @@ pub async fn warnings(
         .rev()
         .map(|(d, list)| {
             let red = list.iter().filter(|(_, l)| *l == Level::Red).count();
-            (
-                d.to_string(),
+            HistoryRow {
+                date: d.to_string(),
                 red,
-                list.len() - red,
-                list.into_iter().map(|(t, l)| (t, l.css())).collect(),
-            )
+                yellow: list.len() - red,
+                targets: list.into_iter().map(|(t, l)| (t, l.css())).collect(),
+            }
         })
         .collect();
     let r = snap.plan.status_rule;
