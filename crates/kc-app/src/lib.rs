@@ -5,6 +5,7 @@ pub mod analytics;
 pub mod auth;
 pub mod mail;
 pub mod registries;
+pub mod report;
 pub mod workflow;
 
 use std::collections::HashMap;

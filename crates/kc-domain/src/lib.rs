@@ -25,6 +25,7 @@ pub mod plan;
 pub mod progress;
 pub mod ranking;
 pub mod registry;
+pub mod report;
 pub mod series;
 pub mod sniff;
 pub mod value;

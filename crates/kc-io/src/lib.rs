@@ -4,6 +4,8 @@
 //! row, column, value and reason, and nothing is written unless the caller
 //! decides so.
 
+pub mod report;
+
 use std::collections::HashMap;
 use std::io::Cursor;
 
@@ -57,6 +59,8 @@ pub enum IoError {
     DuplicateColumns(String),
     #[error("生成 Excel 文件失败")]
     Write(#[from] XlsxError),
+    #[error("无法生成文件")]
+    Package(String),
 }
 
 /// A sheet of text cells with their spreadsheet row numbers (the header is

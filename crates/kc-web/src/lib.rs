@@ -12,6 +12,7 @@ mod chart;
 mod error;
 mod pages;
 mod registries;
+pub mod reports;
 mod view;
 mod workflow;
 
@@ -129,6 +130,8 @@ pub fn router(state: AppState) -> Router {
             get(analytics::warnings_api),
         )
         .route("/api/v1/plans/{plan}/ranking", get(analytics::ranking_api))
+        .route("/plans/{plan}/reports", get(reports::form))
+        .route("/plans/{plan}/reports/download", get(reports::download))
         .route("/plans/{plan}/duties", get(workflow::duties))
         .route("/plans/{plan}/review", get(workflow::review_queue))
         .route("/plans/{plan}/values/review", post(workflow::review))

@@ -32,7 +32,11 @@ pub struct PlanHead {
     pub me: Me,
 }
 
-async fn plan_of(st: &AppState, sess: &Session, code: &str) -> Result<(Plan, PlanHead), AppError> {
+pub(crate) async fn plan_of(
+    st: &AppState,
+    sess: &Session,
+    code: &str,
+) -> Result<(Plan, PlanHead), AppError> {
     sess.require_business()?;
     let stored = st
         .store

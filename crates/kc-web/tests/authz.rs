@@ -157,6 +157,13 @@ fn cases(
         case("GET", p("/targets/T1-3"), Body::None, BUSINESS),
         case("GET", p("/versions"), Body::None, BUSINESS),
         case("GET", p("/dashboard"), Body::None, BUSINESS),
+        case("GET", p("/reports"), Body::None, BUSINESS),
+        case(
+            "GET",
+            p("/reports/download?period=2024&scope=city&format=html"),
+            Body::None,
+            BUSINESS,
+        ),
         case("GET", p("/warnings"), Body::None, BUSINESS),
         case("GET", p("/ranking"), Body::None, BUSINESS),
         case(

@@ -78,6 +78,29 @@ enum Command {
         #[arg(long)]
         template: bool,
     },
+    /// 生成进展报告：Word（公文格式）、Excel 或网页
+    Report {
+        /// 期间：2025（年）、2025Q2（季度）或 2025-06（月）；以期末为统计日
+        #[arg(long)]
+        period: String,
+        /// docx、xlsx 或 html（默认按输出文件的扩展名）
+        #[arg(long)]
+        format: Option<String>,
+        /// 输出文件
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        /// 范围：city（全市，默认）、area:地区编码 或 dept:部门编码
+        #[arg(long, default_value = "city")]
+        scope: String,
+        /// 规划编码（数据库中只有一个规划时可省略）
+        #[arg(long)]
+        plan: Option<String>,
+        /// 报告落款单位（默认“城市名 + 科技局”）
+        #[arg(long)]
+        issuer: Option<String>,
+        #[command(flatten)]
+        db: DbArg,
+    },
     /// 演示与测试数据
     #[command(subcommand)]
     Demo(DemoCmd),
@@ -282,6 +305,23 @@ fn main() -> ExitCode {
             run_async(serve(db.db, addr, demo, security))
         }
         Command::User(cmd) => run_async(user(cmd)),
+        Command::Report {
+            period,
+            format,
+            output,
+            scope,
+            plan,
+            issuer,
+            db,
+        } => run_async(report(ReportArgs {
+            period,
+            format,
+            output,
+            scope,
+            plan,
+            issuer,
+            db: db.db,
+        })),
         Command::Audit(AuditCmd::Verify { db }) => run_async(audit_verify(db.db)),
         Command::Import {
             kind,
@@ -1121,4 +1161,119 @@ async fn cli_audit(
         detail,
     )
     .await
+}
+
+struct ReportArgs {
+    period: String,
+    format: Option<String>,
+    output: PathBuf,
+    scope: String,
+    plan: Option<String>,
+    issuer: Option<String>,
+    db: String,
+}
+
+async fn report(a: ReportArgs) -> ExitCode {
+    let period: kc_domain::Period = match a.period.parse() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("kechuang: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let ext = a
+        .output
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase());
+    let format = match a.format.clone().or(ext) {
+        Some(f) if ["docx", "xlsx", "html"].contains(&f.as_str()) => f,
+        Some(f) => {
+            eprintln!("kechuang: 报告格式“{f}”不支持：可选 docx、xlsx、html");
+            return ExitCode::from(2);
+        }
+        None => {
+            eprintln!("kechuang: 请用 --format 指明格式，或让输出文件以 .docx、.xlsx、.html 结尾");
+            return ExitCode::from(2);
+        }
+    };
+    let store = match connect(&a.db).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let plan_code = match (a.plan.clone(), store.plans().await) {
+        (Some(p), _) => p,
+        (None, Ok(plans)) if plans.len() == 1 => plans[0].plan.code.to_string(),
+        (None, Ok(plans)) if plans.is_empty() => {
+            eprintln!("kechuang: 数据库中没有规划，请先 kechuang plan load");
+            return ExitCode::FAILURE;
+        }
+        (None, Ok(_)) => {
+            eprintln!("kechuang: 数据库中有多个规划，请用 --plan 指明");
+            return ExitCode::from(2);
+        }
+        (None, Err(e)) => {
+            eprintln!("kechuang: {}", one_line(&e));
+            return ExitCode::FAILURE;
+        }
+    };
+    let today = chrono::Local::now().date_naive();
+    let engines = kc_app::registries::Engines::new();
+    let mut report =
+        match kc_app::report::generate(&store, &engines, &plan_code, period, &a.scope, today).await
+        {
+            Ok(r) => r,
+            Err(kc_app::report::ReportError::Store(e)) => {
+                eprintln!("kechuang: {}", one_line(&e));
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("kechuang: {e}");
+                return ExitCode::from(2);
+            }
+        };
+    if let Some(i) = a.issuer {
+        report.issuer = i;
+    }
+    let bytes = match format.as_str() {
+        "docx" => kc_io::report::report_docx(&report).map_err(|e| one_line(&e)),
+        "xlsx" => kc_io::report::report_xlsx(&report).map_err(|e| one_line(&e)),
+        _ => kc_web::reports::report_html(&report)
+            .map(String::into_bytes)
+            .map_err(|e| e.to_string()),
+    };
+    let written = bytes.and_then(|b| {
+        std::fs::write(&a.output, &b)
+            .map(|_| b.len())
+            .map_err(|e| e.to_string())
+    });
+    match written {
+        Ok(n) => {
+            let user = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+            if let Err(e) = cli_audit(
+                &store,
+                &user,
+                "export",
+                &format!("report:{plan_code}/{period}/{}", a.scope),
+                serde_json::json!({"format": format, "file": a.output.display().to_string()}),
+            )
+            .await
+            {
+                eprintln!("kechuang: 写入审计日志失败：{}", one_line(&e));
+                return ExitCode::FAILURE;
+            }
+            out(&format!(
+                "已写出 {}（{} 字节）：{}{}\n",
+                a.output.display(),
+                n,
+                report.title,
+                report.subtitle
+            ));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kechuang: {}：{e}", a.output.display());
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -1,0 +1,510 @@
+//! Reports as files: Excel (every table on its own sheet, numbers as
+//! numbers, units in the headers) and Word in the layout of Chinese official
+//! documents (GB/T 9704-2012: A4, 37 mm top and 28 mm binding margins, a
+//! 156 × 225 mm type area, title in 小标宋 二号, body 仿宋_GB2312 三号 at a
+//! fixed 28-point line, headings in 黑体, page numbers "— 1 —" outside).
+//!
+//! The .docx is written directly as WordprocessingML into a zip: the format
+//! is plain XML, and owning it keeps every layout rule in this file.
+
+use std::io::{Cursor, Write};
+
+use kc_domain::report::{Cell, Report, Table};
+use rust_xlsxwriter::{Format, FormatAlign, Workbook};
+use zip::write::SimpleFileOptions;
+
+use crate::IoError;
+
+// ---- Excel -----------------------------------------------------------------------------------
+
+/// A sheet name Excel accepts: at most 31 characters, none of `[]:*?/\`,
+/// unique in the workbook.
+fn sheet_name(title: &str, taken: &mut Vec<String>) -> String {
+    let clean: String = title
+        .chars()
+        .filter(|c| !matches!(c, '[' | ']' | ':' | '*' | '?' | '/' | '\\'))
+        .take(28)
+        .collect();
+    let mut name = if clean.is_empty() {
+        "表".to_string()
+    } else {
+        clean
+    };
+    let mut n = 2;
+    while taken.contains(&name) {
+        name = format!("{}{n}", name.chars().take(26).collect::<String>());
+        n += 1;
+    }
+    taken.push(name.clone());
+    name
+}
+
+/// The report as an .xlsx: a first sheet with the title, basis and text,
+/// then one sheet per table.
+pub fn report_xlsx(report: &Report) -> Result<Vec<u8>, IoError> {
+    let mut wb = Workbook::new();
+    let title = Format::new().set_bold().set_font_size(14);
+    let header = Format::new()
+        .set_bold()
+        .set_background_color(0xF2F2F2)
+        .set_text_wrap()
+        .set_align(FormatAlign::Center);
+    let wrap = Format::new().set_text_wrap();
+    let mut taken = Vec::new();
+    {
+        let ws = wb.add_worksheet();
+        ws.set_name(sheet_name("报告正文", &mut taken))?;
+        ws.set_column_width(0, 110)?;
+        let mut r = 0u32;
+        ws.write_string_with_format(r, 0, &report.title, &title)?;
+        r += 1;
+        for line in [
+            &report.subtitle,
+            &report.basis,
+            &format!("{} {}", report.issuer, report.date),
+        ] {
+            ws.write_string(r, 0, line)?;
+            r += 1;
+        }
+        for s in &report.sections {
+            r += 1;
+            ws.write_string_with_format(r, 0, &s.heading, &header)?;
+            r += 1;
+            for p in &s.paragraphs {
+                ws.write_string_with_format(r, 0, p, &wrap)?;
+                r += 1;
+            }
+        }
+    }
+    for t in report.tables() {
+        let ws = wb.add_worksheet();
+        ws.set_name(sheet_name(&t.title, &mut taken))?;
+        for (c, col) in t.columns.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, col.header(), &header)?;
+            ws.set_column_width(c as u16, column_width(t, c))?;
+        }
+        for (r, row) in t.rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            for (c, cell) in row.iter().enumerate() {
+                let c = c as u16;
+                match cell {
+                    Cell::Number { value, decimals } => {
+                        let f = Format::new().set_num_format(number_format(*decimals));
+                        ws.write_number_with_format(r, c, *value, &f)?;
+                    }
+                    Cell::Text(s) => {
+                        ws.write_string(r, c, s)?;
+                    }
+                    Cell::Empty => {}
+                }
+            }
+        }
+        ws.set_freeze_panes(1, 0)?;
+        if !t.columns.is_empty() {
+            ws.autofilter(0, 0, t.rows.len() as u32, t.columns.len() as u16 - 1)?;
+        }
+    }
+    Ok(wb.save_to_buffer()?)
+}
+
+fn number_format(decimals: u8) -> String {
+    if decimals == 0 {
+        "#,##0".to_string()
+    } else {
+        format!("#,##0.{}", "0".repeat(decimals.min(6) as usize))
+    }
+}
+
+/// Wide enough for the longest cell, counting a Chinese character as two.
+fn column_width(t: &Table, c: usize) -> f64 {
+    let w = |s: &str| {
+        s.chars()
+            .map(|ch| if ch.is_ascii() { 1.0 } else { 2.1 })
+            .sum::<f64>()
+    };
+    let longest = t
+        .rows
+        .iter()
+        .filter_map(|r| r.get(c))
+        .map(|cell| w(&cell.display()))
+        .fold(w(&t.columns[c].header()), f64::max);
+    longest.clamp(6.0, 60.0) + 2.0
+}
+
+// ---- Word -------------------------------------------------------------------------------------
+
+/// Twentieths of a point per millimetre.
+const TWIPS_PER_MM: f64 = 56.692_913;
+
+fn mm(v: f64) -> i64 {
+    (v * TWIPS_PER_MM).round() as i64
+}
+
+/// XML text with the five special characters escaped; control characters
+/// other than tab are dropped (they are not allowed in XML 1.0).
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Font sizes of official documents, in half-points.
+const SIZE_2: u32 = 44; // 二号 22 pt
+const SIZE_3: u32 = 32; // 三号 16 pt
+const SIZE_4: u32 = 28; // 四号 14 pt
+const SIZE_5: u32 = 21; // 五号 10.5 pt
+
+const TITLE_FONT: &str = "方正小标宋简体";
+const BODY_FONT: &str = "仿宋_GB2312";
+const HEADING_FONT: &str = "黑体";
+const NUMBER_FONT: &str = "宋体";
+
+fn run(text: &str, font: &str, half_points: u32, bold: bool) -> String {
+    format!(
+        r#"<w:r><w:rPr><w:rFonts w:ascii="{font}" w:hAnsi="{font}" w:eastAsia="{font}" w:cs="{font}"/>{}<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/></w:rPr><w:t xml:space="preserve">{}</w:t></w:r>"#,
+        if bold { "<w:b/>" } else { "" },
+        esc(text)
+    )
+}
+
+/// A paragraph: alignment, first-line indent in characters, and runs.
+fn para(align: &str, indent_chars: u32, spacing: &str, runs: &str) -> String {
+    let indent = if indent_chars > 0 {
+        format!(r#"<w:ind w:firstLineChars="{}"/>"#, indent_chars * 100)
+    } else {
+        String::new()
+    };
+    format!(r#"<w:p><w:pPr>{spacing}<w:jc w:val="{align}"/>{indent}</w:pPr>{runs}</w:p>"#)
+}
+
+/// The fixed 28-point line of the body text.
+const BODY_LINE: &str = r#"<w:spacing w:line="560" w:lineRule="exact" w:before="0" w:after="0"/>"#;
+
+fn page_break() -> String {
+    r#"<w:p><w:r><w:br w:type="page"/></w:r></w:p>"#.to_string()
+}
+
+/// Width of the type area (156 mm) in twips.
+const TYPE_WIDTH: f64 = 156.0 * TWIPS_PER_MM;
+
+/// Column widths in twips. Each column asks for its longest text at 五号
+/// (about 3.7 mm a Chinese character, 2 mm a Latin one; at most 45 mm) and
+/// needs at least its longest unbreakable text (numbers and codes) or four
+/// Chinese characters. When the asks exceed the type area, every column
+/// gets its need plus the same share of what it asked beyond it, so codes
+/// and numbers stay on one line and long names wrap.
+fn column_widths(t: &Table) -> Vec<i64> {
+    const PAD: f64 = 2.5;
+    let mm_of = |s: &str| {
+        s.chars()
+            .map(|ch| if ch.is_ascii() { 2.0 } else { 3.7 })
+            .sum::<f64>()
+    };
+    let cells = |c: usize| t.rows.iter().filter_map(move |r| r.get(c));
+    let (mut want, mut need): (Vec<f64>, Vec<f64>) = (0..t.columns.len())
+        .map(|c| {
+            let header = mm_of(&t.columns[c].header()).min(4.0 * 3.7);
+            let want = cells(c).map(|x| mm_of(&x.display())).fold(header, f64::max) + PAD;
+            let need = cells(c)
+                .map(|x| {
+                    let text = x.display();
+                    if x.is_number() || text.is_ascii() {
+                        mm_of(&text)
+                    } else {
+                        mm_of(&text).min(4.0 * 3.7)
+                    }
+                })
+                .fold(2.0 * 3.7, f64::max)
+                + PAD;
+            (want.min(45.0), need.min(45.0))
+        })
+        .unzip();
+    let total: f64 = want.iter().sum();
+    if total > 156.0 {
+        let base: f64 = need.iter().sum();
+        let extra: f64 = want.iter().zip(&need).map(|(w, n)| (w - n).max(0.0)).sum();
+        let k = if extra > 0.0 {
+            ((156.0 - base) / extra).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        for (w, n) in want.iter_mut().zip(&mut need) {
+            *w = *n + ((*w - *n).max(0.0)) * k;
+        }
+    }
+    let sum: f64 = want.iter().sum();
+    want.iter()
+        .map(|w| (w / sum.max(156.0) * TYPE_WIDTH).round() as i64)
+        .collect()
+}
+
+fn table_xml(t: &Table) -> String {
+    let widths = column_widths(t);
+    // Table text is off the body's 28-point grid, at single spacing.
+    let cell = |text: &str, bold: bool, right: bool, width: i64| {
+        format!(
+            r#"<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr><w:p><w:pPr><w:snapToGrid w:val="0"/><w:spacing w:line="240" w:lineRule="auto" w:before="20" w:after="20"/><w:jc w:val="{}"/></w:pPr>{}</w:p></w:tc>"#,
+            if right {
+                "right"
+            } else if bold {
+                "center"
+            } else {
+                "left"
+            },
+            run(text, BODY_FONT, SIZE_5, bold)
+        )
+    };
+    let border = r#"<w:top w:val="single" w:sz="4" w:space="0" w:color="000000"/><w:left w:val="single" w:sz="4" w:space="0" w:color="000000"/><w:bottom w:val="single" w:sz="4" w:space="0" w:color="000000"/><w:right w:val="single" w:sz="4" w:space="0" w:color="000000"/><w:insideH w:val="single" w:sz="4" w:space="0" w:color="000000"/><w:insideV w:val="single" w:sz="4" w:space="0" w:color="000000"/>"#;
+    let mut x = format!(
+        r#"<w:tbl><w:tblPr><w:tblW w:w="{}" w:type="dxa"/><w:jc w:val="center"/><w:tblLayout w:type="fixed"/><w:tblBorders>{border}</w:tblBorders><w:tblCellMar><w:left w:w="57" w:type="dxa"/><w:right w:w="57" w:type="dxa"/></w:tblCellMar></w:tblPr><w:tblGrid>{}</w:tblGrid>"#,
+        widths.iter().sum::<i64>(),
+        widths
+            .iter()
+            .map(|w| format!(r#"<w:gridCol w:w="{w}"/>"#))
+            .collect::<String>()
+    );
+    x.push_str(r#"<w:tr><w:trPr><w:tblHeader/></w:trPr>"#);
+    for (c, w) in t.columns.iter().zip(&widths) {
+        x.push_str(&cell(&c.header(), true, false, *w));
+    }
+    x.push_str("</w:tr>");
+    for row in &t.rows {
+        x.push_str("<w:tr><w:trPr><w:cantSplit/></w:trPr>");
+        for (c, w) in row.iter().zip(&widths) {
+            x.push_str(&cell(&c.display(), false, c.is_number(), *w));
+        }
+        x.push_str("</w:tr>");
+    }
+    x.push_str("</w:tbl>");
+    x
+}
+
+fn document_xml(report: &Report) -> String {
+    let mut body = String::new();
+    // Cover.
+    let spaced = r#"<w:spacing w:before="0" w:after="0" w:line="560" w:lineRule="exact"/>"#;
+    for _ in 0..6 {
+        body.push_str(&para("center", 0, spaced, ""));
+    }
+    body.push_str(&para(
+        "center",
+        0,
+        r#"<w:spacing w:before="0" w:after="240" w:line="700" w:lineRule="exact"/>"#,
+        &run(&report.title, TITLE_FONT, SIZE_2, false),
+    ));
+    body.push_str(&para(
+        "center",
+        0,
+        spaced,
+        &run(&report.subtitle, BODY_FONT, SIZE_3, false),
+    ));
+    for _ in 0..8 {
+        body.push_str(&para("center", 0, spaced, ""));
+    }
+    body.push_str(&para(
+        "center",
+        0,
+        spaced,
+        &run(&report.issuer, BODY_FONT, SIZE_3, false),
+    ));
+    body.push_str(&para(
+        "center",
+        0,
+        spaced,
+        &run(&report.date, BODY_FONT, SIZE_3, false),
+    ));
+    body.push_str(&page_break());
+    // Title of the text, then the body.
+    body.push_str(&para(
+        "center",
+        0,
+        r#"<w:spacing w:before="0" w:after="280" w:line="700" w:lineRule="exact"/>"#,
+        &run(&report.title, TITLE_FONT, SIZE_2, false),
+    ));
+    body.push_str(&para(
+        "left",
+        2,
+        BODY_LINE,
+        &run(&report.basis, BODY_FONT, SIZE_3, false),
+    ));
+    for s in &report.sections {
+        body.push_str(&para(
+            "left",
+            2,
+            BODY_LINE,
+            &run(&s.heading, HEADING_FONT, SIZE_3, false),
+        ));
+        for p in &s.paragraphs {
+            body.push_str(&para(
+                "both",
+                2,
+                BODY_LINE,
+                &run(p, BODY_FONT, SIZE_3, false),
+            ));
+        }
+        for t in &s.tables {
+            if t.rows.is_empty() {
+                continue;
+            }
+            body.push_str(&para(
+                "center",
+                0,
+                r#"<w:spacing w:before="120" w:after="60"/>"#,
+                &run(&t.title, HEADING_FONT, SIZE_4, false),
+            ));
+            body.push_str(&table_xml(t));
+            body.push_str(&para("left", 0, BODY_LINE, ""));
+        }
+    }
+    // A4 with the official margins; odd and even footers for the page numbers.
+    let sect = format!(
+        r#"<w:sectPr><w:footerReference w:type="default" r:id="rIdFooterOdd"/><w:footerReference w:type="even" r:id="rIdFooterEven"/><w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="{}" w:right="{}" w:bottom="{}" w:left="{}" w:header="851" w:footer="{}" w:gutter="0"/><w:pgNumType w:start="1"/><w:docGrid w:type="linesAndChars" w:linePitch="560" w:charSpace="0"/></w:sectPr>"#,
+        mm(37.0),
+        mm(26.0),
+        mm(35.0),
+        mm(28.0),
+        mm(28.0) - mm(7.0),
+    );
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><w:body>{body}{sect}</w:body></w:document>"#
+    )
+}
+
+/// "— 1 —" in 宋体 四号, right on odd pages and left on even ones.
+fn footer_xml(align: &str) -> String {
+    let f = |t: &str| run(t, NUMBER_FONT, SIZE_4, false);
+    let field = format!(
+        r#"<w:r><w:rPr><w:rFonts w:ascii="{NUMBER_FONT}" w:hAnsi="{NUMBER_FONT}" w:eastAsia="{NUMBER_FONT}"/><w:sz w:val="{SIZE_4}"/></w:rPr><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:rPr><w:sz w:val="{SIZE_4}"/></w:rPr><w:t>1</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>"#
+    );
+    let indent = if align == "right" {
+        r#"<w:ind w:right="280"/>"#
+    } else {
+        r#"<w:ind w:left="280"/>"#
+    };
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:ftr xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><w:p><w:pPr><w:jc w:val="{align}"/>{indent}</w:pPr>{}{field}{}</w:p></w:ftr>"#,
+        f("— "),
+        f(" —")
+    )
+}
+
+const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/><Override PartName="/word/settings.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/><Override PartName="/word/footer1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/><Override PartName="/word/footer2.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/><Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/></Types>"#;
+
+const ROOT_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/></Relationships>"#;
+
+const DOC_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rIdStyles" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/><Relationship Id="rIdSettings" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings" Target="settings.xml"/><Relationship Id="rIdFooterOdd" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Target="footer1.xml"/><Relationship Id="rIdFooterEven" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Target="footer2.xml"/></Relationships>"#;
+
+/// Odd and even pages get their own footers.
+const SETTINGS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:settings xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:evenAndOddHeaders/><w:defaultTabStop w:val="420"/></w:settings>"#;
+
+fn styles_xml() -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:docDefaults><w:rPrDefault><w:rPr><w:rFonts w:ascii="{BODY_FONT}" w:hAnsi="{BODY_FONT}" w:eastAsia="{BODY_FONT}" w:cs="{BODY_FONT}"/><w:sz w:val="{SIZE_3}"/><w:szCs w:val="{SIZE_3}"/><w:lang w:val="en-US" w:eastAsia="zh-CN"/></w:rPr></w:rPrDefault><w:pPrDefault><w:pPr><w:spacing w:after="0" w:line="560" w:lineRule="exact"/></w:pPr></w:pPrDefault></w:docDefaults><w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/><w:qFormat/></w:style></w:styles>"#
+    )
+}
+
+fn core_xml(report: &Report) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>{}</dc:title><dc:creator>{}</dc:creator></cp:coreProperties>"#,
+        esc(&report.title),
+        esc(&report.issuer)
+    )
+}
+
+/// The report as a .docx in official-document layout.
+pub fn report_docx(report: &Report) -> Result<Vec<u8>, IoError> {
+    let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let parts: [(&str, String); 9] = [
+        ("[Content_Types].xml", CONTENT_TYPES.to_string()),
+        ("_rels/.rels", ROOT_RELS.to_string()),
+        ("docProps/core.xml", core_xml(report)),
+        ("word/_rels/document.xml.rels", DOC_RELS.to_string()),
+        ("word/document.xml", document_xml(report)),
+        ("word/styles.xml", styles_xml()),
+        ("word/settings.xml", SETTINGS.to_string()),
+        ("word/footer1.xml", footer_xml("right")),
+        ("word/footer2.xml", footer_xml("left")),
+    ];
+    for (name, text) in parts {
+        z.start_file(name, opts)
+            .map_err(|e| IoError::Package(e.to_string()))?;
+        z.write_all(text.as_bytes())
+            .map_err(|e| IoError::Package(e.to_string()))?;
+    }
+    let cursor = z.finish().map_err(|e| IoError::Package(e.to_string()))?;
+    Ok(cursor.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kc_domain::report::{Column, Section};
+
+    fn sample() -> Report {
+        Report {
+            title: "测试报告 <&>".into(),
+            subtitle: "（2024年度）".into(),
+            issuer: "某市科技局".into(),
+            date: "2025年1月20日".into(),
+            basis: "依据".into(),
+            sections: vec![Section {
+                heading: "一、总体情况".into(),
+                paragraphs: vec!["有\u{1}控制字符与<script>".into()],
+                tables: vec![Table {
+                    title: "目标完成情况/表[1]".into(),
+                    columns: vec![Column::new("目标"), Column::with_unit("完成进度", "%")],
+                    rows: vec![vec![Cell::text("高企"), Cell::number(Some(81.25), 1)]],
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn docx_is_a_zip_with_escaped_xml() {
+        let bytes = report_docx(&sample()).unwrap();
+        assert_eq!(
+            kc_domain::sniff::detect(&bytes),
+            Some(kc_domain::sniff::FileKind::Docx)
+        );
+        let doc = document_xml(&sample());
+        assert!(doc.contains("测试报告 &lt;&amp;&gt;"));
+        assert!(doc.contains("有控制字符与&lt;script&gt;"));
+        assert!(doc.contains(r#"w:pgSz w:w="11906" w:h="16838""#), "A4");
+        assert!(doc.contains(&format!(r#"w:top="{}""#, mm(37.0))));
+    }
+
+    #[test]
+    fn sheet_names_are_valid_and_unique() {
+        let mut taken = Vec::new();
+        assert_eq!(
+            sheet_name("目标完成情况/表[1]", &mut taken),
+            "目标完成情况表1"
+        );
+        assert_eq!(
+            sheet_name("目标完成情况/表[1]", &mut taken),
+            "目标完成情况表12"
+        );
+        let long = "很".repeat(40);
+        assert!(sheet_name(&long, &mut taken).chars().count() <= 31);
+        assert!(report_xlsx(&sample()).is_ok());
+    }
+}

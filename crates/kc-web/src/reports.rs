@@ -1,0 +1,149 @@
+//! Reports from the UI: a form to choose the period, scope and format, and
+//! the download (the same documents as `kechuang report`).
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+use kc_domain::Period;
+use kc_domain::report::Report;
+
+use crate::auth::Session;
+use crate::error::AppError;
+use crate::pages::Opt;
+use crate::{AppState, Params};
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportHtml<'a> {
+    r: &'a Report,
+}
+
+/// The report as a printable HTML page (A4, official-document fonts).
+pub fn report_html(r: &Report) -> Result<String, askama::Error> {
+    ReportHtml { r }.render()
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+pub struct ReportsPage {
+    pub nav: crate::workflow::PlanHead,
+    pub periods: Vec<Opt>,
+    pub scopes: Vec<Opt>,
+}
+
+/// `GET /plans/{plan}/reports`: choose a report.
+pub async fn form(
+    State(st): State<AppState>,
+    sess: Session,
+    Path(code): Path<String>,
+) -> Result<Html<String>, AppError> {
+    let (plan, nav) = crate::workflow::plan_of(&st, &sess, &code).await?;
+    let today = st.today();
+    let mut periods: Vec<Period> = [
+        kc_domain::Frequency::Yearly,
+        kc_domain::Frequency::Quarterly,
+    ]
+    .into_iter()
+    .flat_map(|f| Period::all_within(f, plan.period.start, plan.period.end.min(today)))
+    .collect();
+    periods.sort_by_key(|p| std::cmp::Reverse((p.end(), std::cmp::Reverse(p.frequency()))));
+    let opt = |value: String, label: String| Opt {
+        value,
+        label,
+        selected: false,
+    };
+    let mut scopes = vec![opt("city".into(), format!("{}（全市）", plan.city))];
+    scopes.extend(
+        plan.areas
+            .iter()
+            .map(|a| opt(format!("area:{}", a.code), a.name.clone())),
+    );
+    scopes.extend(
+        plan.departments
+            .iter()
+            .map(|d| opt(format!("dept:{}", d.code), d.name.clone())),
+    );
+    let page = ReportsPage {
+        nav,
+        periods: periods.iter().map(|p| opt(p.to_string(), p.zh())).collect(),
+        scopes,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// `GET /plans/{plan}/reports/download?period=2024&scope=city&format=docx|xlsx|html`
+pub async fn download(
+    State(st): State<AppState>,
+    sess: Session,
+    Path(code): Path<String>,
+    q: Params,
+) -> Result<Response, AppError> {
+    sess.require_business()?;
+    let period: Period = q
+        .get("period")
+        .map(String::as_str)
+        .unwrap_or("")
+        .parse()
+        .map_err(|e: kc_domain::period::PeriodError| AppError::BadRequest(e.to_string()))?;
+    let scope = q.get("scope").cloned().unwrap_or_else(|| "city".into());
+    let format = q.get("format").cloned().unwrap_or_else(|| "docx".into());
+    let report =
+        kc_app::report::generate(&st.store, &st.engines, &code, period, &scope, st.today())
+            .await
+            .map_err(|e| match e {
+                kc_app::report::ReportError::NoPlan(p) => {
+                    AppError::NotFound(format!("规划“{p}”不存在"))
+                }
+                kc_app::report::ReportError::Invalid(m) => AppError::BadRequest(m),
+                kc_app::report::ReportError::Store(s) => AppError::Store(s),
+            })?;
+    let (bytes, mime, ext) = match format.as_str() {
+        "docx" => (
+            kc_io::report::report_docx(&report).map_err(|e| AppError::Internal(e.to_string()))?,
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "docx",
+        ),
+        "xlsx" => (
+            kc_io::report::report_xlsx(&report).map_err(|e| AppError::Internal(e.to_string()))?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+        "html" => (
+            report_html(&report)?.into_bytes(),
+            "text/html; charset=utf-8",
+            "html",
+        ),
+        other => {
+            return Err(AppError::BadRequest(format!(
+                "报告格式“{other}”不支持：可选 docx、xlsx、html"
+            )));
+        }
+    };
+    kc_app::auth::audit(
+        &st.store,
+        &sess.actor(),
+        "export",
+        &format!("report:{code}/{period}/{scope}"),
+        serde_json::json!({"format": ext}),
+    )
+    .await?;
+    let name = format!(
+        "{}-{}-{}.{ext}",
+        report.title,
+        period,
+        scope.replace(':', "-")
+    );
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    if format != "html"
+        && let Ok(v) = HeaderValue::from_str(&format!(
+            "attachment; filename=\"report.{ext}\"; filename*=UTF-8''{}",
+            crate::auth::url_encode(&name)
+        ))
+    {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}
