@@ -4,7 +4,9 @@
 //! writing it as Word, Excel or HTML is the writers' business.
 
 use kc_domain::plan::{Target, fmt_num};
-use kc_domain::report::{Cell, Column, Report, Section, Table, chinese_date, chinese_ordinal};
+use kc_domain::report::{
+    Cell, Chart, ChartForecast, Column, Report, Section, Table, chinese_date, chinese_ordinal,
+};
 use kc_domain::{Code, Scope, Status};
 
 use crate::Snapshot;
@@ -258,7 +260,37 @@ fn overview(snap: &Snapshot, targets: &[&Target], who: &str, as_of: &str) -> Sec
         heading: "总体情况".into(),
         paragraphs,
         tables: Vec::new(),
+        charts: Vec::new(),
     }
+}
+
+/// The chart of one target from its evaluation.
+fn chart_of(snap: &Snapshot, t: &Target, number: usize) -> Option<Chart> {
+    let e = snap.eval(t.code.as_str())?;
+    if e.points.is_empty() {
+        return None;
+    }
+    let plan = &snap.plan;
+    Some(Chart {
+        title: format!("图{number} {}（{}）", t.name, t.unit),
+        unit: t.unit.clone(),
+        start: e
+            .path
+            .first()
+            .map(|p| p.0)
+            .unwrap_or(plan.period.start)
+            .min(plan.period.start),
+        end: t.deadline.max(plan.period.end),
+        actual: e.points.iter().map(|p| (p.date, p.value)).collect(),
+        expected: e.path.clone(),
+        target: e.target_value.is_finite().then_some(e.target_value),
+        forecast: e.forecast.map(|f| ChartForecast {
+            date: f.date,
+            value: f.value,
+            low: f.low,
+            high: f.high,
+        }),
+    })
 }
 
 fn target_table(snap: &Snapshot, targets: &[&Target]) -> Section {
@@ -325,10 +357,19 @@ fn target_table(snap: &Snapshot, targets: &[&Target]) -> Section {
             ],
             rows,
         }],
+        charts: Vec::new(),
     }
 }
 
 fn lag_list(snap: &Snapshot, warnings: &[&Warning]) -> Section {
+    // The charts of the worst six, so a reader sees how far behind they are.
+    let charts = warnings
+        .iter()
+        .filter_map(|w| snap.plan.target(&w.target))
+        .take(6)
+        .enumerate()
+        .filter_map(|(i, t)| chart_of(snap, t, i + 1))
+        .collect();
     let plan = &snap.plan;
     let red = warnings.iter().filter(|w| w.level == Level::Red).count();
     let rows = warnings
@@ -369,6 +410,7 @@ fn lag_list(snap: &Snapshot, warnings: &[&Warning]) -> Section {
             ],
             rows,
         }],
+        charts,
     }
 }
 
@@ -435,6 +477,7 @@ fn ranking_section(r: &Ranking, variant: &Variant, plan: &kc_domain::Plan) -> Se
             columns,
             rows: table_rows,
         }],
+        charts: Vec::new(),
     }
 }
 
@@ -495,6 +538,7 @@ fn pace_section(snap: &Snapshot, targets: &[&Target]) -> Section {
             ],
             rows,
         }],
+        charts: Vec::new(),
     }
 }
 

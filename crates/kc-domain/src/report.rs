@@ -90,7 +90,37 @@ pub struct Section {
     pub heading: String,
     pub paragraphs: Vec<String>,
     pub tables: Vec<Table>,
+    /// Charts, drawn after the tables.
+    pub charts: Vec<Chart>,
 }
+
+/// A target's chart: actual values, the expected path, the target and the
+/// forecast, over the plan period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Chart {
+    /// The caption (图N is added when the document numbers its figures).
+    pub title: String,
+    pub unit: String,
+    pub start: chrono::NaiveDate,
+    pub end: chrono::NaiveDate,
+    pub actual: Vec<(chrono::NaiveDate, f64)>,
+    pub expected: Vec<(chrono::NaiveDate, f64)>,
+    pub target: Option<f64>,
+    pub forecast: Option<ChartForecast>,
+}
+
+/// The forecast at the deadline and its band.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ChartForecast {
+    pub date: chrono::NaiveDate,
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// What the lines of every chart mean, for the caption.
+pub const CHART_LEGEND: &str =
+    "蓝色实线为实际值，灰色虚线为序时进度，红色虚线为目标值，橙色为到期预测及其区间。";
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
@@ -106,6 +136,11 @@ pub struct Report {
 }
 
 impl Report {
+    /// Every chart, in order.
+    pub fn charts(&self) -> impl Iterator<Item = &Chart> {
+        self.sections.iter().flat_map(|s| s.charts.iter())
+    }
+
     /// Every table, in order.
     pub fn tables(&self) -> impl Iterator<Item = &Table> {
         self.sections.iter().flat_map(|s| s.tables.iter())

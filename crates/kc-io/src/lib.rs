@@ -4,6 +4,7 @@
 //! row, column, value and reason, and nothing is written unless the caller
 //! decides so.
 
+pub mod chart_png;
 pub mod report;
 
 use std::collections::HashMap;

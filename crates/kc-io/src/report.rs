@@ -289,8 +289,21 @@ fn table_xml(t: &Table) -> String {
     x
 }
 
+/// An inline picture, 150 mm wide, referring to relationship `rIdImg{n}`.
+fn picture_xml(n: usize, title: &str) -> String {
+    let (w, h) = crate::chart_png::SIZE;
+    let cx: i64 = 150 * 36_000; // EMU per mm
+    let cy = cx * h as i64 / w as i64;
+    format!(
+        r#"<w:p><w:pPr><w:snapToGrid w:val="0"/><w:spacing w:before="120" w:after="0" w:line="240" w:lineRule="auto"/><w:jc w:val="center"/></w:pPr><w:r><w:drawing><wp:inline distT="0" distB="0" distL="0" distR="0"><wp:extent cx="{cx}" cy="{cy}"/><wp:docPr id="{n}" name="{}" descr="{}"/><a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture"><pic:pic xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture"><pic:nvPicPr><pic:cNvPr id="{n}" name="chart{n}.png"/><pic:cNvPicPr/></pic:nvPicPr><pic:blipFill><a:blip r:embed="rIdImg{n}"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill><pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/></a:xfrm><a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr></pic:pic></a:graphicData></a:graphic></wp:inline></w:drawing></w:r></w:p>"#,
+        esc(title),
+        esc(title)
+    )
+}
+
 fn document_xml(report: &Report) -> String {
     let mut body = String::new();
+    let mut picture = 0usize;
     // Cover.
     let spaced = r#"<w:spacing w:before="0" w:after="0" w:line="560" w:lineRule="exact"/>"#;
     for _ in 0..6 {
@@ -365,6 +378,24 @@ fn document_xml(report: &Report) -> String {
             body.push_str(&table_xml(t));
             body.push_str(&para("left", 0, BODY_LINE, ""));
         }
+        for c in &s.charts {
+            picture += 1;
+            body.push_str(&picture_xml(picture, &c.title));
+            body.push_str(&para(
+                "center",
+                0,
+                r#"<w:spacing w:before="60" w:after="200"/>"#,
+                &run(&c.title, HEADING_FONT, SIZE_5, false),
+            ));
+        }
+        if !s.charts.is_empty() {
+            body.push_str(&para(
+                "left",
+                2,
+                BODY_LINE,
+                &run(kc_domain::report::CHART_LEGEND, BODY_FONT, SIZE_3, false),
+            ));
+        }
     }
     // A4 with the official margins; odd and even footers for the page numbers.
     let sect = format!(
@@ -377,7 +408,7 @@ fn document_xml(report: &Report) -> String {
     );
     format!(
         r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><w:body>{body}{sect}</w:body></w:document>"#
+<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"><w:body>{body}{sect}</w:body></w:document>"#
     )
 }
 
@@ -401,13 +432,22 @@ fn footer_xml(align: &str) -> String {
 }
 
 const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/><Override PartName="/word/settings.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/><Override PartName="/word/footer1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/><Override PartName="/word/footer2.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/><Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/></Types>"#;
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Default Extension="png" ContentType="image/png"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/><Override PartName="/word/settings.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/><Override PartName="/word/footer1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/><Override PartName="/word/footer2.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/><Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/></Types>"#;
 
 const ROOT_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/></Relationships>"#;
 
-const DOC_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rIdStyles" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/><Relationship Id="rIdSettings" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings" Target="settings.xml"/><Relationship Id="rIdFooterOdd" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Target="footer1.xml"/><Relationship Id="rIdFooterEven" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Target="footer2.xml"/></Relationships>"#;
+/// The document's relationships: styles, settings, the two footers and one
+/// image per chart.
+fn doc_rels(images: usize) -> String {
+    let pictures: String = (1..=images)
+        .map(|n| format!(r#"<Relationship Id="rIdImg{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="media/chart{n}.png"/>"#))
+        .collect();
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rIdStyles" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/><Relationship Id="rIdSettings" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings" Target="settings.xml"/><Relationship Id="rIdFooterOdd" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Target="footer1.xml"/><Relationship Id="rIdFooterEven" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Target="footer2.xml"/>{pictures}</Relationships>"#
+    )
+}
 
 /// Odd and even pages get their own footers.
 const SETTINGS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -433,11 +473,18 @@ fn core_xml(report: &Report) -> String {
 pub fn report_docx(report: &Report) -> Result<Vec<u8>, IoError> {
     let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let images: Vec<Vec<u8>> = report.charts().map(crate::chart_png::render).collect();
+    for (i, png) in images.iter().enumerate() {
+        z.start_file(format!("word/media/chart{}.png", i + 1), opts)
+            .map_err(|e| IoError::Package(e.to_string()))?;
+        z.write_all(png)
+            .map_err(|e| IoError::Package(e.to_string()))?;
+    }
     let parts: [(&str, String); 9] = [
         ("[Content_Types].xml", CONTENT_TYPES.to_string()),
         ("_rels/.rels", ROOT_RELS.to_string()),
         ("docProps/core.xml", core_xml(report)),
-        ("word/_rels/document.xml.rels", DOC_RELS.to_string()),
+        ("word/_rels/document.xml.rels", doc_rels(images.len())),
         ("word/document.xml", document_xml(report)),
         ("word/styles.xml", styles_xml()),
         ("word/settings.xml", SETTINGS.to_string()),
@@ -474,6 +521,7 @@ mod tests {
                     columns: vec![Column::new("目标"), Column::with_unit("完成进度", "%")],
                     rows: vec![vec![Cell::text("高企"), Cell::number(Some(81.25), 1)]],
                 }],
+                charts: Vec::new(),
             }],
         }
     }

@@ -13,15 +13,51 @@ use crate::error::AppError;
 use crate::pages::Opt;
 use crate::{AppState, Params};
 
+/// A section with its charts as PNG data URIs (the same pictures as in the
+/// Word report, so the page prints like it).
+struct SectionView<'a> {
+    s: &'a kc_domain::report::Section,
+    charts: Vec<(String, String)>,
+}
+
 #[derive(Template)]
 #[template(path = "report.html")]
 struct ReportHtml<'a> {
     r: &'a Report,
+    sections: Vec<SectionView<'a>>,
+    legend: &'static str,
 }
 
 /// The report as a printable HTML page (A4, official-document fonts).
 pub fn report_html(r: &Report) -> Result<String, askama::Error> {
-    ReportHtml { r }.render()
+    use base64::Engine as _;
+    let sections = r
+        .sections
+        .iter()
+        .map(|s| SectionView {
+            s,
+            charts: s
+                .charts
+                .iter()
+                .map(|c| {
+                    let png = kc_io::chart_png::render(c);
+                    (
+                        c.title.clone(),
+                        format!(
+                            "data:image/png;base64,{}",
+                            base64::engine::general_purpose::STANDARD.encode(png)
+                        ),
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    ReportHtml {
+        r,
+        sections,
+        legend: kc_domain::report::CHART_LEGEND,
+    }
+    .render()
 }
 
 #[derive(Template)]

@@ -153,6 +153,12 @@ async fn report_for_2024_opens_and_agrees(app: &TestApp) {
     let (status, ct, bytes) = download(app, "period=2024&scope=city&format=docx").await;
     assert_eq!(status, 200);
     assert!(ct.contains("wordprocessingml"), "{ct}");
+    // The lagging targets' charts are in it as pictures.
+    let names = String::from_utf8_lossy(&bytes).to_string();
+    assert!(
+        names.contains("word/media/chart1.png"),
+        "no chart image in the Word report"
+    );
     let docx = dir.join("r.docx");
     std::fs::write(&docx, bytes).unwrap();
     convert(&dir, &docx, "txt:Text");
@@ -212,6 +218,12 @@ async fn report_variants_and_bad_requests(app: &TestApp) {
         let html = String::from_utf8(body).unwrap();
         assert!(html.contains("一、总体情况"), "{q}");
     }
+    let (_, _, body) = download(app, "period=2024&scope=city&format=html").await;
+    let html = String::from_utf8(body).unwrap();
+    assert!(
+        html.contains("<img src=\"data:image/png;base64,"),
+        "the HTML report shows the charts"
+    );
     let (_, _, body) = download(app, "period=2025Q2&scope=area:yuhui&format=html").await;
     let html = String::from_utf8(body).unwrap();
     assert!(
