@@ -337,7 +337,7 @@ fn target_table(snap: &Snapshot, targets: &[&Target]) -> Section {
     Section {
         heading: "目标完成情况".into(),
         paragraphs: vec![format!(
-            "下表列出各项目标的最新值、完成进度和序时进度（按规划期均匀推进应达到的进度）。状态判定：落后序时进度不超过{}个百分点为进度正常，{}个百分点以内为需关注，超过为滞后。",
+            "下表列出各项目标的最新值、完成进度和序时进度（按目标的预期路径，从基期到目标值，统计日应达到的进度）。状态判定：落后序时进度不超过{}个百分点为进度正常，{}个百分点以内为需关注，超过为滞后。",
             fmt_num(plan.status_rule.on_track_lag, 1),
             fmt_num(plan.status_rule.at_risk_lag, 1)
         )],
@@ -542,6 +542,17 @@ fn pace_section(snap: &Snapshot, targets: &[&Target]) -> Section {
     }
 }
 
+/// What report to make.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportRequest<'a> {
+    /// The period whose end is the data date.
+    pub period: kc_domain::Period,
+    /// `city`, `area:…` or `dept:…`.
+    pub scope: &'a str,
+    /// Revised (default) or original target values.
+    pub targets: kc_domain::plan::TargetSet,
+}
+
 /// Why a report could not be made; the text is for the user.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -560,14 +571,16 @@ pub async fn generate(
     store: &kc_store::Store,
     engines: &crate::registries::Engines,
     plan_code: &str,
-    period: kc_domain::Period,
-    scope: &str,
+    request: &ReportRequest<'_>,
     today: chrono::NaiveDate,
 ) -> Result<Report, ReportError> {
-    let stored = store
+    let (period, scope) = (request.period, request.scope);
+    let mut stored = store
         .plan(plan_code)
         .await?
         .ok_or_else(|| ReportError::NoPlan(plan_code.to_string()))?;
+    let revised = stored.plan.has_revisions();
+    stored.plan = stored.plan.with_targets(request.targets);
     let plan = &stored.plan;
     let variant = Variant::parse(scope, plan).map_err(ReportError::Invalid)?;
     let as_of = period.end();
@@ -586,6 +599,7 @@ pub async fn generate(
         )));
     }
     let engine = engines.get(store, &stored, today).await?;
+    let targets_used = request.targets;
     let records = crate::workflow::visible_records(store, plan, None).await?;
     let guard = engine.read().await;
     let city = crate::evaluate_snapshot(
@@ -617,6 +631,13 @@ pub async fn generate(
         _ => city,
     };
     let mut report = build(&snap, &warnings, ranking.as_ref(), &variant, today);
+    if revised {
+        // Say which targets a revised plan's report is judged against.
+        report.basis =
+            report
+                .basis
+                .replacen("所列目标值", &format!("所列{}", targets_used.zh()), 1);
+    }
     report.basis.push_str("只采用审核通过的正式数据。");
     Ok(report)
 }

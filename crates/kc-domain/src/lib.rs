@@ -26,6 +26,7 @@ pub mod progress;
 pub mod ranking;
 pub mod registry;
 pub mod report;
+pub mod rollup;
 pub mod series;
 pub mod sniff;
 pub mod value;

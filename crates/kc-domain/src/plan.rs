@@ -576,6 +576,45 @@ pub struct Target {
     /// Weight in roll-ups (1 unless the plan says otherwise).
     pub weight: f64,
     pub note: String,
+    /// A mid-term revision (中期调整): `value` is then the revised value and
+    /// this keeps the original, with when and why it changed.
+    #[serde(default)]
+    pub revision: Option<Revision>,
+}
+
+/// What a target was before its mid-term revision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Revision {
+    pub original: TargetValue,
+    pub date: NaiveDate,
+    pub note: String,
+}
+
+/// Which target values an evaluation uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetSet {
+    /// The values in force, after any mid-term revision (the default).
+    Revised,
+    /// The values as first adopted.
+    Original,
+}
+
+impl TargetSet {
+    pub fn parse(s: &str) -> Option<TargetSet> {
+        match s {
+            "revised" => Some(TargetSet::Revised),
+            "original" => Some(TargetSet::Original),
+            _ => None,
+        }
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            TargetSet::Revised => "中期调整后的目标值",
+            TargetSet::Original => "原定目标值",
+        }
+    }
 }
 
 impl Target {
@@ -653,6 +692,25 @@ pub fn fmt_num(v: f64, decimals: usize) -> String {
 }
 
 impl Plan {
+    /// The plan with the chosen target values: for `Original`, every revised
+    /// target goes back to its first value (and keeps its revision record).
+    pub fn with_targets(&self, set: TargetSet) -> Plan {
+        let mut p = self.clone();
+        if set == TargetSet::Original {
+            for t in &mut p.targets {
+                if let Some(r) = &t.revision {
+                    t.value = r.original;
+                }
+            }
+        }
+        p
+    }
+
+    /// Whether any target was revised.
+    pub fn has_revisions(&self) -> bool {
+        self.targets.iter().any(|t| t.revision.is_some())
+    }
+
     pub fn indicator(&self, code: &str) -> Option<&Indicator> {
         self.indicators.iter().find(|i| i.code.as_str() == code)
     }

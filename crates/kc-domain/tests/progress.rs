@@ -57,6 +57,7 @@ fn target(kind: TargetKind, value: TargetValue) -> Target {
         basis: GrowthBasis::Level,
         weight: 1.0,
         note: String::new(),
+        revision: None,
     }
 }
 
@@ -591,4 +592,72 @@ proptest! {
         let got = flow_total(&obs, d("2024-01-01"), d("2024-12-31")).map(|t| t.total).unwrap_or(0.0);
         prop_assert!((got - want).abs() < 1e-6);
     }
+}
+
+/// Stock targets of 100 from a baseline of 0 at the start of 2023, each
+/// with one observed value and a weight.
+fn rolled(
+    values_and_weights: &[(f64, f64)],
+    as_of: NaiveDate,
+) -> (Vec<Target>, Vec<kc_domain::Evaluation>) {
+    let ind = indicator("x", Measure::Stock, true);
+    let plan = plan_with(vec![ind], 0);
+    let mut targets = Vec::new();
+    let mut evals = Vec::new();
+    for (v, w) in values_and_weights {
+        let mut t = target(TargetKind::Stock, num(100.0));
+        t.baseline = Some(Baseline {
+            value: 0.0,
+            date: d("2022-12-31"),
+            source: String::new(),
+            reported: true,
+        });
+        t.weight = *w;
+        let mut set = SeriesSet::new();
+        set.insert("x", Obs::new("2024Q4".parse().unwrap(), *v));
+        evals.push(evaluate(&plan, &t, &set, as_of));
+        targets.push(t);
+    }
+    (targets, evals)
+}
+
+proptest! {
+    /// The roll-up stays within 0–100, does not depend on the scale of the
+    /// weights, and of one target is that target's capped completion.
+    #[test]
+    fn rollups_are_weighted_means(items in prop::collection::vec((-50.0..250.0f64, 0.1..10.0f64), 1..8), k in 0.1..100.0f64) {
+        let as_of = d("2024-12-31");
+        let rule = StatusRule::default();
+        let (targets, evals) = rolled(&items, as_of);
+        let r = kc_domain::rollup::rollup(targets.iter().zip(&evals), &rule);
+        let c = r.completion.unwrap();
+        prop_assert!((0.0..=100.0).contains(&c), "{}", c);
+        prop_assert!((0.0..=100.0).contains(&r.expected.unwrap()));
+        let scaled: Vec<(f64, f64)> = items.iter().map(|(v, w)| (*v, w * k)).collect();
+        let (t2, e2) = rolled(&scaled, as_of);
+        let r2 = kc_domain::rollup::rollup(t2.iter().zip(&e2), &rule);
+        prop_assert!((r2.completion.unwrap() - c).abs() < 1e-9);
+        let one = kc_domain::rollup::rollup(targets.iter().zip(&evals).take(1), &rule);
+        let own = evals[0].completion.unwrap().clamp(0.0, 100.0);
+        prop_assert!((one.completion.unwrap() - own).abs() < 1e-9);
+        // The mean lies between the smallest and largest capped completion.
+        let caps: Vec<f64> = evals.iter().map(|e| e.completion.unwrap().clamp(0.0, 100.0)).collect();
+        let lo = caps.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = caps.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        prop_assert!(c >= lo - 1e-9 && c <= hi + 1e-9);
+    }
+}
+
+#[test]
+fn rollup_by_hand_and_without_data() {
+    let as_of = d("2024-12-31");
+    // 40 % with weight 3 and 80 % with weight 1: (120 + 80) / 4 = 50 %.
+    let (targets, evals) = rolled(&[(40.0, 3.0), (80.0, 1.0)], as_of);
+    let r = kc_domain::rollup::rollup(targets.iter().zip(&evals), &StatusRule::default());
+    assert!((r.completion.unwrap() - 50.0).abs() < 1e-9);
+    assert_eq!((r.counted, r.left_out), (2, 0));
+    // No evaluations: no data, never a number.
+    let r = kc_domain::rollup::rollup(std::iter::empty(), &StatusRule::default());
+    assert_eq!(r.status, Status::NoData);
+    assert_eq!(r.completion, None);
 }

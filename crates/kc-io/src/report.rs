@@ -190,10 +190,6 @@ fn para(align: &str, indent_chars: u32, spacing: &str, runs: &str) -> String {
 /// The fixed 28-point line of the body text.
 const BODY_LINE: &str = r#"<w:spacing w:line="560" w:lineRule="exact" w:before="0" w:after="0"/>"#;
 
-fn page_break() -> String {
-    r#"<w:p><w:r><w:br w:type="page"/></w:r></w:p>"#.to_string()
-}
-
 /// Width of the type area (156 mm) in twips.
 const TYPE_WIDTH: f64 = 156.0 * TWIPS_PER_MM;
 
@@ -330,13 +326,17 @@ fn document_xml(report: &Report) -> String {
         spaced,
         &run(&report.issuer, BODY_FONT, SIZE_3, false),
     ));
-    body.push_str(&para(
-        "center",
-        0,
-        spaced,
-        &run(&report.date, BODY_FONT, SIZE_3, false),
+    // The cover is a section of its own, without a page number; the text
+    // starts at page 1.
+    body.push_str(&format!(
+        r#"<w:p><w:pPr><w:sectPr><w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="{}" w:right="{}" w:bottom="{}" w:left="{}" w:header="851" w:footer="{}" w:gutter="0"/></w:sectPr><w:jc w:val="center"/></w:pPr>{}</w:p>"#,
+        mm(37.0),
+        mm(26.0),
+        mm(35.0),
+        mm(28.0),
+        mm(28.0) - mm(7.0),
+        run(&report.date, BODY_FONT, SIZE_3, false)
     ));
-    body.push_str(&page_break());
     // Title of the text, then the body.
     body.push_str(&para(
         "center",
@@ -399,7 +399,7 @@ fn document_xml(report: &Report) -> String {
     }
     // A4 with the official margins; odd and even footers for the page numbers.
     let sect = format!(
-        r#"<w:sectPr><w:footerReference w:type="default" r:id="rIdFooterOdd"/><w:footerReference w:type="even" r:id="rIdFooterEven"/><w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="{}" w:right="{}" w:bottom="{}" w:left="{}" w:header="851" w:footer="{}" w:gutter="0"/><w:pgNumType w:start="1"/><w:docGrid w:type="linesAndChars" w:linePitch="560" w:charSpace="0"/></w:sectPr>"#,
+        r#"<w:sectPr><w:type w:val="nextPage"/><w:footerReference w:type="default" r:id="rIdFooterOdd"/><w:footerReference w:type="even" r:id="rIdFooterEven"/><w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="{}" w:right="{}" w:bottom="{}" w:left="{}" w:header="851" w:footer="{}" w:gutter="0"/><w:pgNumType w:start="1"/><w:docGrid w:type="linesAndChars" w:linePitch="560" w:charSpace="0"/></w:sectPr>"#,
         mm(37.0),
         mm(26.0),
         mm(35.0),

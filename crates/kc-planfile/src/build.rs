@@ -832,6 +832,26 @@ fn read_target(
     let kind_span = o.get("kind").and_then(|n| n.span());
     let value_span = o.get("target").and_then(|n| n.span());
     let value = read_value(o, kind);
+    // `[target.revision]`: the mid-term revision replaces the value in force
+    // and keeps the original beside it.
+    let revision = o.sub("revision").and_then(|r| {
+        let revised = read_value(&r, kind);
+        let date = r.req_date("date");
+        let note = r.opt_str("note").unwrap_or_default();
+        r.finish();
+        Some((revised?, date?, note))
+    });
+    let (value, revision) = match (value, revision) {
+        (Some(original), Some((revised, date, note))) => (
+            Some(revised),
+            Some(kc_domain::plan::Revision {
+                original,
+                date,
+                note,
+            }),
+        ),
+        (v, _) => (v, None),
+    };
     // Rates of progress are per cent whatever the indicator counts.
     let kind_unit = match kind {
         Some(
@@ -1084,7 +1104,17 @@ fn read_target(
         }
     }
     let kind = kind?;
+    if let (Some(r), Some(p)) = (&revision, period)
+        && !p.contains(r.date)
+    {
+        ctx.error(
+            o.get("revision").and_then(|n| n.span()),
+            format!("中期调整日期 {} 不在规划期内", r.date),
+            Some("规划期内的日期"),
+        );
+    }
     Some(Target {
+        revision,
         code: code?,
         name: name?,
         node,

@@ -85,6 +85,11 @@ pub fn target_json(plan: &Plan, t: &Target) -> Value {
         "compare": t.compare,
         "margin": t.margin,
         "universe": universe,
+        "revision": t.revision.as_ref().map(|r| {
+            let mut shown = t.clone();
+            shown.value = r.original;
+            json!({ "original": shown.describe(), "date": r.date, "note": r.note })
+        }),
         "peers": t.peers,
         "basis": t.basis,
         "weight": t.weight,

@@ -350,7 +350,22 @@ pub(crate) async fn load_snapshot(
     sess.require_business()?;
     let as_of = as_of_param(q)?;
     let scope = scope_param(q)?;
-    let (stored, engine) = st.plan_and_engine(plan).await?;
+    let (mut stored, engine) = st.plan_and_engine(plan).await?;
+    // `targets=original` judges against the targets as first adopted,
+    // before any mid-term revision.
+    match q.get("targets").map(String::as_str) {
+        None | Some("") | Some("revised") => {}
+        Some("original") => {
+            stored.plan = stored
+                .plan
+                .with_targets(kc_domain::plan::TargetSet::Original)
+        }
+        Some(other) => {
+            return Err(AppError::BadRequest(format!(
+                "目标值口径“{other}”不正确：应为 revised（中期调整后，默认）或 original（原定）"
+            )));
+        }
+    }
     let known = match &scope {
         kc_domain::Scope::City => true,
         kc_domain::Scope::Area(a) => stored.plan.area(a.as_str()).is_some(),

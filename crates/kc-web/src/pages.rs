@@ -128,6 +128,34 @@ pub struct NodeView {
     pub rows: Vec<TargetRow>,
     /// Every node below this one, in tree order, whatever the depth.
     pub descendants: Vec<NodeView>,
+    /// The weighted roll-up of the targets under the node, in words.
+    pub rollup: String,
+    pub rollup_class: &'static str,
+}
+
+/// A roll-up in words: 综合完成度 72.3%（序时 75.0%）.
+pub(crate) fn rollup_text(snap: &Snapshot, targets: &[&Target]) -> (String, &'static str) {
+    let items = targets
+        .iter()
+        .filter_map(|t| snap.eval(t.code.as_str()).map(|e| (*t, e)));
+    let r = kc_domain::rollup::rollup(items, &snap.plan.status_rule);
+    match (r.completion, r.expected) {
+        (Some(c), Some(e)) => (
+            format!(
+                "加权综合完成度 {}%（序时 {}%，计入 {} 项{}）",
+                num(c, 1),
+                num(e, 1),
+                r.counted,
+                if r.left_out > 0 {
+                    format!("，{} 项无进度数据未计入", r.left_out)
+                } else {
+                    String::new()
+                }
+            ),
+            view::status_class(r.status),
+        ),
+        _ => ("暂无可汇总的进度数据".into(), view::status_class(r.status)),
+    }
 }
 
 impl NodeView {
@@ -140,12 +168,12 @@ impl NodeView {
     /// The node's own figures, without descendants.
     fn flat(snap: &Snapshot, n: &Node, depth: usize) -> NodeView {
         let plan = &snap.plan;
-        let under: Vec<&str> = plan
-            .targets_under(n.code.as_str())
-            .iter()
-            .map(|t| t.code.as_str())
-            .collect();
+        let targets = plan.targets_under(n.code.as_str());
+        let under: Vec<&str> = targets.iter().map(|t| t.code.as_str()).collect();
+        let (rollup, rollup_class) = rollup_text(snap, &targets);
         NodeView {
+            rollup,
+            rollup_class,
             code: n.code.to_string(),
             name: n.name.clone(),
             level: n.level.clone(),
@@ -180,6 +208,8 @@ pub struct OverviewPage {
     pub nav: Nav,
     pub counts: Vec<StatusCount>,
     pub total: usize,
+    pub rollup: String,
+    pub rollup_class: &'static str,
     pub goals: Vec<GoalView>,
     pub nodes: Vec<NodeView>,
     pub every_node_note: String,
@@ -223,7 +253,11 @@ pub async fn overview(
             t
         })
         .unwrap_or_default();
+    let all: Vec<&Target> = plan.targets.iter().collect();
+    let (rollup, rollup_class) = rollup_text(&snap, &all);
     render(&OverviewPage {
+        rollup,
+        rollup_class,
         counts: status_counts(snap.all_counts()),
         total: plan.targets.len(),
         goals,
@@ -402,11 +436,41 @@ pub struct TargetPage {
 
 fn target_facts(plan: &Plan, t: &Target) -> Vec<Fact> {
     let ind = plan.indicator(t.indicator.as_str());
-    let mut facts = vec![
-        Fact {
-            label: "目标值",
-            value: t.describe(),
-        },
+    let mut facts = vec![Fact {
+        label: "目标值",
+        value: t.describe(),
+    }];
+    if let Some(r) = &t.revision {
+        // The other value of a revised target, whichever is in use.
+        let mut other = t.clone();
+        other.value = r.original;
+        let original = other.describe();
+        facts.push(Fact {
+            label: "中期调整",
+            value: if original == t.describe() {
+                format!(
+                    "{} 调整{}（按原定目标值查看）",
+                    r.date,
+                    if r.note.is_empty() {
+                        String::new()
+                    } else {
+                        format!("：{}", r.note)
+                    }
+                )
+            } else {
+                format!(
+                    "原定 {original}，{} 调整{}",
+                    r.date,
+                    if r.note.is_empty() {
+                        String::new()
+                    } else {
+                        format!("：{}", r.note)
+                    }
+                )
+            },
+        });
+    }
+    facts.extend([
         Fact {
             label: "目标类型",
             value: t.kind.zh().to_string(),
@@ -421,7 +485,7 @@ fn target_facts(plan: &Plan, t: &Target) -> Vec<Fact> {
                 .map(|i| format!("{}（{}，{}）", i.name, i.unit, i.frequency.zh()))
                 .unwrap_or_else(|| t.indicator.to_string()),
         },
-    ];
+    ]);
     if let Some(i) = ind {
         if !i.definition.is_empty() {
             facts.push(Fact {

@@ -66,6 +66,8 @@ pub struct ReportsPage {
     pub nav: crate::workflow::PlanHead,
     pub periods: Vec<Opt>,
     pub scopes: Vec<Opt>,
+    /// The plan has mid-term revisions: offer the choice of targets.
+    pub revised: bool,
 }
 
 /// `GET /plans/{plan}/reports`: choose a report.
@@ -104,6 +106,7 @@ pub async fn form(
         nav,
         periods: periods.iter().map(|p| opt(p.to_string(), p.zh())).collect(),
         scopes,
+        revised: plan.has_revisions(),
     };
     Ok(Html(page.render()?))
 }
@@ -124,16 +127,26 @@ pub async fn download(
         .map_err(|e: kc_domain::period::PeriodError| AppError::BadRequest(e.to_string()))?;
     let scope = q.get("scope").cloned().unwrap_or_else(|| "city".into());
     let format = q.get("format").cloned().unwrap_or_else(|| "docx".into());
-    let report =
-        kc_app::report::generate(&st.store, &st.engines, &code, period, &scope, st.today())
-            .await
-            .map_err(|e| match e {
-                kc_app::report::ReportError::NoPlan(p) => {
-                    AppError::NotFound(format!("规划“{p}”不存在"))
-                }
-                kc_app::report::ReportError::Invalid(m) => AppError::BadRequest(m),
-                kc_app::report::ReportError::Store(s) => AppError::Store(s),
-            })?;
+    let targets = match q.get("targets").map(String::as_str) {
+        None | Some("") => kc_domain::plan::TargetSet::Revised,
+        Some(t) => kc_domain::plan::TargetSet::parse(t).ok_or_else(|| {
+            AppError::BadRequest(format!("目标值口径“{t}”不正确：应为 revised 或 original"))
+        })?,
+    };
+    let request = kc_app::report::ReportRequest {
+        period,
+        scope: &scope,
+        targets,
+    };
+    let report = kc_app::report::generate(&st.store, &st.engines, &code, &request, st.today())
+        .await
+        .map_err(|e| match e {
+            kc_app::report::ReportError::NoPlan(p) => {
+                AppError::NotFound(format!("规划“{p}”不存在"))
+            }
+            kc_app::report::ReportError::Invalid(m) => AppError::BadRequest(m),
+            kc_app::report::ReportError::Store(s) => AppError::Store(s),
+        })?;
     let (bytes, mime, ext) = match format.as_str() {
         "docx" => (
             kc_io::report::report_docx(&report).map_err(|e| AppError::Internal(e.to_string()))?,

@@ -198,4 +198,61 @@ on_both_backends!(
     pages_render,
     dashboard_agrees_with_the_targets,
     ranking_reproduces_by_hand,
+    revised_targets,
 );
+
+/// A mid-term revision: the revised value is in force, the original stays
+/// visible, and pages, API and reports can use either, saying which.
+async fn revised_targets(app: &TestApp) {
+    let at = kc_app::BENGBU_PLAN.find("code = \"T3-2\"").unwrap();
+    let line = at + kc_app::BENGBU_PLAN[at..].find("target = 1200\n").unwrap();
+    let text = format!(
+        "{}target = 1200\nrevision = {{ target = 1000, date = 2024-07-01, note = \"中期评估调整\" }}\n{}",
+        &kc_app::BENGBU_PLAN[..line],
+        &kc_app::BENGBU_PLAN[line + "target = 1200\n".len()..]
+    );
+    let saved = kc_app::load_plan_text(&app.db.store, "revised.toml", &text, "test")
+        .await
+        .unwrap();
+    assert!(saved.created);
+    let revised = app
+        .get_json(&format!(
+            "/api/v1/plans/{PLAN}/targets/T3-2?as_of=2025-09-30"
+        ))
+        .await;
+    let original = app
+        .get_json(&format!(
+            "/api/v1/plans/{PLAN}/targets/T3-2?as_of=2025-09-30&targets=original"
+        ))
+        .await;
+    assert_eq!(revised["target"]["target"], 1000.0);
+    assert_eq!(revised["target"]["revision"]["original"], "≥ 1200 家");
+    assert_eq!(revised["target"]["revision"]["note"], "中期评估调整");
+    assert_eq!(original["target"]["target"], 1200.0);
+    let c = |j: &Value| j["target"]["completion"].as_f64().unwrap();
+    assert!(c(&revised) > c(&original), "a lower target is closer");
+    let (_, page) = app.get(&format!("/plans/{PLAN}/targets/T3-2")).await;
+    assert!(
+        page.contains("原定 ≥ 1200 家，2024-07-01 调整：中期评估调整"),
+        "the page shows both values"
+    );
+    let (status, _) = app.get(&format!("/plans/{PLAN}?targets=someday")).await;
+    assert_eq!(status, 400);
+    // Reports say which targets they use.
+    for (q, words) in [
+        ("", "中期调整后的目标值"),
+        ("&targets=original", "原定目标值"),
+    ] {
+        let r = app
+            .http
+            .get(app.url(&format!(
+                "/plans/{PLAN}/reports/download?period=2024&scope=city&format=html{q}"
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let html = r.text().await.unwrap();
+        assert!(html.contains(&format!("第 2 版所列{words}")), "{words}");
+    }
+}

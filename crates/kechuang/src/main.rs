@@ -98,6 +98,9 @@ enum Command {
         /// 报告落款单位（默认“城市名 + 科技局”）
         #[arg(long)]
         issuer: Option<String>,
+        /// 目标值口径：revised（中期调整后，默认）或 original（原定）
+        #[arg(long, default_value = "revised")]
+        targets: String,
         #[command(flatten)]
         db: DbArg,
     },
@@ -312,6 +315,7 @@ fn main() -> ExitCode {
             scope,
             plan,
             issuer,
+            targets,
             db,
         } => run_async(report(ReportArgs {
             period,
@@ -320,6 +324,7 @@ fn main() -> ExitCode {
             scope,
             plan,
             issuer,
+            targets,
             db: db.db,
         })),
         Command::Audit(AuditCmd::Verify { db }) => run_async(audit_verify(db.db)),
@@ -1170,6 +1175,7 @@ struct ReportArgs {
     scope: String,
     plan: Option<String>,
     issuer: Option<String>,
+    targets: String,
     db: String,
 }
 
@@ -1217,11 +1223,22 @@ async fn report(a: ReportArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let Some(targets) = kc_domain::plan::TargetSet::parse(&a.targets) else {
+        eprintln!(
+            "kechuang: 目标值口径“{}”不正确：应为 revised（中期调整后）或 original（原定）",
+            a.targets
+        );
+        return ExitCode::from(2);
+    };
     let today = chrono::Local::now().date_naive();
     let engines = kc_app::registries::Engines::new();
+    let request = kc_app::report::ReportRequest {
+        period,
+        scope: &a.scope,
+        targets,
+    };
     let mut report =
-        match kc_app::report::generate(&store, &engines, &plan_code, period, &a.scope, today).await
-        {
+        match kc_app::report::generate(&store, &engines, &plan_code, &request, today).await {
             Ok(r) => r,
             Err(kc_app::report::ReportError::Store(e)) => {
                 eprintln!("kechuang: {}", one_line(&e));
