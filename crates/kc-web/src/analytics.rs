@@ -382,3 +382,129 @@ pub async fn dashboard(
         nav,
     })
 }
+
+// ---- area page ----------------------------------------------------------------------------------
+
+pub struct ShareRow {
+    pub indicator: String,
+    pub basis: &'static str,
+    pub value: String,
+    pub city: String,
+    pub share: String,
+    pub rank: String,
+}
+
+#[derive(Template)]
+#[template(path = "area.html")]
+pub struct AreaPage {
+    pub nav: Nav,
+    pub area: String,
+    pub area_name: String,
+    pub rank: String,
+    pub composite: String,
+    pub change: String,
+    pub ranking_name: String,
+    pub rows: Vec<ShareRow>,
+}
+
+/// `GET /plans/{plan}/areas/{area}`: one area — its place in the ranking,
+/// and for every indicator counted by area its value, its share of the
+/// city's total and its rank among the areas.
+pub async fn area(
+    State(st): State<AppState>,
+    sess: Session,
+    Path((code, area)): Path<(String, String)>,
+    q: Params,
+) -> Result<Html<String>, AppError> {
+    let (snap, _, _) = city_and_warnings(&st, &sess, &code, &q).await?;
+    let plan = &snap.plan;
+    let idx = plan
+        .areas
+        .iter()
+        .position(|a| a.code.as_str() == area)
+        .ok_or_else(|| AppError::NotFound(format!("本规划中没有地区“{area}”")))?;
+    let (_, engine) = st.plan_and_engine(plan.code.as_str()).await?;
+    let e = engine.read().await;
+    let sets: Vec<_> = plan
+        .areas
+        .iter()
+        .map(|a| analytics::series_of(plan, &snap.records, &Scope::Area(a.code.clone()), Some(&e)))
+        .collect();
+    drop(e);
+    let by_indicator = plan.targets_by_indicator();
+    let mut rows = Vec::new();
+    for ind in plan.indicators.iter().filter(|i| i.additive) {
+        let values: Vec<Option<f64>> = sets
+            .iter()
+            .map(|s| {
+                kc_domain::ranking::raw_value(
+                    ind,
+                    s.get(ind.code.as_str()),
+                    kc_domain::ranking::Basis::Value,
+                    snap.as_of,
+                )
+            })
+            .collect();
+        let Some(mine) = values[idx] else { continue };
+        let city = kc_domain::ranking::raw_value(
+            ind,
+            snap.set.get(ind.code.as_str()),
+            kc_domain::ranking::Basis::Value,
+            snap.as_of,
+        );
+        // Lower is better where the plan's target on it points down (清零).
+        let down = by_indicator
+            .get(ind.code.as_str())
+            .and_then(|ts| ts.first())
+            .is_some_and(|t| t.direction == kc_domain::plan::Direction::Down);
+        let better = values
+            .iter()
+            .flatten()
+            .filter(|v| if down { **v < mine } else { **v > mine })
+            .count();
+        let dec = ind.decimals as usize;
+        rows.push(ShareRow {
+            indicator: ind.name.clone(),
+            basis: kc_domain::ranking::Basis::Value.zh(ind.measure),
+            value: format!("{} {}", fmt_num(mine, dec), ind.unit),
+            city: city
+                .map(|c| format!("{} {}", fmt_num(c, dec), ind.unit))
+                .unwrap_or_else(|| "—".into()),
+            share: match city {
+                Some(c) if c.abs() > f64::EPSILON => format!("{}%", fmt_num(mine / c * 100.0, 1)),
+                _ => "—".into(),
+            },
+            rank: format!("{} / {}", better + 1, values.iter().flatten().count()),
+        });
+    }
+    let ranking = ranking_of(&st, &snap).await?;
+    let (ranking_name, rank, composite, change) = match &ranking {
+        Some((spec, rs, _)) => match rs.iter().find(|r| r.area == area) {
+            Some(r) => (
+                spec.name.clone(),
+                format!("{} / {}", r.rank, rs.len()),
+                fmt_num(r.composite, 2),
+                match r.previous_rank {
+                    Some(p) if p > r.rank => format!("比上季度末前移 {} 位", p - r.rank),
+                    Some(p) if p < r.rank => format!("比上季度末后退 {} 位", r.rank - p),
+                    Some(_) => "与上季度末持平".into(),
+                    None => String::new(),
+                },
+            ),
+            None => (spec.name.clone(), "—".into(), "—".into(), String::new()),
+        },
+        None => (String::new(), String::new(), String::new(), String::new()),
+    };
+    let a = &plan.areas[idx];
+    let nav = Nav::new(&snap, &sess).at(format!("/plans/{}/areas/{}", plan.code, a.code));
+    render(&AreaPage {
+        area: a.code.to_string(),
+        area_name: a.name.clone(),
+        rank,
+        composite,
+        change,
+        ranking_name,
+        rows,
+        nav,
+    })
+}

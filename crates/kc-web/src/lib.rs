@@ -125,6 +125,7 @@ pub fn router(state: AppState) -> Router {
         .route("/plans/{plan}/dashboard", get(analytics::dashboard))
         .route("/plans/{plan}/warnings", get(analytics::warnings))
         .route("/plans/{plan}/ranking", get(analytics::ranking))
+        .route("/plans/{plan}/areas/{area}", get(analytics::area))
         .route(
             "/api/v1/plans/{plan}/warnings",
             get(analytics::warnings_api),

@@ -198,8 +198,28 @@ on_both_backends!(
     pages_render,
     dashboard_agrees_with_the_targets,
     ranking_reproduces_by_hand,
+    area_page,
     revised_targets,
 );
+
+/// An area's page: its rank as the ranking shows it, and its shares.
+async fn area_page(app: &TestApp) {
+    let j = app.get_json(&format!("/api/v1/plans/{PLAN}/ranking")).await;
+    let rows = j["rows"].as_array().unwrap();
+    for r in rows {
+        let area = r["area"].as_str().unwrap();
+        let (status, page) = app.get(&format!("/plans/{PLAN}/areas/{area}")).await;
+        assert_eq!(status, 200, "{area}");
+        let rank = format!("名次 <b>{} / {}</b>", r["rank"], rows.len());
+        assert!(page.contains(&rank), "{area}: {rank}");
+        assert!(
+            page.contains("高新技术企业数") && page.contains("占全市"),
+            "{area}"
+        );
+    }
+    let (status, _) = app.get(&format!("/plans/{PLAN}/areas/nowhere")).await;
+    assert_eq!(status, 404);
+}
 
 /// A mid-term revision: the revised value is in force, the original stays
 /// visible, and pages, API and reports can use either, saying which.

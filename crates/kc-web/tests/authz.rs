@@ -166,6 +166,7 @@ fn cases(
         ),
         case("GET", p("/warnings"), Body::None, BUSINESS),
         case("GET", p("/ranking"), Body::None, BUSINESS),
+        case("GET", p("/areas/gaoxin"), Body::None, BUSINESS),
         case(
             "GET",
             format!("/api/v1/plans/{PLAN}/warnings"),
