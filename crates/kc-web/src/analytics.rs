@@ -83,6 +83,7 @@ pub struct WarningView {
     pub units: String,
     pub target: String,
     pub value: String,
+    pub provisional: bool,
 }
 
 fn warning_views(snap: &Snapshot, list: &[Warning], nav: &Nav) -> Vec<WarningView> {
@@ -103,6 +104,7 @@ fn warning_views(snap: &Snapshot, list: &[Warning], nav: &Nav) -> Vec<WarningVie
                 since: w.since.to_string(),
                 units: w.units.join("、"),
                 target: t.describe(),
+                provisional: row.provisional,
                 value: row.value,
             })
         })
