@@ -674,6 +674,162 @@ pub static ENCLAVES: RegistryDef = RegistryDef {
     date: Some("established_on"),
 };
 
+// ---- the technology market (1+9+N) -------------------------------------------------------
+//
+// Listings belong to the city's market when their area is empty, or to one
+// area's sub-market; an area's users keep their own, the bureau all.
+
+/// The eight fields of the national high-tech enterprise measures, the
+/// classification listings use.
+const TECH_FIELDS: &[&str] = &[
+    "电子信息",
+    "生物与新医药",
+    "航空航天",
+    "新材料",
+    "高技术服务",
+    "新能源与节能",
+    "资源与环境",
+    "先进制造与自动化",
+];
+
+/// Technology readiness levels of GB/T 22900 (1 lowest, 9 in production).
+const READINESS: &[&str] = &["1", "2", "3", "4", "5", "6", "7", "8", "9"];
+
+pub static DEMANDS: RegistryDef = RegistryDef {
+    code: "demands",
+    name: "技术需求",
+    fields: &[
+        f("number", "需求编号", FieldType::Text(40), true),
+        f("title", "需求名称", FieldType::Text(200), true),
+        f("description", "需求描述", FieldType::LongText, true),
+        f("field", "技术领域", FieldType::Choice(TECH_FIELDS), true),
+        f("cluster", "产业集群", FieldType::Choice(CLUSTERS), false),
+        f("enterprise", "需求企业", FieldType::Text(100), true),
+        f("credit_code", "企业信用代码", FieldType::Credit, false),
+        f("area", "所属分市场（空为市大市场）", FieldType::Area, false),
+        f("budget", "意向投入（万元）", FieldType::Amount, false),
+        f("deadline", "期望解决日期", FieldType::Date, false),
+        f(
+            "status",
+            "状态",
+            FieldType::Choice(&["待审核", "已发布", "已对接", "已解决", "已关闭"]),
+            true,
+        ),
+        f("published_on", "发布日期", FieldType::Date, false),
+    ],
+    key: &["number"],
+    title: "title",
+    area: AreaRule::Field("area"),
+    validity: None,
+    enterprise: None,
+    date: Some("published_on"),
+};
+
+pub static OFFERS: RegistryDef = RegistryDef {
+    code: "offers",
+    name: "科技成果供给",
+    fields: &[
+        f("number", "成果编号", FieldType::Text(40), true),
+        f("title", "成果名称", FieldType::Text(200), true),
+        f("abstract", "成果简介", FieldType::LongText, true),
+        f("owner", "成果持有单位", FieldType::Text(100), true),
+        f("owner_type", "单位类型", FieldType::Choice(ORG_TYPES), true),
+        f("field", "技术领域", FieldType::Choice(TECH_FIELDS), true),
+        f("cluster", "产业集群", FieldType::Choice(CLUSTERS), false),
+        f(
+            "readiness",
+            "成熟度（GB/T 22900 等级）",
+            FieldType::Choice(READINESS),
+            false,
+        ),
+        f("ip", "知识产权", FieldType::Text(200), false),
+        f("modes", "转化方式", FieldType::Text(100), false),
+        f("price", "意向价格（万元）", FieldType::Amount, false),
+        f("area", "所属分市场（空为市大市场）", FieldType::Area, false),
+        f(
+            "status",
+            "状态",
+            FieldType::Choice(&["待审核", "已发布", "已转化", "已下架"]),
+            true,
+        ),
+        f("published_on", "发布日期", FieldType::Date, false),
+    ],
+    key: &["number"],
+    title: "title",
+    area: AreaRule::Field("area"),
+    validity: None,
+    enterprise: None,
+    date: Some("published_on"),
+};
+
+pub static EXPERTS: RegistryDef = RegistryDef {
+    code: "experts",
+    name: "专家",
+    fields: &[
+        f("number", "专家编号", FieldType::Text(40), true),
+        f("name", "姓名", FieldType::Text(40), true),
+        f("organization", "工作单位", FieldType::Text(100), true),
+        f("title_rank", "职称", FieldType::Text(40), false),
+        f("field", "技术领域", FieldType::Choice(TECH_FIELDS), true),
+        f("expertise", "研究方向", FieldType::Text(300), true),
+        f("area", "所属分市场（空为市大市场）", FieldType::Area, false),
+    ],
+    key: &["number"],
+    title: "name",
+    area: AreaRule::Field("area"),
+    validity: None,
+    enterprise: None,
+    date: None,
+};
+
+pub static AGENCIES: RegistryDef = RegistryDef {
+    code: "agencies",
+    name: "技术转移服务机构",
+    fields: &[
+        f("name", "机构名称", FieldType::Text(100), true),
+        f("credit_code", "统一社会信用代码", FieldType::Credit, false),
+        f(
+            "type",
+            "机构类型",
+            FieldType::Choice(&[
+                "技术转移机构",
+                "知识产权服务",
+                "检验检测",
+                "科技咨询",
+                "科技金融",
+                "其他",
+            ]),
+            true,
+        ),
+        f("area", "所属分市场（空为市大市场）", FieldType::Area, false),
+        f("joined_on", "入驻日期", FieldType::Date, false),
+    ],
+    key: &["name"],
+    title: "name",
+    area: AreaRule::Field("area"),
+    validity: None,
+    enterprise: None,
+    date: Some("joined_on"),
+};
+
+pub static BROKERS: RegistryDef = RegistryDef {
+    code: "brokers",
+    name: "技术经纪人",
+    fields: &[
+        f("number", "登记证号", FieldType::Text(40), true),
+        f("name", "姓名", FieldType::Text(40), true),
+        f("agency", "所在机构", FieldType::Text(100), false),
+        f("area", "所属分市场（空为市大市场）", FieldType::Area, false),
+        f("registered_on", "登记日期", FieldType::Date, false),
+    ],
+    key: &["number"],
+    title: "name",
+    area: AreaRule::Field("area"),
+    validity: None,
+    enterprise: None,
+    date: Some("registered_on"),
+};
+
 /// Every registry, in the order menus show them.
 pub static ALL: [&RegistryDef; 17] = [
     &ENTERPRISES,
@@ -698,15 +854,15 @@ pub static ALL: [&RegistryDef; 17] = [
 /// Also reachable by name, though not listed in [`ALL`] menus' main group.
 pub static EXTRA: [&RegistryDef; 1] = [&ENCLAVES];
 
+/// The technology market's listings (1+9+N).
+pub static MARKET: [&RegistryDef; 5] = [&DEMANDS, &OFFERS, &EXPERTS, &AGENCIES, &BROKERS];
+
 pub fn by_code(code: &str) -> Option<&'static RegistryDef> {
-    ALL.iter()
-        .chain(EXTRA.iter())
-        .copied()
-        .find(|r| r.code == code)
+    all().find(|r| r.code == code)
 }
 
 pub fn all() -> impl Iterator<Item = &'static RegistryDef> {
-    ALL.iter().chain(EXTRA.iter()).copied()
+    ALL.iter().chain(EXTRA.iter()).chain(MARKET.iter()).copied()
 }
 
 // ---- values -----------------------------------------------------------------------

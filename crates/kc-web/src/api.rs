@@ -405,6 +405,7 @@ pub async fn registry_save(
         &sess.principal.username,
     )
     .await?;
+    crate::market::after_save(&st, def, &rec);
     kc_app::auth::audit(
         &st.store,
         &sess.actor(),
@@ -441,6 +442,7 @@ pub async fn registry_delete(
         crate::registries::may_edit(&sess, &e, def, old)?;
     }
     if kc_app::registries::delete_record(&st.store, &mut e, def, &key).await? {
+        crate::market::after_delete(&st, def.code, &key);
         kc_app::auth::audit(
             &st.store,
             &sess.actor(),

@@ -10,6 +10,7 @@ mod api;
 pub mod auth;
 mod chart;
 mod error;
+mod market;
 mod pages;
 mod registries;
 pub mod reports;
@@ -42,6 +43,10 @@ pub struct AppState {
     pub throttle: std::sync::Arc<kc_app::auth::Throttle>,
     /// Where reminder e-mails go; none means in-app reminders only.
     pub smtp: Option<kc_app::mail::SmtpConfig>,
+    /// The technology market's search index, and whether it must be rebuilt
+    /// before the next search (bulk imports, a fresh start).
+    pub search: std::sync::Arc<kc_search::SearchIndex>,
+    pub search_stale: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -53,6 +58,10 @@ impl AppState {
             security: std::sync::Arc::new(kc_app::auth::SecurityConfig::default()),
             throttle: std::sync::Arc::new(kc_app::auth::Throttle::default()),
             smtp: None,
+            search: std::sync::Arc::new(
+                kc_search::SearchIndex::new().expect("an index in memory can always be made"),
+            ),
+            search_stale: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
         }
     }
 
@@ -131,6 +140,9 @@ pub fn router(state: AppState) -> Router {
             get(analytics::warnings_api),
         )
         .route("/api/v1/plans/{plan}/ranking", get(analytics::ranking_api))
+        .route("/plans/{plan}/market/search", get(market::page))
+        .route("/plans/{plan}/market/reindex", post(market::reindex))
+        .route("/api/v1/plans/{plan}/market/search", get(market::api))
         .route("/plans/{plan}/reports", get(reports::form))
         .route("/plans/{plan}/reports/download", get(reports::download))
         .route("/plans/{plan}/duties", get(workflow::duties))
@@ -329,6 +341,19 @@ pub(crate) fn as_of_param(q: &HashMap<String, String>) -> Result<Option<NaiveDat
                 ))
             }),
     }
+}
+
+/// Reads a period (`2024`, `2024Q2`, `2024-06`) from `key`; a bad or
+/// missing one is a 400 with the format.
+pub(crate) fn period_param(
+    q: &HashMap<String, String>,
+    key: &str,
+) -> Result<kc_domain::Period, AppError> {
+    q.get(key)
+        .map(String::as_str)
+        .unwrap_or("")
+        .parse()
+        .map_err(|e: kc_domain::period::PeriodError| AppError::BadRequest(e.to_string()))
 }
 
 /// Reads `scope=city|area:CODE|dept:CODE` (the city when absent).

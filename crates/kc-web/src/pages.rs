@@ -1208,12 +1208,7 @@ pub async fn history(
         .unwrap_or("city")
         .parse()
         .map_err(|e: kc_domain::value::ScopeError| AppError::BadRequest(e.to_string()))?;
-    let period: Period = q
-        .get("period")
-        .map(String::as_str)
-        .unwrap_or("")
-        .parse()
-        .map_err(|e: kc_domain::period::PeriodError| AppError::BadRequest(e.to_string()))?;
+    let period: Period = crate::period_param(&q, "period")?;
     let key = kc_domain::auth::ValueKey {
         indicator: &indicator,
         scope: &scope,

@@ -804,6 +804,10 @@ pub async fn save(
                     &sess.principal.username,
                 )
                 .await?;
+                crate::market::after_save(&st, def, &rec);
+                if let Some(old) = old_key.as_deref().filter(|o| *o != key) {
+                    crate::market::after_delete(&st, def.code, old);
+                }
                 kc_app::auth::audit(
                     &st.store,
                     &sess.actor(),
@@ -859,6 +863,7 @@ pub async fn delete(
     if !gone {
         return Err(AppError::NotFound(format!("{}中没有这条记录", def.name)));
     }
+    crate::market::after_delete(&st, def.code, &key);
     kc_app::auth::audit(
         &st.store,
         &sess.actor(),
@@ -946,8 +951,11 @@ pub async fn import(
         kc_app::registries::ImportError::Store(s) => AppError::Store(s),
     })?;
     if outcome.written > 0 {
-        // Bulk changes: the engine is rebuilt from the database.
+        // Bulk changes: the engine is rebuilt from the database, and the
+        // search index from the engine before the next search.
         st.engines.invalidate().await;
+        st.search_stale
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
     kc_app::auth::audit(
         &st.store,

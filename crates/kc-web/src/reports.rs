@@ -119,12 +119,7 @@ pub async fn download(
     q: Params,
 ) -> Result<Response, AppError> {
     sess.require_business()?;
-    let period: Period = q
-        .get("period")
-        .map(String::as_str)
-        .unwrap_or("")
-        .parse()
-        .map_err(|e: kc_domain::period::PeriodError| AppError::BadRequest(e.to_string()))?;
+    let period: Period = crate::period_param(&q, "period")?;
     let scope = q.get("scope").cloned().unwrap_or_else(|| "city".into());
     let format = q.get("format").cloned().unwrap_or_else(|| "docx".into());
     let targets = match q.get("targets").map(String::as_str) {

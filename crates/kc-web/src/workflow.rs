@@ -475,12 +475,7 @@ pub async fn lock(
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let (plan, _) = plan_of(&st, &sess, &code).await?;
-    let period: Period = f
-        .get("period")
-        .map(String::as_str)
-        .unwrap_or("")
-        .parse()
-        .map_err(|e: kc_domain::period::PeriodError| AppError::BadRequest(e.to_string()))?;
+    let period: Period = crate::period_param(&f, "period")?;
     wf::lock_period(&st.store, &plan, &sess.caller(), period).await?;
     Ok(Redirect::to(&format!("/plans/{}/board?done=locked", plan.code)).into_response())
 }

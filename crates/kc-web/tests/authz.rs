@@ -158,6 +158,14 @@ fn cases(
         case("GET", p("/versions"), Body::None, BUSINESS),
         case("GET", p("/dashboard"), Body::None, BUSINESS),
         case("GET", p("/reports"), Body::None, BUSINESS),
+        case("GET", p("/market/search?q=电池"), Body::None, BUSINESS),
+        case(
+            "GET",
+            format!("/api/v1/plans/{PLAN}/market/search?q=电池"),
+            Body::None,
+            BUSINESS,
+        ),
+        case("POST", p("/market/reindex"), Body::Form(vec![]), &["kjj"]),
         case(
             "GET",
             p("/reports/download?period=2024&scope=city&format=html"),

@@ -466,16 +466,9 @@ async fn review_rules_and_escaping(app: &TestApp) {
     );
     // Returned values cannot be approved; a second decision is refused.
     assert_eq!(review(app.client_as("kjj").await, "approve", "").await, 409);
-    let page = reporter
-        .get(app.url(&format!(
-            "/plans/{PLAN}/values/history?indicator=task_tech_market&scope=area:yuhui&period=2025Q2"
-        )))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .text_as(&reporter, &format!("/plans/{PLAN}/values/history?indicator=task_tech_market&scope=area:yuhui&period=2025Q2"))
+        .await;
     assert!(!page.contains("<script>alert"), "unescaped comment");
     assert!(
         page.contains("&lt;script&gt;") || page.contains("&#60;script&#62;"),
@@ -615,16 +608,9 @@ async fn locked_periods_take_corrections(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
-    let page = reporter
-        .get(app.url(&format!(
-            "/plans/{PLAN}/values/history?indicator=task_tech_market&scope=area:huaiyuan&period=2025Q1"
-        )))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .text_as(&reporter, &format!("/plans/{PLAN}/values/history?indicator=task_tech_market&scope=area:huaiyuan&period=2025Q1"))
+        .await;
     assert!(
         page.contains("更正") && page.contains("该期间已锁定"),
         "{page}"

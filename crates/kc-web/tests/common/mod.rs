@@ -129,6 +129,18 @@ impl TestApp {
         )
     }
 
+    /// The body of a GET by `client` (any status).
+    pub async fn text_as(&self, client: &reqwest::Client, path: &str) -> String {
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("GET")
+            .text()
+            .await
+            .expect("a text body")
+    }
+
     pub async fn stop(self) {
         self.server.abort();
         self.db.cleanup().await;

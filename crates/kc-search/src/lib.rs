@@ -1,0 +1,633 @@
+//! Chinese full-text search over the technology market's listings
+//! (demands, achievements offered, experts).
+//!
+//! Text is indexed twice: as jieba words, with a dictionary of technical
+//! terms added so that 磷酸铁锂, 石墨烯 or 碳化硅 stay whole, and as
+//! character bigrams, so that a query still finds text the word splitter
+//! cut differently. Words in a title weigh most, then words in the body,
+//! then bigrams. The index lives in memory and is rebuilt from the
+//! database at start-up and on demand; single listings are updated as they
+//! are saved. Results carry highlights as plain text ranges: the web layer
+//! escapes and marks them.
+
+use std::sync::{Arc, LazyLock, Mutex};
+
+use jieba_rs::{Jieba, TokenizeMode};
+use serde::Serialize;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::{LowerCaser, NgramTokenizer, TextAnalyzer, Token, TokenStream, Tokenizer};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
+
+/// The technical terms kept whole (one per line, `#` comments).
+pub const TECH_TERMS: &str = include_str!("../../../catalogue/tech-terms.txt");
+
+/// jieba with the technical terms, loaded once (the dictionary takes a
+/// moment to read).
+static JIEBA: LazyLock<Arc<Jieba>> = LazyLock::new(|| {
+    let mut j = Jieba::new();
+    for term in TECH_TERMS
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        j.add_word(term, Some(100_000), None);
+    }
+    Arc::new(j)
+});
+
+/// The words of `text` as the index sees them: jieba's search mode, lower
+/// case, without punctuation and spaces.
+pub fn words(text: &str) -> Vec<String> {
+    JIEBA
+        .tokenize(text, TokenizeMode::Search, true)
+        .into_iter()
+        .map(|t| t.word.to_lowercase())
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .collect()
+}
+
+/// A tokenizer over the shared jieba.
+#[derive(Clone)]
+struct Words;
+
+struct WordStream {
+    tokens: Vec<Token>,
+    at: usize,
+}
+
+impl TokenStream for WordStream {
+    fn advance(&mut self) -> bool {
+        self.at += 1;
+        self.at <= self.tokens.len()
+    }
+    fn token(&self) -> &Token {
+        &self.tokens[self.at - 1]
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.at - 1]
+    }
+}
+
+impl Tokenizer for Words {
+    type TokenStream<'a> = WordStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> WordStream {
+        let tokens = JIEBA
+            .tokenize(text, TokenizeMode::Search, true)
+            .into_iter()
+            .filter(|t| t.word.chars().any(char::is_alphanumeric))
+            .enumerate()
+            .map(|(i, t)| Token {
+                offset_from: t.byte_start,
+                offset_to: t.byte_end,
+                position: i,
+                text: t.word.to_lowercase(),
+                position_length: 1,
+            })
+            .collect();
+        WordStream { tokens, at: 0 }
+    }
+}
+
+/// One listing as the index takes it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Listing {
+    /// `demands`, `offers` or `experts`.
+    pub kind: String,
+    pub key: String,
+    pub title: String,
+    pub body: String,
+    pub field: String,
+    pub cluster: String,
+    /// Area code; empty for the city's market.
+    pub area: String,
+    pub status: String,
+    /// GB/T 22900 level, 0 when unknown.
+    pub readiness: u64,
+    /// Days since 1970-01-01 of publication, 0 when unknown.
+    pub published: i64,
+}
+
+/// What to look for.
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    pub text: String,
+    /// Empty: every kind.
+    pub kinds: Vec<String>,
+    pub field: Option<String>,
+    pub cluster: Option<String>,
+    pub area: Option<String>,
+    pub status: Option<String>,
+    pub min_readiness: Option<u64>,
+    /// Publication day bounds (days since 1970-01-01), inclusive.
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub limit: usize,
+}
+
+/// Clauses of a boolean query.
+type Clauses = Vec<(Occur, Box<dyn Query>)>;
+
+/// Text with the parts that matched marked.
+pub type Marked = Vec<(String, bool)>;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub kind: String,
+    pub key: String,
+    pub title: String,
+    pub score: f32,
+    pub title_marks: Marked,
+    pub body_marks: Marked,
+    pub field: String,
+    pub cluster: String,
+    pub area: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("请输入至少一个字或词（只有标点符号无法检索）")]
+    Empty,
+    #[error("检索词过长：最多 200 字")]
+    TooLong,
+    #[error("检索索引出错")]
+    Index(#[from] tantivy::TantivyError),
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    kind: Field,
+    key: Field,
+    id: Field,
+    title: Field,
+    body: Field,
+    bigram: Field,
+    field: Field,
+    cluster: Field,
+    area: Field,
+    status: Field,
+    readiness: Field,
+    published: Field,
+}
+
+/// The index.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    f: Fields,
+}
+
+fn text_field(tokenizer: &str, stored: bool) -> TextOptions {
+    let o = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    if stored { o.set_stored() } else { o }
+}
+
+impl SearchIndex {
+    /// An empty index in memory.
+    pub fn new() -> Result<SearchIndex, SearchError> {
+        let mut b = Schema::builder();
+        let f = Fields {
+            kind: b.add_text_field("kind", STRING | STORED),
+            key: b.add_text_field("key", STRING | STORED),
+            id: b.add_text_field("id", STRING),
+            title: b.add_text_field("title", text_field("words", true)),
+            body: b.add_text_field("body", text_field("words", true)),
+            bigram: b.add_text_field("bigram", text_field("bigram", false)),
+            field: b.add_text_field("field", STRING | STORED),
+            cluster: b.add_text_field("cluster", STRING | STORED),
+            area: b.add_text_field("area", STRING | STORED),
+            status: b.add_text_field("status", STRING | STORED),
+            readiness: b.add_u64_field("readiness", INDEXED | FAST),
+            published: b.add_i64_field("published", INDEXED | FAST),
+        };
+        let index = Index::create_in_ram(b.build());
+        index
+            .tokenizers()
+            .register("words", TextAnalyzer::from(Words));
+        let bigram =
+            TextAnalyzer::builder(NgramTokenizer::new(2, 2, false).map_err(SearchError::Index)?)
+                .filter(LowerCaser)
+                .build();
+        index.tokenizers().register("bigram", bigram);
+        // One indexing thread: the machine's other core serves requests.
+        let writer = index.writer_with_num_threads(1, 50_000_000)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            f,
+        })
+    }
+
+    fn document(&self, l: &Listing) -> TantivyDocument {
+        let f = self.f;
+        doc!(
+            f.kind => l.kind.as_str(),
+            f.key => l.key.as_str(),
+            f.id => format!("{}/{}", l.kind, l.key),
+            f.title => l.title.as_str(),
+            f.body => l.body.as_str(),
+            f.bigram => format!("{} {}", l.title, l.body),
+            f.field => l.field.as_str(),
+            f.cluster => l.cluster.as_str(),
+            f.area => l.area.as_str(),
+            f.status => l.status.as_str(),
+            f.readiness => l.readiness,
+            f.published => l.published,
+        )
+    }
+
+    fn commit(&self, w: &mut IndexWriter) -> Result<(), SearchError> {
+        w.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Replaces the whole index; returns how many listings it holds.
+    pub fn rebuild(
+        &self,
+        listings: impl IntoIterator<Item = Listing>,
+    ) -> Result<usize, SearchError> {
+        let mut w = self.writer.lock().expect("index writer lock");
+        w.delete_all_documents()?;
+        let mut n = 0;
+        for l in listings {
+            w.add_document(self.document(&l))?;
+            n += 1;
+        }
+        self.commit(&mut w)?;
+        Ok(n)
+    }
+
+    /// Adds or replaces one listing.
+    pub fn upsert(&self, l: &Listing) -> Result<(), SearchError> {
+        let mut w = self.writer.lock().expect("index writer lock");
+        w.delete_term(Term::from_field_text(
+            self.f.id,
+            &format!("{}/{}", l.kind, l.key),
+        ));
+        w.add_document(self.document(l))?;
+        self.commit(&mut w)
+    }
+
+    pub fn remove(&self, kind: &str, key: &str) -> Result<(), SearchError> {
+        let mut w = self.writer.lock().expect("index writer lock");
+        w.delete_term(Term::from_field_text(self.f.id, &format!("{kind}/{key}")));
+        self.commit(&mut w)
+    }
+
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The text part of a query: words in the title (×3) and body (×1.5),
+    /// bigrams (×0.5); any may match.
+    fn text_query(&self, text: &str) -> Result<Clauses, SearchError> {
+        let text = text.trim();
+        if text.chars().count() > 200 {
+            return Err(SearchError::TooLong);
+        }
+        let mut ws = words(text);
+        ws.sort();
+        ws.dedup();
+        let mut grams: Vec<String> = Vec::new();
+        let mut bg = self.index.tokenizer_for_field(self.f.bigram)?;
+        let mut s = bg.token_stream(text);
+        while s.advance() {
+            let t = s.token().text.clone();
+            if t.chars().all(char::is_alphanumeric) && !grams.contains(&t) {
+                grams.push(t);
+            }
+        }
+        if ws.is_empty() && grams.is_empty() {
+            return Err(SearchError::Empty);
+        }
+        let term = |field: Field, t: &str, boost: f32| -> (Occur, Box<dyn Query>) {
+            let q = TermQuery::new(
+                Term::from_field_text(field, t),
+                IndexRecordOption::WithFreqs,
+            );
+            (Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost)))
+        };
+        let mut clauses = Vec::new();
+        for w in &ws {
+            clauses.push(term(self.f.title, w, 3.0));
+            clauses.push(term(self.f.body, w, 1.5));
+        }
+        for g in &grams {
+            clauses.push(term(self.f.bigram, g, 0.5));
+        }
+        Ok(clauses)
+    }
+
+    fn filters(&self, q: &SearchQuery) -> Clauses {
+        let exact = |field: Field, v: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, v),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let mut out: Clauses = Vec::new();
+        if !q.kinds.is_empty() {
+            let any: Clauses = q
+                .kinds
+                .iter()
+                .map(|k| (Occur::Should, exact(self.f.kind, k)))
+                .collect();
+            out.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        for (field, v) in [
+            (self.f.field, &q.field),
+            (self.f.cluster, &q.cluster),
+            (self.f.area, &q.area),
+            (self.f.status, &q.status),
+        ] {
+            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+                out.push((Occur::Must, exact(field, v)));
+            }
+        }
+        if let Some(min) = q.min_readiness {
+            out.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    std::ops::Bound::Included(Term::from_field_u64(self.f.readiness, min)),
+                    std::ops::Bound::Unbounded,
+                )),
+            ));
+        }
+        if q.from.is_some() || q.to.is_some() {
+            let bound = |d: Option<i64>| match d {
+                Some(d) => std::ops::Bound::Included(Term::from_field_i64(self.f.published, d)),
+                None => std::ops::Bound::Unbounded,
+            };
+            out.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(bound(q.from), bound(q.to))),
+            ));
+        }
+        out
+    }
+
+    /// Listings matching `q`, best first, with the total number of matches.
+    pub fn search(&self, q: &SearchQuery) -> Result<(usize, Vec<Hit>), SearchError> {
+        let text = BooleanQuery::new(self.text_query(&q.text)?);
+        let mut clauses: Clauses = vec![(Occur::Must, Box::new(text.clone()))];
+        clauses.extend(self.filters(q));
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let limit = q.limit.clamp(1, 1000);
+        let (total, top) = searcher.search(
+            &query,
+            &(Count, TopDocs::with_limit(limit).order_by_score()),
+        )?;
+        let mut title_snip = SnippetGenerator::create(&searcher, &text, self.f.title)?;
+        title_snip.set_max_num_chars(200);
+        let mut body_snip = SnippetGenerator::create(&searcher, &text, self.f.body)?;
+        body_snip.set_max_num_chars(120);
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let d: TantivyDocument = searcher.doc(addr)?;
+            let get = |field: Field| {
+                d.get_first(field)
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            };
+            let title = get(self.f.title);
+            hits.push(Hit {
+                kind: get(self.f.kind),
+                key: get(self.f.key),
+                title_marks: marks(&title_snip.snippet(&title), &title),
+                body_marks: marks(&body_snip.snippet(&get(self.f.body)), ""),
+                title,
+                score,
+                field: get(self.f.field),
+                cluster: get(self.f.cluster),
+                area: get(self.f.area),
+            });
+        }
+        Ok((total, hits))
+    }
+}
+
+/// A snippet as (text, matched) parts; `whole` is returned unmarked when
+/// nothing matched in it.
+fn marks(s: &tantivy::snippet::Snippet, whole: &str) -> Marked {
+    let text = s.fragment();
+    if text.is_empty() {
+        return if whole.is_empty() {
+            Vec::new()
+        } else {
+            vec![(whole.to_string(), false)]
+        };
+    }
+    let mut out = Vec::new();
+    let mut at = 0;
+    for r in s.highlighted() {
+        if r.start > at {
+            out.push((text[at..r.start].to_string(), false));
+        }
+        out.push((text[r.start..r.end].to_string(), true));
+        at = r.end;
+    }
+    if at < text.len() {
+        out.push((text[at..].to_string(), false));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing(kind: &str, key: &str, title: &str, body: &str, field: &str) -> Listing {
+        Listing {
+            kind: kind.into(),
+            key: key.into(),
+            title: title.into(),
+            body: body.into(),
+            field: field.into(),
+            cluster: "新能源".into(),
+            status: "已发布".into(),
+            readiness: 6,
+            published: 20000,
+            ..Listing::default()
+        }
+    }
+
+    fn index() -> SearchIndex {
+        let ix = SearchIndex::new().unwrap();
+        ix.rebuild([
+            listing(
+                "demands",
+                "D1",
+                "磷酸铁锂正极材料低温性能提升",
+                "寻求提高磷酸铁锂电池在零下二十度的放电容量的技术方案",
+                "新能源与节能",
+            ),
+            listing(
+                "offers",
+                "O1",
+                "高导热石墨烯散热膜",
+                "石墨烯薄膜导热系数超过1500，可用于手机和显示模组散热",
+                "新材料",
+            ),
+            listing(
+                "offers",
+                "O2",
+                "碳化硅功率器件封装工艺",
+                "面向新能源汽车电驱的碳化硅模块封装",
+                "电子信息",
+            ),
+            listing(
+                "experts",
+                "E1",
+                "张教授",
+                "研究方向：锂离子电池正极材料、储能系统",
+                "新能源与节能",
+            ),
+        ])
+        .unwrap();
+        ix
+    }
+
+    #[test]
+    fn technical_terms_stay_whole() {
+        for term in ["磷酸铁锂", "石墨烯", "碳化硅"] {
+            assert!(
+                words(&format!("关于{term}的应用")).contains(&term.to_string()),
+                "{term}"
+            );
+        }
+    }
+
+    #[test]
+    fn finds_by_words_and_bigrams_with_highlights() {
+        let ix = index();
+        let q = |text: &str| SearchQuery {
+            text: text.into(),
+            limit: 10,
+            ..SearchQuery::default()
+        };
+        let (n, hits) = ix.search(&q("磷酸铁锂")).unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(hits[0].key, "D1");
+        assert!(
+            hits[0]
+                .title_marks
+                .iter()
+                .any(|(t, m)| *m && t == "磷酸铁锂"),
+            "{:?}",
+            hits[0].title_marks
+        );
+        // A word the splitter cuts differently is still found through bigrams.
+        let (_, hits) = ix.search(&q("铁锂")).unwrap();
+        assert_eq!(hits.first().map(|h| h.key.as_str()), Some("D1"));
+        // A single character works too.
+        assert!(ix.search(&q("膜")).unwrap().0 >= 1);
+        // Titles weigh more than bodies: the graphene offer ranks first.
+        let (_, hits) = ix.search(&q("石墨烯 散热")).unwrap();
+        assert_eq!(hits[0].key, "O1");
+    }
+
+    #[test]
+    fn filters_narrow_the_results() {
+        let ix = index();
+        let base = SearchQuery {
+            text: "材料".into(),
+            limit: 10,
+            ..SearchQuery::default()
+        };
+        let all = ix.search(&base).unwrap().0;
+        assert!(all >= 2);
+        let experts = SearchQuery {
+            kinds: vec!["experts".into()],
+            ..base.clone()
+        };
+        let (n, hits) = ix.search(&experts).unwrap();
+        assert_eq!((n, hits[0].key.as_str()), (1, "E1"));
+        let field = SearchQuery {
+            field: Some("新能源与节能".into()),
+            ..base.clone()
+        };
+        assert_eq!(ix.search(&field).unwrap().0, 2);
+        let other = SearchQuery {
+            field: Some("新材料".into()),
+            ..base.clone()
+        };
+        assert_eq!(ix.search(&other).unwrap().0, 0);
+        let mature = SearchQuery {
+            min_readiness: Some(7),
+            ..base.clone()
+        };
+        assert_eq!(ix.search(&mature).unwrap().0, 0);
+        let later = SearchQuery {
+            from: Some(20001),
+            ..base
+        };
+        assert_eq!(ix.search(&later).unwrap().0, 0);
+    }
+
+    #[test]
+    fn updates_and_bad_queries() {
+        let ix = index();
+        let q = SearchQuery {
+            text: "钙钛矿".into(),
+            limit: 10,
+            ..SearchQuery::default()
+        };
+        assert_eq!(ix.search(&q).unwrap().0, 0);
+        ix.upsert(&listing(
+            "offers",
+            "O3",
+            "钙钛矿光伏组件",
+            "效率超过百分之二十五",
+            "新能源与节能",
+        ))
+        .unwrap();
+        assert_eq!(ix.search(&q).unwrap().0, 1);
+        ix.upsert(&listing(
+            "offers",
+            "O3",
+            "钙钛矿叠层电池",
+            "",
+            "新能源与节能",
+        ))
+        .unwrap();
+        assert_eq!(ix.len(), 5, "replaced, not added");
+        ix.remove("offers", "O3").unwrap();
+        assert_eq!(ix.search(&q).unwrap().0, 0);
+        for bad in ["", "   ", "，。！？", "<>()"] {
+            let q = SearchQuery {
+                text: bad.into(),
+                limit: 10,
+                ..SearchQuery::default()
+            };
+            assert!(matches!(ix.search(&q), Err(SearchError::Empty)), "{bad:?}");
+        }
+        let long = SearchQuery {
+            text: "字".repeat(201),
+            limit: 10,
+            ..SearchQuery::default()
+        };
+        assert!(matches!(ix.search(&long), Err(SearchError::TooLong)));
+    }
+}

@@ -1,0 +1,289 @@
+//! Search over the technology market's listings (demands, achievements
+//! offered, experts): the page, the API, and keeping the index in step with
+//! registry changes.
+
+use std::sync::atomic::Ordering;
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use kc_search::{Hit, SearchQuery};
+use serde_json::{Value, json};
+
+use crate::auth::Session;
+use crate::error::{ApiError, AppError};
+use crate::pages::Opt;
+use crate::{AppState, Params};
+
+/// Brings the index up to date if registry writes left it stale (imports,
+/// rebuilt engines), from the plan's engine.
+pub(crate) async fn fresh_index(st: &AppState, plan: &str) -> Result<(), AppError> {
+    if !st.search_stale.swap(false, Ordering::SeqCst) {
+        return Ok(());
+    }
+    let (_, engine) = st.plan_and_engine(plan).await?;
+    let listings = kc_app::market::listings(&*engine.read().await);
+    let index = st.search.clone();
+    tokio::task::spawn_blocking(move || index.rebuild(listings))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(())
+}
+
+/// After a save or delete of a record: the index follows at once for the
+/// searched registries.
+pub(crate) fn after_save(
+    st: &AppState,
+    def: &kc_domain::registry::RegistryDef,
+    rec: &kc_domain::registry::Record,
+) {
+    if let Some(l) = kc_app::market::listing(def, rec)
+        && let Err(e) = st.search.upsert(&l)
+    {
+        tracing::warn!(error = %e, "search index update failed; rebuilding on next search");
+        st.search_stale.store(true, Ordering::SeqCst);
+    }
+}
+
+pub(crate) fn after_delete(st: &AppState, registry: &str, key: &str) {
+    if kc_app::market::SEARCHED.contains(&registry)
+        && let Err(e) = st.search.remove(registry, key)
+    {
+        tracing::warn!(error = %e, "search index update failed; rebuilding on next search");
+        st.search_stale.store(true, Ordering::SeqCst);
+    }
+}
+
+fn query_of(q: &std::collections::HashMap<String, String>) -> Result<SearchQuery, AppError> {
+    let get = |k: &str| {
+        q.get(k)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let day = |k: &str| -> Result<Option<i64>, AppError> {
+        match get(k) {
+            None => Ok(None),
+            Some(s) => chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                .map(|d| {
+                    Some(
+                        (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date"))
+                            .num_days(),
+                    )
+                })
+                .map_err(|_| AppError::BadRequest(format!("日期“{s}”格式不正确，应为 YYYY-MM-DD"))),
+        }
+    };
+    let kinds = match get("kind") {
+        None => Vec::new(),
+        Some(k) if kc_app::market::SEARCHED.contains(&k.as_str()) => vec![k],
+        Some(k) => {
+            return Err(AppError::BadRequest(format!(
+                "类别“{k}”不正确：可选 demands、offers、experts"
+            )));
+        }
+    };
+    let min_readiness = match get("readiness") {
+        None => None,
+        Some(r) => Some(
+            r.parse::<u64>()
+                .ok()
+                .filter(|n| (1..=9).contains(n))
+                .ok_or_else(|| AppError::BadRequest(format!("成熟度“{r}”不正确：应为 1–9")))?,
+        ),
+    };
+    Ok(SearchQuery {
+        text: get("q").unwrap_or_default(),
+        kinds,
+        field: get("field"),
+        cluster: get("cluster"),
+        area: get("area"),
+        status: get("status"),
+        min_readiness,
+        from: day("from")?,
+        to: day("to")?,
+        limit: get("limit").and_then(|l| l.parse().ok()).unwrap_or(50),
+    })
+}
+
+fn search_error(e: kc_search::SearchError) -> AppError {
+    match e {
+        kc_search::SearchError::Index(i) => AppError::Internal(i.to_string()),
+        other => AppError::BadRequest(other.to_string()),
+    }
+}
+
+pub struct HitView {
+    pub kind: &'static str,
+    pub href: String,
+    pub title: kc_search::Marked,
+    pub body: kc_search::Marked,
+    pub tags: String,
+}
+
+#[derive(Template)]
+#[template(path = "market.html")]
+pub struct MarketPage {
+    pub nav: crate::workflow::PlanHead,
+    pub q: String,
+    pub kinds: Vec<Opt>,
+    pub fields: Vec<Opt>,
+    pub clusters: Vec<Opt>,
+    pub areas: Vec<Opt>,
+    pub readiness: String,
+    pub total: usize,
+    pub hits: Vec<HitView>,
+    pub message: String,
+    pub searched: bool,
+    pub indexed: u64,
+}
+
+fn options(values: &[(&str, &str)], chosen: Option<&String>) -> Vec<Opt> {
+    let mut out = vec![Opt {
+        value: String::new(),
+        label: "全部".into(),
+        selected: chosen.is_none(),
+    }];
+    out.extend(values.iter().map(|(v, l)| Opt {
+        value: v.to_string(),
+        label: l.to_string(),
+        selected: chosen.is_some_and(|c| c == v),
+    }));
+    out
+}
+
+fn choices(registry: &str, field: &str) -> Vec<(&'static str, &'static str)> {
+    match kc_domain::registry::by_code(registry)
+        .and_then(|d| d.field(field))
+        .map(|f| f.ty)
+    {
+        Some(kc_domain::registry::FieldType::Choice(opts)) => {
+            opts.iter().map(|o| (*o, *o)).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// `GET /plans/{plan}/market/search?q=&kind=&field=&cluster=&area=&readiness=&from=&to=`
+pub async fn page(
+    State(st): State<AppState>,
+    sess: Session,
+    Path(code): Path<String>,
+    q: Params,
+) -> Result<Response, AppError> {
+    let (plan, nav) = crate::workflow::plan_of(&st, &sess, &code).await?;
+    fresh_index(&st, &code).await?;
+    let query = query_of(&q)?;
+    let searched = q.contains_key("q");
+    let (total, hits, message) = if searched {
+        match st.search.search(&query) {
+            Ok((n, hits)) => (n, hits, String::new()),
+            Err(kc_search::SearchError::Index(e)) => return Err(AppError::Internal(e.to_string())),
+            Err(e) => (0, Vec::new(), e.to_string()),
+        }
+    } else {
+        (0, Vec::new(), String::new())
+    };
+    let hit_view = |h: Hit| HitView {
+        kind: match h.kind.as_str() {
+            "demands" => "技术需求",
+            "offers" => "科技成果",
+            _ => "专家",
+        },
+        href: format!(
+            "/plans/{}/registries/{}/record?key={}",
+            plan.code,
+            h.kind,
+            crate::auth::url_encode(&h.key)
+        ),
+        tags: [
+            h.field.as_str(),
+            h.cluster.as_str(),
+            plan.unit_name(&h.area),
+        ]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · "),
+        title: h.title_marks,
+        body: h.body_marks,
+    };
+    let areas: Vec<(String, String)> = plan
+        .areas
+        .iter()
+        .map(|a| (a.code.to_string(), a.name.clone()))
+        .collect();
+    let area_refs: Vec<(&str, &str)> = areas
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let page = MarketPage {
+        nav,
+        q: query.text.clone(),
+        kinds: options(
+            &[
+                ("demands", "技术需求"),
+                ("offers", "科技成果"),
+                ("experts", "专家"),
+            ],
+            query.kinds.first(),
+        ),
+        fields: options(&choices("offers", "field"), query.field.as_ref()),
+        clusters: options(&choices("offers", "cluster"), query.cluster.as_ref()),
+        areas: options(&area_refs, query.area.as_ref()),
+        readiness: query
+            .min_readiness
+            .map(|r| r.to_string())
+            .unwrap_or_default(),
+        total,
+        hits: hits.into_iter().map(hit_view).collect(),
+        message,
+        searched,
+        indexed: st.search.len(),
+    };
+    let status = if page.message.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::BAD_REQUEST
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+/// `GET /api/v1/plans/{plan}/market/search?…`: the same as JSON.
+pub async fn api(
+    State(st): State<AppState>,
+    sess: Session,
+    Path(code): Path<String>,
+    q: Params,
+) -> Result<Json<Value>, ApiError> {
+    crate::workflow::plan_of(&st, &sess, &code).await?;
+    fresh_index(&st, &code).await?;
+    let query = query_of(&q)?;
+    let (total, hits) = st.search.search(&query).map_err(search_error)?;
+    Ok(Json(json!({ "total": total, "hits": hits })))
+}
+
+/// `POST /plans/{plan}/market/reindex`: rebuilds the index from the
+/// registries (coordinator); the time it took is logged and audited.
+pub async fn reindex(
+    State(st): State<AppState>,
+    sess: Session,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    crate::workflow::plan_of(&st, &sess, &code).await?;
+    sess.require(sess.principal.is_coordinator(), "重建检索索引")?;
+    let started = std::time::Instant::now();
+    st.search_stale.store(true, Ordering::SeqCst);
+    fresh_index(&st, &code).await?;
+    let ms = started.elapsed().as_millis();
+    kc_app::auth::audit(
+        &st.store,
+        &sess.actor(),
+        "search.reindex",
+        "search",
+        json!({"listings": st.search.len(), "ms": ms}),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/plans/{code}/market/search?reindexed={ms}")).into_response())
+}
