@@ -8,6 +8,7 @@
 //! Additive indicators are reported by the areas (the city total is their
 //! sum); the others by the city.
 
+pub mod market;
 pub mod registries;
 
 use chrono::{Datelike, NaiveDate};

@@ -134,6 +134,16 @@ pub struct SearchQuery {
 /// Clauses of a boolean query.
 type Clauses = Vec<(Occur, Box<dyn Query>)>;
 
+/// A suggested listing and why: the words it shares with the listing
+/// matched against, and whether field and cluster agree.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestion {
+    pub hit: Hit,
+    pub terms: Vec<String>,
+    pub same_field: bool,
+    pub same_cluster: bool,
+}
+
 /// Text with the parts that matched marked.
 pub type Marked = Vec<(String, bool)>;
 
@@ -425,6 +435,106 @@ impl SearchIndex {
             });
         }
         Ok((total, hits))
+    }
+}
+
+impl SearchIndex {
+    /// Listings of `kinds` that fit `l`, best first: its words (title words
+    /// count double) against titles and bodies, bigrams for recall, and a
+    /// lift for the same technical field and industry cluster. `l` itself
+    /// is left out.
+    pub fn similar(
+        &self,
+        l: &Listing,
+        kinds: &[&str],
+        limit: usize,
+    ) -> Result<Vec<Suggestion>, SearchError> {
+        let f = self.f;
+        let mut own: Vec<String> = words(&format!("{} {}", l.title, l.body))
+            .into_iter()
+            .filter(|w| w.chars().count() > 1)
+            .collect();
+        own.sort();
+        own.dedup();
+        if own.is_empty() {
+            return Err(SearchError::Empty);
+        }
+        let title_words = words(&l.title);
+        let term = |field: Field, t: &str, boost: f32| -> (Occur, Box<dyn Query>) {
+            let q = TermQuery::new(
+                Term::from_field_text(field, t),
+                IndexRecordOption::WithFreqs,
+            );
+            (Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost)))
+        };
+        let mut text: Clauses = Vec::new();
+        for w in &own {
+            let k = if title_words.contains(w) { 2.0 } else { 1.0 };
+            text.push(term(f.title, w, 2.0 * k));
+            text.push(term(f.body, w, 1.0 * k));
+        }
+        let text = BooleanQuery::new(text);
+        let mut clauses: Clauses = vec![(Occur::Must, Box::new(text.clone()))];
+        if !l.field.is_empty() {
+            clauses.push(term(f.field, &l.field, 1.5));
+        }
+        if !l.cluster.is_empty() {
+            clauses.push(term(f.cluster, &l.cluster, 0.5));
+        }
+        let kinds: Clauses = kinds
+            .iter()
+            .map(|k| {
+                let q: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(f.kind, k),
+                    IndexRecordOption::Basic,
+                ));
+                (Occur::Should, q)
+            })
+            .collect();
+        clauses.push((Occur::Must, Box::new(BooleanQuery::new(kinds))));
+        clauses.push((
+            Occur::MustNot,
+            Box::new(TermQuery::new(
+                Term::from_field_text(f.id, &format!("{}/{}", l.kind, l.key)),
+                IndexRecordOption::Basic,
+            )),
+        ));
+        let searcher = self.reader.searcher();
+        let top = searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(limit.clamp(1, 100)).order_by_score(),
+        )?;
+        let mut out = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let d: TantivyDocument = searcher.doc(addr)?;
+            let get = |field: Field| {
+                d.get_first(field)
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            };
+            let (title, body) = (get(f.title), get(f.body));
+            let theirs = words(&format!("{title} {body}"));
+            let terms: Vec<String> = own.iter().filter(|w| theirs.contains(w)).cloned().collect();
+            let field = get(f.field);
+            let cluster = get(f.cluster);
+            out.push(Suggestion {
+                same_field: !field.is_empty() && field == l.field,
+                same_cluster: !cluster.is_empty() && cluster == l.cluster,
+                terms,
+                hit: Hit {
+                    kind: get(f.kind),
+                    key: get(f.key),
+                    title_marks: vec![(title.clone(), false)],
+                    body_marks: Vec::new(),
+                    title,
+                    score,
+                    field,
+                    cluster,
+                    area: get(f.area),
+                },
+            });
+        }
+        Ok(out)
     }
 }
 

@@ -142,6 +142,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/plans/{plan}/ranking", get(analytics::ranking_api))
         .route("/plans/{plan}/market/search", get(market::page))
         .route("/plans/{plan}/market/reindex", post(market::reindex))
+        .route("/plans/{plan}/market/match", get(market::match_page))
+        .route("/api/v1/plans/{plan}/market/match", get(market::match_api))
         .route("/api/v1/plans/{plan}/market/search", get(market::api))
         .route("/plans/{plan}/reports", get(reports::form))
         .route("/plans/{plan}/reports/download", get(reports::download))

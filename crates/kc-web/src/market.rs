@@ -287,3 +287,133 @@ pub async fn reindex(
     .await?;
     Ok(Redirect::to(&format!("/plans/{code}/market/search?reindexed={ms}")).into_response())
 }
+
+// ---- matching ---------------------------------------------------------------------------------
+
+pub struct SuggestionView {
+    pub kind: &'static str,
+    pub href: String,
+    pub title: String,
+    pub why: String,
+}
+
+#[derive(Template)]
+#[template(path = "match.html")]
+pub struct MatchPage {
+    pub nav: crate::workflow::PlanHead,
+    pub title: String,
+    pub kind: &'static str,
+    pub back: String,
+    pub rows: Vec<SuggestionView>,
+}
+
+/// What a listing is matched against: a demand with achievements and
+/// experts, an achievement with demands.
+fn targets_of(kind: &str) -> Result<&'static [&'static str], AppError> {
+    match kind {
+        "demands" => Ok(&["offers", "experts"]),
+        "offers" => Ok(&["demands"]),
+        other => Err(AppError::BadRequest(format!(
+            "只能为技术需求（demands）或科技成果（offers）推荐，收到“{other}”"
+        ))),
+    }
+}
+
+async fn suggestions(
+    st: &AppState,
+    code: &str,
+    q: &std::collections::HashMap<String, String>,
+) -> Result<(kc_search::Listing, Vec<kc_search::Suggestion>), AppError> {
+    fresh_index(st, code).await?;
+    let kind = q.get("kind").cloned().unwrap_or_default();
+    let key = q.get("key").cloned().unwrap_or_default();
+    let wanted = targets_of(&kind)?;
+    let def = kc_domain::registry::by_code(&kind)
+        .ok_or_else(|| AppError::NotFound("登记库不存在".into()))?;
+    let (_, engine) = st.plan_and_engine(code).await?;
+    let listing = {
+        let e = engine.read().await;
+        e.row_of(&kind, &key)
+            .and_then(|row| e.record(&kind, row))
+            .and_then(|r| kc_app::market::listing(def, &r))
+            .ok_or_else(|| AppError::NotFound(format!("{}中没有“{key}”", def.name)))?
+    };
+    let found = st
+        .search
+        .similar(&listing, wanted, 10)
+        .map_err(search_error)?;
+    Ok((listing, found))
+}
+
+/// `GET /plans/{plan}/market/match?kind=demands|offers&key=…`: ranked
+/// suggestions, each with why.
+pub async fn match_page(
+    State(st): State<AppState>,
+    sess: Session,
+    Path(code): Path<String>,
+    q: Params,
+) -> Result<Html<String>, AppError> {
+    let (plan, nav) = crate::workflow::plan_of(&st, &sess, &code).await?;
+    let (listing, found) = suggestions(&st, &code, &q).await?;
+    let rows = found
+        .into_iter()
+        .map(|s| {
+            let mut why = Vec::new();
+            if !s.terms.is_empty() {
+                why.push(format!("共同词：{}", s.terms.join("、")));
+            }
+            if s.same_field {
+                why.push(format!("同属{}领域", s.hit.field));
+            }
+            if s.same_cluster {
+                why.push(format!("同属{}集群", s.hit.cluster));
+            }
+            SuggestionView {
+                kind: match s.hit.kind.as_str() {
+                    "demands" => "技术需求",
+                    "offers" => "科技成果",
+                    _ => "专家",
+                },
+                href: format!(
+                    "/plans/{}/registries/{}/record?key={}",
+                    plan.code,
+                    s.hit.kind,
+                    crate::auth::url_encode(&s.hit.key)
+                ),
+                title: s.hit.title,
+                why: why.join("；"),
+            }
+        })
+        .collect();
+    let page = MatchPage {
+        nav,
+        kind: if listing.kind == "demands" {
+            "技术需求"
+        } else {
+            "科技成果"
+        },
+        back: format!(
+            "/plans/{}/registries/{}/record?key={}",
+            plan.code,
+            listing.kind,
+            crate::auth::url_encode(&listing.key)
+        ),
+        title: listing.title,
+        rows,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// `GET /api/v1/plans/{plan}/market/match?kind=…&key=…`
+pub async fn match_api(
+    State(st): State<AppState>,
+    sess: Session,
+    Path(code): Path<String>,
+    q: Params,
+) -> Result<Json<Value>, ApiError> {
+    crate::workflow::plan_of(&st, &sess, &code).await?;
+    let (listing, found) = suggestions(&st, &code, &q).await?;
+    Ok(Json(
+        json!({ "kind": listing.kind, "key": listing.key, "suggestions": found }),
+    ))
+}

@@ -168,6 +168,18 @@ fn cases(
         case("POST", p("/market/reindex"), Body::Form(vec![]), &["kjj"]),
         case(
             "GET",
+            p("/market/match?kind=demands&key=nope"),
+            Body::None,
+            BUSINESS,
+        ),
+        case(
+            "GET",
+            format!("/api/v1/plans/{PLAN}/market/match?kind=demands&key=nope"),
+            Body::None,
+            BUSINESS,
+        ),
+        case(
+            "GET",
             p("/reports/download?period=2024&scope=city&format=html"),
             Body::None,
             BUSINESS,

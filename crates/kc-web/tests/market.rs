@@ -99,6 +99,55 @@ async fn listings_are_searchable(app: &TestApp) {
         assert_eq!(status, 400, "{q}");
         assert!(body.contains(msg), "{q}: {msg}");
     }
+    // Matching: the demand's suggestions come with reasons.
+    let j = app
+        .get_json(&format!(
+            "/api/v1/plans/{PLAN}/market/match?kind=demands&key=XQ-001"
+        ))
+        .await;
+    let found = j["suggestions"].as_array().unwrap();
+    let expert = found
+        .iter()
+        .find(|s| s["hit"]["key"] == "ZJ-001")
+        .expect("the expert is suggested");
+    assert!(
+        expert["terms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "正极"),
+        "{expert}"
+    );
+    assert_eq!(expert["same_field"], true);
+    let (status, page) = app
+        .get(&format!(
+            "/plans/{PLAN}/market/match?kind=demands&key=XQ-001"
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("共同词：") && page.contains("张教授"),
+        "{page}"
+    );
+    let (status, _) = app
+        .get(&format!(
+            "/plans/{PLAN}/market/match?kind=experts&key=ZJ-001"
+        ))
+        .await;
+    assert_eq!(status, 400);
+    let (status, _) = app
+        .get(&format!("/plans/{PLAN}/market/match?kind=demands&key=nope"))
+        .await;
+    assert_eq!(status, 404);
+    let (_, record) = app
+        .get(&format!(
+            "/plans/{PLAN}/registries/demands/record?key=XQ-001"
+        ))
+        .await;
+    assert!(
+        record.contains("id=\"match\""),
+        "the record page links to the suggestions"
+    );
     // A deletion follows at once.
     let r = app
         .http
