@@ -121,6 +121,7 @@ pub async fn load_demo(store: &Store) -> Result<DemoReport, LoadError> {
         .await?;
         records_loaded = counts.iter().map(|(_, n)| n).sum();
     }
+    records_loaded += market::load_demo_listings(store, &plan, DEMO_SEED).await?;
     let accounts_created = auth::load_demo_accounts(store, &plan).await?;
     Ok(DemoReport {
         plan_loaded: saved.created,

@@ -76,3 +76,116 @@ pub fn listings(engine: &Engine) -> Vec<Listing> {
     }
     out
 }
+
+/// Demo listings for the market: achievements offered and demands from the
+/// labelled topics (four of each per topic), and one expert per topic,
+/// spread over the city market and the areas' sub-markets. Loaded once,
+/// into a database whose market is empty; returns how many were written.
+pub async fn load_demo_listings(
+    store: &kc_store::Store,
+    plan: &kc_domain::Plan,
+    seed: u64,
+) -> Result<usize, kc_store::StoreError> {
+    if store.count_records("demands").await? > 0 || store.count_records("offers").await? > 0 {
+        return Ok(0);
+    }
+    let cx = registry::CellContext::new(plan, crate::registries::catalogue());
+    let (offers, demands) = kc_demo::market::labelled(seed, 4);
+    let area_of = |i: usize| -> String {
+        // One listing in three belongs to the city market.
+        if i.is_multiple_of(3) || plan.areas.is_empty() {
+            String::new()
+        } else {
+            plan.areas[i % plan.areas.len()].code.to_string()
+        }
+    };
+    let day = |i: usize| format!("2025-{:02}-{:02}", 1 + i % 9, 1 + i % 28);
+    let owners = [
+        "安徽某大学",
+        "某材料研究院",
+        "某科技有限公司",
+        "某工程技术研究中心",
+    ];
+    let owner_types = ["高校", "科研院所", "企业", "科研院所"];
+    let mut written = 0;
+    let put = |def: &'static RegistryDef, rows: Vec<Vec<(&'static str, String)>>| {
+        let stored: Vec<kc_store::StoredRecord> = rows
+            .iter()
+            .filter_map(|cells| {
+                let map: std::collections::HashMap<&str, &str> =
+                    cells.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                registry::read_record(def, &map, &cx)
+                    .ok()
+                    .map(|r| crate::registries::stored(def, &r))
+            })
+            .collect();
+        (def.code, stored)
+    };
+    let mut batches = Vec::new();
+    batches.push(put(
+        registry::by_code("offers").expect("the offers registry"),
+        offers
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                vec![
+                    ("number", o.key.clone()),
+                    ("title", o.title.clone()),
+                    ("abstract", o.body.clone()),
+                    ("owner", owners[i % owners.len()].to_string()),
+                    ("owner_type", owner_types[i % owner_types.len()].to_string()),
+                    ("field", o.field.to_string()),
+                    ("cluster", o.cluster.to_string()),
+                    ("readiness", (4 + i % 5).to_string()),
+                    ("modes", "转让、许可、合作开发".to_string()),
+                    ("area", area_of(i)),
+                    ("status", "已发布".to_string()),
+                    ("published_on", day(i)),
+                ]
+            })
+            .collect(),
+    ));
+    batches.push(put(
+        registry::by_code("demands").expect("the demands registry"),
+        demands
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                vec![
+                    ("number", d.key.clone()),
+                    ("title", d.title.clone()),
+                    ("description", d.body.clone()),
+                    ("field", d.field.to_string()),
+                    ("cluster", d.cluster.to_string()),
+                    ("enterprise", format!("蚌埠某{}企业", d.cluster)),
+                    ("area", area_of(i + 1)),
+                    ("budget", (50 + (i % 10) * 30).to_string()),
+                    ("status", "已发布".to_string()),
+                    ("published_on", day(i + 3)),
+                ]
+            })
+            .collect(),
+    ));
+    batches.push(put(
+        registry::by_code("experts").expect("the experts registry"),
+        kc_demo::market::TOPICS
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                vec![
+                    ("number", format!("ZJ-{i:03}")),
+                    ("name", format!("专家{}", i + 1)),
+                    ("organization", owners[i % owners.len()].to_string()),
+                    ("title_rank", "教授级高工".to_string()),
+                    ("field", t.field.to_string()),
+                    ("expertise", t.terms.join("、")),
+                ]
+            })
+            .collect(),
+    ));
+    for (code, recs) in batches {
+        store.upsert_records(code, &recs, "demo").await?;
+        written += recs.len();
+    }
+    Ok(written)
+}
