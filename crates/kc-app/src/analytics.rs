@@ -28,6 +28,19 @@ pub fn series_of(
     set
 }
 
+/// Every area's series, in the plan's area order (the input of rankings
+/// and area comparisons).
+pub fn area_series(
+    plan: &Plan,
+    records: &[ValueRecord],
+    engine: Option<&Engine>,
+) -> Vec<SeriesSet> {
+    plan.areas
+        .iter()
+        .map(|a| series_of(plan, records, &Scope::Area(a.code.clone()), engine))
+        .collect()
+}
+
 /// The three-colour warning level of a status (the common 红/黄/绿 practice).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -101,19 +114,20 @@ pub fn warnings(plan: &Plan, set: &SeriesSet, as_of: NaiveDate) -> (Vec<Warning>
     if dates.last() != Some(&as_of) {
         dates.push(as_of);
     }
-    // levels[t][d]: the level of target t at date d.
+    // levels[t][d]: the level of target t at date d; lags[t]: its lag at
+    // `as_of` (the last date), from the same evaluation.
+    let mut lags: Vec<Option<f64>> = Vec::with_capacity(plan.targets.len());
     let levels: Vec<Vec<Option<Level>>> = plan
         .targets
         .iter()
         .map(|t| {
-            dates
-                .iter()
-                .map(|d| Level::of(evaluate(plan, t, set, *d).status))
-                .collect()
+            let evals: Vec<_> = dates.iter().map(|d| evaluate(plan, t, set, *d)).collect();
+            lags.push(evals.last().and_then(|e| e.lag));
+            evals.iter().map(|e| Level::of(e.status)).collect()
         })
         .collect();
     let mut now: Vec<Warning> = Vec::new();
-    for (t, row) in plan.targets.iter().zip(&levels) {
+    for ((t, row), lag) in plan.targets.iter().zip(&levels).zip(&lags) {
         let Some(level @ (Level::Red | Level::Yellow)) = row.last().copied().flatten() else {
             continue;
         };
@@ -121,7 +135,7 @@ pub fn warnings(plan: &Plan, set: &SeriesSet, as_of: NaiveDate) -> (Vec<Warning>
         while first > 0 && matches!(row[first - 1], Some(Level::Red | Level::Yellow)) {
             first -= 1;
         }
-        let lag = evaluate(plan, t, set, as_of).lag;
+        let lag = *lag;
         now.push(Warning {
             target: t.code.to_string(),
             level,

@@ -352,10 +352,7 @@ pub async fn login(
 /// user name does not exist.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$5xQbXvVv0T8l3b8wz8mJ0l8x2Yw3mXo2i1k1o0t9qZE";
 
-/// The current time as stored (RFC 3339, UTC, milliseconds).
-pub fn now_text() -> String {
-    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
+pub use kc_store::now_text;
 
 /// A stored UTC time shown in Beijing time (UTC+8), to the minute.
 pub fn local_time(t: &str) -> String {

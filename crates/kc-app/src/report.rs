@@ -611,13 +611,7 @@ pub async fn generate(
         Some(&guard),
     );
     let (warnings, _) = crate::analytics::warnings(plan, &city.set, as_of);
-    let sets: Vec<_> = plan
-        .areas
-        .iter()
-        .map(|a| {
-            crate::analytics::series_of(plan, &records, &Scope::Area(a.code.clone()), Some(&guard))
-        })
-        .collect();
+    let sets = crate::analytics::area_series(plan, &records, Some(&guard));
     let ranking = crate::analytics::ranking(plan, &sets, as_of);
     let snap = match &variant {
         Variant::Area(a) => crate::evaluate_snapshot(

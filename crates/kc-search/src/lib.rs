@@ -331,13 +331,6 @@ impl SearchIndex {
         if ws.is_empty() && grams.is_empty() {
             return Err(SearchError::Empty);
         }
-        let term = |field: Field, t: &str, boost: f32| -> (Occur, Box<dyn Query>) {
-            let q = TermQuery::new(
-                Term::from_field_text(field, t),
-                IndexRecordOption::WithFreqs,
-            );
-            (Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost)))
-        };
         let mut clauses = Vec::new();
         for w in &ws {
             clauses.push(term(self.f.title, w, 3.0));
@@ -416,11 +409,7 @@ impl SearchIndex {
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let d: TantivyDocument = searcher.doc(addr)?;
-            let get = |field: Field| {
-                d.get_first(field)
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default()
-            };
+            let get = |field: Field| stored_text(&d, field);
             let title = get(self.f.title);
             hits.push(Hit {
                 kind: get(self.f.kind),
@@ -460,13 +449,6 @@ impl SearchIndex {
             return Err(SearchError::Empty);
         }
         let title_words = words(&l.title);
-        let term = |field: Field, t: &str, boost: f32| -> (Occur, Box<dyn Query>) {
-            let q = TermQuery::new(
-                Term::from_field_text(field, t),
-                IndexRecordOption::WithFreqs,
-            );
-            (Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost)))
-        };
         let mut text: Clauses = Vec::new();
         for w in &own {
             let k = if title_words.contains(w) { 2.0 } else { 1.0 };
@@ -507,11 +489,7 @@ impl SearchIndex {
         let mut out = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let d: TantivyDocument = searcher.doc(addr)?;
-            let get = |field: Field| {
-                d.get_first(field)
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default()
-            };
+            let get = |field: Field| stored_text(&d, field);
             let (title, body) = (get(f.title), get(f.body));
             let theirs = words(&format!("{title} {body}"));
             let terms: Vec<String> = own.iter().filter(|w| theirs.contains(w)).cloned().collect();
@@ -536,6 +514,22 @@ impl SearchIndex {
         }
         Ok(out)
     }
+}
+
+/// An optional clause: `t` in `field`, weighted by `boost`.
+fn term(field: Field, t: &str, boost: f32) -> (Occur, Box<dyn Query>) {
+    let q = TermQuery::new(
+        Term::from_field_text(field, t),
+        IndexRecordOption::WithFreqs,
+    );
+    (Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost)))
+}
+
+/// A stored text field of a document ("" when absent).
+fn stored_text(d: &TantivyDocument, field: Field) -> String {
+    d.get_first(field)
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// A snippet as (text, matched) parts; `whole` is returned unmarked when

@@ -176,6 +176,6 @@ impl Store {
 
 /// The current time as stored: RFC 3339 in UTC with milliseconds, which
 /// sorts correctly as text in both backends.
-pub(crate) fn now_text() -> String {
+pub fn now_text() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -7,7 +7,6 @@ use axum::extract::{Path, State};
 use axum::response::Html;
 use kc_app::Snapshot;
 use kc_app::analytics::{self, AreaRank, Level, Warning};
-use kc_domain::Scope;
 use kc_domain::plan::fmt_num;
 use kc_domain::ranking::RankingSpec;
 use serde_json::{Value, json};
@@ -53,20 +52,7 @@ async fn ranking_of(
         return Ok(None);
     }
     let (_, engine) = st.plan_and_engine(snap.plan.code.as_str()).await?;
-    let e = engine.read().await;
-    let sets: Vec<_> = snap
-        .plan
-        .areas
-        .iter()
-        .map(|a| {
-            analytics::series_of(
-                &snap.plan,
-                &snap.records,
-                &Scope::Area(a.code.clone()),
-                Some(&e),
-            )
-        })
-        .collect();
+    let sets = analytics::area_series(&snap.plan, &snap.records, Some(&*engine.read().await));
     Ok(analytics::ranking(&snap.plan, &sets, snap.as_of))
 }
 
@@ -426,13 +412,7 @@ pub async fn area(
         .position(|a| a.code.as_str() == area)
         .ok_or_else(|| AppError::NotFound(format!("本规划中没有地区“{area}”")))?;
     let (_, engine) = st.plan_and_engine(plan.code.as_str()).await?;
-    let e = engine.read().await;
-    let sets: Vec<_> = plan
-        .areas
-        .iter()
-        .map(|a| analytics::series_of(plan, &snap.records, &Scope::Area(a.code.clone()), Some(&e)))
-        .collect();
-    drop(e);
+    let sets = analytics::area_series(plan, &snap.records, Some(&*engine.read().await));
     let by_indicator = plan.targets_by_indicator();
     let mut rows = Vec::new();
     for ind in plan.indicators.iter().filter(|i| i.additive) {
@@ -479,7 +459,8 @@ pub async fn area(
             rank: format!("{} / {}", better + 1, values.iter().flatten().count()),
         });
     }
-    let ranking = ranking_of(&st, &snap).await?;
+    // The same series serve the ranking: computed once.
+    let ranking = analytics::ranking(plan, &sets, snap.as_of);
     let (ranking_name, rank, composite, change) = match &ranking {
         Some((spec, rs, _)) => match rs.iter().find(|r| r.area == area) {
             Some(r) => (
