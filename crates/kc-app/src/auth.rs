@@ -669,6 +669,11 @@ pub fn demo_accounts(plan: &kc_domain::Plan) -> Vec<(String, String, Role)> {
             Role::Coordinator,
         ),
         ("leader".to_string(), "市领导".to_string(), Role::Leader),
+        (
+            "broker".to_string(),
+            "技术经纪人（演示）".to_string(),
+            Role::Broker,
+        ),
     ];
     for d in &plan.departments {
         if plan

@@ -3,6 +3,7 @@
 
 pub mod analytics;
 pub mod auth;
+pub mod cases;
 pub mod mail;
 pub mod market;
 pub mod registries;

@@ -183,9 +183,100 @@ pub async fn load_demo_listings(
             })
             .collect(),
     ));
+    // One technology transfer agency and one registered broker for the
+    // city market and for every area's sub-market.
+    let markets: Vec<(String, String)> = std::iter::once((String::new(), plan.city.clone()))
+        .chain(
+            plan.areas
+                .iter()
+                .map(|a| (a.code.to_string(), a.name.clone())),
+        )
+        .collect();
+    batches.push(put(
+        registry::by_code("agencies").expect("the agencies registry"),
+        markets
+            .iter()
+            .map(|(code, name)| {
+                vec![
+                    ("name", format!("{name}技术转移服务中心")),
+                    ("type", "技术转移机构".to_string()),
+                    ("area", code.clone()),
+                    ("joined_on", "2024-03-01".to_string()),
+                ]
+            })
+            .collect(),
+    ));
+    batches.push(put(
+        registry::by_code("brokers").expect("the brokers registry"),
+        markets
+            .iter()
+            .enumerate()
+            .map(|(i, (code, name))| {
+                vec![
+                    ("number", format!("JJR-{:03}", i + 1)),
+                    ("name", format!("经纪人{}", i + 1)),
+                    ("agency", format!("{name}技术转移服务中心")),
+                    ("area", code.clone()),
+                    ("registered_on", "2024-04-01".to_string()),
+                ]
+            })
+            .collect(),
+    ));
     for (code, recs) in batches {
         store.upsert_records(code, &recs, "demo").await?;
         written += recs.len();
     }
     Ok(written)
+}
+
+/// An enterprise suggested for an achievement, and why.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FittingEnterprise {
+    pub credit_code: String,
+    pub name: String,
+    pub area: String,
+    pub reasons: Vec<String>,
+}
+
+/// Registered enterprises of the achievement's industry cluster, those
+/// above designated size and in manufacturing first (they can take up a
+/// transferred achievement soonest). Candidates come from the engine's
+/// text search on the cluster's name, so large registries are not scanned
+/// whole; at most `limit` are returned.
+pub fn fitting_enterprises(engine: &Engine, cluster: &str, limit: usize) -> Vec<FittingEnterprise> {
+    if cluster.is_empty() {
+        return Vec::new();
+    }
+    let def = &registry::ENTERPRISES;
+    let yes = |r: &Record, f: &str| matches!(r.get(def, f), Value::Bool(true));
+    let mut found: Vec<(u8, FittingEnterprise)> = engine
+        .search("enterprises", cluster, None)
+        .into_iter()
+        .take(5_000)
+        .filter_map(|row| engine.record("enterprises", row))
+        .filter(|r| r.get(def, "cluster").display() == cluster)
+        .map(|r| {
+            let mut reasons = vec![format!("同属{cluster}集群")];
+            let mut rank = 0;
+            if yes(&r, "above_scale") {
+                reasons.push("规模以上企业".into());
+                rank += 2;
+            }
+            if yes(&r, "manufacturing") {
+                reasons.push("制造业".into());
+                rank += 1;
+            }
+            (
+                rank,
+                FittingEnterprise {
+                    credit_code: r.get(def, "credit_code").display(),
+                    name: r.get(def, "name").display(),
+                    area: r.get(def, "area").display(),
+                    reasons,
+                },
+            )
+        })
+        .collect();
+    found.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.name.cmp(&b.1.name)));
+    found.into_iter().take(limit).map(|(_, e)| e).collect()
 }

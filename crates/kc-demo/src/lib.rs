@@ -555,6 +555,7 @@ mod tests {
             status_rule: Default::default(),
             reporting: Default::default(),
             ranking: None,
+            market: Default::default(),
         };
         let w = area_weights(&plan);
         assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-9);

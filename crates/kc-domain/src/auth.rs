@@ -36,12 +36,15 @@ pub enum Role {
     AreaReviewer(Code),
     /// 领导: reads everything, changes nothing.
     Leader,
+    /// 技术经纪人: works the technology market only (search, matching, the
+    /// deals they take); sees no plan data.
+    Broker,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RoleError {
     #[error(
-        "角色“{0}”不正确：应为 sysadmin、secadmin、auditadmin、coordinator、leader，或 dept_reporter:部门编码、dept_reviewer:部门编码、area_reporter:地区编码、area_reviewer:地区编码"
+        "角色“{0}”不正确：应为 sysadmin、secadmin、auditadmin、coordinator、leader、broker，或 dept_reporter:部门编码、dept_reviewer:部门编码、area_reporter:地区编码、area_reviewer:地区编码"
     )]
     Format(String),
     #[error("角色“{role}”中的{what}“{code}”不在规划中")]
@@ -71,6 +74,7 @@ impl Role {
             Role::AuditAdmin => "审计管理员".into(),
             Role::Coordinator => "规划统筹".into(),
             Role::Leader => "领导".into(),
+            Role::Broker => "技术经纪人".into(),
             Role::DeptReporter(d) => format!("{}填报员", unit(d)),
             Role::DeptReviewer(d) => format!("{}审核员", unit(d)),
             Role::AreaReporter(a) => format!("{}填报员", unit(a)),
@@ -109,6 +113,7 @@ impl fmt::Display for Role {
             Role::AuditAdmin => f.write_str("auditadmin"),
             Role::Coordinator => f.write_str("coordinator"),
             Role::Leader => f.write_str("leader"),
+            Role::Broker => f.write_str("broker"),
             Role::DeptReporter(c) => write!(f, "dept_reporter:{c}"),
             Role::DeptReviewer(c) => write!(f, "dept_reviewer:{c}"),
             Role::AreaReporter(c) => write!(f, "area_reporter:{c}"),
@@ -133,6 +138,7 @@ impl FromStr for Role {
             ("auditadmin", None) => Role::AuditAdmin,
             ("coordinator", None) => Role::Coordinator,
             ("leader", None) => Role::Leader,
+            ("broker", None) => Role::Broker,
             ("dept_reporter", Some(c)) => Role::DeptReporter(c),
             ("dept_reviewer", Some(c)) => Role::DeptReviewer(c),
             ("area_reporter", Some(c)) => Role::AreaReporter(c),
@@ -178,7 +184,50 @@ impl Principal {
 
     /// May read plan pages, targets, registries and published values.
     pub fn reads_business(&self) -> bool {
+        self.roles
+            .iter()
+            .any(|r| !r.is_admin() && *r != Role::Broker)
+    }
+
+    /// May use the technology market: search, matching, deals and
+    /// challenges (what they may change is decided below).
+    pub fn reads_market(&self) -> bool {
         self.roles.iter().any(|r| !r.is_admin())
+    }
+
+    /// May manage the market of `area` (empty: the city market): publish
+    /// challenges, moderate submissions, move any deal there. The bureau
+    /// manages every market; an area reporter its own sub-market.
+    pub fn manages_market(&self, area: &str) -> bool {
+        self.is_coordinator()
+            || (!area.is_empty()
+                && self
+                    .roles
+                    .iter()
+                    .any(|r| matches!(r, Role::AreaReporter(c) if c.as_str() == area)))
+    }
+
+    /// May take a match as a deal in the market of `area`.
+    pub fn takes_deals(&self, area: &str) -> bool {
+        self.has(&Role::Broker) || self.manages_market(area)
+    }
+
+    /// May see a market case (deal or challenge) of `area` opened by
+    /// `owner`: the bureau and leaders see all, an area's roles their own
+    /// sub-market, a broker the deals they took and every challenge.
+    pub fn sees_case(&self, area: &str, owner: &str, is_challenge: bool) -> bool {
+        self.reads_all()
+            || self.username == owner
+            || (is_challenge && self.reads_market())
+            || self.roles.iter().any(|r| {
+                matches!(r, Role::AreaReporter(c) | Role::AreaReviewer(c) if c.as_str() == area)
+            })
+    }
+
+    /// May log contacts on and move a deal of `area` taken by `taken_by`:
+    /// its market's managers, and the broker who took it.
+    pub fn works_deal(&self, area: &str, taken_by: &str) -> bool {
+        self.manages_market(area) || (self.has(&Role::Broker) && self.username == taken_by)
     }
 
     /// Reads everything, including every unit's unpublished values.

@@ -11,6 +11,9 @@
 //!   status rules.
 //! - [`auth`]: roles, scopes and every permission rule; the password policy.
 //! - [`duty`]: reporting duties from the plan, review states of values.
+//! - [`market`]: the technology market's deals (stages, contract terms,
+//!   broker rewards) and challenge projects (panel, scores, award,
+//!   acceptance).
 
 pub mod auth;
 pub mod code;
@@ -19,6 +22,7 @@ pub mod duty;
 pub mod entry;
 pub mod expr;
 pub mod forecast;
+pub mod market;
 pub mod path;
 pub mod period;
 pub mod plan;

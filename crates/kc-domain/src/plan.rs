@@ -43,6 +43,9 @@ pub struct Plan {
     /// The area ranking (争先进位), when the plan defines one.
     #[serde(default)]
     pub ranking: Option<crate::ranking::RankingSpec>,
+    /// The technology market's rules (broker reward, challenge scoring).
+    #[serde(default)]
+    pub market: crate::market::MarketRules,
 }
 
 /// The plan-wide reporting calendar.

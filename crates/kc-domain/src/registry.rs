@@ -370,6 +370,20 @@ pub static CONTRACTS: RegistryDef = RegistryDef {
         f("registered_on", "登记日期", FieldType::Date, true),
         f("amount", "合同金额（万元）", FieldType::Amount, true),
         f("tech_amount", "技术交易额（万元）", FieldType::Amount, true),
+        // Set when the contract came from a deal in the technology market,
+        // so that absorbed turnover can be traced back to the market.
+        f(
+            "demand_number",
+            "来源技术需求编号",
+            FieldType::Text(40),
+            false,
+        ),
+        f(
+            "broker_number",
+            "技术经纪人登记证号",
+            FieldType::Text(40),
+            false,
+        ),
     ],
     key: &["reg_number"],
     title: "reg_number",
@@ -709,6 +723,7 @@ pub static DEMANDS: RegistryDef = RegistryDef {
         f("area", "所属分市场（空为市大市场）", FieldType::Area, false),
         f("budget", "意向投入（万元）", FieldType::Amount, false),
         f("deadline", "期望解决日期", FieldType::Date, false),
+        f("contact", "联系人及电话", FieldType::Text(100), false),
         f(
             "status",
             "状态",

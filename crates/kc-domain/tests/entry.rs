@@ -61,6 +61,7 @@ fn plan() -> Plan {
         status_rule: StatusRule::default(),
         reporting: Default::default(),
         ranking: None,
+        market: Default::default(),
     }
 }
 

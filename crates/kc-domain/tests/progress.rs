@@ -91,6 +91,7 @@ fn plan_with(indicators: Vec<Indicator>, areas: usize) -> Plan {
         status_rule: StatusRule::default(),
         reporting: Default::default(),
         ranking: None,
+        market: Default::default(),
     }
 }
 

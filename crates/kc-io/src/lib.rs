@@ -507,3 +507,48 @@ pub fn fields_markdown() -> String {
     }
     out
 }
+
+/// A cell of a plain table written to Excel: numbers stay numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Number(f64),
+    Empty,
+}
+
+/// A plain table (a page's list) as one Excel sheet: bold header, frozen
+/// first row, filter on every column.
+pub fn table_xlsx(name: &str, headers: &[&str], rows: &[Vec<Cell>]) -> Result<Vec<u8>, IoError> {
+    let mut wb = Workbook::new();
+    let header = Format::new().set_bold().set_background_color(0xF2F2F2);
+    let ws = wb.add_worksheet();
+    let sheet: String = name
+        .chars()
+        .filter(|c| !"[]:*?/\\".contains(*c))
+        .take(31)
+        .collect();
+    ws.set_name(sheet)?;
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &header)?;
+        ws.set_column_width(c as u16, 16)?;
+    }
+    for (r, cells) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        for (c, cell) in cells.iter().enumerate() {
+            match cell {
+                Cell::Text(t) => {
+                    ws.write_string(r, c as u16, t)?;
+                }
+                Cell::Number(n) if n.is_finite() => {
+                    ws.write_number(r, c as u16, *n)?;
+                }
+                _ => {}
+            }
+        }
+    }
+    ws.set_freeze_panes(1, 0)?;
+    if !headers.is_empty() {
+        ws.autofilter(0, 0, rows.len().max(1) as u32, headers.len() as u16 - 1)?;
+    }
+    Ok(wb.save_to_buffer()?)
+}

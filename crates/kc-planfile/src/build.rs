@@ -17,9 +17,10 @@ use crate::reader::{Ctx, N, Obj};
 
 type Span = Option<Range<usize>>;
 
-const TOP_KEYS: [&str; 8] = [
+const TOP_KEYS: [&str; 9] = [
     "plan",
     "ranking",
+    "market",
     "area",
     "department",
     "indicator",
@@ -34,7 +35,7 @@ pub fn build(ctx: &Ctx<'_>, root: &Table) -> Option<Plan> {
             ctx.error(
                 root.key(key).and_then(|k| k.span()),
                 format!("未知的顶层部分 {key}"),
-                Some("[plan]、[[area]]、[[department]]、[[indicator]]、[[goal]]、[[node]]、[[target]]、[ranking]"),
+                Some("[plan]、[[area]]、[[department]]、[[indicator]]、[[goal]]、[[node]]、[[target]]、[ranking]、[market]"),
             );
         }
     }
@@ -176,6 +177,7 @@ pub fn build(ctx: &Ctx<'_>, root: &Table) -> Option<Plan> {
         let inds: Vec<&Indicator> = indicators.iter().map(|(i, _)| i).collect();
         crate::ranking::read_ranking(ctx, root, &inds)
     };
+    let market = crate::market::read_market(ctx, root);
     let header = header?;
     for (code, span) in &header.every_units {
         check_unit(code, span, "[plan.every_node] units");
@@ -206,6 +208,7 @@ pub fn build(ctx: &Ctx<'_>, root: &Table) -> Option<Plan> {
         status_rule: header.status_rule,
         reporting: header.reporting,
         ranking,
+        market,
     })
 }
 

@@ -7,6 +7,7 @@ mod build;
 mod catalogue;
 mod compute;
 mod json;
+mod market;
 mod ranking;
 mod reader;
 

@@ -432,6 +432,36 @@ const BAD: &[(&str, &str, &str, &str)] = &[
         "排名指标编码 R1 重复",
     ),
     (
+        "reward rate above one",
+        "target = 1200",
+        "target = 1200\n\n[market.reward]\nrate = 5\n",
+        "[market.reward] 的 rate 是比例，应在 0–1 之间",
+    ),
+    (
+        "negative reward cap",
+        "target = 1200",
+        "target = 1200\n\n[market.reward]\nrate = 0.01\nper_deal_cap = -1\n",
+        "[market.reward] 的 per_deal_cap 应为正数",
+    ),
+    (
+        "unknown score combination",
+        "target = 1200",
+        "target = 1200\n\n[market.challenge]\ncombine = \"median\"\n",
+        "combine",
+    ),
+    (
+        "pass score above full marks",
+        "target = 1200",
+        "target = 1200\n\n[market.challenge]\npass_score = 90\n[[market.challenge.criterion]]\nname = \"方案\"\nmax = 50\n",
+        "pass_score 90 高于评分表满分 50",
+    ),
+    (
+        "misspelt market key",
+        "target = 1200",
+        "target = 1200\n\n[market.reward]\nrate = 0.01\nper_year_cpa = 5\n",
+        "未知字段 per_year_cpa",
+    ),
+    (
         "misspelt ranking key",
         "target = 1200",
         "target = 1200\n\n[ranking]\n[[ranking.item]]\ncode = \"R1\"\nindicator = \"hte\"\nweigth = 2\n",
@@ -502,4 +532,20 @@ fn garbage_never_panics() {
     ] {
         assert!(kc_planfile::parse_plan("x.toml", text).is_err());
     }
+}
+
+#[test]
+fn bengbu_market_rules_are_read() {
+    let plan = kc_planfile::parse_plan("bengbu-2023-2025.toml", BENGBU).unwrap();
+    let m = &plan.market;
+    assert_eq!(m.reward.rate, 0.01);
+    assert_eq!(m.reward.per_deal_cap, Some(10.0));
+    assert_eq!(m.reward.per_year_cap, Some(50.0));
+    assert_eq!(m.challenge.criteria.len(), 4);
+    assert_eq!(
+        m.challenge.criteria.iter().map(|c| c.max).sum::<f64>(),
+        100.0
+    );
+    assert_eq!(m.challenge.combine, kc_domain::market::Combine::TrimmedMean);
+    assert_eq!((m.challenge.pass_score, m.challenge.min_panel), (60.0, 3));
 }

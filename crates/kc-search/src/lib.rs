@@ -438,6 +438,54 @@ impl SearchIndex {
         kinds: &[&str],
         limit: usize,
     ) -> Result<Vec<Suggestion>, SearchError> {
+        Ok(self
+            .similar_words(l, kinds, limit)?
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect())
+    }
+
+    /// Listings of the same kind that look like `l` posted again: the same
+    /// title once spaces and punctuation are ignored, or at least 80% of
+    /// their words (two characters or more, title and body) shared
+    /// (Jaccard). Flags, not refusals: two enterprises may well pose the
+    /// same problem.
+    pub fn duplicates(&self, l: &Listing) -> Result<Vec<Hit>, SearchError> {
+        let norm = |s: &str| {
+            s.chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect::<String>()
+                .to_lowercase()
+        };
+        let own: std::collections::HashSet<String> = words(&format!("{} {}", l.title, l.body))
+            .into_iter()
+            .filter(|w| w.chars().count() > 1)
+            .collect();
+        let found = match self.similar_words(l, &[l.kind.as_str()], 5) {
+            Ok(f) => f,
+            Err(SearchError::Empty) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        Ok(found
+            .into_iter()
+            .filter(|(s, theirs)| {
+                let theirs: std::collections::HashSet<&String> =
+                    theirs.iter().filter(|w| w.chars().count() > 1).collect();
+                let shared = own.iter().filter(|w| theirs.contains(w)).count();
+                let union = own.len() + theirs.len() - shared;
+                (!l.title.trim().is_empty() && norm(&s.hit.title) == norm(&l.title))
+                    || (union > 0 && shared as f64 / union as f64 >= 0.8)
+            })
+            .map(|(s, _)| s.hit)
+            .collect())
+    }
+
+    fn similar_words(
+        &self,
+        l: &Listing,
+        kinds: &[&str],
+        limit: usize,
+    ) -> Result<Vec<(Suggestion, Vec<String>)>, SearchError> {
         let f = self.f;
         let mut own: Vec<String> = words(&format!("{} {}", l.title, l.body))
             .into_iter()
@@ -495,22 +543,25 @@ impl SearchIndex {
             let terms: Vec<String> = own.iter().filter(|w| theirs.contains(w)).cloned().collect();
             let field = get(f.field);
             let cluster = get(f.cluster);
-            out.push(Suggestion {
-                same_field: !field.is_empty() && field == l.field,
-                same_cluster: !cluster.is_empty() && cluster == l.cluster,
-                terms,
-                hit: Hit {
-                    kind: get(f.kind),
-                    key: get(f.key),
-                    title_marks: vec![(title.clone(), false)],
-                    body_marks: Vec::new(),
-                    title,
-                    score,
-                    field,
-                    cluster,
-                    area: get(f.area),
+            out.push((
+                Suggestion {
+                    same_field: !field.is_empty() && field == l.field,
+                    same_cluster: !cluster.is_empty() && cluster == l.cluster,
+                    terms,
+                    hit: Hit {
+                        kind: get(f.kind),
+                        key: get(f.key),
+                        title_marks: vec![(title.clone(), false)],
+                        body_marks: Vec::new(),
+                        title,
+                        score,
+                        field,
+                        cluster,
+                        area: get(f.area),
+                    },
                 },
-            });
+                theirs,
+            ));
         }
         Ok(out)
     }
@@ -733,5 +784,49 @@ mod tests {
             ..SearchQuery::default()
         };
         assert!(matches!(ix.search(&long), Err(SearchError::TooLong)));
+    }
+
+    #[test]
+    fn duplicates_are_flagged_by_title_or_shared_words() {
+        let ix = index();
+        // The same title with other spacing and punctuation.
+        let again = listing(
+            "demands",
+            "D9",
+            "磷酸铁锂 正极材料、低温性能提升！",
+            "另一家企业的描述",
+            "新能源与节能",
+        );
+        let d = ix.duplicates(&again).unwrap();
+        assert_eq!(d.iter().map(|h| h.key.as_str()).collect::<Vec<_>>(), ["D1"]);
+        // Almost all words shared, title reworded.
+        let reworded = listing(
+            "demands",
+            "D8",
+            "提升磷酸铁锂正极材料低温性能",
+            "寻求提高磷酸铁锂电池在零下二十度的放电容量的技术方案",
+            "新能源与节能",
+        );
+        assert_eq!(ix.duplicates(&reworded).unwrap().len(), 1);
+        // A related but different demand, or another kind, is not flagged.
+        let related = listing(
+            "demands",
+            "D7",
+            "磷酸铁锂回收工艺",
+            "废旧电池中锂的湿法回收",
+            "新能源与节能",
+        );
+        assert!(ix.duplicates(&related).unwrap().is_empty());
+        let offer = listing("offers", "O9", "高导热石墨烯散热膜", "", "新材料");
+        assert_eq!(ix.duplicates(&offer).unwrap()[0].key, "O1");
+        // A listing is never its own duplicate, and punctuation alone
+        // finds nothing rather than failing.
+        let own = listing("demands", "D1", "磷酸铁锂正极材料低温性能提升", "", "");
+        assert!(ix.duplicates(&own).unwrap().is_empty());
+        assert!(
+            ix.duplicates(&listing("demands", "D6", "！？", "", ""))
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -12,6 +12,7 @@
 
 mod accounts;
 mod audit;
+mod cases;
 mod files;
 mod plans;
 mod registries;
@@ -28,6 +29,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use accounts::{NewUser, Notification, SessionRow, User};
 pub use audit::{AuditEntry, AuditFilter, AuditReport, NewAudit, entry_hash};
+pub use cases::{Case, CaseFields};
 pub use files::Attachment;
 pub use plans::{PlanVersion, SavedPlan, StoredPlan};
 pub use registries::StoredRecord;

@@ -30,6 +30,8 @@ pub struct Me {
     pub reviews: bool,
     pub board: bool,
     pub business: bool,
+    /// May use the technology market (business readers and brokers).
+    pub market: bool,
     pub users: bool,
     pub audit: bool,
     /// May edit some registry records.
@@ -53,6 +55,7 @@ impl Me {
             reviews: p.reviews_any(),
             board: p.reads_all(),
             business: p.reads_business(),
+            market: p.reads_market(),
             users: p.manages_accounts() || p.manages_security(),
             audit: p.reads_audit(),
             records: p.edits_records(),
@@ -376,6 +379,8 @@ pub struct NoteView {
 pub struct HomePage {
     pub me: Me,
     pub plans: Vec<PlanCard>,
+    /// Plans whose market a market-only user (a broker) may use: code, name.
+    pub markets: Vec<(String, String)>,
     pub notes: Vec<NoteView>,
 }
 
@@ -451,9 +456,18 @@ pub async fn home(State(st): State<AppState>, sess: Session) -> Result<Html<Stri
             read: n.read,
         })
         .collect();
+    let markets = if p.reads_market() && !p.reads_business() {
+        stored
+            .iter()
+            .map(|s| (s.plan.code.to_string(), s.plan.name.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
     render(&HomePage {
         me: Me::new(&sess, stored.first().map(|s| &s.plan)),
         plans,
+        markets,
         notes,
     })
 }

@@ -112,7 +112,10 @@ pub fn session_cookie(token: &str, secure: bool) -> String {
 }
 
 fn is_public(path: &str) -> bool {
-    path == "/login" || path == "/healthz" || path.starts_with("/static/")
+    path == "/login"
+        || path == "/healthz"
+        || path.starts_with("/static/")
+        || path.starts_with("/public/")
 }
 
 fn is_api(path: &str) -> bool {

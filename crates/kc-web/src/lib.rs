@@ -8,10 +8,12 @@ mod admin;
 mod analytics;
 mod api;
 pub mod auth;
+mod cases;
 mod chart;
 mod error;
 mod market;
 mod pages;
+mod public;
 mod registries;
 pub mod reports;
 mod view;
@@ -47,6 +49,8 @@ pub struct AppState {
     /// before the next search (bulk imports, a fresh start).
     pub search: std::sync::Arc<kc_search::SearchIndex>,
     pub search_stale: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Recent public submissions per client address (spam limit).
+    pub public_posts: std::sync::Arc<public::Recent>,
 }
 
 impl AppState {
@@ -58,6 +62,7 @@ impl AppState {
             security: std::sync::Arc::new(kc_app::auth::SecurityConfig::default()),
             throttle: std::sync::Arc::new(kc_app::auth::Throttle::default()),
             smtp: None,
+            public_posts: Default::default(),
             search: std::sync::Arc::new(
                 kc_search::SearchIndex::new().expect("an index in memory can always be made"),
             ),
@@ -141,6 +146,46 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/plans/{plan}/ranking", get(analytics::ranking_api))
         .route("/plans/{plan}/market/search", get(market::page))
+        .route("/public/market", get(public::market))
+        .route(
+            "/public/market/submit",
+            get(public::submit_form).post(public::submit),
+        )
+        .route(
+            "/plans/{plan}/market/moderation",
+            get(public::moderation).post(public::moderate),
+        )
+        .route(
+            "/plans/{plan}/market/deals",
+            get(cases::deals_page).post(cases::open_deal),
+        )
+        .route("/plans/{plan}/market/deals/{id}", get(cases::deal_page))
+        .route("/plans/{plan}/market/events", get(cases::events_page))
+        .route(
+            "/plans/{plan}/market/deals/{id}/{action}",
+            post(cases::deal_action),
+        )
+        .route("/api/v1/plans/{plan}/market/deals", get(cases::deals_api))
+        .route(
+            "/plans/{plan}/market/challenges",
+            get(cases::challenges_page).post(cases::challenge_publish),
+        )
+        .route(
+            "/plans/{plan}/market/challenges/new",
+            get(cases::challenge_new),
+        )
+        .route(
+            "/plans/{plan}/market/challenges/{id}",
+            get(cases::challenge_page),
+        )
+        .route(
+            "/plans/{plan}/market/challenges/{id}/{action}",
+            post(cases::challenge_action),
+        )
+        .route(
+            "/api/v1/plans/{plan}/market/challenges",
+            get(cases::challenges_api),
+        )
         .route("/plans/{plan}/market/reindex", post(market::reindex))
         .route("/plans/{plan}/market/match", get(market::match_page))
         .route("/api/v1/plans/{plan}/market/match", get(market::match_api))

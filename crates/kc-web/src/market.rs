@@ -16,6 +16,27 @@ use crate::error::{ApiError, AppError};
 use crate::pages::Opt;
 use crate::{AppState, Params};
 
+/// The plan for a market page: the market's users include brokers, who
+/// see no other plan data.
+pub(crate) async fn market_plan_of(
+    st: &AppState,
+    sess: &Session,
+    code: &str,
+) -> Result<(kc_domain::Plan, crate::workflow::PlanHead), AppError> {
+    sess.require(sess.principal.reads_market(), "使用科技大市场")?;
+    let stored = st
+        .store
+        .plan(code)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("规划“{code}”不存在")))?;
+    let head = crate::workflow::PlanHead {
+        plan_code: stored.plan.code.to_string(),
+        plan_name: stored.plan.name.clone(),
+        me: crate::account::Me::new(sess, Some(&stored.plan)),
+    };
+    Ok((stored.plan, head))
+}
+
 /// Brings the index up to date if registry writes left it stale (imports,
 /// rebuilt engines), from the plan's engine.
 pub(crate) async fn fresh_index(st: &AppState, plan: &str) -> Result<(), AppError> {
@@ -172,7 +193,7 @@ pub async fn page(
     Path(code): Path<String>,
     q: Params,
 ) -> Result<Response, AppError> {
-    let (plan, nav) = crate::workflow::plan_of(&st, &sess, &code).await?;
+    let (plan, nav) = crate::market::market_plan_of(&st, &sess, &code).await?;
     fresh_index(&st, &code).await?;
     let query = query_of(&q)?;
     let searched = q.contains_key("q");
@@ -257,7 +278,7 @@ pub async fn api(
     Path(code): Path<String>,
     q: Params,
 ) -> Result<Json<Value>, ApiError> {
-    crate::workflow::plan_of(&st, &sess, &code).await?;
+    crate::market::market_plan_of(&st, &sess, &code).await?;
     fresh_index(&st, &code).await?;
     let query = query_of(&q)?;
     let (total, hits) = st.search.search(&query).map_err(search_error)?;
@@ -271,7 +292,7 @@ pub async fn reindex(
     sess: Session,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
-    crate::workflow::plan_of(&st, &sess, &code).await?;
+    crate::market::market_plan_of(&st, &sess, &code).await?;
     sess.require(sess.principal.is_coordinator(), "重建检索索引")?;
     let started = std::time::Instant::now();
     st.search_stale.store(true, Ordering::SeqCst);
@@ -292,6 +313,9 @@ pub async fn reindex(
 
 pub struct SuggestionView {
     pub kind: &'static str,
+    /// Registry code and key of the suggestion.
+    pub reg: String,
+    pub key: String,
     pub href: String,
     pub title: String,
     pub why: String,
@@ -305,6 +329,16 @@ pub struct MatchPage {
     pub kind: &'static str,
     pub back: String,
     pub rows: Vec<SuggestionView>,
+    /// The listing's key.
+    pub key: String,
+    /// Brokers to take a match (registry number, name).
+    pub brokers: Vec<Opt>,
+    /// Roadshows and matchmaking events a deal may come from.
+    pub events: Vec<Opt>,
+    pub takes_deals: bool,
+    pub manages: bool,
+    pub enterprises: Vec<kc_app::market::FittingEnterprise>,
+    pub duplicates: Vec<SuggestionView>,
 }
 
 /// What a listing is matched against: a demand with achievements and
@@ -353,8 +387,26 @@ pub async fn match_page(
     Path(code): Path<String>,
     q: Params,
 ) -> Result<Html<String>, AppError> {
-    let (plan, nav) = crate::workflow::plan_of(&st, &sess, &code).await?;
+    let (plan, nav) = crate::market::market_plan_of(&st, &sess, &code).await?;
     let (listing, found) = suggestions(&st, &code, &q).await?;
+    let biz = sess.principal.reads_business();
+    let href = |kind: &str, key: &str| {
+        if biz {
+            format!(
+                "/plans/{}/registries/{}/record?key={}",
+                plan.code,
+                kind,
+                crate::auth::url_encode(key)
+            )
+        } else {
+            String::new()
+        }
+    };
+    let kind_zh = |k: &str| match k {
+        "demands" => "技术需求",
+        "offers" => "科技成果",
+        _ => "专家",
+    };
     let rows = found
         .into_iter()
         .map(|s| {
@@ -369,37 +421,89 @@ pub async fn match_page(
                 why.push(format!("同属{}集群", s.hit.cluster));
             }
             SuggestionView {
-                kind: match s.hit.kind.as_str() {
-                    "demands" => "技术需求",
-                    "offers" => "科技成果",
-                    _ => "专家",
-                },
-                href: format!(
-                    "/plans/{}/registries/{}/record?key={}",
-                    plan.code,
-                    s.hit.kind,
-                    crate::auth::url_encode(&s.hit.key)
-                ),
+                kind: kind_zh(&s.hit.kind),
+                href: href(&s.hit.kind, &s.hit.key),
+                reg: s.hit.kind.clone(),
+                key: s.hit.key.clone(),
                 title: s.hit.title,
                 why: why.join("；"),
             }
         })
         .collect();
+    let (_, engine) = st.plan_and_engine(&code).await?;
+    let (brokers, enterprises, area, events) = {
+        let e = engine.read().await;
+        let ev = &kc_domain::registry::EVENTS;
+        let mut events: Vec<(String, Opt)> = e
+            .search("events", "", None)
+            .into_iter()
+            .filter_map(|row| e.record("events", row))
+            .filter(|r| {
+                kc_app::cases::MARKET_EVENTS.contains(&r.get(ev, "type").display().as_str())
+            })
+            .map(|r| {
+                let held = r.get(ev, "held_on").display();
+                (
+                    held.clone(),
+                    Opt {
+                        value: r.key(ev),
+                        label: format!("{held} {}", r.get(ev, "name").display()),
+                        selected: false,
+                    },
+                )
+            })
+            .collect();
+        events.sort_by(|a, b| b.0.cmp(&a.0));
+        let events: Vec<Opt> = events.into_iter().take(100).map(|(_, o)| o).collect();
+        let mut brokers = Vec::new();
+        for row in e.search("brokers", "", None).into_iter().take(500) {
+            if let Some(r) = e.record("brokers", row) {
+                let def = &kc_domain::registry::BROKERS;
+                brokers.push(Opt {
+                    value: r.key(def),
+                    label: format!(
+                        "{}（{}）",
+                        r.get(def, "name").display(),
+                        r.get(def, "agency").display()
+                    ),
+                    selected: false,
+                });
+            }
+        }
+        let enterprises = if listing.kind == "offers" && biz {
+            kc_app::market::fitting_enterprises(&e, &listing.cluster, 10)
+        } else {
+            Vec::new()
+        };
+        (brokers, enterprises, listing.area.clone(), events)
+    };
+    let duplicates = st
+        .search
+        .duplicates(&listing)
+        .map_err(search_error)?
+        .into_iter()
+        .map(|h| SuggestionView {
+            kind: kind_zh(&h.kind),
+            href: href(&h.kind, &h.key),
+            reg: h.kind.clone(),
+            key: h.key.clone(),
+            title: h.title,
+            why: String::new(),
+        })
+        .collect();
     let page = MatchPage {
         nav,
-        kind: if listing.kind == "demands" {
-            "技术需求"
-        } else {
-            "科技成果"
-        },
-        back: format!(
-            "/plans/{}/registries/{}/record?key={}",
-            plan.code,
-            listing.kind,
-            crate::auth::url_encode(&listing.key)
-        ),
+        kind: kind_zh(&listing.kind),
+        back: href(&listing.kind, &listing.key),
         title: listing.title,
         rows,
+        key: listing.key.clone(),
+        brokers,
+        events,
+        takes_deals: listing.kind == "demands" && sess.principal.takes_deals(&area),
+        manages: listing.kind == "demands" && sess.principal.manages_market(&area),
+        enterprises,
+        duplicates,
     };
     Ok(Html(page.render()?))
 }
@@ -411,7 +515,7 @@ pub async fn match_api(
     Path(code): Path<String>,
     q: Params,
 ) -> Result<Json<Value>, ApiError> {
-    crate::workflow::plan_of(&st, &sess, &code).await?;
+    crate::market::market_plan_of(&st, &sess, &code).await?;
     let (listing, found) = suggestions(&st, &code, &q).await?;
     Ok(Json(
         json!({ "kind": listing.kind, "key": listing.key, "suggestions": found }),

@@ -13,7 +13,7 @@ use common::{PLAN, TestApp};
 use serde_json::json;
 
 /// The accounts, one per role (demo accounts), and "anon" for no session.
-const USERS: [&str; 10] = [
+const USERS: [&str; 11] = [
     "anon",
     "admin",
     "security",
@@ -24,6 +24,7 @@ const USERS: [&str; 10] = [
     "kjj-reviewer",
     "longzihu-reporter",
     "longzihu-reviewer",
+    "broker",
 ];
 
 /// Everyone who may read plan data (not the three administrators).
@@ -35,7 +36,20 @@ const BUSINESS: &[&str] = &[
     "longzihu-reporter",
     "longzihu-reviewer",
 ];
+/// Everyone who may use the technology market: plan readers and brokers.
+const MARKET: &[&str] = &[
+    "kjj",
+    "leader",
+    "kjj-reporter",
+    "kjj-reviewer",
+    "longzihu-reporter",
+    "longzihu-reviewer",
+    "broker",
+];
+/// Who manages 龙子湖区's sub-market.
+const LONGZIHU_MARKET: &[&str] = &["kjj", "longzihu-reporter"];
 const SIGNED_IN: &[&str] = &[
+    "broker",
     "admin",
     "security",
     "auditor",
@@ -62,6 +76,9 @@ struct Case {
     /// Status a refused signed-in user gets (the three administrators get
     /// 403 on every business route).
     refused: u16,
+    /// Refused users who get 404 instead: they may not even know the
+    /// object exists.
+    hidden_from: &'static [&'static str],
 }
 
 fn case(method: &'static str, path: String, body: Body, allowed: &'static [&'static str]) -> Case {
@@ -71,7 +88,59 @@ fn case(method: &'static str, path: String, body: Body, allowed: &'static [&'sta
         body,
         allowed,
         refused: 403,
+        hidden_from: &[],
     }
+}
+
+/// The market's cases the table needs: a demand of 龙子湖区's sub-market,
+/// a deal on it opened by the bureau, a challenge made from it, and a
+/// listing waiting for moderation. Returns (deal id, challenge id).
+async fn market_setup(app: &TestApp) -> (String, String) {
+    for (number, status) in [("AUTHZ-XQ", "已发布"), ("AUTHZ-PENDING", "待审核")] {
+        let (s, body) = app
+            .post_json(
+                &format!("/api/v1/plans/{PLAN}/registries/demands"),
+                &json!({
+                    "number": number, "title": "授权测试需求：碳化硅功率器件封装",
+                    "description": "寻求碳化硅模块封装散热方案", "field": "电子信息",
+                    "enterprise": "蚌埠某电子公司", "area": "longzihu", "status": status
+                }),
+            )
+            .await;
+        assert!(s == 201 || s == 200, "{s} {body}");
+    }
+    let id_of = |loc: &str| loc.rsplit('/').next().unwrap().to_string();
+    let post = |path: String, form: Vec<(&'static str, &'static str)>| {
+        let http = app.http.clone();
+        let url = app.url(&path);
+        async move {
+            let r = http.post(url).form(&form).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 303, "{path}");
+            r.headers()["location"].to_str().unwrap().to_string()
+        }
+    };
+    let deal = post(
+        format!("/plans/{PLAN}/market/deals"),
+        vec![
+            ("demand", "AUTHZ-XQ"),
+            ("offer", "CG-00-00"),
+            ("broker", "JJR-001"),
+        ],
+    )
+    .await;
+    let challenge = post(
+        format!("/plans/{PLAN}/market/challenges"),
+        vec![
+            ("demand", "AUTHZ-XQ"),
+            ("title", "碳化硅模块封装"),
+            ("goal", "热阻降低 30%"),
+            ("budget", "200"),
+            ("deadline", "2025-12-31"),
+            ("conditions", "有封装中试线"),
+        ],
+    )
+    .await;
+    (id_of(&deal), id_of(&challenge))
 }
 
 /// A value entered by 龙子湖区's reporter, submitted (unpublished), with an
@@ -129,6 +198,7 @@ fn cases(
     file: i64,
     longzihu_record: &serde_json::Value,
     bengshan_record: &serde_json::Value,
+    (deal, challenge): (&str, &str),
 ) -> Vec<Case> {
     let p = |s: &str| format!("/plans/{PLAN}{s}");
     let value_form = |scope: &str| {
@@ -158,25 +228,117 @@ fn cases(
         case("GET", p("/versions"), Body::None, BUSINESS),
         case("GET", p("/dashboard"), Body::None, BUSINESS),
         case("GET", p("/reports"), Body::None, BUSINESS),
-        case("GET", p("/market/search?q=电池"), Body::None, BUSINESS),
+        case("GET", p("/market/search?q=电池"), Body::None, MARKET),
         case(
             "GET",
             format!("/api/v1/plans/{PLAN}/market/search?q=电池"),
             Body::None,
-            BUSINESS,
+            MARKET,
         ),
         case("POST", p("/market/reindex"), Body::Form(vec![]), &["kjj"]),
         case(
             "GET",
             p("/market/match?kind=demands&key=nope"),
             Body::None,
-            BUSINESS,
+            MARKET,
         ),
         case(
             "GET",
             format!("/api/v1/plans/{PLAN}/market/match?kind=demands&key=nope"),
             Body::None,
-            BUSINESS,
+            MARKET,
+        ),
+        case("GET", p("/market/deals"), Body::None, MARKET),
+        case("GET", p("/market/events"), Body::None, MARKET),
+        case("GET", p("/market/events?format=xlsx"), Body::None, MARKET),
+        case("GET", p("/market/deals?format=xlsx"), Body::None, MARKET),
+        case(
+            "GET",
+            format!("/api/v1/plans/{PLAN}/market/deals"),
+            Body::None,
+            MARKET,
+        ),
+        // Taking a match in the city market: brokers and the bureau.
+        case(
+            "POST",
+            p("/market/deals"),
+            Body::Form(vec![
+                ("demand", "nope".into()),
+                ("broker", "JJR-001".into()),
+            ]),
+            &["kjj", "broker"],
+        ),
+        Case {
+            hidden_from: &["kjj-reporter", "kjj-reviewer", "broker"],
+            refused: 404,
+            ..case(
+                "GET",
+                p(&format!("/market/deals/{deal}")),
+                Body::None,
+                &["kjj", "leader", "longzihu-reporter", "longzihu-reviewer"],
+            )
+        },
+        Case {
+            hidden_from: &["kjj-reporter", "kjj-reviewer", "broker"],
+            ..case(
+                "POST",
+                p(&format!("/market/deals/{deal}/contact")),
+                Body::Form(vec![("note", "授权测试联系".into())]),
+                LONGZIHU_MARKET,
+            )
+        },
+        case("GET", p("/market/challenges"), Body::None, MARKET),
+        case(
+            "GET",
+            p("/market/challenges?format=xlsx"),
+            Body::None,
+            MARKET,
+        ),
+        case(
+            "GET",
+            format!("/api/v1/plans/{PLAN}/market/challenges"),
+            Body::None,
+            MARKET,
+        ),
+        case(
+            "GET",
+            p(&format!("/market/challenges/{challenge}")),
+            Body::None,
+            MARKET,
+        ),
+        case(
+            "GET",
+            p("/market/challenges/new?demand=AUTHZ-XQ"),
+            Body::None,
+            LONGZIHU_MARKET,
+        ),
+        case(
+            "POST",
+            p("/market/challenges"),
+            Body::Form(vec![("demand", "AUTHZ-XQ".into()), ("title", "".into())]),
+            LONGZIHU_MARKET,
+        ),
+        case(
+            "POST",
+            p(&format!("/market/challenges/{challenge}/apply")),
+            Body::Form(vec![("solver", "".into())]),
+            LONGZIHU_MARKET,
+        ),
+        case(
+            "GET",
+            p("/market/moderation"),
+            Body::None,
+            &["kjj", "longzihu-reporter"],
+        ),
+        case(
+            "POST",
+            p("/market/moderation"),
+            Body::Form(vec![
+                ("reg", "demands".into()),
+                ("key", "AUTHZ-PENDING".into()),
+                ("decision", "reject".into()),
+            ]),
+            LONGZIHU_MARKET,
         ),
         case(
             "GET",
@@ -499,7 +661,15 @@ async fn every_route_for_every_role(app: &TestApp) {
         longzihu.is_object() && bengshan.is_object(),
         "demo incubators exist"
     );
-    let table = cases(submitted, draft, file, &longzihu, &bengshan);
+    let (deal, challenge) = market_setup(app).await;
+    let table = cases(
+        submitted,
+        draft,
+        file,
+        &longzihu,
+        &bengshan,
+        (&deal, &challenge),
+    );
     let mut failures = Vec::new();
     let mut checked = 0;
     for user in USERS {
@@ -523,9 +693,14 @@ async fn every_route_for_every_role(app: &TestApp) {
                     && !location.starts_with("/login")
                     && status < 500
                     && !(c.refused == 404 && status == 404)
+            } else if c.hidden_from.contains(&user) {
+                status == 404
             } else {
+                // The three administrators and brokers read no plan data at
+                // all: they are refused with 403 before any object is
+                // looked up.
                 status == c.refused
-                    || (status == 403 && ["admin", "security", "auditor"].contains(&user))
+                    || (status == 403 && ["admin", "security", "auditor", "broker"].contains(&user))
             };
             if !ok {
                 failures.push(format!(
@@ -551,7 +726,14 @@ async fn every_route_for_every_role(app: &TestApp) {
     );
     // The public routes answer without a session.
     let anon = app.anonymous();
-    for path in ["/login", "/healthz", "/static/style.css"] {
+    for path in [
+        "/login",
+        "/healthz",
+        "/static/style.css",
+        "/public/market",
+        "/public/market?q=电池",
+        "/public/market/submit",
+    ] {
         let r = anon.get(app.url(path)).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 200, "{path}");
     }

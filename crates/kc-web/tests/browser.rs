@@ -340,3 +340,177 @@ async fn fill(c: &Client, id: &str, text: &str) -> Result<(), fantoccini::error:
     e.clear().await?;
     e.send_keys(text).await
 }
+
+/// A challenge project's whole cycle (揭榜挂帅) in the browser, by the
+/// bureau on demo data: a demand published as a challenge, two
+/// applications, a panel with one expert excluded for a conflict of
+/// interest, scoring sheets (one refused for points above full marks),
+/// the award, a milestone, acceptance refused without the posing
+/// enterprise's opinion and then passed — and the accepted challenge is
+/// among the records the plan's 攻关项目 indicator counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_challenge_runs_its_full_cycle_in_chromium() {
+    let app = TestApp::sqlite().await;
+    let driver = start_driver().await;
+    let c = browser(&driver).await;
+    let result = challenge_cycle(&c, &app).await;
+    let _ = c.close().await;
+    app.stop().await;
+    result.unwrap();
+}
+
+async fn choose(c: &Client, select: &str, value: &str) -> Result<(), fantoccini::error::CmdError> {
+    c.find(Locator::Css(&format!("#{select} option[value='{value}']")))
+        .await?
+        .click()
+        .await
+}
+
+/// Clicks a button that submits a form and waits for the next page: the
+/// old document carries a mark the new one does not.
+async fn click(c: &Client, id: &str) -> Result<(), fantoccini::error::CmdError> {
+    c.execute("window.__kcOld = true;", vec![]).await?;
+    c.find(Locator::Id(id)).await?.click().await?;
+    for _ in 0..200 {
+        let old = c.execute("return window.__kcOld === true;", vec![]).await?;
+        if old == serde_json::Value::Bool(false) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no new page after clicking #{id}");
+}
+
+async fn stage(c: &Client) -> Result<String, fantoccini::error::CmdError> {
+    Ok(c.wait()
+        .for_element(Locator::Id("ch-stage"))
+        .await?
+        .attr("data-stage")
+        .await?
+        .unwrap_or_default())
+}
+
+async fn challenge_cycle(c: &Client, app: &TestApp) -> Result<(), fantoccini::error::CmdError> {
+    sign_in(
+        c,
+        app,
+        "kjj",
+        &format!("/plans/{PLAN}/market/match?kind=demands&key=XQ-00-00"),
+    )
+    .await?;
+    click(c, "to-challenge").await?;
+    c.wait().for_element(Locator::Id("ch-publish")).await?;
+    fill(c, "r-deadline", "2025-12-31").await?;
+    fill(c, "r-conditions", "具备中试线和检测条件").await?;
+    click(c, "ch-publish").await?;
+    assert_eq!(stage(c).await?, "open");
+
+    for (solver, org) in [("张工", "安徽某大学"), ("李工", "某材料研究院二所")] {
+        fill(c, "ap-solver", solver).await?;
+        fill(c, "ap-org", org).await?;
+        fill(c, "ap-proposal", "低温放电容量提升方案：碳包覆与掺杂").await?;
+        click(c, "ap-submit").await?;
+        stage(c).await?;
+    }
+    let apps = c.find(Locator::Id("applications")).await?.text().await?;
+    assert!(
+        apps.contains("安徽某大学") && apps.contains("某材料研究院二所"),
+        "{apps}"
+    );
+
+    // ZJ-000 works at 安徽某大学, an applicant: excluded automatically.
+    for expert in ["ZJ-000", "ZJ-001", "ZJ-002", "ZJ-003"] {
+        choose(c, "pa-expert", expert).await?;
+        click(c, "pa-submit").await?;
+        stage(c).await?;
+    }
+    let excluded = c
+        .find(Locator::Css("#panel tr[data-expert='ZJ-000']"))
+        .await?
+        .text()
+        .await?;
+    assert!(excluded.contains("同属一个单位"), "{excluded}");
+
+    click(c, "ch-review").await?;
+    assert_eq!(stage(c).await?, "reviewing");
+    // The excluded expert cannot be chosen to score.
+    assert!(
+        c.find(Locator::Css("#sc-expert option[value='ZJ-000']"))
+            .await
+            .is_err()
+    );
+    // Points above a criterion's full marks are refused beside the sheet.
+    choose(c, "sc-app", "1").await?;
+    choose(c, "sc-expert", "ZJ-001").await?;
+    for (i, p) in ["45", "20", "15", "10"].iter().enumerate() {
+        fill(c, &format!("sc-p{i}"), p).await?;
+    }
+    click(c, "sc-submit").await?;
+    let err = c
+        .wait()
+        .for_element(Locator::Id("err-points"))
+        .await?
+        .text()
+        .await?;
+    assert!(err.contains("0–40"), "{err}");
+    for (app_id, points) in [
+        ("1", ["36", "22", "17", "13"]),
+        ("2", ["30", "18", "15", "10"]),
+    ] {
+        for expert in ["ZJ-001", "ZJ-002", "ZJ-003"] {
+            choose(c, "sc-app", app_id).await?;
+            choose(c, "sc-expert", expert).await?;
+            for (i, p) in points.iter().enumerate() {
+                fill(c, &format!("sc-p{i}"), p).await?;
+            }
+            click(c, "sc-submit").await?;
+            assert_eq!(stage(c).await?, "reviewing");
+        }
+    }
+    click(c, "ch-award").await?;
+    assert_eq!(stage(c).await?, "awarded");
+    let winner = c
+        .find(Locator::Css("#applications tr.winner"))
+        .await?
+        .text()
+        .await?;
+    assert!(
+        winner.contains("安徽某大学") && winner.contains("88.0"),
+        "{winner}"
+    );
+
+    fill(c, "ms-title", "完成中试验证").await?;
+    fill(c, "ms-due", "2025-12-15").await?;
+    click(c, "ms-submit").await?;
+    stage(c).await?;
+    click(c, "ms-done-0").await?;
+    stage(c).await?;
+
+    // Acceptance needs the posing enterprise's opinion.
+    choose(c, "ac-area", "longzihu").await?;
+    click(c, "ac-submit").await?;
+    let err = c
+        .wait()
+        .for_element(Locator::Id("err-enterprise_opinion"))
+        .await?
+        .text()
+        .await?;
+    assert!(err.contains("出题企业意见"), "{err}");
+    choose(c, "ac-area", "longzihu").await?;
+    fill(c, "ac-opinion", "各项指标达到榜单要求，同意验收").await?;
+    click(c, "ac-submit").await?;
+    assert_eq!(stage(c).await?, "accepted");
+    let project = c.find(Locator::Id("ch-project")).await?.text().await?;
+    assert!(project.contains("JBGS-"), "{project}");
+
+    // It is among the records the 攻关项目 indicator counts for the quarter
+    // (the quarter's figure is computed once the quarter has ended).
+    let (_, counted) = app
+        .get(&format!(
+            "/plans/{PLAN}/registries/projects?indicator=project_count&from=2025-10-01&to=2025-12-31&q=JBGS"
+        ))
+        .await;
+    assert!(counted.contains("JBGS-00001"), "{counted}");
+    sign_out(c).await?;
+    Ok(())
+}

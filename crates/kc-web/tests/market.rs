@@ -210,4 +210,391 @@ async fn listings_are_searchable(app: &TestApp) {
     assert!(has(&search(app, "q=碳化硅功率模块").await, "XQ-100"));
 }
 
-on_both_backends!(listings_are_searchable);
+/// A POST of a form by `client`; returns the status and the Location or body.
+async fn form(
+    client: &reqwest::Client,
+    app: &TestApp,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String) {
+    let r = client
+        .post(app.url(path))
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let loc = r
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string());
+    (status, loc.unwrap_or(r.text().await.unwrap()))
+}
+
+async fn absorbed(app: &TestApp) -> f64 {
+    app.get_json(&format!("/api/v1/plans/{PLAN}/targets/T5-1"))
+        .await["target"]["value"]
+        .as_f64()
+        .unwrap()
+}
+
+/// On demo data: a demand's match taken by a broker, contacts and stages,
+/// signing refused while the amounts do not add up (the typed values kept),
+/// then signed into a technology contract that moves absorbed turnover by
+/// exactly its amount and names its demand and broker; registration sets
+/// the broker's reward by the plan's rule. Other areas cannot touch it.
+async fn a_demand_becomes_a_registered_contract(app: &TestApp) {
+    let demand = "XQ-01-00";
+    let m = app
+        .get_json(&format!(
+            "/api/v1/plans/{PLAN}/market/match?kind=demands&key={demand}"
+        ))
+        .await;
+    let offer = m["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["hit"]["kind"] == "offers")
+        .expect("an achievement is suggested")["hit"]["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let area = app
+        .get_json(&format!(
+            "/api/v1/plans/{PLAN}/registries/demands/record?key={demand}"
+        ))
+        .await["fields"]["area"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let broker = app.client_as("broker").await;
+    // The broker sees the market, not the plan.
+    assert_eq!(
+        broker
+            .get(app.url(&format!("/plans/{PLAN}")))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
+    let home = app.text_as(&broker, "/").await;
+    assert!(
+        home.contains("我的对接事项") && !home.contains("管理员工作台"),
+        "the broker's home leads to the market"
+    );
+    let page = app
+        .text_as(
+            &broker,
+            &format!("/plans/{PLAN}/market/match?kind=demands&key={demand}"),
+        )
+        .await;
+    assert!(page.contains("承接对接"), "the broker may take the match");
+    // The deal came from a roadshow of the events registry.
+    let event = app
+        .get_json(&format!(
+            "/api/v1/plans/{PLAN}/registries/events?q=成果路演&per_page=1"
+        ))
+        .await["records"][0]["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = form(
+        &broker,
+        app,
+        &format!("/plans/{PLAN}/market/deals"),
+        &[
+            ("demand", demand),
+            ("offer", &offer),
+            ("broker", "JJR-001"),
+            ("event", "没有这个活动"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "an unknown event is refused: {body}");
+    assert!(body.contains("不在对接活动登记库中"), "{body}");
+    let (status, loc) = form(
+        &broker,
+        app,
+        &format!("/plans/{PLAN}/market/deals"),
+        &[
+            ("demand", demand),
+            ("offer", &offer),
+            ("broker", "JJR-001"),
+            ("event", &event),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{loc}");
+    let deal = loc.clone();
+    let step = |action: &'static str, fields: Vec<(&'static str, String)>| {
+        let broker = broker.clone();
+        let path = format!("{deal}/{action}");
+        async move {
+            let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            form(&broker, app, &path, &f).await
+        }
+    };
+    assert_eq!(
+        step("contact", vec![("note", "电话联系企业技术负责人".into())])
+            .await
+            .0,
+        303
+    );
+    assert_eq!(
+        step("advance", vec![("to", "negotiating".into())]).await.0,
+        400,
+        "stages are not skipped"
+    );
+    assert_eq!(
+        step("advance", vec![("to", "contacted".into())]).await.0,
+        303
+    );
+    assert_eq!(
+        step("advance", vec![("to", "negotiating".into())]).await.0,
+        303
+    );
+    // Another area's reporter may not move it.
+    let other = if area == "huaiyuan" {
+        "guzhen-reporter"
+    } else {
+        "huaiyuan-reporter"
+    };
+    let other = app.client_as(other).await;
+    let (s, _) = form(&other, app, &format!("{deal}/contact"), &[("note", "x")]).await;
+    assert!(s == 403 || s == 404, "{s}");
+
+    let before = absorbed(app).await;
+    let terms = |amount: &str, tech: &str| {
+        vec![
+            ("reg_number", "2025340300009999".to_string()),
+            ("kind", "技术开发".to_string()),
+            ("seller_name", "安徽某大学".to_string()),
+            ("seller_area", "outside".to_string()),
+            ("seller_type", "高校".to_string()),
+            ("buyer_name", "蚌埠某新能源企业".to_string()),
+            ("buyer_area", "longzihu".to_string()),
+            ("buyer_type", "企业".to_string()),
+            ("amount", amount.to_string()),
+            ("tech_amount", tech.to_string()),
+            ("signed_on", "2025-09-15".to_string()),
+        ]
+    };
+    let (s, body) = step("sign", terms("5000", "6000")).await;
+    assert_eq!(s, 400);
+    assert!(
+        body.contains("id=\"err-tech_amount\""),
+        "the message is beside the field"
+    );
+    assert!(body.contains("value=\"6000\""), "the typed values are kept");
+    assert_eq!(absorbed(app).await, before, "nothing counted");
+    let (s, body) = step("sign", terms("5000", "4000")).await;
+    assert_eq!(s, 303, "{body}");
+    let after = absorbed(app).await;
+    assert!(
+        (after - before - 0.5).abs() < 1e-9,
+        "5000 万元 = 0.5 亿元: {before} → {after}"
+    );
+    let c = app
+        .get_json(&format!(
+            "/api/v1/plans/{PLAN}/registries/contracts/record?key=2025340300009999"
+        ))
+        .await;
+    assert_eq!(c["fields"]["demand_number"], demand);
+    assert_eq!(c["fields"]["broker_number"], "JJR-001");
+    // The same number cannot be signed twice; a signed deal cannot be dropped.
+    assert_eq!(
+        step(
+            "advance",
+            vec![("to", "dropped".into()), ("note", "x".into())]
+        )
+        .await
+        .0,
+        400
+    );
+    let (s, body) = step("register", vec![("registered_on", "2025-09-01".into())]).await;
+    assert_eq!(s, 400, "registration before signing: {body}");
+    let (s, _) = step("register", vec![("registered_on", "2025-09-25".into())]).await;
+    assert_eq!(s, 303);
+    let deals = app
+        .get_json(&format!("/api/v1/plans/{PLAN}/market/deals"))
+        .await;
+    let d = &deals["deals"][0]["deal"];
+    assert_eq!(d["stage"], "registered");
+    // 1% of 4000 万元, under the per-deal cap of 10.
+    assert_eq!(d["reward"].as_f64().unwrap(), 40.0_f64.min(10.0));
+    assert!(
+        (absorbed(app).await - after).abs() < 1e-9,
+        "registration in the same month"
+    );
+    // The roadshow shows the deal taken from it and the contract signed.
+    let events = app
+        .text_as(&broker, &format!("/plans/{PLAN}/market/events"))
+        .await;
+    let row = events
+        .split(&format!("data-key=\"{event}\""))
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .unwrap_or_else(|| panic!("the event's row: {events}"));
+    assert!(
+        row.contains(
+            "<td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">5000.00</td>"
+        ),
+        "{row}"
+    );
+    let page = app.text_as(&broker, &deal.replace(&app.base, "")).await;
+    assert!(page.contains("已登记") && page.contains("10.00"), "{page}");
+}
+
+/// The public pages without a session: only published listings are found;
+/// an enterprise's demand with mistakes comes back with messages beside
+/// the fields and everything typed kept; a good one waits for moderation
+/// (not public), is flagged when it repeats a listing, and is public once
+/// published, its HTML escaped. Robots and floods are turned away.
+async fn public_submission_and_moderation(app: &TestApp) {
+    let anon = app.anonymous();
+    let get = |path: &str| {
+        let anon = anon.clone();
+        let url = app.url(path);
+        async move {
+            let r = anon.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (s, page) = get("/public/market?q=磷酸铁锂").await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains("<mark>磷酸铁锂</mark>"),
+        "published demo listings are found"
+    );
+    assert!(
+        !page.contains("/registries/"),
+        "no links into the internal pages"
+    );
+    let (s, page) = get("/public/market?q=！！").await;
+    assert_eq!(s, 400);
+    assert!(page.contains("只有标点符号"), "{page}");
+
+    let submit = |fields: Vec<(&'static str, String)>| {
+        let anon = anon.clone();
+        let url = app.url("/public/market/submit");
+        async move {
+            let r = anon.post(url).form(&fields).send().await.unwrap();
+            let s = r.status().as_u16();
+            (s, r.text().await.unwrap())
+        }
+    };
+    let demand = |title: &str| {
+        vec![
+            ("title", title.to_string()),
+            (
+                "description",
+                "<script>alert(1)</script>需要琥珀釉面涂层的耐候方案".to_string(),
+            ),
+            ("field", "新能源与节能".to_string()),
+            ("enterprise", "蚌埠某光伏公司".to_string()),
+            ("area", "gaoxin".to_string()),
+            ("contact", "王经理 0552-1234567".to_string()),
+        ]
+    };
+    // Mistakes: no title, an unknown field, no contact.
+    let mut bad = demand("");
+    bad[2].1 = "量子玄学".into();
+    bad[5].1 = String::new();
+    let (s, page) = submit(bad).await;
+    assert_eq!(s, 400);
+    for f in ["title", "field", "contact"] {
+        assert!(page.contains(&format!("id=\"err-{f}\"")), "{f}: {page}");
+    }
+    assert!(page.contains("蚌埠某光伏公司"), "what was typed is kept");
+    assert!(
+        page.contains("alert(1)") && !page.contains("<script>alert"),
+        "and escaped"
+    );
+    // A robot fills the hidden field: same answer, nothing stored.
+    let mut robot = demand("钙钛矿机器人需求");
+    robot.push(("website", "http://spam.example".into()));
+    assert_eq!(submit(robot).await.0, 303);
+    // A good one, repeating a demo listing's title: waits, not public.
+    let title = app
+        .get_json(&format!(
+            "/api/v1/plans/{PLAN}/registries/demands/record?key=XQ-02-00"
+        ))
+        .await["fields"]["title"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(submit(demand(&title)).await.0, 303);
+    let (_, page) = get("/public/market?q=琥珀釉面").await;
+    assert!(
+        page.contains("共找到 0 条"),
+        "pending is not public: {page}"
+    );
+    let (_, queue) = app.get(&format!("/plans/{PLAN}/market/moderation")).await;
+    assert!(
+        !queue.contains("钙钛矿机器人"),
+        "the robot's demand was not stored"
+    );
+    assert!(
+        queue.contains("王经理"),
+        "the contact is shown to the bureau"
+    );
+    assert!(
+        queue.contains("XQ-02-00"),
+        "flagged as a possible duplicate: {queue}"
+    );
+    let key = queue
+        .split("name=\"key\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    assert!(key.starts_with("GK-"), "{key}");
+    let moderate = |decision: &'static str, reason: &'static str| {
+        let http = app.http.clone();
+        let url = app.url(&format!("/plans/{PLAN}/market/moderation"));
+        let key = key.clone();
+        async move {
+            http.post(url)
+                .form(&[
+                    ("reg", "demands"),
+                    ("key", &key),
+                    ("decision", decision),
+                    ("reason", reason),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(
+        moderate("reject", "").await,
+        400,
+        "a rejection needs a reason"
+    );
+    assert_eq!(moderate("publish", "").await, 303);
+    assert_eq!(moderate("publish", "").await, 409, "decided once");
+    let (_, page) = get("/public/market?q=琥珀釉面").await;
+    assert!(page.contains("共找到 1 条"), "{page}");
+    assert!(page.contains("alert(1)") && !page.contains("<script>alert"));
+    assert!(!page.contains("王经理"), "the contact stays private");
+    // Floods: five good submissions an hour per address.
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        statuses.push(submit(demand(&format!("钙钛矿需求{i}"))).await.0);
+    }
+    assert_eq!(
+        statuses,
+        [303, 303, 303, 303, 400],
+        "the sixth in the hour is refused"
+    );
+}
+
+on_both_backends!(
+    listings_are_searchable,
+    a_demand_becomes_a_registered_contract,
+    public_submission_and_moderation
+);

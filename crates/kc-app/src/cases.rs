@@ -1,0 +1,515 @@
+//! The technology market's cases as use cases: a broker's deal from a match
+//! to a registered contract (which lands in the contracts registry and so
+//! in absorbed turnover), and a challenge project from a demand to an
+//! accepted project (which lands in the projects registry and so in the
+//! 攻关项目 count). The rules are `kc_domain::market`'s; this module loads
+//! and saves the documents, checks them against the registries and writes
+//! the records they produce.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
+use kc_domain::Plan;
+use kc_domain::market::{Challenge, ContractTerms, Deal, FieldError, MarketError, Reward};
+use kc_domain::registry::{self, CellError};
+use kc_engine::Engine;
+use kc_store::{Case, CaseFields, Store, StoreError};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub const DEAL: &str = "deal";
+pub const CHALLENGE: &str = "challenge";
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("{0}")]
+    Market(#[from] MarketError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("该事项刚被他人修改，请刷新页面后重试")]
+    Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("存储的事项内容无法读取")]
+    Corrupt(#[source] serde_json::Error),
+}
+
+impl CaseError {
+    /// Messages by field, when the error is about fields.
+    pub fn fields(&self) -> Vec<FieldError> {
+        match self {
+            CaseError::Market(MarketError::Fields(f)) => f.clone(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A case and its document.
+#[derive(Debug, Clone)]
+pub struct Loaded<T> {
+    pub case: Case,
+    pub doc: T,
+}
+
+async fn load<T: DeserializeOwned>(
+    store: &Store,
+    kind: &str,
+    id: i64,
+) -> Result<Loaded<T>, CaseError> {
+    let case = store.case(kind, id).await?.ok_or_else(|| {
+        CaseError::NotFound(format!(
+            "没有编号为 {id} 的{}",
+            if kind == DEAL {
+                "对接事项"
+            } else {
+                "揭榜挂帅榜单"
+            }
+        ))
+    })?;
+    let doc = serde_json::from_str(&case.data).map_err(CaseError::Corrupt)?;
+    Ok(Loaded { case, doc })
+}
+
+async fn all<T: DeserializeOwned>(store: &Store, kind: &str) -> Result<Vec<Loaded<T>>, CaseError> {
+    store
+        .cases(kind)
+        .await?
+        .into_iter()
+        .map(|case| {
+            serde_json::from_str(&case.data)
+                .map(|doc| Loaded { case, doc })
+                .map_err(CaseError::Corrupt)
+        })
+        .collect()
+}
+
+fn json<T: Serialize>(doc: &T) -> String {
+    serde_json::to_string(doc).expect("market documents serialise")
+}
+
+/// Saves a changed document if nobody changed the case meanwhile.
+async fn save<T: Serialize>(
+    store: &Store,
+    loaded: &Loaded<T>,
+    doc: &T,
+    stage: &str,
+    area: &str,
+    title: &str,
+) -> Result<(), CaseError> {
+    let data = json(doc);
+    let fields = CaseFields {
+        area,
+        stage,
+        title,
+        data: &data,
+    };
+    if store
+        .update_case(loaded.case.id, loaded.case.version, fields)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(CaseError::Conflict)
+    }
+}
+
+// ---- deals --------------------------------------------------------------------------------------
+
+pub async fn deal(store: &Store, id: i64) -> Result<Loaded<Deal>, CaseError> {
+    load(store, DEAL, id).await
+}
+
+pub async fn deals(store: &Store) -> Result<Vec<Loaded<Deal>>, CaseError> {
+    all(store, DEAL).await
+}
+
+fn deal_title(engine: &Engine, d: &Deal) -> String {
+    let title = |reg: &str, key: &str| {
+        let field = registry::by_code(reg).map_or("title", |def| def.title);
+        Some(cell(engine, reg, key, field))
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| key.to_string())
+    };
+    let other = if d.offer.is_empty() {
+        title("experts", &d.expert)
+    } else {
+        title("offers", &d.offer)
+    };
+    format!("{} ↔ {}", title("demands", &d.demand), other)
+}
+
+/// What a broker takes: a demand with an achievement or an expert, the
+/// broker, and the matchmaking event it came from (events registry key),
+/// if any.
+pub struct Match<'a> {
+    pub demand: &'a str,
+    pub offer: &'a str,
+    pub expert: &'a str,
+    pub broker: &'a str,
+    pub event: &'a str,
+}
+
+/// Event types whose deals the market counts (roadshows and matchmaking).
+pub const MARKET_EVENTS: [&str; 3] = ["成果路演", "供需对接", "双创汇"];
+
+/// Opens a deal for a match after checking that its listings, broker and
+/// event are registered; the deal belongs to the demand's market.
+pub async fn open_deal(
+    store: &Store,
+    engine: &Engine,
+    m: &Match<'_>,
+    by: &str,
+    today: NaiveDate,
+) -> Result<(i64, Deal), CaseError> {
+    let mut deal = Deal::new(m.demand, m.offer, m.expert, m.broker, "", by, today)?;
+    deal.event = m.event.trim().to_string();
+    let mut errs = Vec::new();
+    let exists = |reg: &str, key: &str| engine.row_of(reg, key).is_some();
+    if !exists("demands", &deal.demand) {
+        errs.push(fe("demand", format!("技术需求“{}”不存在", deal.demand)));
+    }
+    if !deal.offer.is_empty() && !exists("offers", &deal.offer) {
+        errs.push(fe("offer", format!("科技成果“{}”不存在", deal.offer)));
+    }
+    if !deal.expert.is_empty() && !exists("experts", &deal.expert) {
+        errs.push(fe("expert", format!("专家“{}”不存在", deal.expert)));
+    }
+    if !deal.event.is_empty() && !exists("events", &deal.event) {
+        errs.push(fe(
+            "event",
+            format!("活动“{}”不在对接活动登记库中", deal.event),
+        ));
+    }
+    if !exists("brokers", &deal.broker) {
+        errs.push(fe(
+            "broker",
+            format!("技术经纪人“{}”不在经纪人登记库中", deal.broker),
+        ));
+    }
+    if !errs.is_empty() {
+        return Err(MarketError::Fields(errs).into());
+    }
+    deal.area = cell(engine, "demands", &deal.demand, "area");
+    let title = deal_title(engine, &deal);
+    let data = json(&deal);
+    let id = store
+        .insert_case(
+            DEAL,
+            by,
+            CaseFields {
+                area: &deal.area,
+                stage: deal.stage.code(),
+                title: &title,
+                data: &data,
+            },
+        )
+        .await?;
+    Ok((id, deal))
+}
+
+fn fe(field: &'static str, message: String) -> FieldError {
+    FieldError { field, message }
+}
+
+/// One cell of a registered record, as text ("" when absent).
+pub fn cell(engine: &Engine, reg: &str, key: &str, field: &str) -> String {
+    let Some(def) = registry::by_code(reg) else {
+        return String::new();
+    };
+    engine
+        .row_of(reg, key)
+        .and_then(|r| engine.record(reg, r))
+        .filter(|_| def.index(field).is_some())
+        .map(|r| r.get(def, field).display())
+        .unwrap_or_default()
+}
+
+/// Saves a deal after a contact or a move that needs no record.
+pub async fn update_deal(
+    store: &Store,
+    engine: &Engine,
+    loaded: &Loaded<Deal>,
+    doc: &Deal,
+) -> Result<(), CaseError> {
+    save(
+        store,
+        loaded,
+        doc,
+        doc.stage.code(),
+        &doc.area,
+        &deal_title(engine, doc),
+    )
+    .await
+}
+
+/// The contract terms a deal suggests before signing: the demand's
+/// enterprise buys, the achievement's owner (or expert's organisation)
+/// sells.
+pub fn suggested_terms(engine: &Engine, d: &Deal, today: NaiveDate) -> ContractTerms {
+    let (seller_name, seller_type, seller_area) = if d.offer.is_empty() {
+        (
+            cell(engine, "experts", &d.expert, "organization"),
+            String::new(),
+            cell(engine, "experts", &d.expert, "area"),
+        )
+    } else {
+        (
+            cell(engine, "offers", &d.offer, "owner"),
+            cell(engine, "offers", &d.offer, "owner_type"),
+            cell(engine, "offers", &d.offer, "area"),
+        )
+    };
+    ContractTerms {
+        reg_number: String::new(),
+        kind: "技术开发".into(),
+        seller_name,
+        seller_credit_code: String::new(),
+        seller_area,
+        seller_type,
+        buyer_name: cell(engine, "demands", &d.demand, "enterprise"),
+        buyer_credit_code: cell(engine, "demands", &d.demand, "credit_code"),
+        buyer_area: d.area.clone(),
+        buyer_type: "企业".into(),
+        amount: 0.0,
+        tech_amount: 0.0,
+        signed_on: today,
+    }
+}
+
+fn contract_cells(
+    d: &Deal,
+    t: &ContractTerms,
+    registered_on: NaiveDate,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("reg_number", t.reg_number.trim().to_string()),
+        ("type", t.kind.clone()),
+        ("seller_name", t.seller_name.clone()),
+        ("seller_credit_code", t.seller_credit_code.clone()),
+        ("seller_area", t.seller_area.clone()),
+        ("seller_type", t.seller_type.clone()),
+        ("buyer_name", t.buyer_name.clone()),
+        ("buyer_credit_code", t.buyer_credit_code.clone()),
+        ("buyer_area", t.buyer_area.clone()),
+        ("buyer_type", t.buyer_type.clone()),
+        ("registered_on", registered_on.to_string()),
+        ("amount", t.amount.to_string()),
+        ("tech_amount", t.tech_amount.to_string()),
+        ("demand_number", d.demand.clone()),
+        ("broker_number", d.broker.clone()),
+    ]
+}
+
+/// Checks a contract record against the registry's schema; cell errors
+/// become field errors of the signing form.
+fn contract_record(
+    engine: &Engine,
+    plan: &Plan,
+    cells: &[(&'static str, String)],
+) -> Result<registry::Record, CaseError> {
+    let def = &registry::CONTRACTS;
+    let map: HashMap<&str, &str> = cells.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    crate::registries::check_record(engine, plan, def, &map).map_err(|errs| {
+        MarketError::Fields(
+            errs.into_iter()
+                .map(|CellError { field, reason, .. }| {
+                    let f = def
+                        .fields
+                        .iter()
+                        .find(|x| x.code == field)
+                        .map_or("reg_number", |x| x.code);
+                    fe(f, reason)
+                })
+                .collect(),
+        )
+        .into()
+    })
+}
+
+/// Signs a deal: checks the terms (the domain's rules, then the contracts
+/// registry's schema and that the number is new), saves the deal, then
+/// writes the contract record so that it counts at once. Returns the
+/// contract's key.
+#[allow(clippy::too_many_arguments)]
+pub async fn sign_deal(
+    store: &Store,
+    engine: &mut Engine,
+    plan: &Plan,
+    loaded: &Loaded<Deal>,
+    terms: ContractTerms,
+    today: NaiveDate,
+    by: &str,
+) -> Result<String, CaseError> {
+    let mut doc = loaded.doc.clone();
+    doc.sign(terms.clone(), today, by)?;
+    let cells = contract_cells(&doc, &terms, terms.signed_on);
+    let rec = contract_record(engine, plan, &cells)?;
+    let key = rec.key(&registry::CONTRACTS);
+    if engine.row_of("contracts", &key).is_some() {
+        return Err(MarketError::Fields(vec![fe(
+            "reg_number",
+            format!("登记编号“{key}”已在技术合同登记库中"),
+        )])
+        .into());
+    }
+    // The deal is saved first: its version check decides a race between
+    // two people signing, and only the winner writes the contract.
+    update_deal(store, engine, loaded, &doc).await?;
+    crate::registries::save_record(store, engine, &registry::CONTRACTS, &rec, None, by).await?;
+    Ok(key)
+}
+
+/// Registers a signed deal's contract on `on`: the contract record takes
+/// the registration date (the date absorbed turnover counts by), and the
+/// broker's reward is set by the plan's rule against what the broker
+/// already earned that year.
+pub async fn register_deal(
+    store: &Store,
+    engine: &mut Engine,
+    plan: &Plan,
+    loaded: &Loaded<Deal>,
+    on: NaiveDate,
+    today: NaiveDate,
+    by: &str,
+) -> Result<Reward, CaseError> {
+    let earned: f64 = deals(store)
+        .await?
+        .iter()
+        .filter(|d| {
+            d.case.id != loaded.case.id
+                && d.doc.broker == loaded.doc.broker
+                && d.doc.reward_year() == Some(on.year())
+        })
+        .filter_map(|d| d.doc.reward)
+        .sum();
+    let mut doc = loaded.doc.clone();
+    let reward = doc.register(on, today, by, &plan.market.reward, earned)?;
+    let terms = doc.contract.clone().expect("a signed deal has terms");
+    let rec = contract_record(engine, plan, &contract_cells(&doc, &terms, on))?;
+    update_deal(store, engine, loaded, &doc).await?;
+    crate::registries::save_record(store, engine, &registry::CONTRACTS, &rec, None, by).await?;
+    Ok(reward)
+}
+
+// ---- challenges ---------------------------------------------------------------------------------
+
+pub async fn challenge(store: &Store, id: i64) -> Result<Loaded<Challenge>, CaseError> {
+    load(store, CHALLENGE, id).await
+}
+
+pub async fn challenges(store: &Store) -> Result<Vec<Loaded<Challenge>>, CaseError> {
+    all(store, CHALLENGE).await
+}
+
+/// Publishes a challenge made from a registered demand.
+pub async fn publish_challenge(
+    store: &Store,
+    engine: &Engine,
+    demand: &str,
+    draft: &kc_domain::market::ChallengeDraft<'_>,
+    today: NaiveDate,
+    by: &str,
+) -> Result<(i64, Challenge), CaseError> {
+    if engine.row_of("demands", demand).is_none() {
+        return Err(
+            MarketError::Fields(vec![fe("demand", format!("技术需求“{demand}”不存在"))]).into(),
+        );
+    }
+    let c = |f: &str| cell(engine, "demands", demand, f);
+    let doc = Challenge::publish(
+        demand,
+        &c("enterprise"),
+        &c("credit_code"),
+        &c("cluster"),
+        &c("area"),
+        draft,
+        today,
+    )?;
+    let data = json(&doc);
+    let id = store
+        .insert_case(
+            CHALLENGE,
+            by,
+            CaseFields {
+                area: &doc.area,
+                stage: doc.stage.code(),
+                title: &doc.title,
+                data: &data,
+            },
+        )
+        .await?;
+    Ok((id, doc))
+}
+
+pub async fn update_challenge(
+    store: &Store,
+    loaded: &Loaded<Challenge>,
+    doc: &Challenge,
+) -> Result<(), CaseError> {
+    save(store, loaded, doc, doc.stage.code(), &doc.area, &doc.title).await
+}
+
+/// Judges acceptance. A passed challenge becomes a project record of the
+/// 揭榜挂帅 category (立项 on the award date) in `project_area`, which is
+/// what the plan's 攻关项目 indicator counts.
+#[allow(clippy::too_many_arguments)]
+pub async fn accept_challenge(
+    store: &Store,
+    engine: &mut Engine,
+    plan: &Plan,
+    loaded: &Loaded<Challenge>,
+    on: NaiveDate,
+    passed: bool,
+    opinion: &str,
+    note: &str,
+    project_area: &str,
+    by: &str,
+) -> Result<Option<String>, CaseError> {
+    let mut doc = loaded.doc.clone();
+    doc.accept(on, passed, opinion, note)?;
+    if !passed {
+        update_challenge(store, loaded, &doc).await?;
+        return Ok(None);
+    }
+    let winner = doc
+        .winner()
+        .map(|w| w.organization.clone())
+        .unwrap_or_default();
+    let number = format!("JBGS-{:05}", loaded.case.id);
+    let cells: Vec<(&str, String)> = vec![
+        ("number", number.clone()),
+        ("title", doc.title.clone()),
+        ("category", "揭榜挂帅".into()),
+        ("poser", doc.enterprise.clone()),
+        ("poser_credit_code", doc.credit_code.clone()),
+        ("solvers", winner),
+        ("cluster", doc.cluster.clone()),
+        ("area", project_area.to_string()),
+        ("approved_on", doc.awarded_on.unwrap_or(on).to_string()),
+        ("budget", doc.budget.to_string()),
+        ("stage", "验收".into()),
+        ("acceptance", "通过".into()),
+    ];
+    let def = &registry::PROJECTS;
+    let map: HashMap<&str, &str> = cells.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let rec = crate::registries::check_record(engine, plan, def, &map).map_err(|errs| {
+        MarketError::Fields(
+            errs.into_iter()
+                .map(|e| {
+                    fe(
+                        if e.field == "area" {
+                            "project_area"
+                        } else {
+                            "note"
+                        },
+                        format!("{}：{}", e.label, e.reason),
+                    )
+                })
+                .collect(),
+        )
+    })?;
+    doc.project = Some(number.clone());
+    update_challenge(store, loaded, &doc).await?;
+    crate::registries::save_record(store, engine, def, &rec, None, by).await?;
+    Ok(Some(number))
+}
