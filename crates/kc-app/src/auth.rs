@@ -674,6 +674,11 @@ pub fn demo_accounts(plan: &kc_domain::Plan) -> Vec<(String, String, Role)> {
             "技术经纪人（演示）".to_string(),
             Role::Broker,
         ),
+        (
+            "bank".to_string(),
+            "某合作银行蚌埠分行（演示）".to_string(),
+            Role::Bank,
+        ),
     ];
     for d in &plan.departments {
         if plan

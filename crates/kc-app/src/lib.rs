@@ -4,6 +4,7 @@
 pub mod analytics;
 pub mod auth;
 pub mod cases;
+pub mod cultivation;
 pub mod mail;
 pub mod market;
 pub mod registries;

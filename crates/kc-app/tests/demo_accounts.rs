@@ -8,7 +8,7 @@ async fn demo_accounts_only_in_a_database_without_accounts() {
     // A fresh database gets every demo account, with no forced change.
     let db = kc_store::testkit::sqlite().await;
     let r = kc_app::load_demo(&db.store).await.unwrap();
-    assert_eq!(r.accounts_created, 38);
+    assert_eq!(r.accounts_created, 39);
     let kjj = db.store.user("kjj").await.unwrap().unwrap();
     assert!(verify_password(DEMO_PASSWORD, &kjj.password_hash));
     assert!(!kjj.must_change);

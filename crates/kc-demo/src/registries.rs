@@ -306,6 +306,12 @@ fn generate_city(
                         t(&format!("C{}", 3000 + rng.next_u64() % 999)),
                     ),
                     ("cluster", t(pick(rng, &clusters))),
+                    // From a stream of its own, so the other fields stay as
+                    // they were before this one existed.
+                    (
+                        "tech_field",
+                        t(pick(&mut rng.fork(&code), reg::TECH_FIELDS)),
+                    ),
                     ("above_scale", Value::Bool(above_scale)),
                     ("manufacturing", Value::Bool(manufacturing)),
                     ("registered_on", Value::Date(registered)),
@@ -517,6 +523,18 @@ fn generate_city(
             let has_inst = year >= f.inst_from
                 || (year >= 2024 && f.manufacturing && f.revenue > 30000.0 && f.tech > 0.25);
             let staff = (revenue / 80.0).clamp(8.0, 20000.0).round();
+            let extra = extra_figures(
+                &mut rng.fork(&format!("{}-{year}", f.code)),
+                f,
+                year,
+                revenue,
+            );
+            // The first draw of the record, as it always was.
+            let rd = if has_rd {
+                (revenue * rng.range(0.01, 0.07)).round()
+            } else {
+                0.0
+            };
             emit(
                 &reg::FIGURES,
                 &rec(
@@ -525,14 +543,7 @@ fn generate_city(
                         ("credit_code", t(&f.code)),
                         ("year", Value::Int(i64::from(year))),
                         ("revenue", Value::Num(revenue)),
-                        (
-                            "rd_expense",
-                            Value::Num(if has_rd {
-                                (revenue * rng.range(0.01, 0.07)).round()
-                            } else {
-                                0.0
-                            }),
-                        ),
+                        ("rd_expense", Value::Num(rd)),
                         (
                             "total_cost",
                             Value::Num((revenue * rng.range(0.7, 0.95)).round()),
@@ -552,11 +563,120 @@ fn generate_city(
                         ),
                         ("has_rd_activity", Value::Bool(has_rd)),
                         ("has_rd_institution", Value::Bool(has_inst)),
-                        ("land_mu", Value::Num((staff / 4.0).round().max(5.0))),
+                        (
+                            "land_mu",
+                            Value::Num((staff / 4.0 * extra.land_factor).round().max(5.0)),
+                        ),
                         ("tax", Value::Num((revenue * rng.range(0.02, 0.06)).round())),
+                        (
+                            "rd_domestic",
+                            Value::Num((rd * extra.domestic_share).round()),
+                        ),
+                        ("net_assets", Value::Num(extra.net_assets)),
+                        ("ip_class1", Value::Int(extra.ip1)),
+                        ("ip_class2", Value::Int(extra.ip2)),
+                        ("ip_score", Value::Num(extra.ip_score)),
+                        ("transfer_score", Value::Num(extra.transfer)),
+                        ("mgmt_score", Value::Num(extra.mgmt)),
+                        ("major_accident", Value::Bool(extra.accident)),
+                        ("energy", Value::Num(extra.energy)),
                     ],
                 ),
             );
+        }
+    }
+
+    // ---- cultivation: service records, loans, catalogue products ----
+    // From a stream of their own, so that the registries above keep their
+    // data.
+    {
+        let mut x = rng.fork("cultivation");
+        let owners = ["王科长", "李专员", "张专员", "刘科长", "陈专员"];
+        let kinds = ["走访", "政策辅导", "申报指导", "问题协调"];
+        let states = ["跟进中", "已申报", "已解决", "暂缓"];
+        let banks = [
+            "某合作银行蚌埠分行（演示）",
+            "某商业银行蚌埠分行",
+            "某农商银行",
+        ];
+        let products = ["研发贷", "转化贷", "人才贷"];
+        let mut n_loan = 0u64;
+        for f in firms.iter().filter(|f| f.tech > 0.55) {
+            // One firm in three has service records, one to three visits.
+            if x.unit() < 0.33 {
+                for _ in 0..(1 + (x.unit() * 3.0) as usize) {
+                    let y = 2024 + i32::from(x.unit() < 0.5);
+                    let on = day_in(&mut x, y, 1, 12);
+                    if !before(on) {
+                        continue;
+                    }
+                    emit(
+                        &reg::FOLLOWUPS,
+                        &rec(
+                            &reg::FOLLOWUPS,
+                            &[
+                                ("credit_code", t(&f.code)),
+                                ("visited_on", Value::Date(on)),
+                                ("owner", t(pick(&mut x, &owners))),
+                                ("kind", t(pick(&mut x, &kinds))),
+                                (
+                                    "content",
+                                    t("了解研发投入和知识产权情况，讲解认定条件与申报时间"),
+                                ),
+                                ("status", t(pick(&mut x, &states))),
+                            ],
+                        ),
+                    );
+                }
+            }
+            if f.tech > 0.7 && x.unit() < 0.25 {
+                let y = 2024 + i32::from(x.unit() < 0.5);
+                let on = day_in(&mut x, y, 1, 12);
+                if before(on) {
+                    n_loan += 1;
+                    emit(
+                        &reg::LOANS,
+                        &rec(
+                            &reg::LOANS,
+                            &[
+                                ("number", t(&format!("KJD{n_loan:06}"))),
+                                ("credit_code", t(&f.code)),
+                                ("bank", t(pick(&mut x, &banks))),
+                                ("product", t(pick(&mut x, &products))),
+                                (
+                                    "amount",
+                                    Value::Num((x.range(100.0, 3000.0) / 10.0).round() * 10.0),
+                                ),
+                                ("lent_on", Value::Date(on)),
+                            ],
+                        ),
+                    );
+                }
+            }
+            if f.tech > 0.9 && x.unit() < 0.3 {
+                emit(
+                    &reg::PRODUCTS,
+                    &rec(
+                        &reg::PRODUCTS,
+                        &[
+                            (
+                                "name",
+                                t(&format!("{}型智能装置", &f.code[f.code.len() - 4..])),
+                            ),
+                            ("credit_code", t(&f.code)),
+                            (
+                                "category",
+                                t(pick(&mut x, &["新技术", "新产品", "首台套", "首批次"])),
+                            ),
+                            ("batch", t("2024年第一批")),
+                            (
+                                "listed_on",
+                                Value::Date(NaiveDate::from_ymd_opt(2024, 6, 30).expect("a date")),
+                            ),
+                        ],
+                    ),
+                );
+            }
         }
     }
 
@@ -1104,5 +1224,47 @@ fn generate_city(
                 ],
             ),
         );
+    }
+}
+
+/// The figures added for the pre-checks and the per-mu evaluation, drawn
+/// from a stream of the firm and year so that the older fields keep their
+/// values.
+struct Extra {
+    net_assets: f64,
+    ip1: i64,
+    ip2: i64,
+    ip_score: f64,
+    transfer: f64,
+    mgmt: f64,
+    accident: bool,
+    energy: f64,
+    domestic_share: f64,
+    /// Land use differs a lot between firms of the same size.
+    land_factor: f64,
+}
+
+fn extra_figures(rng: &mut Rng, f: &Firm, year: i32, revenue: f64) -> Extra {
+    // Technology-minded firms hold more IP and score better; figures grow
+    // with the years like revenue does.
+    let ip1 = if f.tech > 0.5 {
+        (rng.range(0.0, 4.0) * f.tech) as i64 + i64::from(year >= 2023)
+    } else {
+        0
+    };
+    let ip2 = (rng.range(0.0, 10.0) * f.tech) as i64;
+    Extra {
+        net_assets: (revenue * rng.range(0.35, 0.7)).round(),
+        ip1,
+        ip2,
+        ip_score: (8.0 + 6.0 * ip1 as f64 + 1.5 * ip2 as f64)
+            .min(30.0)
+            .round(),
+        transfer: (rng.range(10.0, 30.0) * (0.5 + f.tech / 2.0)).round(),
+        mgmt: (rng.range(8.0, 20.0) * (0.6 + f.tech * 0.4)).round(),
+        accident: rng.unit() < 0.01,
+        energy: (revenue * rng.range(0.02, 0.15) * if f.manufacturing { 1.5 } else { 0.5 }).round(),
+        domestic_share: rng.range(0.5, 1.0),
+        land_factor: rng.range(0.4, 2.5),
     }
 }

@@ -39,12 +39,15 @@ pub enum Role {
     /// 技术经纪人: works the technology market only (search, matching, the
     /// deals they take); sees no plan data.
     Broker,
+    /// 合作银行: sees the tech-enterprise whitelist and records its loans;
+    /// nothing else.
+    Bank,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RoleError {
     #[error(
-        "角色“{0}”不正确：应为 sysadmin、secadmin、auditadmin、coordinator、leader、broker，或 dept_reporter:部门编码、dept_reviewer:部门编码、area_reporter:地区编码、area_reviewer:地区编码"
+        "角色“{0}”不正确：应为 sysadmin、secadmin、auditadmin、coordinator、leader、broker、bank，或 dept_reporter:部门编码、dept_reviewer:部门编码、area_reporter:地区编码、area_reviewer:地区编码"
     )]
     Format(String),
     #[error("角色“{role}”中的{what}“{code}”不在规划中")]
@@ -75,6 +78,7 @@ impl Role {
             Role::Coordinator => "规划统筹".into(),
             Role::Leader => "领导".into(),
             Role::Broker => "技术经纪人".into(),
+            Role::Bank => "合作银行".into(),
             Role::DeptReporter(d) => format!("{}填报员", unit(d)),
             Role::DeptReviewer(d) => format!("{}审核员", unit(d)),
             Role::AreaReporter(a) => format!("{}填报员", unit(a)),
@@ -114,6 +118,7 @@ impl fmt::Display for Role {
             Role::Coordinator => f.write_str("coordinator"),
             Role::Leader => f.write_str("leader"),
             Role::Broker => f.write_str("broker"),
+            Role::Bank => f.write_str("bank"),
             Role::DeptReporter(c) => write!(f, "dept_reporter:{c}"),
             Role::DeptReviewer(c) => write!(f, "dept_reviewer:{c}"),
             Role::AreaReporter(c) => write!(f, "area_reporter:{c}"),
@@ -139,6 +144,7 @@ impl FromStr for Role {
             ("coordinator", None) => Role::Coordinator,
             ("leader", None) => Role::Leader,
             ("broker", None) => Role::Broker,
+            ("bank", None) => Role::Bank,
             ("dept_reporter", Some(c)) => Role::DeptReporter(c),
             ("dept_reviewer", Some(c)) => Role::DeptReviewer(c),
             ("area_reporter", Some(c)) => Role::AreaReporter(c),
@@ -186,13 +192,23 @@ impl Principal {
     pub fn reads_business(&self) -> bool {
         self.roles
             .iter()
-            .any(|r| !r.is_admin() && *r != Role::Broker)
+            .any(|r| !r.is_admin() && !matches!(r, Role::Broker | Role::Bank))
+    }
+
+    /// May see the tech-enterprise whitelist (plan readers and banks).
+    pub fn reads_whitelist(&self) -> bool {
+        self.reads_business() || self.has(&Role::Bank)
+    }
+
+    /// May record loans to whitelisted firms: banks and the bureau.
+    pub fn records_loans(&self) -> bool {
+        self.has(&Role::Bank) || self.is_coordinator()
     }
 
     /// May use the technology market: search, matching, deals and
     /// challenges (what they may change is decided below).
     pub fn reads_market(&self) -> bool {
-        self.roles.iter().any(|r| !r.is_admin())
+        self.roles.iter().any(|r| !r.is_admin() && *r != Role::Bank)
     }
 
     /// May manage the market of `area` (empty: the city market): publish

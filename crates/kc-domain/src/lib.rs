@@ -11,6 +11,9 @@
 //!   status rules.
 //! - [`auth`]: roles, scopes and every permission rule; the password policy.
 //! - [`duty`]: reporting duties from the plan, review states of values.
+//! - [`eligibility`]: qualification pre-checks (高新技术企业, 科技型中小企业,
+//!   专精特新) from a versioned rule book, with gaps in money and people.
+//! - [`mujun`]: 亩均效益评价 (weighted per-mu scores, classes, two weightings).
 //! - [`market`]: the technology market's deals (stages, contract terms,
 //!   broker rewards) and challenge projects (panel, scores, award,
 //!   acceptance).
@@ -19,10 +22,12 @@ pub mod auth;
 pub mod code;
 pub mod credit;
 pub mod duty;
+pub mod eligibility;
 pub mod entry;
 pub mod expr;
 pub mod forecast;
 pub mod market;
+pub mod mujun;
 pub mod path;
 pub mod period;
 pub mod plan;

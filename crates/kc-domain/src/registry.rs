@@ -143,6 +143,12 @@ pub static ENTERPRISES: RegistryDef = RegistryDef {
             false,
         ),
         f("cluster", "产业集群", FieldType::Choice(CLUSTERS), false),
+        f(
+            "tech_field",
+            "技术领域",
+            FieldType::Choice(TECH_FIELDS),
+            false,
+        ),
         f("above_scale", "规模以上", FieldType::Bool, false),
         f("manufacturing", "制造业", FieldType::Bool, false),
         f("registered_on", "成立日期", FieldType::Date, false),
@@ -195,6 +201,36 @@ pub static FIGURES: RegistryDef = RegistryDef {
         f("has_rd_institution", "有研发机构", FieldType::Bool, false),
         f("land_mu", "用地面积（亩）", FieldType::Amount, false),
         f("tax", "税收（万元）", FieldType::Amount, false),
+        // For the qualification pre-checks and the per-mu evaluation.
+        f(
+            "rd_domestic",
+            "境内研发费用（万元）",
+            FieldType::Amount,
+            false,
+        ),
+        f("net_assets", "净资产（万元）", FieldType::Number, false),
+        f("ip_class1", "I类知识产权（件）", FieldType::Count, false),
+        f("ip_class2", "II类知识产权（件）", FieldType::Count, false),
+        f(
+            "ip_score",
+            "知识产权评价得分（满分30）",
+            FieldType::Number,
+            false,
+        ),
+        f(
+            "transfer_score",
+            "成果转化评价得分（满分30）",
+            FieldType::Number,
+            false,
+        ),
+        f(
+            "mgmt_score",
+            "研发组织管理评价得分（满分20）",
+            FieldType::Number,
+            false,
+        ),
+        f("major_accident", "重大安全质量事故", FieldType::Bool, false),
+        f("energy", "综合能耗（吨标准煤）", FieldType::Amount, false),
     ],
     key: &["credit_code", "year"],
     title: "credit_code",
@@ -695,7 +731,8 @@ pub static ENCLAVES: RegistryDef = RegistryDef {
 
 /// The eight fields of the national high-tech enterprise measures, the
 /// classification listings use.
-const TECH_FIELDS: &[&str] = &[
+/// The eight technical fields of the high-tech enterprise measures.
+pub const TECH_FIELDS: &[&str] = &[
     "电子信息",
     "生物与新医药",
     "航空航天",
@@ -845,6 +882,162 @@ pub static BROKERS: RegistryDef = RegistryDef {
     date: Some("registered_on"),
 };
 
+// ---- enterprise cultivation and finance --------------------------------------------
+
+pub static FOLLOWUPS: RegistryDef = RegistryDef {
+    code: "followups",
+    name: "企业培育服务记录",
+    fields: &[
+        f("credit_code", "统一社会信用代码", FieldType::Credit, true),
+        f("visited_on", "服务日期", FieldType::Date, true),
+        f("owner", "服务专员", FieldType::Text(40), true),
+        f(
+            "kind",
+            "服务方式",
+            FieldType::Choice(&["走访", "政策辅导", "申报指导", "问题协调", "其他"]),
+            true,
+        ),
+        f("content", "服务内容与企业诉求", FieldType::LongText, true),
+        f(
+            "status",
+            "跟进状态",
+            FieldType::Choice(&["跟进中", "已申报", "已解决", "暂缓"]),
+            true,
+        ),
+        f("next_on", "下次跟进日期", FieldType::Date, false),
+    ],
+    key: &["credit_code", "visited_on", "owner"],
+    title: "credit_code",
+    area: AreaRule::Enterprise("credit_code"),
+    validity: None,
+    enterprise: Some("credit_code"),
+    date: Some("visited_on"),
+};
+
+pub static LOANS: RegistryDef = RegistryDef {
+    code: "loans",
+    name: "科技贷款",
+    fields: &[
+        f("number", "贷款合同编号", FieldType::Text(60), true),
+        f("credit_code", "统一社会信用代码", FieldType::Credit, true),
+        f("bank", "贷款银行", FieldType::Text(100), true),
+        f(
+            "product",
+            "贷款产品",
+            FieldType::Choice(&["研发贷", "转化贷", "人才贷", "其他科技贷款"]),
+            true,
+        ),
+        f("amount", "贷款金额（万元）", FieldType::Amount, true),
+        f("lent_on", "放款日期", FieldType::Date, true),
+        f("due_on", "到期日期", FieldType::Date, false),
+    ],
+    key: &["bank", "number"],
+    title: "number",
+    area: AreaRule::Enterprise("credit_code"),
+    validity: None,
+    enterprise: Some("credit_code"),
+    date: Some("lent_on"),
+};
+
+pub static INSURANCE: RegistryDef = RegistryDef {
+    code: "insurance",
+    name: "科技保险",
+    fields: &[
+        f("policy", "保单号", FieldType::Text(60), true),
+        f("credit_code", "统一社会信用代码", FieldType::Credit, true),
+        f("insurer", "保险机构", FieldType::Text(100), true),
+        f(
+            "kind",
+            "险种",
+            FieldType::Choice(&["研发费用损失险", "成果转化险", "首台套保险", "其他科技保险"]),
+            true,
+        ),
+        f("insured", "保险金额（万元）", FieldType::Amount, true),
+        f("premium", "保费（万元）", FieldType::Amount, false),
+        f("start_on", "起保日期", FieldType::Date, true),
+    ],
+    key: &["insurer", "policy"],
+    title: "policy",
+    area: AreaRule::Enterprise("credit_code"),
+    validity: None,
+    enterprise: Some("credit_code"),
+    date: Some("start_on"),
+};
+
+pub static FUNDS: RegistryDef = RegistryDef {
+    code: "funds",
+    name: "科技基金",
+    fields: &[
+        f("name", "基金名称", FieldType::Text(100), true),
+        f(
+            "kind",
+            "基金类型",
+            FieldType::Choice(&["科技成果转化基金", "产业基金", "天使基金", "其他"]),
+            true,
+        ),
+        f("manager", "管理机构", FieldType::Text(100), false),
+        f("size", "基金规模（万元）", FieldType::Amount, true),
+        f("area", "所在地区", FieldType::Area, false),
+        f("set_up_on", "设立日期", FieldType::Date, false),
+    ],
+    key: &["name"],
+    title: "name",
+    area: AreaRule::Field("area"),
+    validity: None,
+    enterprise: None,
+    date: Some("set_up_on"),
+};
+
+pub static FUND_INVESTMENTS: RegistryDef = RegistryDef {
+    code: "fund_investments",
+    name: "基金投资",
+    fields: &[
+        f("fund", "基金名称", FieldType::Text(100), true),
+        f("credit_code", "被投企业信用代码", FieldType::Credit, true),
+        f("amount", "投资金额（万元）", FieldType::Amount, true),
+        f("invested_on", "投资日期", FieldType::Date, true),
+    ],
+    key: &["fund", "credit_code", "invested_on"],
+    title: "fund",
+    area: AreaRule::Enterprise("credit_code"),
+    validity: None,
+    enterprise: Some("credit_code"),
+    date: Some("invested_on"),
+};
+
+pub static PRODUCTS: RegistryDef = RegistryDef {
+    code: "products",
+    name: "三新三首产品目录",
+    fields: &[
+        f("name", "产品名称", FieldType::Text(100), true),
+        f("credit_code", "统一社会信用代码", FieldType::Credit, true),
+        f(
+            "category",
+            "类别",
+            FieldType::Choice(&["新技术", "新产品", "新模式", "首台套", "首批次", "首版次"]),
+            true,
+        ),
+        f("batch", "入选批次", FieldType::Text(40), false),
+        f("listed_on", "入选日期", FieldType::Date, false),
+    ],
+    key: &["credit_code", "name"],
+    title: "name",
+    area: AreaRule::Enterprise("credit_code"),
+    validity: None,
+    enterprise: Some("credit_code"),
+    date: Some("listed_on"),
+};
+
+/// Enterprise cultivation and finance registries.
+pub static CULTIVATION: [&RegistryDef; 6] = [
+    &FOLLOWUPS,
+    &LOANS,
+    &INSURANCE,
+    &FUNDS,
+    &FUND_INVESTMENTS,
+    &PRODUCTS,
+];
+
 /// Every registry, in the order menus show them.
 pub static ALL: [&RegistryDef; 17] = [
     &ENTERPRISES,
@@ -877,7 +1070,11 @@ pub fn by_code(code: &str) -> Option<&'static RegistryDef> {
 }
 
 pub fn all() -> impl Iterator<Item = &'static RegistryDef> {
-    ALL.iter().chain(EXTRA.iter()).chain(MARKET.iter()).copied()
+    ALL.iter()
+        .chain(EXTRA.iter())
+        .chain(MARKET.iter())
+        .chain(CULTIVATION.iter())
+        .copied()
 }
 
 // ---- values -----------------------------------------------------------------------

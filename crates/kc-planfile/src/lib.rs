@@ -10,6 +10,7 @@ mod json;
 mod market;
 mod ranking;
 mod reader;
+mod rules;
 
 use std::fmt;
 
@@ -17,6 +18,9 @@ use kc_domain::Plan;
 
 pub use catalogue::{DEFAULT_CATALOGUE, default_catalogue, parse_catalogue};
 pub use json::{plan_json, target_json};
+pub use rules::{
+    DEFAULT_MUJUN, DEFAULT_RULES, default_mujun, default_rules, parse_mujun, parse_rules,
+};
 
 /// One problem in a plan file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -29,6 +29,11 @@ impl<'s> Ctx<'s> {
         self.errors.into_inner()
     }
 
+    /// The errors collected so far, leaving them in place.
+    pub fn errors_so_far(&self) -> Vec<Diagnostic> {
+        self.errors.borrow().clone()
+    }
+
     pub fn has_errors(&self) -> bool {
         !self.errors.borrow().is_empty()
     }

@@ -32,6 +32,8 @@ pub struct Me {
     pub business: bool,
     /// May use the technology market (business readers and brokers).
     pub market: bool,
+    /// May see the tech-enterprise whitelist (business readers and banks).
+    pub whitelist: bool,
     pub users: bool,
     pub audit: bool,
     /// May edit some registry records.
@@ -56,6 +58,7 @@ impl Me {
             board: p.reads_all(),
             business: p.reads_business(),
             market: p.reads_market(),
+            whitelist: p.reads_whitelist(),
             users: p.manages_accounts() || p.manages_security(),
             audit: p.reads_audit(),
             records: p.edits_records(),
@@ -456,7 +459,7 @@ pub async fn home(State(st): State<AppState>, sess: Session) -> Result<Html<Stri
             read: n.read,
         })
         .collect();
-    let markets = if p.reads_market() && !p.reads_business() {
+    let markets = if (p.reads_market() || p.reads_whitelist()) && !p.reads_business() {
         stored
             .iter()
             .map(|s| (s.plan.code.to_string(), s.plan.name.clone()))

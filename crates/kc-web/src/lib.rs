@@ -10,7 +10,9 @@ mod api;
 pub mod auth;
 mod cases;
 mod chart;
+mod cultivation;
 mod error;
+mod finance;
 mod market;
 mod pages;
 mod public;
@@ -145,6 +147,20 @@ pub fn router(state: AppState) -> Router {
             get(analytics::warnings_api),
         )
         .route("/api/v1/plans/{plan}/ranking", get(analytics::ranking_api))
+        .route("/plans/{plan}/cultivation", get(cultivation::prechecks))
+        .route("/plans/{plan}/cultivation/firm", get(cultivation::firm))
+        .route(
+            "/plans/{plan}/cultivation/two-zero",
+            get(cultivation::two_zero),
+        )
+        .route("/plans/{plan}/cultivation/mujun", get(cultivation::mujun))
+        .route("/plans/{plan}/cultivation/pools", get(cultivation::pools))
+        .route(
+            "/plans/{plan}/cultivation/listing",
+            get(cultivation::listing),
+        )
+        .route("/plans/{plan}/finance/whitelist", get(finance::whitelist))
+        .route("/plans/{plan}/finance/loans", post(finance::record_loan))
         .route("/plans/{plan}/market/search", get(market::page))
         .route("/public/market", get(public::market))
         .route(

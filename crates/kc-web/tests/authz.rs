@@ -13,7 +13,7 @@ use common::{PLAN, TestApp};
 use serde_json::json;
 
 /// The accounts, one per role (demo accounts), and "anon" for no session.
-const USERS: [&str; 11] = [
+const USERS: [&str; 12] = [
     "anon",
     "admin",
     "security",
@@ -25,6 +25,7 @@ const USERS: [&str; 11] = [
     "longzihu-reporter",
     "longzihu-reviewer",
     "broker",
+    "bank",
 ];
 
 /// Everyone who may read plan data (not the three administrators).
@@ -48,7 +49,18 @@ const MARKET: &[&str] = &[
 ];
 /// Who manages 龙子湖区's sub-market.
 const LONGZIHU_MARKET: &[&str] = &["kjj", "longzihu-reporter"];
+/// Who may see the tech-enterprise whitelist: plan readers and banks.
+const WHITELIST: &[&str] = &[
+    "kjj",
+    "leader",
+    "kjj-reporter",
+    "kjj-reviewer",
+    "longzihu-reporter",
+    "longzihu-reviewer",
+    "bank",
+];
 const SIGNED_IN: &[&str] = &[
+    "bank",
     "broker",
     "admin",
     "security",
@@ -247,6 +259,38 @@ fn cases(
             format!("/api/v1/plans/{PLAN}/market/match?kind=demands&key=nope"),
             Body::None,
             MARKET,
+        ),
+        case("GET", p("/cultivation"), Body::None, BUSINESS),
+        case(
+            "GET",
+            p("/cultivation?rule=tsme&format=xlsx"),
+            Body::None,
+            BUSINESS,
+        ),
+        case(
+            "GET",
+            p("/cultivation/firm?code=nope"),
+            Body::None,
+            BUSINESS,
+        ),
+        case("GET", p("/cultivation/two-zero"), Body::None, BUSINESS),
+        case("GET", p("/cultivation/mujun"), Body::None, BUSINESS),
+        case("GET", p("/cultivation/pools"), Body::None, BUSINESS),
+        case("GET", p("/cultivation/listing"), Body::None, BUSINESS),
+        case("GET", p("/finance/whitelist"), Body::None, WHITELIST),
+        case(
+            "GET",
+            p("/finance/whitelist?format=xlsx"),
+            Body::None,
+            WHITELIST,
+        ),
+        // A loan to a firm not on the list: refused for its content (400)
+        // for banks and the bureau, by role for everyone else.
+        case(
+            "POST",
+            p("/finance/loans"),
+            Body::Form(vec![("credit_code", "nope".into())]),
+            &["kjj", "bank"],
         ),
         case("GET", p("/market/deals"), Body::None, MARKET),
         case("GET", p("/market/events"), Body::None, MARKET),
@@ -696,11 +740,12 @@ async fn every_route_for_every_role(app: &TestApp) {
             } else if c.hidden_from.contains(&user) {
                 status == 404
             } else {
-                // The three administrators and brokers read no plan data at
+                // The three administrators, brokers and banks read no plan data at
                 // all: they are refused with 403 before any object is
                 // looked up.
                 status == c.refused
-                    || (status == 403 && ["admin", "security", "auditor", "broker"].contains(&user))
+                    || (status == 403
+                        && ["admin", "security", "auditor", "broker", "bank"].contains(&user))
             };
             if !ok {
                 failures.push(format!(

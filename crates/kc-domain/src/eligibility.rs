@@ -1,0 +1,1177 @@
+//! Whether an enterprise meets a qualification's conditions, from its
+//! registry figures: 高新技术企业 (the 2016 measures), 科技型中小企业 (the
+//! 2022 measures) and 专精特新中小企业 (main thresholds). Every threshold
+//! comes from a versioned rule book (`catalogue/eligibility-rules.toml`);
+//! each result names the rule book's version, every condition's outcome,
+//! and for a condition not met the gap in money or people. Missing figures
+//! are reported as missing, never guessed.
+//!
+//! Amounts are in 万元, shares as fractions (0.05 = 5%).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// "At least `min` gives `points`", for banded scores.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Band {
+    pub min: f64,
+    pub points: f64,
+}
+
+/// The points of the highest band `v` reaches (bands in any order); 0 below
+/// them all.
+pub fn banded(bands: &[Band], v: f64) -> f64 {
+    bands
+        .iter()
+        .filter(|b| v >= b.min)
+        .map(|b| b.points)
+        .fold(0.0, f64::max)
+}
+
+/// R&D intensity required by revenue band: up to `up_to` 万元 of revenue
+/// (none: any revenue), at least `min_ratio`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RdBand {
+    pub up_to: Option<f64>,
+    pub min_ratio: f64,
+}
+
+/// 高新技术企业认定条件.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HteRule {
+    pub min_years_registered: f64,
+    pub min_core_ip: f64,
+    /// The eight supported technical fields.
+    pub fields: Vec<String>,
+    pub min_st_staff_ratio: f64,
+    /// By the latest year's revenue, lowest band first.
+    pub rd_bands: Vec<RdBand>,
+    pub min_domestic_rd_share: f64,
+    pub min_hitech_income_share: f64,
+    /// Innovation score: IP (assessed, ≤ 30), transfer (assessed, ≤ 30), R&D
+    /// management (assessed, ≤ 20) and growth (computed, ≤ 20: net-asset and
+    /// sales growth, each by `growth_bands`).
+    pub min_score: f64,
+    pub growth_bands: Vec<Band>,
+}
+
+/// 科技型中小企业评价条件.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TsmeRule {
+    pub max_staff: f64,
+    pub max_revenue: f64,
+    pub max_assets: f64,
+    pub min_score: f64,
+    /// S&T staff share → points (≤ 20); a zero here fails the evaluation.
+    pub st_staff_bands: Vec<Band>,
+    /// R&D ÷ revenue → points and R&D ÷ total cost → points (≤ 50); the
+    /// better of the two counts.
+    pub rd_sales_bands: Vec<Band>,
+    pub rd_cost_bands: Vec<Band>,
+    /// Points with at least one class-I IP (≤ 30), otherwise by the number
+    /// of class-II IP.
+    pub ip_class1_points: f64,
+    pub ip_class2_bands: Vec<Band>,
+}
+
+/// 专精特新中小企业: the main thresholds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZjtxRule {
+    pub min_years_registered: f64,
+    pub min_rd_expense: f64,
+    pub min_rd_ratio: f64,
+    pub min_revenue: f64,
+    pub max_staff: f64,
+}
+
+/// 专精特新"小巨人": the main thresholds. R&D intensity over the last two
+/// years by revenue band (`rd_bands`, lowest band first; the first band
+/// may instead be met by a two-year R&D total of `min_rd_total`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LittleGiantRule {
+    /// Must hold a valid 专精特新中小企业 qualification (its code).
+    pub requires: String,
+    pub rd_bands: Vec<RdBand>,
+    pub min_rd_total: f64,
+    pub min_rd_staff_ratio: f64,
+    pub min_class1_ip: f64,
+}
+
+/// A rule book: one version of every rule, with the documents it follows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleBook {
+    pub version: String,
+    pub effective: NaiveDate,
+    pub sources: Vec<String>,
+    /// How far short a condition may fall (as a share of its threshold) for
+    /// the firm to count as "near".
+    pub near_margin: f64,
+    pub hte: HteRule,
+    pub tsme: TsmeRule,
+    pub zjtx: ZjtxRule,
+    pub little_giant: LittleGiantRule,
+    pub pipeline: PipelineRule,
+    pub whitelist: WhitelistRule,
+}
+
+/// How much of the cultivation pipeline a forecast may count: the share of
+/// eligible and of near firms expected to qualify by the deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineRule {
+    pub eligible_rate: f64,
+    pub near_rate: f64,
+}
+
+/// The tech-enterprise whitelist banks lend against.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhitelistRule {
+    pub require_rd_activity: bool,
+    /// An R&D institution, or at least `min_ip` pieces of IP.
+    pub require_institution_or_ip: bool,
+    pub min_ip: f64,
+    /// Qualification kinds of which one valid is required.
+    pub qualifications: Vec<String>,
+}
+
+/// The cultivation tiers (微成长、小升高、高变强).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// 高变强: high-tech enterprises, to grow into specialised and leading firms.
+    HighToStrong,
+    /// 小升高: not yet high-tech, but eligible or near by the pre-check.
+    SmallToHigh,
+    /// 微成长: tech SMEs (held, eligible or near) not in the tiers above.
+    MicroGrowth,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 3] = [Tier::MicroGrowth, Tier::SmallToHigh, Tier::HighToStrong];
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Tier::MicroGrowth => "微成长",
+            Tier::SmallToHigh => "小升高",
+            Tier::HighToStrong => "高变强",
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Tier::MicroGrowth => "micro",
+            Tier::SmallToHigh => "small_high",
+            Tier::HighToStrong => "high_strong",
+        }
+    }
+}
+
+/// A firm's tier from what it holds and its pre-checks; `None` when it is in
+/// no pool.
+pub fn tier(holds_hte: bool, holds_tsme: bool, hte: Verdict, tsme: Verdict) -> Option<Tier> {
+    let hopeful = |v: Verdict| matches!(v, Verdict::Eligible | Verdict::Near);
+    if holds_hte {
+        Some(Tier::HighToStrong)
+    } else if hopeful(hte) {
+        Some(Tier::SmallToHigh)
+    } else if holds_tsme || hopeful(tsme) {
+        Some(Tier::MicroGrowth)
+    } else {
+        None
+    }
+}
+
+/// The expected number of new qualifications from the pipeline.
+pub fn pipeline(rule: &PipelineRule, eligible: usize, near: usize) -> f64 {
+    eligible as f64 * rule.eligible_rate + near as f64 * rule.near_rate
+}
+
+/// One reason of the whitelist decision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reason {
+    pub label: &'static str,
+    pub met: Option<bool>,
+    pub detail: String,
+}
+
+/// Whether a firm is on the whitelist, with every reason; a missing figure
+/// keeps a firm off (it cannot be shown to qualify) and says so.
+pub fn whitelist(
+    rule: &WhitelistRule,
+    latest: Option<&YearFigures>,
+    held: &[String],
+) -> (bool, Vec<Reason>) {
+    let mut reasons = Vec::new();
+    if rule.require_rd_activity {
+        let v = latest.and_then(|y| y.has_rd_activity);
+        reasons.push(Reason {
+            label: "有研发活动",
+            met: v,
+            detail: match v {
+                None => "未填报".into(),
+                Some(true) => "有".into(),
+                Some(false) => "无".into(),
+            },
+        });
+    }
+    if rule.require_institution_or_ip {
+        let inst = latest.and_then(|y| y.has_rd_institution);
+        let ip = latest.and_then(|y| match (y.ip_class1, y.ip_class2) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+        });
+        let met = match (inst, ip) {
+            (Some(true), _) => Some(true),
+            (_, Some(n)) if n >= rule.min_ip => Some(true),
+            (None, None) => None,
+            _ => Some(false),
+        };
+        reasons.push(Reason {
+            label: "有研发机构或知识产权",
+            met,
+            detail: format!(
+                "研发机构：{}；知识产权：{}",
+                match inst {
+                    None => "未填报",
+                    Some(true) => "有",
+                    Some(false) => "无",
+                },
+                ip.map_or("未填报".to_string(), |n| format!("{n} 件"))
+            ),
+        });
+    }
+    if !rule.qualifications.is_empty() {
+        let found: Vec<&String> = held
+            .iter()
+            .filter(|k| rule.qualifications.contains(k))
+            .collect();
+        reasons.push(Reason {
+            label: "持有有效资质",
+            met: Some(!found.is_empty()),
+            detail: if found.is_empty() {
+                "无".into()
+            } else {
+                found
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            },
+        });
+    }
+    (reasons.iter().all(|r| r.met == Some(true)), reasons)
+}
+
+/// One year's figures of a firm; `None` where the registry has no figure.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct YearFigures {
+    pub year: i32,
+    pub revenue: Option<f64>,
+    pub rd_expense: Option<f64>,
+    pub rd_domestic: Option<f64>,
+    pub total_cost: Option<f64>,
+    pub total_assets: Option<f64>,
+    pub net_assets: Option<f64>,
+    pub staff: Option<f64>,
+    pub st_staff: Option<f64>,
+    pub hitech_income: Option<f64>,
+    pub ip_class1: Option<f64>,
+    pub ip_class2: Option<f64>,
+    pub ip_score: Option<f64>,
+    pub transfer_score: Option<f64>,
+    pub mgmt_score: Option<f64>,
+    pub major_accident: Option<bool>,
+    pub has_rd_activity: Option<bool>,
+    pub has_rd_institution: Option<bool>,
+}
+
+/// What the pre-check knows of a firm.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FirmFacts {
+    pub registered_on: Option<NaiveDate>,
+    pub tech_field: Option<String>,
+    /// The latest year first; up to three years are used.
+    pub years: Vec<YearFigures>,
+    /// Holds a valid 高新技术企业 certificate (a direct route for 科技型中小企业).
+    pub valid_hte: bool,
+    /// Has a provincial or national R&D platform (a direct route too).
+    pub provincial_platform: bool,
+    /// Qualification kinds held (valid) on the pre-check date.
+    pub held: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Met,
+    /// Not met, but within the rule book's margin.
+    Near,
+    NotMet,
+    Missing,
+}
+
+impl Outcome {
+    pub fn zh(self) -> &'static str {
+        match self {
+            Outcome::Met => "符合",
+            Outcome::Near => "接近",
+            Outcome::NotMet => "不符合",
+            Outcome::Missing => "缺数据",
+        }
+    }
+}
+
+/// One condition's result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Condition {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub outcome: Outcome,
+    /// The firm's figure, in words ("3.2%", "12 人").
+    pub actual: String,
+    pub required: String,
+    /// What it would take, when not met ("约 160 万元研发投入").
+    pub gap: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Eligible,
+    Near,
+    NotEligible,
+    /// No condition fails, but some cannot be judged for missing figures.
+    Incomplete,
+}
+
+impl Verdict {
+    pub fn zh(self) -> &'static str {
+        match self {
+            Verdict::Eligible => "符合条件",
+            Verdict::Near => "接近条件",
+            Verdict::NotEligible => "不符合",
+            Verdict::Incomplete => "数据不全",
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Verdict::Eligible => "eligible",
+            Verdict::Near => "near",
+            Verdict::NotEligible => "not",
+            Verdict::Incomplete => "incomplete",
+        }
+    }
+}
+
+/// A pre-check of one qualification for one firm.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    /// `hte`, `tsme` or `zjtx`.
+    pub rule: &'static str,
+    pub version: String,
+    pub verdict: Verdict,
+    /// A direct route that decided the result, if one did.
+    pub direct: Option<String>,
+    /// The evaluation score where the rule has one.
+    pub score: Option<f64>,
+    pub conditions: Vec<Condition>,
+}
+
+fn verdict(conditions: &[Condition]) -> Verdict {
+    let any = |o: Outcome| conditions.iter().any(|c| c.outcome == o);
+    if any(Outcome::NotMet) {
+        Verdict::NotEligible
+    } else if any(Outcome::Near) {
+        Verdict::Near
+    } else if any(Outcome::Missing) {
+        Verdict::Incomplete
+    } else {
+        Verdict::Eligible
+    }
+}
+
+fn pct(x: f64) -> String {
+    let v = (x * 1000.0).round() / 10.0;
+    format!("{v}%")
+}
+
+fn wan(x: f64) -> String {
+    if x >= 10_000.0 {
+        format!("{:.2} 亿元", x / 10_000.0)
+    } else {
+        // Thresholds times figures carry float noise; a gap of 240.0000001
+        // is 240.
+        format!("{:.0} 万元", (x - 1e-6).ceil().max(0.0))
+    }
+}
+
+struct Ctx<'a> {
+    margin: f64,
+    out: Vec<Condition>,
+    facts: &'a FirmFacts,
+}
+
+impl Ctx<'_> {
+    fn push(
+        &mut self,
+        code: &'static str,
+        label: &'static str,
+        outcome: Outcome,
+        actual: String,
+        required: String,
+        gap: String,
+    ) {
+        self.out.push(Condition {
+            code,
+            label,
+            outcome,
+            actual,
+            required,
+            gap,
+        });
+    }
+
+    fn missing(&mut self, code: &'static str, label: &'static str, what: &str, required: String) {
+        self.push(
+            code,
+            label,
+            Outcome::Missing,
+            format!("缺少{what}"),
+            required,
+            String::new(),
+        );
+    }
+
+    /// `value ≥ min`: met, near (within the margin of `min`) or not met.
+    fn at_least(&self, value: f64, min: f64) -> Outcome {
+        if value >= min - 1e-9 {
+            Outcome::Met
+        } else if value >= min * (1.0 - self.margin) {
+            Outcome::Near
+        } else {
+            Outcome::NotMet
+        }
+    }
+
+    /// `value ≤ max`.
+    fn at_most(&self, value: f64, max: f64) -> Outcome {
+        if value <= max + 1e-9 {
+            Outcome::Met
+        } else if value <= max * (1.0 + self.margin) {
+            Outcome::Near
+        } else {
+            Outcome::NotMet
+        }
+    }
+
+    fn years_registered(&mut self, code: &'static str, min: f64, on: NaiveDate) {
+        let required = format!("注册成立满 {min} 年");
+        match self.facts.registered_on {
+            None => self.missing(code, "注册成立时间", "成立日期", required),
+            Some(d) => {
+                // Whole calendar months: registered on 2024-06-30, one year
+                // is reached on 2025-06-30.
+                let months = (min * 12.0).round().max(0.0) as u32;
+                let due = d
+                    .checked_add_months(chrono::Months::new(months))
+                    .unwrap_or(NaiveDate::MAX);
+                let o = if due <= on {
+                    Outcome::Met
+                } else {
+                    Outcome::NotMet
+                };
+                let gap = if o == Outcome::Met {
+                    String::new()
+                } else {
+                    format!("{due} 满 {min} 年，还需 {} 天", (due - on).num_days())
+                };
+                self.push(
+                    code,
+                    "注册成立时间",
+                    o,
+                    format!("成立于 {d}"),
+                    required,
+                    gap,
+                );
+            }
+        }
+    }
+}
+
+/// The latest year and the years used for three-year sums (latest first).
+fn latest(f: &FirmFacts) -> Option<&YearFigures> {
+    f.years.first()
+}
+
+/// The pre-check of 高新技术企业 at `on` (usually the application date).
+pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
+    let r = &book.hte;
+    let mut cx = Ctx {
+        margin: book.near_margin,
+        out: Vec::new(),
+        facts: f,
+    };
+    cx.years_registered("registered", r.min_years_registered, on);
+    let y = latest(f).cloned().unwrap_or_default();
+    // Core IP.
+    let required = format!("拥有核心知识产权不少于 {} 件", r.min_core_ip);
+    match (y.ip_class1, y.ip_class2) {
+        (None, None) => cx.missing("core_ip", "核心知识产权", "知识产权数", required),
+        (a, b) => {
+            let n = a.unwrap_or(0.0) + b.unwrap_or(0.0);
+            let o = if n >= r.min_core_ip {
+                Outcome::Met
+            } else {
+                Outcome::NotMet
+            };
+            cx.push(
+                "core_ip",
+                "核心知识产权",
+                o,
+                format!("{n} 件"),
+                required,
+                if o == Outcome::Met {
+                    String::new()
+                } else {
+                    format!("还需 {} 件", r.min_core_ip - n)
+                },
+            );
+        }
+    }
+    // Field.
+    let required = "属于国家重点支持的高新技术领域".to_string();
+    match f.tech_field.as_deref().filter(|s| !s.is_empty()) {
+        None => cx.missing("field", "技术领域", "技术领域", required),
+        Some(field) => {
+            let o = if r.fields.iter().any(|x| x == field) {
+                Outcome::Met
+            } else {
+                Outcome::NotMet
+            };
+            cx.push(
+                "field",
+                "技术领域",
+                o,
+                field.to_string(),
+                required,
+                String::new(),
+            );
+        }
+    }
+    // S&T staff share.
+    let required = format!("科技人员占职工总数不低于 {}", pct(r.min_st_staff_ratio));
+    match (y.st_staff, y.staff) {
+        (Some(s), Some(n)) if s > n => cx.missing(
+            "st_staff",
+            "科技人员占比",
+            &format!("一致的数据（数据矛盾：科技人员 {s} 人多于职工总数 {n} 人）"),
+            required,
+        ),
+        (Some(s), Some(n)) if n > 0.0 => {
+            let o = cx.at_least(s / n, r.min_st_staff_ratio);
+            let need = (r.min_st_staff_ratio * n - s - 1e-9).ceil().max(0.0);
+            cx.push(
+                "st_staff",
+                "科技人员占比",
+                o,
+                format!("{}（{s} / {n} 人）", pct(s / n)),
+                required,
+                if o == Outcome::Met {
+                    String::new()
+                } else {
+                    format!("还需科技人员约 {need} 人")
+                },
+            );
+        }
+        (_, Some(n)) if n <= 0.0 => {
+            cx.missing("st_staff", "科技人员占比", "职工人数（为 0）", required)
+        }
+        _ => cx.missing("st_staff", "科技人员占比", "职工或科技人员人数", required),
+    }
+    // Three-year R&D intensity by the latest revenue band.
+    let used: Vec<&YearFigures> = f.years.iter().take(3).collect();
+    let sums = used
+        .iter()
+        .map(|y| y.revenue.zip(y.rd_expense))
+        .collect::<Option<Vec<_>>>();
+    match (y.revenue, sums) {
+        (Some(latest_rev), Some(pairs)) if !pairs.is_empty() => {
+            let rev: f64 = pairs.iter().map(|p| p.0).sum();
+            let rd: f64 = pairs.iter().map(|p| p.1).sum();
+            let band = r
+                .rd_bands
+                .iter()
+                .find(|b| b.up_to.is_none_or(|u| latest_rev <= u))
+                .copied()
+                .unwrap_or(RdBand {
+                    up_to: None,
+                    min_ratio: 0.03,
+                });
+            let required = format!(
+                "近 {} 年研发费用占销售收入不低于 {}（最近一年收入{}）",
+                pairs.len(),
+                pct(band.min_ratio),
+                band.up_to.map_or("超过上一档".to_string(), |u| format!(
+                    "不超过 {}",
+                    wan(u)
+                ))
+            );
+            if rev <= 0.0 {
+                cx.missing("rd_ratio", "研发费用占比", "销售收入（为 0）", required);
+            } else {
+                let o = cx.at_least(rd / rev, band.min_ratio);
+                cx.push(
+                    "rd_ratio",
+                    "研发费用占比",
+                    o,
+                    format!("{}（{} / {}）", pct(rd / rev), wan(rd), wan(rev)),
+                    required,
+                    if o == Outcome::Met {
+                        String::new()
+                    } else {
+                        format!("还需研发投入约 {}", wan(band.min_ratio * rev - rd))
+                    },
+                );
+            }
+            // R&D spent in China.
+            let required = format!(
+                "境内研发费用占全部研发费用不低于 {}",
+                pct(r.min_domestic_rd_share)
+            );
+            let dom = used
+                .iter()
+                .map(|y| y.rd_domestic)
+                .collect::<Option<Vec<_>>>();
+            match dom {
+                None => cx.missing("rd_domestic", "境内研发费用占比", "境内研发费用", required),
+                Some(d) if d.iter().sum::<f64>() > rd + 1e-9 => cx.missing(
+                    "rd_domestic",
+                    "境内研发费用占比",
+                    "一致的数据（数据矛盾：境内研发费用大于研发费用总额）",
+                    required,
+                ),
+                Some(d) if rd > 0.0 => {
+                    let share = d.iter().sum::<f64>() / rd;
+                    let o = cx.at_least(share, r.min_domestic_rd_share);
+                    cx.push(
+                        "rd_domestic",
+                        "境内研发费用占比",
+                        o,
+                        pct(share),
+                        required,
+                        String::new(),
+                    );
+                }
+                Some(_) => cx.push(
+                    "rd_domestic",
+                    "境内研发费用占比",
+                    Outcome::NotMet,
+                    "无研发费用".into(),
+                    required,
+                    String::new(),
+                ),
+            }
+        }
+        _ => {
+            let required = "近三年研发费用占销售收入达到所在收入档的比例".to_string();
+            cx.missing("rd_ratio", "研发费用占比", "营业收入或研发费用", required);
+            cx.missing(
+                "rd_domestic",
+                "境内研发费用占比",
+                "研发费用",
+                format!("不低于 {}", pct(r.min_domestic_rd_share)),
+            );
+        }
+    }
+    // High-tech income share, latest year.
+    let required = format!(
+        "高新技术产品收入占总收入不低于 {}",
+        pct(r.min_hitech_income_share)
+    );
+    match (y.hitech_income, y.revenue) {
+        (Some(h), Some(rev)) if rev > 0.0 && h > rev + 1e-9 => cx.missing(
+            "hitech_income",
+            "高新技术产品收入占比",
+            "一致的数据（数据矛盾：高新技术产品收入大于营业收入）",
+            required,
+        ),
+        (Some(h), Some(rev)) if rev > 0.0 => {
+            let o = cx.at_least(h / rev, r.min_hitech_income_share);
+            cx.push(
+                "hitech_income",
+                "高新技术产品收入占比",
+                o,
+                pct(h / rev),
+                required,
+                if o == Outcome::Met {
+                    String::new()
+                } else {
+                    format!(
+                        "还需高新技术产品收入约 {}",
+                        wan(r.min_hitech_income_share * rev - h)
+                    )
+                },
+            );
+        }
+        _ => cx.missing(
+            "hitech_income",
+            "高新技术产品收入占比",
+            "高新技术产品收入或营业收入",
+            required,
+        ),
+    }
+    // Innovation score.
+    let required = format!("创新能力评价不低于 {} 分", r.min_score);
+    let growth = |field: fn(&YearFigures) -> Option<f64>| -> Option<f64> {
+        // Average of the two yearly growth rates over three years.
+        if f.years.len() < 3 {
+            return None;
+        }
+        let v: Vec<f64> = f
+            .years
+            .iter()
+            .take(3)
+            .map(field)
+            .collect::<Option<Vec<_>>>()?;
+        let (y3, y2, y1) = (v[0], v[1], v[2]);
+        if y1 <= 0.0 || y2 <= 0.0 {
+            return Some(0.0);
+        }
+        Some(0.5 * (y2 / y1 + y3 / y2) - 1.0)
+    };
+    let score = match (
+        y.ip_score,
+        y.transfer_score,
+        y.mgmt_score,
+        growth(|y| y.net_assets),
+        growth(|y| y.revenue),
+    ) {
+        (Some(ip), Some(tr), Some(mg), Some(na), Some(sa)) => {
+            let g = banded(&r.growth_bands, na * 100.0) + banded(&r.growth_bands, sa * 100.0);
+            let s = ip.clamp(0.0, 30.0) + tr.clamp(0.0, 30.0) + mg.clamp(0.0, 20.0) + g;
+            let o = cx.at_least(s, r.min_score);
+            cx.push(
+                "score",
+                "创新能力评价",
+                o,
+                format!(
+                    "{s} 分（知识产权 {ip}、成果转化 {tr}、研发管理 {mg}、成长性 {g}；净资产增长 {}、销售增长 {}）",
+                    pct(na),
+                    pct(sa)
+                ),
+                required,
+                if o == Outcome::Met {
+                    String::new()
+                } else {
+                    format!("差 {} 分", r.min_score - s)
+                },
+            );
+            Some(s)
+        }
+        _ => {
+            cx.missing(
+                "score",
+                "创新能力评价",
+                "评价得分或连续三年的净资产、营业收入",
+                required,
+            );
+            None
+        }
+    };
+    // Accidents.
+    match y.major_accident {
+        None => cx.missing(
+            "accident",
+            "重大安全质量事故",
+            "事故情况",
+            "申请前一年内无重大事故".into(),
+        ),
+        Some(a) => cx.push(
+            "accident",
+            "重大安全质量事故",
+            if a { Outcome::NotMet } else { Outcome::Met },
+            if a { "有" } else { "无" }.into(),
+            "申请前一年内无重大事故".into(),
+            String::new(),
+        ),
+    }
+    Check {
+        rule: "hte",
+        version: book.version.clone(),
+        verdict: verdict(&cx.out),
+        direct: None,
+        score,
+        conditions: cx.out,
+    }
+}
+
+/// The pre-check of 科技型中小企业 for the evaluation year of `f.years[0]`.
+pub fn check_tsme(book: &RuleBook, f: &FirmFacts) -> Check {
+    let r = &book.tsme;
+    let mut cx = Ctx {
+        margin: book.near_margin,
+        out: Vec::new(),
+        facts: f,
+    };
+    let y = latest(f).cloned().unwrap_or_default();
+    for (code, label, v, max, unit) in [
+        ("staff", "职工总数", y.staff, r.max_staff, "人"),
+        ("revenue", "年销售收入", y.revenue, r.max_revenue, "万元"),
+        ("assets", "资产总额", y.total_assets, r.max_assets, "万元"),
+    ] {
+        let required = format!("不超过 {max} {unit}");
+        match v {
+            None => cx.missing(code, label, label, required),
+            Some(v) => {
+                let o = if v <= max {
+                    Outcome::Met
+                } else {
+                    Outcome::NotMet
+                };
+                cx.push(
+                    code,
+                    label,
+                    o,
+                    format!("{v} {unit}"),
+                    required,
+                    String::new(),
+                );
+            }
+        }
+    }
+    // Direct routes keep the size limits but skip the score.
+    let direct = if f.valid_hte {
+        Some("拥有有效期内的高新技术企业资格证书".to_string())
+    } else if f.provincial_platform {
+        Some("拥有省级以上研发机构".to_string())
+    } else {
+        None
+    };
+    let mut score = None;
+    if direct.is_none() {
+        let st = match (y.st_staff, y.staff) {
+            (Some(s), Some(n)) if n > 0.0 && s <= n => Some(banded(&r.st_staff_bands, s / n)),
+            _ => None,
+        };
+        let rd_sales = match (y.rd_expense, y.revenue) {
+            (Some(rd), Some(rev)) if rev > 0.0 => Some(banded(&r.rd_sales_bands, rd / rev)),
+            (Some(_), Some(_)) => Some(0.0),
+            _ => None,
+        };
+        let rd_cost = match (y.rd_expense, y.total_cost) {
+            (Some(rd), Some(c)) if c > 0.0 => Some(banded(&r.rd_cost_bands, rd / c)),
+            _ => None,
+        };
+        let rd = match (rd_sales, rd_cost) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0.0).max(b.unwrap_or(0.0))),
+        };
+        let ip = match (y.ip_class1, y.ip_class2) {
+            (None, None) => None,
+            (a, b) if a.unwrap_or(0.0) >= 1.0 => {
+                let _ = b;
+                Some(r.ip_class1_points)
+            }
+            (_, b) => Some(banded(&r.ip_class2_bands, b.unwrap_or(0.0))),
+        };
+        let required = format!(
+            "评价得分不低于 {} 分，且科技人员指标得分不为 0",
+            r.min_score
+        );
+        match (st, rd, ip) {
+            (Some(st), Some(rd), Some(ip)) => {
+                let s = st + rd + ip;
+                score = Some(s);
+                let o = if st <= 0.0 {
+                    Outcome::NotMet
+                } else {
+                    cx.at_least(s, r.min_score)
+                };
+                cx.push(
+                    "score",
+                    "评价得分",
+                    o,
+                    format!("{s} 分（科技人员 {st}、研发投入 {rd}、知识产权 {ip}）"),
+                    required,
+                    if o == Outcome::Met {
+                        String::new()
+                    } else if st <= 0.0 {
+                        format!(
+                            "科技人员占比须达到 {} 才得分",
+                            pct(r
+                                .st_staff_bands
+                                .iter()
+                                .map(|b| b.min)
+                                .fold(f64::INFINITY, f64::min))
+                        )
+                    } else {
+                        format!("差 {} 分", r.min_score - s)
+                    },
+                );
+            }
+            _ => cx.missing(
+                "score",
+                "评价得分",
+                "科技人员、研发费用或知识产权数",
+                required,
+            ),
+        }
+    }
+    match y.major_accident {
+        None => cx.missing(
+            "accident",
+            "重大安全质量事故",
+            "事故情况",
+            "上一年度无重大事故".into(),
+        ),
+        Some(a) => cx.push(
+            "accident",
+            "重大安全质量事故",
+            if a { Outcome::NotMet } else { Outcome::Met },
+            if a { "有" } else { "无" }.into(),
+            "上一年度无重大事故".into(),
+            String::new(),
+        ),
+    }
+    Check {
+        rule: "tsme",
+        version: book.version.clone(),
+        verdict: verdict(&cx.out),
+        direct,
+        score,
+        conditions: cx.out,
+    }
+}
+
+/// The pre-check of 专精特新中小企业's main thresholds at `on`.
+pub fn check_zjtx(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
+    let r = &book.zjtx;
+    let mut cx = Ctx {
+        margin: book.near_margin,
+        out: Vec::new(),
+        facts: f,
+    };
+    cx.years_registered("registered", r.min_years_registered, on);
+    let y = latest(f).cloned().unwrap_or_default();
+    let required = format!("上年度研发费用不低于 {}", wan(r.min_rd_expense));
+    match y.rd_expense {
+        None => cx.missing("rd_expense", "研发费用", "研发费用", required),
+        Some(rd) => {
+            let o = cx.at_least(rd, r.min_rd_expense);
+            cx.push(
+                "rd_expense",
+                "研发费用",
+                o,
+                wan(rd),
+                required,
+                if o == Outcome::Met {
+                    String::new()
+                } else {
+                    format!("还需研发投入约 {}", wan(r.min_rd_expense - rd))
+                },
+            );
+        }
+    }
+    let required = format!("研发费用占营业收入不低于 {}", pct(r.min_rd_ratio));
+    match (y.rd_expense, y.revenue) {
+        (Some(rd), Some(rev)) if rev > 0.0 => {
+            let o = cx.at_least(rd / rev, r.min_rd_ratio);
+            cx.push(
+                "rd_ratio",
+                "研发费用占比",
+                o,
+                pct(rd / rev),
+                required,
+                if o == Outcome::Met {
+                    String::new()
+                } else {
+                    format!("还需研发投入约 {}", wan(r.min_rd_ratio * rev - rd))
+                },
+            );
+        }
+        _ => cx.missing("rd_ratio", "研发费用占比", "营业收入或研发费用", required),
+    }
+    let required = format!("上年度营业收入不低于 {}", wan(r.min_revenue));
+    match y.revenue {
+        None => cx.missing("revenue", "营业收入", "营业收入", required),
+        Some(rev) => {
+            let o = cx.at_least(rev, r.min_revenue);
+            cx.push("revenue", "营业收入", o, wan(rev), required, String::new());
+        }
+    }
+    let required = format!("中小企业（职工不超过 {} 人）", r.max_staff);
+    match y.staff {
+        None => cx.missing("staff", "企业规模", "职工人数", required),
+        Some(n) => {
+            let o = cx.at_most(n, r.max_staff);
+            cx.push(
+                "staff",
+                "企业规模",
+                o,
+                format!("{n} 人"),
+                required,
+                String::new(),
+            );
+        }
+    }
+    Check {
+        rule: "zjtx",
+        version: book.version.clone(),
+        verdict: verdict(&cx.out),
+        direct: None,
+        score: None,
+        conditions: cx.out,
+    }
+}
+
+/// The pre-check of 专精特新"小巨人"'s main thresholds.
+pub fn check_little_giant(book: &RuleBook, f: &FirmFacts) -> Check {
+    let r = &book.little_giant;
+    let mut cx = Ctx {
+        margin: book.near_margin,
+        out: Vec::new(),
+        facts: f,
+    };
+    let holds = f.held.contains(&r.requires);
+    cx.push(
+        "zjtx",
+        "专精特新中小企业",
+        if holds { Outcome::Met } else { Outcome::NotMet },
+        if holds { "已认定" } else { "未认定" }.into(),
+        "须为有效期内的专精特新中小企业".into(),
+        String::new(),
+    );
+    let y = latest(f).cloned().unwrap_or_default();
+    let two: Vec<&YearFigures> = f.years.iter().take(2).collect();
+    let pairs = two
+        .iter()
+        .map(|y| y.revenue.zip(y.rd_expense))
+        .collect::<Option<Vec<_>>>();
+    match (y.revenue, pairs) {
+        (Some(latest_rev), Some(p)) if !p.is_empty() => {
+            let rev: f64 = p.iter().map(|x| x.0).sum();
+            let rd: f64 = p.iter().map(|x| x.1).sum();
+            let band = r
+                .rd_bands
+                .iter()
+                .find(|b| b.up_to.is_none_or(|u| latest_rev < u))
+                .copied()
+                .unwrap_or(RdBand {
+                    up_to: None,
+                    min_ratio: 0.03,
+                });
+            let lowest = r.rd_bands.first().is_some_and(|b| *b == band);
+            let required = if lowest {
+                format!(
+                    "近两年研发费用合计不低于 {}，或占营业收入不低于 {}",
+                    wan(r.min_rd_total),
+                    pct(band.min_ratio)
+                )
+            } else {
+                format!("近两年研发费用占营业收入不低于 {}", pct(band.min_ratio))
+            };
+            let ratio = if rev > 0.0 { rd / rev } else { 0.0 };
+            let o = if lowest && rd >= r.min_rd_total {
+                Outcome::Met
+            } else if rev <= 0.0 {
+                Outcome::NotMet
+            } else {
+                cx.at_least(ratio, band.min_ratio)
+            };
+            cx.push(
+                "rd",
+                "研发投入",
+                o,
+                format!("{}（{} / {}）", pct(ratio), wan(rd), wan(rev)),
+                required,
+                if o == Outcome::Met {
+                    String::new()
+                } else {
+                    format!("还需研发投入约 {}", wan(band.min_ratio * rev - rd))
+                },
+            );
+        }
+        _ => cx.missing(
+            "rd",
+            "研发投入",
+            "近两年营业收入或研发费用",
+            "近两年研发费用达到所在收入档的要求".into(),
+        ),
+    }
+    let required = format!("研发人员占职工总数不低于 {}", pct(r.min_rd_staff_ratio));
+    match (y.st_staff, y.staff) {
+        (Some(s), Some(n)) if s > n => cx.missing(
+            "rd_staff",
+            "研发人员占比",
+            &format!("一致的数据（数据矛盾：科技人员 {s} 人多于职工总数 {n} 人）"),
+            required,
+        ),
+        (Some(s), Some(n)) if n > 0.0 => {
+            let o = cx.at_least(s / n, r.min_rd_staff_ratio);
+            cx.push(
+                "rd_staff",
+                "研发人员占比",
+                o,
+                pct(s / n),
+                required,
+                if o == Outcome::Met {
+                    String::new()
+                } else {
+                    format!(
+                        "还需研发人员约 {} 人",
+                        (r.min_rd_staff_ratio * n - s - 1e-9).ceil().max(0.0)
+                    )
+                },
+            );
+        }
+        _ => cx.missing("rd_staff", "研发人员占比", "职工或科技人员人数", required),
+    }
+    let required = format!("I 类知识产权不少于 {} 件", r.min_class1_ip);
+    match y.ip_class1 {
+        None => cx.missing("ip", "I 类知识产权", "I 类知识产权件数", required),
+        Some(n) => {
+            let o = if n >= r.min_class1_ip {
+                Outcome::Met
+            } else {
+                Outcome::NotMet
+            };
+            cx.push(
+                "ip",
+                "I 类知识产权",
+                o,
+                format!("{n} 件"),
+                required,
+                if o == Outcome::Met {
+                    String::new()
+                } else {
+                    format!("还需 {} 件", r.min_class1_ip - n)
+                },
+            );
+        }
+    }
+    Check {
+        rule: "little_giant",
+        version: book.version.clone(),
+        verdict: verdict(&cx.out),
+        direct: None,
+        score: None,
+        conditions: cx.out,
+    }
+}
+
+/// The rules' names, in the order pages show them.
+pub const RULES: [(&str, &str); 4] = [
+    ("hte", "高新技术企业"),
+    ("tsme", "科技型中小企业"),
+    ("zjtx", "专精特新中小企业"),
+    ("little_giant", "专精特新“小巨人”企业"),
+];

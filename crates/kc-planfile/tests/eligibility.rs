@@ -1,0 +1,630 @@
+//! The shipped eligibility rules at their boundaries, case by case: the R&D
+//! bands (exactly 5%, 4%, 3% by revenue), the innovation score (71 vs 70),
+//! the tech-SME score (60 with and without an S&T-staff score), the size
+//! limits, shares at exactly their thresholds, missing figures and direct
+//! routes. Each case names the condition and the outcome it must have.
+
+use chrono::NaiveDate;
+use kc_domain::eligibility::{
+    Check, FirmFacts, Outcome, Verdict, YearFigures, check_hte, check_tsme, check_zjtx,
+};
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+/// A firm meeting every 高新技术企业 condition over three flat years.
+fn good_year(year: i32) -> YearFigures {
+    YearFigures {
+        year,
+        revenue: Some(10_000.0),
+        rd_expense: Some(500.0),
+        rd_domestic: Some(500.0),
+        total_cost: Some(8_000.0),
+        total_assets: Some(15_000.0),
+        net_assets: Some(8_000.0),
+        staff: Some(200.0),
+        st_staff: Some(40.0),
+        hitech_income: Some(7_000.0),
+        ip_class1: Some(2.0),
+        ip_class2: Some(5.0),
+        ip_score: Some(28.0),
+        transfer_score: Some(25.0),
+        mgmt_score: Some(18.0),
+        major_accident: Some(false),
+        has_rd_activity: Some(true),
+        has_rd_institution: Some(false),
+    }
+}
+
+fn firm(edit: impl Fn(&mut YearFigures)) -> FirmFacts {
+    let mut years = vec![good_year(2024), good_year(2023), good_year(2022)];
+    for y in &mut years {
+        edit(y);
+    }
+    FirmFacts {
+        registered_on: Some(d("2015-06-01")),
+        tech_field: Some("新材料".into()),
+        years,
+        valid_hte: false,
+        provincial_platform: false,
+        held: Vec::new(),
+    }
+}
+
+fn outcome(c: &Check, code: &str) -> Outcome {
+    c.conditions
+        .iter()
+        .find(|x| x.code == code)
+        .unwrap_or_else(|| panic!("no condition {code} in {c:?}"))
+        .outcome
+}
+
+const ON: &str = "2025-06-30";
+
+#[test]
+fn the_good_firm_is_eligible_for_high_tech_and_names_the_rule_version() {
+    let book = kc_planfile::default_rules();
+    let c = check_hte(book, &firm(|_| {}), d(ON));
+    assert_eq!(c.verdict, Verdict::Eligible, "{c:#?}");
+    assert_eq!(c.version, "2023.1");
+    // 28 + 25 + 18, no growth.
+    assert_eq!(c.score, Some(71.0));
+}
+
+#[test]
+fn high_tech_boundaries() {
+    let book = kc_planfile::default_rules();
+    type Edit = fn(&mut YearFigures);
+    let cases: &[(&str, Edit, &str, Outcome)] = &[
+        // R&D intensity by revenue band, three-year sums.
+        (
+            "5% at 5000",
+            |y| {
+                y.revenue = Some(5_000.0);
+                y.rd_expense = Some(250.0);
+                y.rd_domestic = Some(250.0)
+            },
+            "rd_ratio",
+            Outcome::Met,
+        ),
+        (
+            "just under 5% at 5000",
+            |y| {
+                y.revenue = Some(5_000.0);
+                y.rd_expense = Some(249.9);
+                y.rd_domestic = Some(249.9)
+            },
+            "rd_ratio",
+            Outcome::Near,
+        ),
+        (
+            "3.3% at 3000 is far from 5%",
+            |y| {
+                y.revenue = Some(3_000.0);
+                y.rd_expense = Some(100.0);
+                y.rd_domestic = Some(100.0)
+            },
+            "rd_ratio",
+            Outcome::NotMet,
+        ),
+        (
+            "4% at 20000",
+            |y| {
+                y.revenue = Some(20_000.0);
+                y.rd_expense = Some(800.0);
+                y.rd_domestic = Some(800.0)
+            },
+            "rd_ratio",
+            Outcome::Met,
+        ),
+        (
+            "just under 4% at 20000",
+            |y| {
+                y.revenue = Some(20_000.0);
+                y.rd_expense = Some(799.0);
+                y.rd_domestic = Some(799.0)
+            },
+            "rd_ratio",
+            Outcome::Near,
+        ),
+        (
+            "3% above 20000",
+            |y| {
+                y.revenue = Some(30_000.0);
+                y.rd_expense = Some(900.0);
+                y.rd_domestic = Some(900.0)
+            },
+            "rd_ratio",
+            Outcome::Met,
+        ),
+        (
+            "just under 3% above 20000",
+            |y| {
+                y.revenue = Some(20_001.0);
+                y.rd_expense = Some(600.0);
+                y.rd_domestic = Some(600.0)
+            },
+            "rd_ratio",
+            Outcome::Near,
+        ),
+        (
+            "R&D missing",
+            |y| y.rd_expense = None,
+            "rd_ratio",
+            Outcome::Missing,
+        ),
+        // Shares at exactly their thresholds.
+        (
+            "S&T staff exactly 10%",
+            |y| y.st_staff = Some(20.0),
+            "st_staff",
+            Outcome::Met,
+        ),
+        (
+            "S&T staff 9.5%",
+            |y| y.st_staff = Some(19.0),
+            "st_staff",
+            Outcome::Near,
+        ),
+        (
+            "S&T staff 5%",
+            |y| y.st_staff = Some(10.0),
+            "st_staff",
+            Outcome::NotMet,
+        ),
+        (
+            "no staff figure",
+            |y| y.staff = None,
+            "st_staff",
+            Outcome::Missing,
+        ),
+        (
+            "zero staff",
+            |y| y.staff = Some(0.0),
+            "st_staff",
+            Outcome::Missing,
+        ),
+        (
+            "high-tech income exactly 60%",
+            |y| y.hitech_income = Some(6_000.0),
+            "hitech_income",
+            Outcome::Met,
+        ),
+        (
+            "high-tech income 50%",
+            |y| y.hitech_income = Some(5_000.0),
+            "hitech_income",
+            Outcome::Near,
+        ),
+        (
+            "R&D in China exactly 60%",
+            |y| y.rd_domestic = Some(300.0),
+            "rd_domestic",
+            Outcome::Met,
+        ),
+        (
+            "R&D in China 40%",
+            |y| y.rd_domestic = Some(200.0),
+            "rd_domestic",
+            Outcome::NotMet,
+        ),
+        // The innovation score: 71 passes, 70 is near.
+        (
+            "score 71",
+            |y| y.mgmt_score = Some(18.0),
+            "score",
+            Outcome::Met,
+        ),
+        (
+            "score 70",
+            |y| y.mgmt_score = Some(17.0),
+            "score",
+            Outcome::Near,
+        ),
+        (
+            "score 50",
+            |y| {
+                y.mgmt_score = Some(0.0);
+                y.transfer_score = Some(22.0)
+            },
+            "score",
+            Outcome::NotMet,
+        ),
+        (
+            "assessed score missing",
+            |y| y.ip_score = None,
+            "score",
+            Outcome::Missing,
+        ),
+        (
+            "no core IP",
+            |y| {
+                y.ip_class1 = Some(0.0);
+                y.ip_class2 = Some(0.0)
+            },
+            "core_ip",
+            Outcome::NotMet,
+        ),
+        (
+            "IP unknown",
+            |y| {
+                y.ip_class1 = None;
+                y.ip_class2 = None
+            },
+            "core_ip",
+            Outcome::Missing,
+        ),
+        (
+            "a major accident",
+            |y| y.major_accident = Some(true),
+            "accident",
+            Outcome::NotMet,
+        ),
+        (
+            "revenue of zero",
+            |y| {
+                y.revenue = Some(0.0);
+                y.hitech_income = Some(0.0)
+            },
+            "hitech_income",
+            Outcome::Missing,
+        ),
+        // Contradictory figures are not computed with.
+        (
+            "more S&T staff than staff",
+            |y| y.st_staff = Some(250.0),
+            "st_staff",
+            Outcome::Missing,
+        ),
+        (
+            "high-tech income above revenue",
+            |y| y.hitech_income = Some(12_000.0),
+            "hitech_income",
+            Outcome::Missing,
+        ),
+        (
+            "R&D in China above all R&D",
+            |y| y.rd_domestic = Some(600.0),
+            "rd_domestic",
+            Outcome::Missing,
+        ),
+    ];
+    for (name, edit, code, want) in cases {
+        let c = check_hte(book, &firm(*edit), d(ON));
+        assert_eq!(outcome(&c, code), *want, "{name}: {:#?}", c.conditions);
+    }
+}
+
+#[test]
+fn growth_adds_to_the_score() {
+    let book = kc_planfile::default_rules();
+    // Net assets and sales up 40% a year: 10 + 10 points.
+    let mut f = firm(|y| y.mgmt_score = Some(0.0));
+    for (i, y) in f.years.iter_mut().enumerate() {
+        let k = 1.4f64.powi(2 - i as i32);
+        y.revenue = Some(10_000.0 * k);
+        y.net_assets = Some(8_000.0 * k);
+        y.rd_expense = Some(500.0 * k);
+        y.rd_domestic = Some(500.0 * k);
+    }
+    let c = check_hte(book, &f, d(ON));
+    assert_eq!(c.score, Some(28.0 + 25.0 + 20.0));
+    // Shrinking by 30% a year scores no growth points, and nothing breaks.
+    for (i, y) in f.years.iter_mut().enumerate() {
+        let k = 0.7f64.powi(2 - i as i32);
+        y.revenue = Some(10_000.0 * k);
+        y.net_assets = Some(8_000.0 * k);
+    }
+    assert_eq!(check_hte(book, &f, d(ON)).score, Some(28.0 + 25.0));
+    // Only two years: growth cannot be computed, the score is missing.
+    f.years.truncate(2);
+    assert_eq!(
+        outcome(&check_hte(book, &f, d(ON)), "score"),
+        Outcome::Missing
+    );
+}
+
+#[test]
+fn a_young_firm_or_another_field_is_not_eligible() {
+    let book = kc_planfile::default_rules();
+    let mut f = firm(|_| {});
+    f.registered_on = Some(d("2024-12-31"));
+    let c = check_hte(book, &f, d(ON));
+    assert_eq!(outcome(&c, "registered"), Outcome::NotMet);
+    assert_eq!(c.verdict, Verdict::NotEligible);
+    f.registered_on = Some(d("2024-06-30"));
+    assert_eq!(
+        outcome(&check_hte(book, &f, d(ON)), "registered"),
+        Outcome::Met
+    );
+    f.tech_field = Some("餐饮".into());
+    assert_eq!(
+        outcome(&check_hte(book, &f, d(ON)), "field"),
+        Outcome::NotMet
+    );
+    f.tech_field = None;
+    assert_eq!(
+        outcome(&check_hte(book, &f, d(ON)), "field"),
+        Outcome::Missing
+    );
+}
+
+#[test]
+fn gaps_are_given_in_money_and_people() {
+    let book = kc_planfile::default_rules();
+    // 3.2% over three years at 10,000 a year needs 4%: 0.8% of 30,000 = 240.
+    let c = check_hte(
+        book,
+        &firm(|y| {
+            y.rd_expense = Some(320.0);
+            y.rd_domestic = Some(320.0);
+            y.st_staff = Some(17.0);
+        }),
+        d(ON),
+    );
+    let gap = |code: &str| {
+        c.conditions
+            .iter()
+            .find(|x| x.code == code)
+            .unwrap()
+            .gap
+            .clone()
+    };
+    assert_eq!(gap("rd_ratio"), "还需研发投入约 240 万元");
+    assert_eq!(gap("st_staff"), "还需科技人员约 3 人");
+}
+
+/// A tech SME: 100 staff, 5,000 revenue.
+fn sme(st: f64, rd: f64, ip1: f64, ip2: f64) -> FirmFacts {
+    firm(|y| {
+        y.staff = Some(100.0);
+        y.st_staff = Some(st);
+        y.revenue = Some(5_000.0);
+        y.total_cost = Some(4_500.0);
+        y.total_assets = Some(6_000.0);
+        y.rd_expense = Some(rd);
+        y.ip_class1 = Some(ip1);
+        y.ip_class2 = Some(ip2);
+    })
+}
+
+#[test]
+fn tech_sme_boundaries() {
+    let book = kc_planfile::default_rules();
+    let cases: &[(&str, FirmFacts, Outcome, Option<f64>)] = &[
+        // 4 (10% staff) + 50 (6%) + 6 (one class-II IP) = 60.
+        (
+            "exactly 60 points",
+            sme(10.0, 300.0, 0.0, 1.0),
+            Outcome::Met,
+            Some(60.0),
+        ),
+        // 0 (9% staff) + 50 + 30 = 80, but a zero S&T-staff score fails.
+        (
+            "80 points without S&T-staff points",
+            sme(9.0, 300.0, 1.0, 0.0),
+            Outcome::NotMet,
+            Some(80.0),
+        ),
+        // 4 + 40 (5%) + 12 (two class-II) = 56: near.
+        (
+            "56 points",
+            sme(10.0, 250.0, 0.0, 2.0),
+            Outcome::Near,
+            Some(56.0),
+        ),
+        // 4 + 10 (2%) + 0 = 14.
+        (
+            "14 points",
+            sme(10.0, 100.0, 0.0, 0.0),
+            Outcome::NotMet,
+            Some(14.0),
+        ),
+    ];
+    for (name, f, want, score) in cases {
+        let c = check_tsme(book, f);
+        assert_eq!(outcome(&c, "score"), *want, "{name}: {:#?}", c.conditions);
+        assert_eq!(c.score, *score, "{name}");
+    }
+    // R&D over total cost counts when it scores better: 300 / 1,000 = 30%.
+    let mut f = sme(10.0, 300.0, 0.0, 1.0);
+    f.years[0].revenue = Some(20_000.0);
+    f.years[0].total_cost = Some(1_000.0);
+    assert_eq!(check_tsme(book, &f).score, Some(4.0 + 50.0 + 6.0));
+    // Size limits at their edges.
+    let mut f = sme(10.0, 300.0, 0.0, 1.0);
+    f.years[0].staff = Some(500.0);
+    f.years[0].st_staff = Some(50.0);
+    assert_eq!(outcome(&check_tsme(book, &f), "staff"), Outcome::Met);
+    f.years[0].staff = Some(501.0);
+    assert_eq!(outcome(&check_tsme(book, &f), "staff"), Outcome::NotMet);
+    let mut f = sme(10.0, 300.0, 0.0, 1.0);
+    f.years[0].revenue = Some(20_000.0);
+    assert_eq!(outcome(&check_tsme(book, &f), "revenue"), Outcome::Met);
+    f.years[0].revenue = Some(20_000.5);
+    assert_eq!(outcome(&check_tsme(book, &f), "revenue"), Outcome::NotMet);
+}
+
+#[test]
+fn tech_sme_direct_routes_skip_the_score_but_not_the_size() {
+    let book = kc_planfile::default_rules();
+    let mut f = sme(0.0, 0.0, 0.0, 0.0);
+    f.valid_hte = true;
+    let c = check_tsme(book, &f);
+    assert_eq!(c.verdict, Verdict::Eligible, "{c:#?}");
+    assert!(c.direct.as_deref().unwrap().contains("高新技术企业"));
+    f.years[0].staff = Some(800.0);
+    assert_eq!(check_tsme(book, &f).verdict, Verdict::NotEligible);
+    let mut f = sme(0.0, 0.0, 0.0, 0.0);
+    f.provincial_platform = true;
+    assert!(check_tsme(book, &f).direct.is_some());
+}
+
+#[test]
+fn missing_figures_are_reported_never_guessed() {
+    let book = kc_planfile::default_rules();
+    let f = FirmFacts::default();
+    for c in [
+        check_hte(book, &f, d(ON)),
+        check_tsme(book, &f),
+        check_zjtx(book, &f, d(ON)),
+    ] {
+        assert_eq!(c.verdict, Verdict::Incomplete, "{c:#?}");
+        assert!(c.conditions.iter().all(|x| x.outcome == Outcome::Missing));
+        assert!(c.conditions.iter().all(|x| x.actual.starts_with("缺少")));
+    }
+}
+
+#[test]
+fn specialised_sme_thresholds() {
+    let book = kc_planfile::default_rules();
+    let z = |rev: f64, rd: f64| {
+        check_zjtx(
+            book,
+            &firm(|y| {
+                y.revenue = Some(rev);
+                y.rd_expense = Some(rd);
+            }),
+            d(ON),
+        )
+    };
+    assert_eq!(outcome(&z(3_000.0, 100.0), "rd_expense"), Outcome::Met);
+    assert_eq!(outcome(&z(3_000.0, 99.0), "rd_expense"), Outcome::Near);
+    assert_eq!(
+        outcome(&z(3_000.0, 90.0), "rd_ratio"),
+        Outcome::Met,
+        "exactly 3%"
+    );
+    assert_eq!(outcome(&z(1_000.0, 100.0), "revenue"), Outcome::Met);
+    assert_eq!(outcome(&z(700.0, 100.0), "revenue"), Outcome::NotMet);
+}
+
+#[test]
+fn a_bad_rule_book_is_refused_with_a_message() {
+    let bad =
+        kc_planfile::DEFAULT_RULES.replace("min_st_staff_ratio = 0.10", "min_st_staff_ratio = 10");
+    let e = kc_planfile::parse_rules("r.toml", &bad)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("hte.min_st_staff_ratio 是比例"), "{e}");
+    let bad =
+        kc_planfile::DEFAULT_RULES.replace("min_core_ip = 1", "min_core_ip = 1\nmin_cores = 2");
+    let e = kc_planfile::parse_rules("r.toml", &bad)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("min_cores"), "{e}");
+    let bad = kc_planfile::DEFAULT_RULES.replace("  { min_ratio = 0.03 },\n", "");
+    let e = kc_planfile::parse_rules("r.toml", &bad)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("最后一档"), "{e}");
+}
+
+#[test]
+fn tiers_pipeline_and_whitelist() {
+    use Verdict::*;
+    use kc_domain::eligibility::{Tier, pipeline, tier, whitelist};
+    assert_eq!(
+        tier(true, true, NotEligible, NotEligible),
+        Some(Tier::HighToStrong)
+    );
+    assert_eq!(tier(false, true, Near, Eligible), Some(Tier::SmallToHigh));
+    assert_eq!(
+        tier(false, true, NotEligible, NotEligible),
+        Some(Tier::MicroGrowth)
+    );
+    assert_eq!(
+        tier(false, false, Incomplete, Near),
+        Some(Tier::MicroGrowth)
+    );
+    assert_eq!(tier(false, false, NotEligible, Incomplete), None);
+
+    let book = kc_planfile::default_rules();
+    assert_eq!(pipeline(&book.pipeline, 10, 10), 8.0 + 3.0);
+
+    let w = &book.whitelist;
+    let year = good_year(2024);
+    let held = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    // R&D activity, two class-I IP, a valid tech-SME record: on the list.
+    let (on, why) = whitelist(w, Some(&year), &held(&["tsme"]));
+    assert!(on, "{why:?}");
+    // No qualification: off, and it says which condition failed.
+    let (on, why) = whitelist(w, Some(&year), &held(&["listing_reserve"]));
+    assert!(!on);
+    assert_eq!(why.iter().filter(|r| r.met == Some(false)).count(), 1);
+    // No IP and no institution.
+    let mut y = good_year(2024);
+    y.ip_class1 = Some(0.0);
+    y.ip_class2 = Some(0.0);
+    assert!(!whitelist(w, Some(&y), &held(&["hte"])).0);
+    y.has_rd_institution = Some(true);
+    assert!(whitelist(w, Some(&y), &held(&["hte"])).0);
+    // Unknown R&D activity keeps a firm off and says 未填报.
+    y.has_rd_activity = None;
+    let (on, why) = whitelist(w, Some(&y), &held(&["hte"]));
+    assert!(!on);
+    assert_eq!(why[0].detail, "未填报");
+    assert!(!whitelist(w, None, &held(&["hte"])).0, "no figures at all");
+}
+
+#[test]
+fn little_giant_thresholds() {
+    use kc_domain::eligibility::check_little_giant;
+    let book = kc_planfile::default_rules();
+    // Two years of 20,000 revenue: 3% of 40,000 = 1,200 of R&D.
+    let lg = |held: &[&str], rd: f64, rev: f64, st: f64, ip1: f64| {
+        let mut f = firm(|y| {
+            y.revenue = Some(rev);
+            y.rd_expense = Some(rd);
+            y.st_staff = Some(st);
+            y.ip_class1 = Some(ip1);
+        });
+        f.held = held.iter().map(|s| s.to_string()).collect();
+        check_little_giant(book, &f)
+    };
+    let ok = lg(&["zjtx"], 600.0, 20_000.0, 30.0, 2.0);
+    assert_eq!(ok.verdict, Verdict::Eligible, "{ok:#?}");
+    assert_eq!(
+        outcome(&lg(&[], 600.0, 20_000.0, 30.0, 2.0), "zjtx"),
+        Outcome::NotMet
+    );
+    assert_eq!(
+        outcome(&lg(&["zjtx"], 599.0, 20_000.0, 30.0, 2.0), "rd"),
+        Outcome::Near
+    );
+    // Exactly 1 亿元 of revenue is in the 3% band; just under it needs 6%.
+    assert_eq!(
+        outcome(&lg(&["zjtx"], 300.0, 10_000.0, 30.0, 2.0), "rd"),
+        Outcome::Met
+    );
+    assert_eq!(
+        outcome(&lg(&["zjtx"], 300.0, 9_999.0, 30.0, 2.0), "rd"),
+        Outcome::NotMet
+    );
+    assert_eq!(
+        outcome(&lg(&["zjtx"], 600.0, 9_999.0, 30.0, 2.0), "rd"),
+        Outcome::Met
+    );
+    // Or 3,000 万元 of R&D over two years in the lower band.
+    assert_eq!(
+        outcome(
+            &lg(&["zjtx"], 1_500.0, 9_000.0 * 4.0 / 4.0, 30.0, 2.0),
+            "rd"
+        ),
+        Outcome::Met
+    );
+    // R&D staff exactly 15% (30 of 200), and class-I IP.
+    assert_eq!(
+        outcome(&lg(&["zjtx"], 600.0, 20_000.0, 30.0, 2.0), "rd_staff"),
+        Outcome::Met
+    );
+    assert_eq!(
+        outcome(&lg(&["zjtx"], 600.0, 20_000.0, 20.0, 2.0), "rd_staff"),
+        Outcome::NotMet
+    );
+    assert_eq!(
+        outcome(&lg(&["zjtx"], 600.0, 20_000.0, 30.0, 1.0), "ip"),
+        Outcome::NotMet
+    );
+}

@@ -1,0 +1,408 @@
+//! The tech-enterprise whitelist (科技企业白名单) banks lend against, and
+//! their loans. A bank account sees this page and nothing else; plan
+//! readers see it too, with every firm's reasons on its pre-check page.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use kc_app::cultivation::{self, Registers};
+use kc_domain::registry;
+use kc_io::Cell;
+use serde_json::json;
+
+use crate::auth::Session;
+use crate::error::AppError;
+use crate::pages::Opt;
+use crate::registries::Input;
+use crate::workflow::PlanHead;
+use crate::{AppState, Params};
+
+pub struct WhiteView {
+    pub code: String,
+    pub name: String,
+    pub area: String,
+    pub cluster: String,
+    pub held: String,
+    pub reasons: String,
+    pub loans: usize,
+    pub lent: String,
+}
+
+pub struct LoanView {
+    pub number: String,
+    pub firm: String,
+    pub bank: String,
+    pub product: String,
+    pub amount: String,
+    pub lent_on: String,
+}
+
+#[derive(Template)]
+#[template(path = "whitelist.html")]
+pub struct WhitelistPage {
+    pub nav: PlanHead,
+    pub areas: Vec<Opt>,
+    pub rule: String,
+    pub version: String,
+    pub rows: Vec<WhiteView>,
+    pub loans: Vec<LoanView>,
+    pub inputs: Vec<Input>,
+    pub message: String,
+    pub may_record: bool,
+    pub query: String,
+}
+
+async fn plan_of(
+    st: &AppState,
+    sess: &Session,
+    code: &str,
+) -> Result<(kc_domain::Plan, PlanHead), AppError> {
+    sess.require(sess.principal.reads_whitelist(), "查看科技企业白名单")?;
+    let stored = st
+        .store
+        .plan(code)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("规划“{code}”不存在")))?;
+    let head = PlanHead {
+        plan_code: stored.plan.code.to_string(),
+        plan_name: stored.plan.name.clone(),
+        me: crate::account::Me::new(sess, Some(&stored.plan)),
+    };
+    Ok((stored.plan, head))
+}
+
+/// A bank sees its own loans (by its account's name); the bureau all.
+fn loan_visible(sess: &Session, bank: &str) -> bool {
+    sess.principal.reads_business() || bank == sess.principal.display_name
+}
+
+fn loan_inputs(f: &HashMap<String, String>, errors: &[registry::CellError]) -> Vec<Input> {
+    let def = &registry::LOANS;
+    [
+        "credit_code",
+        "number",
+        "product",
+        "amount",
+        "lent_on",
+        "due_on",
+    ]
+    .iter()
+    .filter_map(|c| def.field(c))
+    .map(|fd| {
+        let value = f.get(fd.code).cloned().unwrap_or_default();
+        let (kind, options) = match fd.ty {
+            registry::FieldType::Choice(o) => (
+                "select",
+                o.iter()
+                    .map(|x| Opt {
+                        value: x.to_string(),
+                        label: x.to_string(),
+                        selected: *x == value,
+                    })
+                    .collect(),
+            ),
+            registry::FieldType::Date => ("date", Vec::new()),
+            _ => ("text", Vec::new()),
+        };
+        Input {
+            code: fd.code,
+            label: fd.label,
+            required: fd.required,
+            hint: String::new(),
+            kind,
+            value,
+            options,
+            error: errors
+                .iter()
+                .filter(|e| e.field == fd.code)
+                .map(|e| e.reason.clone())
+                .collect::<Vec<_>>()
+                .join("；"),
+        }
+    })
+    .collect()
+}
+
+async fn page(
+    st: &AppState,
+    sess: &Session,
+    code: &str,
+    q: &Params,
+    form: Option<(&HashMap<String, String>, &[registry::CellError], String)>,
+) -> Result<Response, AppError> {
+    let (plan, nav) = plan_of(st, sess, code).await?;
+    let (_, engine) = st.plan_and_engine(code).await?;
+    let e = engine.read().await;
+    let on = e.as_of.unwrap_or(st.today()).min(st.today());
+    let regs = Registers::gather(&e, on, cultivation::figures_year(on));
+    let area = q.get("area").cloned().filter(|a| !a.is_empty());
+    if let Some(a) = &area
+        && plan.area(a).is_none()
+    {
+        return Err(AppError::NotFound(format!("本规划中没有地区“{a}”")));
+    }
+    let book = kc_planfile::default_rules();
+    let cat = kc_app::registries::catalogue();
+    let mut loans: Vec<LoanView> = Vec::new();
+    let mut per_firm: HashMap<String, (usize, f64)> = HashMap::new();
+    let ldef = &registry::LOANS;
+    for row in e.search("loans", "", None) {
+        let Some(r) = e.record("loans", row) else {
+            continue;
+        };
+        let bank = r.get(ldef, "bank").display();
+        let credit = r.get(ldef, "credit_code").display();
+        let amount = r.get(ldef, "amount").as_f64().unwrap_or(0.0);
+        let p = per_firm.entry(credit.clone()).or_default();
+        if loan_visible(sess, &bank) {
+            p.0 += 1;
+            p.1 += amount;
+            loans.push(LoanView {
+                number: r.get(ldef, "number").display(),
+                firm: regs
+                    .firm(&credit)
+                    .map_or(credit.clone(), |f| f.name.clone()),
+                bank,
+                product: r.get(ldef, "product").display(),
+                amount: format!("{amount}"),
+                lent_on: r.get(ldef, "lent_on").display(),
+            });
+        }
+    }
+    drop(e);
+    loans.sort_by(|a, b| b.lent_on.cmp(&a.lent_on));
+    let rows: Vec<WhiteView> = cultivation::whitelist(&regs, book)
+        .into_iter()
+        .filter(|r| r.on_list)
+        .filter(|r| area.as_deref().is_none_or(|a| r.firm.area == a))
+        .map(|r| {
+            let (n, sum) = per_firm
+                .get(&r.firm.credit_code)
+                .copied()
+                .unwrap_or_default();
+            WhiteView {
+                code: r.firm.credit_code.clone(),
+                name: r.firm.name.clone(),
+                area: plan.unit_name(&r.firm.area).to_string(),
+                cluster: r.firm.cluster.clone(),
+                held: r
+                    .held
+                    .iter()
+                    .map(|k| cat.find(k).map_or(k.clone(), |x| x.name.clone()))
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                reasons: r
+                    .reasons
+                    .iter()
+                    .map(|x| format!("{}：{}", x.label, x.detail))
+                    .collect::<Vec<_>>()
+                    .join("；"),
+                loans: n,
+                lent: if n == 0 {
+                    String::new()
+                } else {
+                    format!("{sum}")
+                },
+            }
+        })
+        .collect();
+    if q.get("format").map(String::as_str) == Some("xlsx") {
+        let table: Vec<Vec<Cell>> = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::Text(r.code.clone()),
+                    Cell::Text(r.name.clone()),
+                    Cell::Text(r.area.clone()),
+                    Cell::Text(r.cluster.clone()),
+                    Cell::Text(r.held.clone()),
+                    Cell::Text(r.reasons.clone()),
+                    Cell::Number(r.loans as f64),
+                    r.lent.parse().map_or(Cell::Empty, Cell::Number),
+                ]
+            })
+            .collect();
+        kc_app::auth::audit(
+            &st.store,
+            &sess.actor(),
+            "export",
+            "finance:whitelist",
+            json!({"rows": table.len()}),
+        )
+        .await?;
+        let bytes = kc_io::table_xlsx(
+            "科技企业白名单",
+            &[
+                "统一社会信用代码",
+                "企业名称",
+                "地区",
+                "产业集群",
+                "有效资质",
+                "入选依据",
+                "贷款笔数",
+                "贷款金额（万元）",
+            ],
+            &table,
+        )
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+        return Ok(crate::registries::download("科技企业白名单.xlsx", bytes));
+    }
+    let w = &book.whitelist;
+    let (values, errors, message) = match form {
+        Some((f, e, m)) => (f.clone(), e.to_vec(), m),
+        None => (HashMap::new(), Vec::new(), String::new()),
+    };
+    let status = if message.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let page = WhitelistPage {
+        nav,
+        areas: std::iter::once(Opt {
+            value: String::new(),
+            label: "全市".into(),
+            selected: area.is_none(),
+        })
+        .chain(plan.areas.iter().map(|a| Opt {
+            value: a.code.to_string(),
+            label: a.name.clone(),
+            selected: area.as_deref() == Some(a.code.as_str()),
+        }))
+        .collect(),
+        rule: format!(
+            "{}{}持有下列资质之一（有效期内）：{}",
+            if w.require_rd_activity {
+                "有研发活动；"
+            } else {
+                ""
+            },
+            if w.require_institution_or_ip {
+                format!("有研发机构或知识产权不少于 {} 件；", w.min_ip)
+            } else {
+                String::new()
+            },
+            w.qualifications
+                .iter()
+                .map(|k| cat.find(k).map_or(k.clone(), |x| x.name.clone()))
+                .collect::<Vec<_>>()
+                .join("、")
+        ),
+        version: book.version.clone(),
+        rows,
+        loans,
+        inputs: loan_inputs(&values, &errors),
+        message,
+        may_record: sess.principal.records_loans(),
+        query: format!("area={}&", area.unwrap_or_default()),
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+/// `GET /plans/{plan}/finance/whitelist?area=&format=xlsx`
+pub async fn whitelist(
+    State(st): State<AppState>,
+    sess: Session,
+    Path(code): Path<String>,
+    q: Params,
+) -> Result<Response, AppError> {
+    page(&st, &sess, &code, &q, None).await
+}
+
+/// `POST /plans/{plan}/finance/loans`: a bank records a loan to a firm on
+/// the whitelist; the bank is the account's name.
+pub async fn record_loan(
+    State(st): State<AppState>,
+    sess: Session,
+    Path(code): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let (plan, _) = plan_of(&st, &sess, &code).await?;
+    sess.require(sess.principal.records_loans(), "登记科技贷款")?;
+    let def: &'static registry::RegistryDef = &registry::LOANS;
+    let bank = if sess.principal.has(&kc_domain::auth::Role::Bank) {
+        sess.principal.display_name.clone()
+    } else {
+        f.get("bank")
+            .cloned()
+            .filter(|b| !b.trim().is_empty())
+            .unwrap_or_else(|| sess.principal.display_name.clone())
+    };
+    let mut cells: HashMap<&str, &str> = [
+        "credit_code",
+        "number",
+        "product",
+        "amount",
+        "lent_on",
+        "due_on",
+    ]
+    .iter()
+    .map(|c| (*c, f.get(*c).map(|s| s.as_str()).unwrap_or("")))
+    .collect();
+    cells.insert("bank", &bank);
+    let (_, engine) = st.plan_and_engine(&code).await?;
+    let mut e = engine.write().await;
+    let mut errors = match kc_app::registries::check_record(&e, &plan, def, &cells) {
+        Ok(rec) => {
+            // Only firms on the whitelist.
+            let on = e.as_of.unwrap_or(st.today()).min(st.today());
+            let regs = Registers::gather(&e, on, cultivation::figures_year(on));
+            let credit = rec.get(def, "credit_code").display();
+            let listed = cultivation::whitelist(&regs, kc_planfile::default_rules())
+                .iter()
+                .any(|r| r.on_list && r.firm.credit_code == credit);
+            if !listed {
+                vec![registry::CellError {
+                    field: "credit_code".into(),
+                    label: "统一社会信用代码".into(),
+                    value: credit,
+                    reason: "该企业不在科技企业白名单中".into(),
+                }]
+            } else if e.row_of(def.code, &rec.key(def)).is_some() {
+                vec![registry::CellError {
+                    field: "number".into(),
+                    label: "贷款合同编号".into(),
+                    value: rec.key(def),
+                    reason: "本行已登记过这个贷款合同编号".into(),
+                }]
+            } else {
+                kc_app::registries::save_record(
+                    &st.store,
+                    &mut e,
+                    def,
+                    &rec,
+                    None,
+                    &sess.principal.username,
+                )
+                .await?;
+                drop(e);
+                kc_app::auth::audit(
+                    &st.store,
+                    &sess.actor(),
+                    "record.save",
+                    &format!("record:loans/{}", rec.key(def)),
+                    json!({"before": null, "after": rec.to_json(def)}),
+                )
+                .await?;
+                return Ok(
+                    Redirect::to(&format!("/plans/{code}/finance/whitelist#loans")).into_response(),
+                );
+            }
+        }
+        Err(errs) => errs,
+    };
+    drop(e);
+    errors.retain(|x| x.field != "bank");
+    page(
+        &st,
+        &sess,
+        &code,
+        &axum::extract::Query(HashMap::new()),
+        Some((&f, &errors, "请按提示修改后重新提交".into())),
+    )
+    .await
+}
