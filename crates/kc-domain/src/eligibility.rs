@@ -473,6 +473,43 @@ impl Ctx<'_> {
         }
     }
 
+    /// A share of staff (科技人员 or 研发人员, both counted from the S&T
+    /// staff figure) of at least `min`, with the people still needed.
+    fn staff_share(&mut self, code: &'static str, who: &'static str, y: &YearFigures, min: f64) {
+        let label = if who == "科技人员" {
+            "科技人员占比"
+        } else {
+            "研发人员占比"
+        };
+        let required = format!("{who}占职工总数不低于 {}", pct(min));
+        match (y.st_staff, y.staff) {
+            (Some(s), Some(n)) if s > n => self.missing(
+                code,
+                label,
+                &format!("一致的数据（数据矛盾：科技人员 {s} 人多于职工总数 {n} 人）"),
+                required,
+            ),
+            (Some(s), Some(n)) if n > 0.0 => {
+                let o = self.at_least(s / n, min);
+                let need = (min * n - s - 1e-9).ceil().max(0.0);
+                self.push(
+                    code,
+                    label,
+                    o,
+                    format!("{}（{s} / {n} 人）", pct(s / n)),
+                    required,
+                    if o == Outcome::Met {
+                        String::new()
+                    } else {
+                        format!("还需{who}约 {need} 人")
+                    },
+                );
+            }
+            (_, Some(n)) if n <= 0.0 => self.missing(code, label, "职工人数（为 0）", required),
+            _ => self.missing(code, label, "职工或科技人员人数", required),
+        }
+    }
+
     fn years_registered(&mut self, code: &'static str, min: f64, on: NaiveDate) {
         let required = format!("注册成立满 {min} 年");
         match self.facts.registered_on {
@@ -568,35 +605,7 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
         }
     }
     // S&T staff share.
-    let required = format!("科技人员占职工总数不低于 {}", pct(r.min_st_staff_ratio));
-    match (y.st_staff, y.staff) {
-        (Some(s), Some(n)) if s > n => cx.missing(
-            "st_staff",
-            "科技人员占比",
-            &format!("一致的数据（数据矛盾：科技人员 {s} 人多于职工总数 {n} 人）"),
-            required,
-        ),
-        (Some(s), Some(n)) if n > 0.0 => {
-            let o = cx.at_least(s / n, r.min_st_staff_ratio);
-            let need = (r.min_st_staff_ratio * n - s - 1e-9).ceil().max(0.0);
-            cx.push(
-                "st_staff",
-                "科技人员占比",
-                o,
-                format!("{}（{s} / {n} 人）", pct(s / n)),
-                required,
-                if o == Outcome::Met {
-                    String::new()
-                } else {
-                    format!("还需科技人员约 {need} 人")
-                },
-            );
-        }
-        (_, Some(n)) if n <= 0.0 => {
-            cx.missing("st_staff", "科技人员占比", "职工人数（为 0）", required)
-        }
-        _ => cx.missing("st_staff", "科技人员占比", "职工或科技人员人数", required),
-    }
+    cx.staff_share("st_staff", "科技人员", &y, r.min_st_staff_ratio);
     // Three-year R&D intensity by the latest revenue band.
     let used: Vec<&YearFigures> = f.years.iter().take(3).collect();
     let sums = used
@@ -1107,34 +1116,7 @@ pub fn check_little_giant(book: &RuleBook, f: &FirmFacts) -> Check {
             "近两年研发费用达到所在收入档的要求".into(),
         ),
     }
-    let required = format!("研发人员占职工总数不低于 {}", pct(r.min_rd_staff_ratio));
-    match (y.st_staff, y.staff) {
-        (Some(s), Some(n)) if s > n => cx.missing(
-            "rd_staff",
-            "研发人员占比",
-            &format!("一致的数据（数据矛盾：科技人员 {s} 人多于职工总数 {n} 人）"),
-            required,
-        ),
-        (Some(s), Some(n)) if n > 0.0 => {
-            let o = cx.at_least(s / n, r.min_rd_staff_ratio);
-            cx.push(
-                "rd_staff",
-                "研发人员占比",
-                o,
-                pct(s / n),
-                required,
-                if o == Outcome::Met {
-                    String::new()
-                } else {
-                    format!(
-                        "还需研发人员约 {} 人",
-                        (r.min_rd_staff_ratio * n - s - 1e-9).ceil().max(0.0)
-                    )
-                },
-            );
-        }
-        _ => cx.missing("rd_staff", "研发人员占比", "职工或科技人员人数", required),
-    }
+    cx.staff_share("rd_staff", "研发人员", &y, r.min_rd_staff_ratio);
     let required = format!("I 类知识产权不少于 {} 件", r.min_class1_ip);
     match y.ip_class1 {
         None => cx.missing("ip", "I 类知识产权", "I 类知识产权件数", required),

@@ -200,7 +200,10 @@ pub async fn deals_page(
                 ]
             })
             .collect();
-        let bytes = kc_io::table_xlsx(
+        return crate::registries::table_download(
+            &st,
+            &sess,
+            "market:deals",
             "技术对接事项",
             &[
                 "编号",
@@ -214,16 +217,7 @@ pub async fn deals_page(
             ],
             &table,
         )
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-        audit(
-            &st,
-            &sess,
-            "export",
-            "market:deals".into(),
-            json!({"rows": rows.len()}),
-        )
-        .await?;
-        return Ok(crate::registries::download("技术对接事项.xlsx", bytes));
+        .await;
     }
     let mut stages = vec![Opt {
         value: String::new(),
@@ -792,7 +786,10 @@ pub async fn challenges_page(
                 ]
             })
             .collect();
-        let bytes = kc_io::table_xlsx(
+        return crate::registries::table_download(
+            &st,
+            &sess,
+            "market:challenges",
             "揭榜挂帅榜单",
             &[
                 "编号",
@@ -807,16 +804,7 @@ pub async fn challenges_page(
             ],
             &table,
         )
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-        audit(
-            &st,
-            &sess,
-            "export",
-            "market:challenges".into(),
-            json!({"rows": rows.len()}),
-        )
-        .await?;
-        return Ok(crate::registries::download("揭榜挂帅榜单.xlsx", bytes));
+        .await;
     }
     Ok(Html(ChallengesPage { nav, rows }.render()?).into_response())
 }
@@ -1495,7 +1483,10 @@ pub async fn events_page(
                 ]
             })
             .collect();
-        let bytes = kc_io::table_xlsx(
+        return crate::registries::table_download(
+            &st,
+            &sess,
+            "market:events",
             "路演与对接活动",
             &[
                 "活动名称",
@@ -1510,17 +1501,7 @@ pub async fn events_page(
             ],
             &table,
         )
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-        drop(e);
-        audit(
-            &st,
-            &sess,
-            "export",
-            "market:events".into(),
-            json!({"rows": rows.len()}),
-        )
-        .await?;
-        return Ok(crate::registries::download("路演与对接活动.xlsx", bytes));
+        .await;
     }
     Ok(Html(EventsPage { nav, rows, year }.render()?).into_response())
 }

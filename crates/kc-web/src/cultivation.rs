@@ -10,7 +10,6 @@ use chrono::NaiveDate;
 use kc_app::cultivation::{self, Registers};
 use kc_domain::eligibility::{self, Outcome, Verdict};
 use kc_io::Cell;
-use serde_json::json;
 
 use crate::auth::Session;
 use crate::error::AppError;
@@ -42,6 +41,16 @@ async fn gather(
     Ok((plan, nav, regs, on, year))
 }
 
+/// Every firm's latest service record.
+async fn followups(
+    st: &AppState,
+    code: &str,
+) -> Result<std::collections::HashMap<String, cultivation::FollowUp>, AppError> {
+    let (_, engine) = st.plan_and_engine(code).await?;
+    let e = engine.read().await;
+    Ok(cultivation::followups(&e))
+}
+
 fn area_param(plan: &kc_domain::Plan, q: &Params) -> Result<Option<String>, AppError> {
     match q.get("area").map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Ok(None),
@@ -62,29 +71,6 @@ fn area_options(plan: &kc_domain::Plan, chosen: Option<&str>) -> Vec<Opt> {
         selected: chosen == Some(a.code.as_str()),
     }))
     .collect()
-}
-
-fn xlsx(name: &str, headers: &[&str], rows: &[Vec<Cell>]) -> Result<Response, AppError> {
-    let bytes =
-        kc_io::table_xlsx(name, headers, rows).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(crate::registries::download(&format!("{name}.xlsx"), bytes))
-}
-
-async fn audit_export(
-    st: &AppState,
-    sess: &Session,
-    what: &str,
-    rows: usize,
-) -> Result<(), AppError> {
-    kc_app::auth::audit(
-        &st.store,
-        &sess.actor(),
-        "export",
-        &format!("cultivation:{what}"),
-        json!({"rows": rows}),
-    )
-    .await?;
-    Ok(())
 }
 
 fn t(s: impl Into<String>) -> Cell {
@@ -204,8 +190,10 @@ pub async fn prechecks(
                 ]
             })
             .collect();
-        audit_export(&st, &sess, &format!("precheck:{rule}"), rows.len()).await?;
-        return xlsx(
+        return crate::registries::table_download(
+            &st,
+            &sess,
+            &format!("cultivation:precheck:{rule}"),
             &format!("{rule_name}预审"),
             &[
                 "统一社会信用代码",
@@ -217,7 +205,8 @@ pub async fn prechecks(
                 "差距",
             ],
             &table,
-        );
+        )
+        .await;
     }
     let query = format!(
         "rule={rule}&area={}&verdict={verdict}&year={year}&",
@@ -385,11 +374,7 @@ pub async fn two_zero(
     let (plan, nav, regs, _, year) = gather(&st, &sess, &code, &q).await?;
     let area = area_param(&plan, &q)?;
     let (no_rd, no_inst) = cultivation::two_zero(&regs, year, area.as_deref());
-    let follow = {
-        let (_, engine) = st.plan_and_engine(&code).await?;
-        let e = engine.read().await;
-        cultivation::followups(&e)
-    };
+    let follow = followups(&st, &code).await?;
     let follow_of = |c: &str| {
         follow
             .get(c)
@@ -429,8 +414,10 @@ pub async fn two_zero(
                 ]);
             }
         }
-        audit_export(&st, &sess, "two_zero", table.len()).await?;
-        return xlsx(
+        return crate::registries::table_download(
+            &st,
+            &sess,
+            "cultivation:two_zero",
             "两清零工作清单",
             &[
                 "清单",
@@ -441,7 +428,8 @@ pub async fn two_zero(
                 "研发活动/机构",
             ],
             &table,
-        );
+        )
+        .await;
     }
     // Per area (always the whole city, so an area sees where it stands).
     let (all_rd, all_inst) = cultivation::two_zero(&regs, year, None);
@@ -631,8 +619,15 @@ pub async fn mujun(
             })
             .collect();
         let h: Vec<&str> = headers.iter().map(String::as_str).collect();
-        audit_export(&st, &sess, "mujun", table.len()).await?;
-        return xlsx("亩均效益评价", &h, &table);
+        return crate::registries::table_download(
+            &st,
+            &sess,
+            "cultivation:mujun",
+            "亩均效益评价",
+            &h,
+            &table,
+        )
+        .await;
     }
     let classes = a
         .cutoffs
@@ -749,11 +744,7 @@ pub async fn pools(
     let area = area_param(&plan, &q)?;
     let tier_q = q.get("tier").cloned().unwrap_or_default();
     let book = kc_planfile::default_rules();
-    let follow = {
-        let (_, engine) = st.plan_and_engine(&code).await?;
-        let e = engine.read().await;
-        cultivation::followups(&e)
-    };
+    let follow = followups(&st, &code).await?;
     let all = cultivation::pools(&regs, book, on, &follow);
     let views: Vec<PoolView> = all
         .iter()
@@ -792,8 +783,10 @@ pub async fn pools(
                 ]
             })
             .collect();
-        audit_export(&st, &sess, "pools", table.len()).await?;
-        return xlsx(
+        return crate::registries::table_download(
+            &st,
+            &sess,
+            "cultivation:pools",
             "企业培育库",
             &[
                 "统一社会信用代码",
@@ -809,7 +802,8 @@ pub async fn pools(
                 "服务次数",
             ],
             &table,
-        );
+        )
+        .await;
     }
     let tiers = eligibility::Tier::ALL;
     let by_area = plan
@@ -944,8 +938,10 @@ pub async fn listing(
                     .map(move |(c, n, a, b)| vec![t(cl), t(c), t(n), t(a), t(b)])
             })
             .collect();
-        audit_export(&st, &sess, "listing_reserve", table.len()).await?;
-        return xlsx(
+        return crate::registries::table_download(
+            &st,
+            &sess,
+            "cultivation:listing_reserve",
             "上市后备企业库",
             &[
                 "产业集群",
@@ -955,7 +951,8 @@ pub async fn listing(
                 "拟上市板块",
             ],
             &table,
-        );
+        )
+        .await;
     }
     Ok(Html(
         ListingPage {

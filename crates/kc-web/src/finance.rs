@@ -62,17 +62,7 @@ async fn plan_of(
     code: &str,
 ) -> Result<(kc_domain::Plan, PlanHead), AppError> {
     sess.require(sess.principal.reads_whitelist(), "查看科技企业白名单")?;
-    let stored = st
-        .store
-        .plan(code)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("规划“{code}”不存在")))?;
-    let head = PlanHead {
-        plan_code: stored.plan.code.to_string(),
-        plan_name: stored.plan.name.clone(),
-        me: crate::account::Me::new(sess, Some(&stored.plan)),
-    };
-    Ok((stored.plan, head))
+    crate::workflow::plan_head(st, sess, code).await
 }
 
 /// A bank sees its own loans (by its account's name); the bureau all.
@@ -226,15 +216,10 @@ async fn page(
                 ]
             })
             .collect();
-        kc_app::auth::audit(
-            &st.store,
-            &sess.actor(),
-            "export",
+        return crate::registries::table_download(
+            st,
+            sess,
             "finance:whitelist",
-            json!({"rows": table.len()}),
-        )
-        .await?;
-        let bytes = kc_io::table_xlsx(
             "科技企业白名单",
             &[
                 "统一社会信用代码",
@@ -248,8 +233,7 @@ async fn page(
             ],
             &table,
         )
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-        return Ok(crate::registries::download("科技企业白名单.xlsx", bytes));
+        .await;
     }
     let w = &book.whitelist;
     let (values, errors, message) = match form {

@@ -24,17 +24,7 @@ pub(crate) async fn market_plan_of(
     code: &str,
 ) -> Result<(kc_domain::Plan, crate::workflow::PlanHead), AppError> {
     sess.require(sess.principal.reads_market(), "使用科技大市场")?;
-    let stored = st
-        .store
-        .plan(code)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("规划“{code}”不存在")))?;
-    let head = crate::workflow::PlanHead {
-        plan_code: stored.plan.code.to_string(),
-        plan_name: stored.plan.name.clone(),
-        me: crate::account::Me::new(sess, Some(&stored.plan)),
-    };
-    Ok((stored.plan, head))
+    crate::workflow::plan_head(st, sess, code).await
 }
 
 /// Brings the index up to date if registry writes left it stale (imports,

@@ -430,6 +430,29 @@ fn template(def: &RegistryDef, file: &str) -> Result<Response, AppError> {
     Ok(download(&format!("{}导入模板.{ext}", def.name), bytes))
 }
 
+/// A page's table as the Excel file `name`.xlsx, with the export written
+/// to the audit trail as an export of `object`.
+pub(crate) async fn table_download(
+    st: &AppState,
+    sess: &Session,
+    object: &str,
+    name: &str,
+    headers: &[&str],
+    rows: &[Vec<kc_io::Cell>],
+) -> Result<Response, AppError> {
+    let bytes =
+        kc_io::table_xlsx(name, headers, rows).map_err(|e| AppError::Internal(e.to_string()))?;
+    kc_app::auth::audit(
+        &st.store,
+        &sess.actor(),
+        "export",
+        object,
+        serde_json::json!({"file": format!("{name}.xlsx"), "rows": rows.len()}),
+    )
+    .await?;
+    Ok(download(&format!("{name}.xlsx"), bytes))
+}
+
 /// A file download with a Chinese file name (RFC 5987).
 pub fn download(name: &str, bytes: Vec<u8>) -> Response {
     let mime = if name.ends_with(".xlsx") {

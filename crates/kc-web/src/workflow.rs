@@ -38,6 +38,15 @@ pub(crate) async fn plan_of(
     code: &str,
 ) -> Result<(Plan, PlanHead), AppError> {
     sess.require_business()?;
+    plan_head(st, sess, code).await
+}
+
+/// The plan and the page header, for a user already allowed the page.
+pub(crate) async fn plan_head(
+    st: &AppState,
+    sess: &Session,
+    code: &str,
+) -> Result<(Plan, PlanHead), AppError> {
     let stored = st
         .store
         .plan(code)
