@@ -941,7 +941,7 @@ async fn serve(db: String, addr: String, demo: bool, security: SecurityArgs) -> 
     }
     if demo_logins {
         banner.push_str(&format!(
-            "演示账号（密码均为 {}；仅演示库免于首次改密）：\n  kjj 市科技局（规划统筹）  leader 市领导\n  longzihu-reporter / longzihu-reviewer 龙子湖区填报员 / 审核员（各地区同样：地区编码-reporter / -reviewer）\n  kjj-reporter / kjj-reviewer 市科技局填报员 / 审核员（各部门同样）\n  admin 系统管理员  security 安全管理员  auditor 审计管理员\n  全部账号见 docs/roles.md\n",
+            "演示账号（密码均为 {}；仅演示库免于首次改密）：\n  kjj 市科技局（规划统筹）  leader 市领导\n  longzihu-reporter / longzihu-reviewer 龙子湖区填报员 / 审核员（各地区同样：地区编码-reporter / -reviewer）\n  kjj-reporter / kjj-reviewer 市科技局填报员 / 审核员（各部门同样）\n  broker 技术经纪人（只用科技大市场）  bank 合作银行（只看科技企业白名单）\n  admin 系统管理员  security 安全管理员  auditor 审计管理员\n  不登录的科技大市场公开页面：/public/market\n  全部账号见 docs/roles.md\n",
             kc_app::auth::DEMO_PASSWORD
         ));
     } else if matches!(store.users().await.map(|u| u.is_empty()), Ok(true)) {
