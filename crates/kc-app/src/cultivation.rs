@@ -193,14 +193,23 @@ impl Registers {
     }
 }
 
+/// One pre-check by rule code (see `eligibility::RULES`).
+pub fn check(book: &RuleBook, rule: &str, facts: &FirmFacts, on: NaiveDate) -> Check {
+    match rule {
+        "hte" => eligibility::check_hte(book, facts, on),
+        "tsme" => eligibility::check_tsme(book, facts),
+        "innov_sme" => eligibility::check_innov_sme(book, facts),
+        "zjtx" => eligibility::check_zjtx(book, facts, on),
+        _ => eligibility::check_little_giant(book, facts),
+    }
+}
+
 /// The pre-checks of one firm, in the order of `eligibility::RULES`.
-pub fn checks(book: &RuleBook, facts: &FirmFacts, on: NaiveDate) -> [Check; 4] {
-    [
-        eligibility::check_hte(book, facts, on),
-        eligibility::check_tsme(book, facts),
-        eligibility::check_zjtx(book, facts, on),
-        eligibility::check_little_giant(book, facts),
-    ]
+pub fn checks(book: &RuleBook, facts: &FirmFacts, on: NaiveDate) -> Vec<Check> {
+    eligibility::RULES
+        .iter()
+        .map(|(rule, _)| check(book, rule, facts, on))
+        .collect()
 }
 
 /// A row of the pre-check list: a firm without the qualification, and its
@@ -230,12 +239,7 @@ pub fn precheck_list(
             if facts.years.is_empty() {
                 return None;
             }
-            let check = match rule {
-                "hte" => eligibility::check_hte(book, facts, on),
-                "tsme" => eligibility::check_tsme(book, facts),
-                "zjtx" => eligibility::check_zjtx(book, facts, on),
-                _ => eligibility::check_little_giant(book, facts),
-            };
+            let check = check(book, rule, facts, on);
             Some(PrecheckRow {
                 firm: f.clone(),
                 check,

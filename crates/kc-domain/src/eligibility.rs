@@ -103,6 +103,13 @@ pub struct LittleGiantRule {
     pub min_class1_ip: f64,
 }
 
+/// 创新型中小企业: the size limit (the evaluation sheet is not modelled).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InnovSmeRule {
+    pub max_staff: f64,
+}
+
 /// A rule book: one version of every rule, with the documents it follows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -117,6 +124,7 @@ pub struct RuleBook {
     pub tsme: TsmeRule,
     pub zjtx: ZjtxRule,
     pub little_giant: LittleGiantRule,
+    pub innov_sme: InnovSmeRule,
     pub pipeline: PipelineRule,
     pub whitelist: WhitelistRule,
 }
@@ -1150,10 +1158,76 @@ pub fn check_little_giant(book: &RuleBook, f: &FirmFacts) -> Check {
     }
 }
 
+/// The pre-check of 创新型中小企业: the size limit and the direct routes
+/// the figures can show (a valid high-tech certificate, a provincial or
+/// national R&D platform). The evaluation sheet (innovation, growth,
+/// specialisation) is not in the registries, so without a direct route the
+/// result is incomplete, never guessed.
+pub fn check_innov_sme(book: &RuleBook, f: &FirmFacts) -> Check {
+    let mut cx = Ctx {
+        margin: book.near_margin,
+        out: Vec::new(),
+        facts: f,
+    };
+    let y = latest(f).cloned().unwrap_or_default();
+    let max = book.innov_sme.max_staff;
+    let required = format!("中小企业（职工不超过 {max} 人）");
+    match y.staff {
+        None => cx.missing("staff", "企业规模", "职工人数", required),
+        Some(n) => {
+            let o = if n <= max {
+                Outcome::Met
+            } else {
+                Outcome::NotMet
+            };
+            cx.push(
+                "staff",
+                "企业规模",
+                o,
+                format!("{n} 人"),
+                required,
+                String::new(),
+            );
+        }
+    }
+    let direct = if f.valid_hte {
+        Some("拥有有效期内的高新技术企业资格证书".to_string())
+    } else if f.provincial_platform {
+        Some("拥有省级以上研发机构".to_string())
+    } else {
+        None
+    };
+    match &direct {
+        Some(d) => cx.push(
+            "route",
+            "直接认定或评价得分",
+            Outcome::Met,
+            d.clone(),
+            "符合直接认定条件之一，或评价得分不低于 60 分".into(),
+            String::new(),
+        ),
+        None => cx.missing(
+            "route",
+            "直接认定或评价得分",
+            "评价得分（创新能力、成长性、专业化须按评价表另行评定）",
+            "符合直接认定条件之一，或评价得分不低于 60 分".into(),
+        ),
+    }
+    Check {
+        rule: "innov_sme",
+        version: book.version.clone(),
+        verdict: verdict(&cx.out),
+        direct,
+        score: None,
+        conditions: cx.out,
+    }
+}
+
 /// The rules' names, in the order pages show them.
-pub const RULES: [(&str, &str); 4] = [
+pub const RULES: [(&str, &str); 5] = [
     ("hte", "高新技术企业"),
     ("tsme", "科技型中小企业"),
+    ("innov_sme", "创新型中小企业"),
     ("zjtx", "专精特新中小企业"),
     ("little_giant", "专精特新“小巨人”企业"),
 ];

@@ -628,3 +628,19 @@ fn little_giant_thresholds() {
         Outcome::NotMet
     );
 }
+
+#[test]
+fn innovative_sme_by_direct_route_or_incomplete() {
+    use kc_domain::eligibility::check_innov_sme;
+    let book = kc_planfile::default_rules();
+    let mut f = sme(10.0, 300.0, 0.0, 1.0);
+    let c = check_innov_sme(book, &f);
+    assert_eq!(c.verdict, Verdict::Incomplete, "the sheet is not guessed");
+    f.valid_hte = true;
+    assert_eq!(check_innov_sme(book, &f).verdict, Verdict::Eligible);
+    f.years[0].staff = Some(1_001.0);
+    assert_eq!(check_innov_sme(book, &f).verdict, Verdict::NotEligible);
+    f.years[0].staff = Some(1_000.0);
+    f.years[0].st_staff = Some(100.0);
+    assert_eq!(check_innov_sme(book, &f).verdict, Verdict::Eligible);
+}

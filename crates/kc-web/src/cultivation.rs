@@ -145,7 +145,7 @@ pub async fn prechecks(
     let rule = q.get("rule").cloned().unwrap_or_else(|| "hte".into());
     let Some((_, rule_name)) = eligibility::RULES.iter().find(|(c, _)| *c == rule) else {
         return Err(AppError::BadRequest(format!(
-            "资质“{rule}”不正确：可选 hte（高新技术企业）、tsme（科技型中小企业）、zjtx（专精特新中小企业）、little_giant（专精特新“小巨人”企业）"
+            "资质“{rule}”不正确：可选 hte（高新技术企业）、tsme（科技型中小企业）、innov_sme（创新型中小企业）、zjtx（专精特新中小企业）、little_giant（专精特新“小巨人”企业）"
         )));
     };
     let area = area_param(&plan, &q)?;
