@@ -34,16 +34,6 @@ pub enum CaseError {
     Corrupt(#[source] serde_json::Error),
 }
 
-impl CaseError {
-    /// Messages by field, when the error is about fields.
-    pub fn fields(&self) -> Vec<FieldError> {
-        match self {
-            CaseError::Market(MarketError::Fields(f)) => f.clone(),
-            _ => Vec::new(),
-        }
-    }
-}
-
 /// A case and its document.
 #[derive(Debug, Clone)]
 pub struct Loaded<T> {
@@ -161,7 +151,9 @@ pub async fn open_deal(
     by: &str,
     today: NaiveDate,
 ) -> Result<(i64, Deal), CaseError> {
-    let mut deal = Deal::new(m.demand, m.offer, m.expert, m.broker, "", by, today)?;
+    // The deal belongs to its demand's market.
+    let area = cell(engine, "demands", m.demand.trim(), "area");
+    let mut deal = Deal::new(m.demand, m.offer, m.expert, m.broker, &area, by, today)?;
     deal.event = m.event.trim().to_string();
     let mut errs = Vec::new();
     let exists = |reg: &str, key: &str| engine.row_of(reg, key).is_some();
@@ -189,7 +181,6 @@ pub async fn open_deal(
     if !errs.is_empty() {
         return Err(MarketError::Fields(errs).into());
     }
-    deal.area = cell(engine, "demands", &deal.demand, "area");
     let title = deal_title(engine, &deal);
     let data = json(&deal);
     let id = store

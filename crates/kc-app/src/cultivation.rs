@@ -39,6 +39,8 @@ struct YearExtra {
 /// Everything the cultivation pages need of the registries, gathered once.
 pub struct Registers {
     pub firms: Vec<Firm>,
+    /// Position in `firms` by credit code.
+    index: HashMap<String, usize>,
     facts: HashMap<String, FirmFacts>,
     extra: HashMap<String, Vec<YearExtra>>,
     /// Qualification kinds each firm holds on the date gathered.
@@ -166,8 +168,14 @@ impl Registers {
                 f.provincial_platform = true;
             }
         }
+        let index = firms
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.credit_code.clone(), i))
+            .collect();
         Registers {
             firms,
+            index,
             facts,
             extra,
             held,
@@ -189,7 +197,7 @@ impl Registers {
     }
 
     pub fn firm(&self, code: &str) -> Option<&Firm> {
-        self.firms.iter().find(|f| f.credit_code == code)
+        self.index.get(code).map(|i| &self.firms[*i])
     }
 }
 
@@ -246,12 +254,7 @@ pub fn precheck_list(
             })
         })
         .collect();
-    let rank = |v: Verdict| match v {
-        Verdict::Eligible => 0,
-        Verdict::Near => 1,
-        Verdict::Incomplete => 2,
-        Verdict::NotEligible => 3,
-    };
+    let rank = |v: Verdict| Verdict::ALL.iter().position(|x| *x == v);
     out.sort_by(|a, b| {
         rank(a.check.verdict)
             .cmp(&rank(b.check.verdict))
@@ -435,6 +438,8 @@ pub fn followups(engine: &Engine) -> HashMap<String, FollowUp> {
 pub struct PoolRow {
     pub firm: Firm,
     pub tier: eligibility::Tier,
+    pub holds_hte: bool,
+    pub holds_tsme: bool,
     pub hte: Verdict,
     pub tsme: Verdict,
     pub follow: FollowUp,
@@ -466,6 +471,8 @@ pub fn pools(
             Some(PoolRow {
                 firm: f.clone(),
                 tier,
+                holds_hte,
+                holds_tsme,
                 hte,
                 tsme,
                 follow: follow.get(&f.credit_code).cloned().unwrap_or_default(),
@@ -474,23 +481,33 @@ pub fn pools(
         .collect()
 }
 
-/// Pipeline counts for a qualification: firms not holding it that are
-/// eligible and that are near, by the pre-check.
-pub fn pipeline_counts(
-    regs: &Registers,
-    book: &RuleBook,
-    rule: &str,
-    on: NaiveDate,
-) -> (usize, usize) {
-    let list = precheck_list(regs, book, rule, on, None);
-    (
-        list.iter()
-            .filter(|r| r.check.verdict == Verdict::Eligible)
-            .count(),
-        list.iter()
-            .filter(|r| r.check.verdict == Verdict::Near)
-            .count(),
-    )
+/// Pipeline counts from the pools (which hold every firm eligible or near
+/// for either qualification): firms not holding `rule` (`hte` or `tsme`)
+/// that are eligible, and that are near, for it.
+pub fn pipeline_counts(pools: &[PoolRow], rule: &str) -> (usize, usize) {
+    let of = |r: &PoolRow| {
+        if rule == "hte" {
+            (!r.holds_hte).then_some(r.hte)
+        } else {
+            (!r.holds_tsme).then_some(r.tsme)
+        }
+    };
+    let count = |v: Verdict| pools.iter().filter(|r| of(r) == Some(v)).count();
+    (count(Verdict::Eligible), count(Verdict::Near))
+}
+
+/// One firm judged against the whitelist rule, `None` if unknown.
+pub fn whitelist_of(regs: &Registers, book: &RuleBook, code: &str) -> Option<WhiteRow> {
+    let f = regs.firm(code)?;
+    let held: Vec<String> = regs.held.get(code).cloned().unwrap_or_default();
+    let latest = regs.facts(code).and_then(|x| x.years.first());
+    let (on_list, reasons) = eligibility::whitelist(&book.whitelist, latest, &held);
+    Some(WhiteRow {
+        firm: f.clone(),
+        on_list,
+        reasons,
+        held,
+    })
 }
 
 /// A whitelisted (or not) firm with the reasons.
@@ -506,16 +523,6 @@ pub struct WhiteRow {
 pub fn whitelist(regs: &Registers, book: &RuleBook) -> Vec<WhiteRow> {
     regs.firms
         .iter()
-        .map(|f| {
-            let held: Vec<String> = regs.held.get(&f.credit_code).cloned().unwrap_or_default();
-            let latest = regs.facts(&f.credit_code).and_then(|x| x.years.first());
-            let (on_list, reasons) = eligibility::whitelist(&book.whitelist, latest, &held);
-            WhiteRow {
-                firm: f.clone(),
-                on_list,
-                reasons,
-                held,
-            }
-        })
+        .filter_map(|f| whitelist_of(regs, book, &f.credit_code))
         .collect()
 }

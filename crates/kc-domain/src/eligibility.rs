@@ -361,6 +361,14 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Best first, the order lists and counts show.
+    pub const ALL: [Verdict; 4] = [
+        Verdict::Eligible,
+        Verdict::Near,
+        Verdict::Incomplete,
+        Verdict::NotEligible,
+    ];
+
     pub fn zh(self) -> &'static str {
         match self {
             Verdict::Eligible => "符合条件",
@@ -392,6 +400,10 @@ pub struct Check {
     /// The evaluation score where the rule has one.
     pub score: Option<f64>,
     pub conditions: Vec<Condition>,
+}
+
+fn met_if(ok: bool) -> Outcome {
+    if ok { Outcome::Met } else { Outcome::NotMet }
 }
 
 fn verdict(conditions: &[Condition]) -> Verdict {
@@ -438,6 +450,12 @@ impl Ctx<'_> {
         required: String,
         gap: String,
     ) {
+        // A met condition has no gap, whatever the caller worked out.
+        let gap = if outcome == Outcome::Met {
+            String::new()
+        } else {
+            gap
+        };
         self.out.push(Condition {
             code,
             label,
@@ -446,6 +464,45 @@ impl Ctx<'_> {
             required,
             gap,
         });
+    }
+
+    /// A count that must reach `min` (no "near": a missing patent is
+    /// missing).
+    fn count_at_least(
+        &mut self,
+        code: &'static str,
+        label: &'static str,
+        n: Option<f64>,
+        min: f64,
+        what: &str,
+        required: String,
+    ) {
+        match n {
+            None => self.missing(code, label, what, required),
+            Some(n) => self.push(
+                code,
+                label,
+                met_if(n >= min),
+                format!("{n} 件"),
+                required,
+                format!("还需 {} 件", min - n),
+            ),
+        }
+    }
+
+    /// No major safety or quality accident in the period `required` names.
+    fn no_accident(&mut self, accident: Option<bool>, required: &str) {
+        match accident {
+            None => self.missing("accident", "重大安全质量事故", "事故情况", required.into()),
+            Some(a) => self.push(
+                "accident",
+                "重大安全质量事故",
+                met_if(!a),
+                if a { "有" } else { "无" }.into(),
+                required.into(),
+                String::new(),
+            ),
+        }
     }
 
     fn missing(&mut self, code: &'static str, label: &'static str, what: &str, required: String) {
@@ -506,11 +563,7 @@ impl Ctx<'_> {
                     o,
                     format!("{}（{s} / {n} 人）", pct(s / n)),
                     required,
-                    if o == Outcome::Met {
-                        String::new()
-                    } else {
-                        format!("还需{who}约 {need} 人")
-                    },
+                    format!("还需{who}约 {need} 人"),
                 );
             }
             (_, Some(n)) if n <= 0.0 => self.missing(code, label, "职工人数（为 0）", required),
@@ -529,23 +582,13 @@ impl Ctx<'_> {
                 let due = d
                     .checked_add_months(chrono::Months::new(months))
                     .unwrap_or(NaiveDate::MAX);
-                let o = if due <= on {
-                    Outcome::Met
-                } else {
-                    Outcome::NotMet
-                };
-                let gap = if o == Outcome::Met {
-                    String::new()
-                } else {
-                    format!("{due} 满 {min} 年，还需 {} 天", (due - on).num_days())
-                };
                 self.push(
                     code,
                     "注册成立时间",
-                    o,
+                    met_if(due <= on),
                     format!("成立于 {d}"),
                     required,
-                    gap,
+                    format!("{due} 满 {min} 年，还需 {} 天", (due - on).num_days()),
                 );
             }
         }
@@ -567,41 +610,25 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
     };
     cx.years_registered("registered", r.min_years_registered, on);
     let y = latest(f).cloned().unwrap_or_default();
-    // Core IP.
-    let required = format!("拥有核心知识产权不少于 {} 件", r.min_core_ip);
-    match (y.ip_class1, y.ip_class2) {
-        (None, None) => cx.missing("core_ip", "核心知识产权", "知识产权数", required),
-        (a, b) => {
-            let n = a.unwrap_or(0.0) + b.unwrap_or(0.0);
-            let o = if n >= r.min_core_ip {
-                Outcome::Met
-            } else {
-                Outcome::NotMet
-            };
-            cx.push(
-                "core_ip",
-                "核心知识产权",
-                o,
-                format!("{n} 件"),
-                required,
-                if o == Outcome::Met {
-                    String::new()
-                } else {
-                    format!("还需 {} 件", r.min_core_ip - n)
-                },
-            );
-        }
-    }
+    // Core IP: class I and class II together.
+    let ip = match (y.ip_class1, y.ip_class2) {
+        (None, None) => None,
+        (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+    };
+    cx.count_at_least(
+        "core_ip",
+        "核心知识产权",
+        ip,
+        r.min_core_ip,
+        "知识产权数",
+        format!("拥有核心知识产权不少于 {} 件", r.min_core_ip),
+    );
     // Field.
     let required = "属于国家重点支持的高新技术领域".to_string();
     match f.tech_field.as_deref().filter(|s| !s.is_empty()) {
         None => cx.missing("field", "技术领域", "技术领域", required),
         Some(field) => {
-            let o = if r.fields.iter().any(|x| x == field) {
-                Outcome::Met
-            } else {
-                Outcome::NotMet
-            };
+            let o = met_if(r.fields.iter().any(|x| x == field));
             cx.push(
                 "field",
                 "技术领域",
@@ -652,11 +679,7 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
                     o,
                     format!("{}（{} / {}）", pct(rd / rev), wan(rd), wan(rev)),
                     required,
-                    if o == Outcome::Met {
-                        String::new()
-                    } else {
-                        format!("还需研发投入约 {}", wan(band.min_ratio * rev - rd))
-                    },
+                    format!("还需研发投入约 {}", wan(band.min_ratio * rev - rd)),
                 );
             }
             // R&D spent in China.
@@ -729,14 +752,10 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
                 o,
                 pct(h / rev),
                 required,
-                if o == Outcome::Met {
-                    String::new()
-                } else {
-                    format!(
-                        "还需高新技术产品收入约 {}",
-                        wan(r.min_hitech_income_share * rev - h)
-                    )
-                },
+                format!(
+                    "还需高新技术产品收入约 {}",
+                    wan(r.min_hitech_income_share * rev - h)
+                ),
             );
         }
         _ => cx.missing(
@@ -786,11 +805,7 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
                     pct(sa)
                 ),
                 required,
-                if o == Outcome::Met {
-                    String::new()
-                } else {
-                    format!("差 {} 分", r.min_score - s)
-                },
+                format!("差 {} 分", r.min_score - s),
             );
             Some(s)
         }
@@ -805,22 +820,7 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
         }
     };
     // Accidents.
-    match y.major_accident {
-        None => cx.missing(
-            "accident",
-            "重大安全质量事故",
-            "事故情况",
-            "申请前一年内无重大事故".into(),
-        ),
-        Some(a) => cx.push(
-            "accident",
-            "重大安全质量事故",
-            if a { Outcome::NotMet } else { Outcome::Met },
-            if a { "有" } else { "无" }.into(),
-            "申请前一年内无重大事故".into(),
-            String::new(),
-        ),
-    }
+    cx.no_accident(y.major_accident, "申请前一年内无重大事故");
     Check {
         rule: "hte",
         version: book.version.clone(),
@@ -849,11 +849,7 @@ pub fn check_tsme(book: &RuleBook, f: &FirmFacts) -> Check {
         match v {
             None => cx.missing(code, label, label, required),
             Some(v) => {
-                let o = if v <= max {
-                    Outcome::Met
-                } else {
-                    Outcome::NotMet
-                };
+                let o = met_if(v <= max);
                 cx.push(
                     code,
                     label,
@@ -919,9 +915,7 @@ pub fn check_tsme(book: &RuleBook, f: &FirmFacts) -> Check {
                     o,
                     format!("{s} 分（科技人员 {st}、研发投入 {rd}、知识产权 {ip}）"),
                     required,
-                    if o == Outcome::Met {
-                        String::new()
-                    } else if st <= 0.0 {
+                    if st <= 0.0 {
                         format!(
                             "科技人员占比须达到 {} 才得分",
                             pct(r
@@ -943,22 +937,7 @@ pub fn check_tsme(book: &RuleBook, f: &FirmFacts) -> Check {
             ),
         }
     }
-    match y.major_accident {
-        None => cx.missing(
-            "accident",
-            "重大安全质量事故",
-            "事故情况",
-            "上一年度无重大事故".into(),
-        ),
-        Some(a) => cx.push(
-            "accident",
-            "重大安全质量事故",
-            if a { Outcome::NotMet } else { Outcome::Met },
-            if a { "有" } else { "无" }.into(),
-            "上一年度无重大事故".into(),
-            String::new(),
-        ),
-    }
+    cx.no_accident(y.major_accident, "上一年度无重大事故");
     Check {
         rule: "tsme",
         version: book.version.clone(),
@@ -990,11 +969,7 @@ pub fn check_zjtx(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
                 o,
                 wan(rd),
                 required,
-                if o == Outcome::Met {
-                    String::new()
-                } else {
-                    format!("还需研发投入约 {}", wan(r.min_rd_expense - rd))
-                },
+                format!("还需研发投入约 {}", wan(r.min_rd_expense - rd)),
             );
         }
     }
@@ -1008,11 +983,7 @@ pub fn check_zjtx(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
                 o,
                 pct(rd / rev),
                 required,
-                if o == Outcome::Met {
-                    String::new()
-                } else {
-                    format!("还需研发投入约 {}", wan(r.min_rd_ratio * rev - rd))
-                },
+                format!("还需研发投入约 {}", wan(r.min_rd_ratio * rev - rd)),
             );
         }
         _ => cx.missing("rd_ratio", "研发费用占比", "营业收入或研发费用", required),
@@ -1062,7 +1033,7 @@ pub fn check_little_giant(book: &RuleBook, f: &FirmFacts) -> Check {
     cx.push(
         "zjtx",
         "专精特新中小企业",
-        if holds { Outcome::Met } else { Outcome::NotMet },
+        met_if(holds),
         if holds { "已认定" } else { "未认定" }.into(),
         "须为有效期内的专精特新中小企业".into(),
         String::new(),
@@ -1110,11 +1081,7 @@ pub fn check_little_giant(book: &RuleBook, f: &FirmFacts) -> Check {
                 o,
                 format!("{}（{} / {}）", pct(ratio), wan(rd), wan(rev)),
                 required,
-                if o == Outcome::Met {
-                    String::new()
-                } else {
-                    format!("还需研发投入约 {}", wan(band.min_ratio * rev - rd))
-                },
+                format!("还需研发投入约 {}", wan(band.min_ratio * rev - rd)),
             );
         }
         _ => cx.missing(
@@ -1125,29 +1092,14 @@ pub fn check_little_giant(book: &RuleBook, f: &FirmFacts) -> Check {
         ),
     }
     cx.staff_share("rd_staff", "研发人员", &y, r.min_rd_staff_ratio);
-    let required = format!("I 类知识产权不少于 {} 件", r.min_class1_ip);
-    match y.ip_class1 {
-        None => cx.missing("ip", "I 类知识产权", "I 类知识产权件数", required),
-        Some(n) => {
-            let o = if n >= r.min_class1_ip {
-                Outcome::Met
-            } else {
-                Outcome::NotMet
-            };
-            cx.push(
-                "ip",
-                "I 类知识产权",
-                o,
-                format!("{n} 件"),
-                required,
-                if o == Outcome::Met {
-                    String::new()
-                } else {
-                    format!("还需 {} 件", r.min_class1_ip - n)
-                },
-            );
-        }
-    }
+    cx.count_at_least(
+        "ip",
+        "I 类知识产权",
+        y.ip_class1,
+        r.min_class1_ip,
+        "I 类知识产权件数",
+        format!("I 类知识产权不少于 {} 件", r.min_class1_ip),
+    );
     Check {
         rule: "little_giant",
         version: book.version.clone(),
@@ -1175,11 +1127,7 @@ pub fn check_innov_sme(book: &RuleBook, f: &FirmFacts) -> Check {
     match y.staff {
         None => cx.missing("staff", "企业规模", "职工人数", required),
         Some(n) => {
-            let o = if n <= max {
-                Outcome::Met
-            } else {
-                Outcome::NotMet
-            };
+            let o = met_if(n <= max);
             cx.push(
                 "staff",
                 "企业规模",

@@ -42,6 +42,15 @@ impl From<CaseError> for AppError {
     }
 }
 
+/// A refused form step as the page shows it: field messages beside their
+/// fields under one line at the top, or the rule's message alone.
+fn form_failure(m: MarketError) -> (String, Vec<FieldError>) {
+    match m {
+        MarketError::Fields(f) => ("请按提示修改后重新提交".to_string(), f),
+        other => (other.to_string(), Vec::new()),
+    }
+}
+
 fn day(s: Option<&String>, today: NaiveDate) -> Result<NaiveDate, String> {
     match s.map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Ok(today),
@@ -319,13 +328,19 @@ impl DealPage {
     }
 }
 
-const ORG_TYPES: [&str; 6] = ["", "企业", "高校", "科研院所", "医疗机构", "其他"];
+/// The choices of a contracts registry field, so the signing form offers
+/// exactly what the registry accepts.
+fn contract_choices(field: &str, blank: bool) -> Vec<&'static str> {
+    let mut out = if blank { vec![""] } else { Vec::new() };
+    if let Some(registry::FieldType::Choice(c)) = registry::CONTRACTS.field(field).map(|f| f.ty) {
+        out.extend_from_slice(c);
+    }
+    out
+}
 
 fn sign_inputs(t: &ContractTerms, amounts: (&str, &str), errors: &[FieldError]) -> Vec<Input> {
-    let kinds: Vec<&str> = match registry::CONTRACTS.field("type").map(|f| f.ty) {
-        Some(registry::FieldType::Choice(c)) => c.to_vec(),
-        _ => Vec::new(),
-    };
+    let kinds = contract_choices("type", false);
+    let org_types = contract_choices("seller_type", true);
     vec![
         input(
             "reg_number",
@@ -365,7 +380,7 @@ fn sign_inputs(t: &ContractTerms, amounts: (&str, &str), errors: &[FieldError]) 
             "卖方类型",
             "select",
             t.seller_type.clone(),
-            &ORG_TYPES,
+            &org_types,
             errors,
         ),
         input(
@@ -397,7 +412,7 @@ fn sign_inputs(t: &ContractTerms, amounts: (&str, &str), errors: &[FieldError]) 
             "买方类型",
             "select",
             t.buyer_type.clone(),
-            &ORG_TYPES,
+            &org_types,
             errors,
         ),
         input(
@@ -694,10 +709,7 @@ pub async fn deal_action(
             Ok(Redirect::to(&format!("/plans/{code}/market/deals/{id}")).into_response())
         }
         Err(CaseError::Market(m)) => {
-            let (message, errors) = match m {
-                MarketError::Fields(f) => ("请按提示修改后重新提交".to_string(), f),
-                other => (other.to_string(), Vec::new()),
-            };
+            let (message, errors) = form_failure(m);
             let page = deal_page_for(&st, &sess, &code, id, Some(&f), message, errors).await?;
             Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response())
         }
@@ -940,20 +952,13 @@ pub async fn challenge_publish(
             Ok(Redirect::to(&format!("/plans/{code}/market/challenges/{id}")).into_response())
         }
         Err(CaseError::Market(m)) => {
-            let errors = match &m {
-                MarketError::Fields(f) => f.clone(),
-                _ => Vec::new(),
-            };
+            let (message, errors) = form_failure(m);
             let page = ChallengeNewPage {
                 nav,
                 demand_title: cases::cell(&e, "demands", &demand, "title"),
                 demand,
                 inputs: challenge_inputs(&f, &errors),
-                message: if errors.is_empty() {
-                    m.to_string()
-                } else {
-                    "请按提示修改后重新提交".into()
-                },
+                message,
             };
             Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response())
         }
@@ -1365,10 +1370,7 @@ pub async fn challenge_action(
             )
         }
         Err(CaseError::Market(m)) => {
-            let (message, errors) = match m {
-                MarketError::Fields(f) => ("请按提示修改后重新提交".to_string(), f),
-                other => (other.to_string(), Vec::new()),
-            };
+            let (message, errors) = form_failure(m);
             let page = challenge_page_for(&st, &sess, &code, id, f, message, errors).await?;
             Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response())
         }

@@ -51,7 +51,7 @@ async fn followups(
     Ok(cultivation::followups(&e))
 }
 
-fn area_param(plan: &kc_domain::Plan, q: &Params) -> Result<Option<String>, AppError> {
+pub(crate) fn area_param(plan: &kc_domain::Plan, q: &Params) -> Result<Option<String>, AppError> {
     match q.get("area").map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(a) if plan.area(a).is_some() => Ok(Some(a.to_string())),
@@ -59,7 +59,7 @@ fn area_param(plan: &kc_domain::Plan, q: &Params) -> Result<Option<String>, AppE
     }
 }
 
-fn area_options(plan: &kc_domain::Plan, chosen: Option<&str>) -> Vec<Opt> {
+pub(crate) fn area_options(plan: &kc_domain::Plan, chosen: Option<&str>) -> Vec<Opt> {
     std::iter::once(Opt {
         value: String::new(),
         label: "全市".into(),
@@ -152,15 +152,10 @@ pub async fn prechecks(
     let verdict = q.get("verdict").cloned().unwrap_or_default();
     let book = kc_planfile::default_rules();
     let all = cultivation::precheck_list(&regs, book, &rule, on, area.as_deref());
-    let counts: Vec<(&'static str, usize)> = [
-        Verdict::Eligible,
-        Verdict::Near,
-        Verdict::Incomplete,
-        Verdict::NotEligible,
-    ]
-    .iter()
-    .map(|v| (v.zh(), all.iter().filter(|r| r.check.verdict == *v).count()))
-    .collect();
+    let counts: Vec<(&'static str, usize)> = Verdict::ALL
+        .iter()
+        .map(|v| (v.zh(), all.iter().filter(|r| r.check.verdict == *v).count()))
+        .collect();
     let rows: Vec<PrecheckView> = all
         .iter()
         .filter(|r| verdict.is_empty() || r.check.verdict.code() == verdict)
@@ -224,16 +219,7 @@ pub async fn prechecks(
             .collect(),
         areas: area_options(&plan, area.as_deref()),
         verdicts: std::iter::once(("", "全部"))
-            .chain(
-                [
-                    Verdict::Eligible,
-                    Verdict::Near,
-                    Verdict::Incomplete,
-                    Verdict::NotEligible,
-                ]
-                .iter()
-                .map(|v| (v.code(), v.zh())),
-            )
+            .chain(Verdict::ALL.iter().map(|v| (v.code(), v.zh())))
             .map(|(c, n)| Opt {
                 value: c.into(),
                 label: n.into(),
@@ -832,7 +818,7 @@ pub async fn pools(
         let Some(ev) = snap.eval(t.code.as_str()) else {
             continue;
         };
-        let (eligible, near) = cultivation::pipeline_counts(&regs, book, rule, on);
+        let (eligible, near) = cultivation::pipeline_counts(&all, rule);
         let expected = eligibility::pipeline(&book.pipeline, eligible, near);
         let f = ev.forecast.as_ref().map(|f| f.value);
         let fmt = |v: Option<f64>| v.map(|v| format!("{v:.0}")).unwrap_or_else(|| "—".into());

@@ -70,51 +70,26 @@ fn loan_visible(sess: &Session, bank: &str) -> bool {
     sess.principal.reads_business() || bank == sess.principal.display_name
 }
 
-fn loan_inputs(f: &HashMap<String, String>, errors: &[registry::CellError]) -> Vec<Input> {
-    let def = &registry::LOANS;
-    [
-        "credit_code",
-        "number",
-        "product",
-        "amount",
-        "lent_on",
-        "due_on",
-    ]
-    .iter()
-    .filter_map(|c| def.field(c))
-    .map(|fd| {
-        let value = f.get(fd.code).cloned().unwrap_or_default();
-        let (kind, options) = match fd.ty {
-            registry::FieldType::Choice(o) => (
-                "select",
-                o.iter()
-                    .map(|x| Opt {
-                        value: x.to_string(),
-                        label: x.to_string(),
-                        selected: *x == value,
-                    })
-                    .collect(),
-            ),
-            registry::FieldType::Date => ("date", Vec::new()),
-            _ => ("text", Vec::new()),
-        };
-        Input {
-            code: fd.code,
-            label: fd.label,
-            required: fd.required,
-            hint: String::new(),
-            kind,
-            value,
-            options,
-            error: errors
-                .iter()
-                .filter(|e| e.field == fd.code)
-                .map(|e| e.reason.clone())
-                .collect::<Vec<_>>()
-                .join("；"),
-        }
-    })
-    .collect()
+fn loan_inputs(
+    plan: &kc_domain::Plan,
+    f: &HashMap<String, String>,
+    errors: &[registry::CellError],
+) -> Vec<Input> {
+    crate::registries::inputs(
+        &registry::LOANS,
+        Some(&[
+            "credit_code",
+            "number",
+            "product",
+            "amount",
+            "lent_on",
+            "due_on",
+        ]),
+        plan,
+        kc_app::registries::catalogue(),
+        f,
+        errors,
+    )
 }
 
 async fn page(
@@ -129,12 +104,7 @@ async fn page(
     let e = engine.read().await;
     let on = e.as_of.unwrap_or(st.today()).min(st.today());
     let regs = Registers::gather(&e, on, cultivation::figures_year(on));
-    let area = q.get("area").cloned().filter(|a| !a.is_empty());
-    if let Some(a) = &area
-        && plan.area(a).is_none()
-    {
-        return Err(AppError::NotFound(format!("本规划中没有地区“{a}”")));
-    }
+    let area = crate::cultivation::area_param(&plan, q)?;
     let book = kc_planfile::default_rules();
     let cat = kc_app::registries::catalogue();
     let mut loans: Vec<LoanView> = Vec::new();
@@ -247,17 +217,7 @@ async fn page(
     };
     let page = WhitelistPage {
         nav,
-        areas: std::iter::once(Opt {
-            value: String::new(),
-            label: "全市".into(),
-            selected: area.is_none(),
-        })
-        .chain(plan.areas.iter().map(|a| Opt {
-            value: a.code.to_string(),
-            label: a.name.clone(),
-            selected: area.as_deref() == Some(a.code.as_str()),
-        }))
-        .collect(),
+        areas: crate::cultivation::area_options(&plan, area.as_deref()),
         rule: format!(
             "{}{}持有下列资质之一（有效期内）：{}",
             if w.require_rd_activity {
@@ -279,7 +239,7 @@ async fn page(
         version: book.version.clone(),
         rows,
         loans,
-        inputs: loan_inputs(&values, &errors),
+        inputs: loan_inputs(&plan, &values, &errors),
         message,
         may_record: sess.principal.records_loans(),
         query: format!("area={}&", area.unwrap_or_default()),
@@ -336,9 +296,8 @@ pub async fn record_loan(
             let on = e.as_of.unwrap_or(st.today()).min(st.today());
             let regs = Registers::gather(&e, on, cultivation::figures_year(on));
             let credit = rec.get(def, "credit_code").display();
-            let listed = cultivation::whitelist(&regs, kc_planfile::default_rules())
-                .iter()
-                .any(|r| r.on_list && r.firm.credit_code == credit);
+            let listed = cultivation::whitelist_of(&regs, kc_planfile::default_rules(), &credit)
+                .is_some_and(|r| r.on_list);
             if !listed {
                 vec![registry::CellError {
                     field: "credit_code".into(),

@@ -181,67 +181,26 @@ fn public_inputs(
     values: &HashMap<String, String>,
     errors: &[CellError],
 ) -> Vec<Input> {
-    let def = &registry::DEMANDS;
-    PUBLIC_FIELDS
-        .iter()
-        .filter_map(|c| def.field(c))
-        .map(|fd| {
-            let value = values.get(fd.code).cloned().unwrap_or_default();
-            let (kind, options): (&'static str, Vec<Opt>) = match fd.ty {
-                registry::FieldType::Choice(opts) => (
-                    "select",
-                    std::iter::once("")
-                        .chain(opts.iter().copied())
-                        .map(|o| Opt {
-                            value: o.into(),
-                            label: if o.is_empty() {
-                                "（请选择）".into()
-                            } else {
-                                o.into()
-                            },
-                            selected: o == value,
-                        })
-                        .collect(),
-                ),
-                registry::FieldType::Area => (
-                    "select",
-                    std::iter::once(("".to_string(), "（请选择所在县区）".to_string()))
-                        .chain(
-                            plan.areas
-                                .iter()
-                                .map(|a| (a.code.to_string(), a.name.clone())),
-                        )
-                        .map(|(v, l)| Opt {
-                            selected: v == value,
-                            value: v,
-                            label: l,
-                        })
-                        .collect(),
-                ),
-                registry::FieldType::LongText => ("textarea", Vec::new()),
-                _ => ("text", Vec::new()),
-            };
-            Input {
-                code: fd.code,
-                label: fd.label,
-                required: fd.required || matches!(fd.code, "area" | "contact"),
-                hint: if matches!(fd.ty, registry::FieldType::Area) {
-                    String::new()
-                } else {
-                    fd.ty.hint()
-                },
-                kind,
-                value,
-                options,
-                error: errors
-                    .iter()
-                    .filter(|e| e.field == fd.code)
-                    .map(|e| e.reason.clone())
-                    .collect::<Vec<_>>()
-                    .join("；"),
-            }
-        })
-        .collect()
+    let mut inputs = crate::registries::inputs(
+        &registry::DEMANDS,
+        Some(&PUBLIC_FIELDS),
+        plan,
+        kc_app::registries::catalogue(),
+        values,
+        errors,
+    );
+    for i in &mut inputs {
+        // An enterprise names its own county, and a contact is how brokers
+        // reach it; both are optional in the registry itself.
+        if matches!(i.code, "area" | "contact") {
+            i.required = true;
+        }
+        if i.code == "area" {
+            i.options.retain(|o| o.value != registry::OUTSIDE);
+            i.hint.clear();
+        }
+    }
+    inputs
 }
 
 /// `GET /public/market/submit`

@@ -638,15 +638,22 @@ pub struct FormPage {
     pub message: String,
 }
 
-fn inputs(
+/// Form inputs for a registry's fields (all, or only those in `only`, in
+/// that order), with the typed values and each field's errors.
+pub(crate) fn inputs(
     def: &RegistryDef,
+    only: Option<&[&str]>,
     plan: &kc_domain::Plan,
-    engine: &Engine,
+    catalogue: &registry::QualCatalogue,
     values: &HashMap<String, String>,
     errors: &[CellError],
 ) -> Vec<Input> {
-    def.fields
-        .iter()
+    let fields: Vec<&registry::FieldDef> = match only {
+        None => def.fields.iter().collect(),
+        Some(codes) => codes.iter().filter_map(|c| def.field(c)).collect(),
+    };
+    fields
+        .into_iter()
         .map(|f| {
             let value = values.get(f.code).cloned().unwrap_or_default();
             let choices: Option<Vec<(String, String)>> = match f.ty {
@@ -669,8 +676,7 @@ fn inputs(
                         .collect(),
                 ),
                 FieldType::QualKind => Some(
-                    engine
-                        .catalogue()
+                    catalogue
                         .kinds
                         .iter()
                         .map(|k| (k.code.clone(), k.name.clone()))
@@ -697,6 +703,7 @@ fn inputs(
                     ("select", opts)
                 }
                 None if f.ty == FieldType::Date => ("date", Vec::new()),
+                None if f.ty == FieldType::LongText => ("textarea", Vec::new()),
                 None => ("text", Vec::new()),
             };
             Input {
@@ -758,7 +765,7 @@ pub async fn form(
         code: def.code,
         name: def.name,
         old_key,
-        inputs: inputs(def, &stored.plan, &e, &values, &[]),
+        inputs: inputs(def, None, &stored.plan, e.catalogue(), &values, &[]),
         message: String::new(),
     })
 }
@@ -855,7 +862,7 @@ pub async fn save(
                 code: def.code,
                 name: def.name,
                 old_key: old_key.unwrap_or_default(),
-                inputs: inputs(def, &stored.plan, &e, &values, &errors),
+                inputs: inputs(def, None, &stored.plan, e.catalogue(), &values, &errors),
                 message: "记录有误，请按提示修改后重新提交。".into(),
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
