@@ -113,7 +113,7 @@ impl Caller {
     }
 }
 
-/// Writes one audit entry.
+/// Writes one audit entry on its own (a login, an export: no other change).
 pub async fn audit(
     store: &Store,
     who: &Actor,
@@ -122,15 +122,20 @@ pub async fn audit(
     detail: serde_json::Value,
 ) -> Result<(), StoreError> {
     store
-        .audit(&NewAudit {
-            actor: who.username.clone(),
-            ip: who.ip.clone(),
-            action: action.to_string(),
-            object: object.to_string(),
-            detail: detail.to_string(),
-        })
+        .audit(&audit_entry(who, action, object, detail))
         .await
         .map(|_| ())
+}
+
+/// The audit entry of a change, for [`kc_store::Tx::commit`].
+pub fn audit_entry(who: &Actor, action: &str, object: &str, detail: serde_json::Value) -> NewAudit {
+    NewAudit {
+        actor: who.username.clone(),
+        ip: who.ip.clone(),
+        action: action.to_string(),
+        object: object.to_string(),
+        detail: detail.to_string(),
+    }
 }
 
 // ---- passwords ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 
+use crate::auth::Actor;
 use chrono::{Datelike, NaiveDate};
 use kc_domain::Plan;
 use kc_domain::market::{Challenge, ContractTerms, Deal, FieldError, MarketError, Reward};
@@ -346,7 +347,15 @@ pub async fn sign_deal(
     // The deal is saved first: its version check decides a race between
     // two people signing, and only the winner writes the contract.
     update_deal(store, engine, loaded, &doc).await?;
-    crate::registries::save_record(store, engine, &registry::CONTRACTS, &rec, None, by).await?;
+    crate::registries::save_record(
+        store,
+        engine,
+        &registry::CONTRACTS,
+        &rec,
+        None,
+        crate::registries::By::save(&Actor::new(by, "")),
+    )
+    .await?;
     Ok(key)
 }
 
@@ -378,7 +387,15 @@ pub async fn register_deal(
     let terms = doc.contract.clone().expect("a signed deal has terms");
     let rec = contract_record(engine, plan, &contract_cells(&doc, &terms, on))?;
     update_deal(store, engine, loaded, &doc).await?;
-    crate::registries::save_record(store, engine, &registry::CONTRACTS, &rec, None, by).await?;
+    crate::registries::save_record(
+        store,
+        engine,
+        &registry::CONTRACTS,
+        &rec,
+        None,
+        crate::registries::By::save(&Actor::new(by, "")),
+    )
+    .await?;
     Ok(reward)
 }
 
@@ -501,6 +518,14 @@ pub async fn accept_challenge(
     })?;
     doc.project = Some(number.clone());
     update_challenge(store, loaded, &doc).await?;
-    crate::registries::save_record(store, engine, def, &rec, None, by).await?;
+    crate::registries::save_record(
+        store,
+        engine,
+        def,
+        &rec,
+        None,
+        crate::registries::By::save(&Actor::new(by, "")),
+    )
+    .await?;
     Ok(Some(number))
 }

@@ -7,6 +7,7 @@ pub mod cases;
 pub mod cultivation;
 pub mod mail;
 pub mod market;
+pub mod model;
 pub mod registries;
 pub mod report;
 pub mod workflow;

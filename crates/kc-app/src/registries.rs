@@ -7,7 +7,9 @@ use chrono::NaiveDate;
 use kc_domain::Plan;
 use kc_domain::registry::{self, CellContext, CellError, Record, RegistryDef};
 use kc_engine::Engine;
-use kc_store::{Store, StoreError, StoredRecord};
+use kc_store::{Store, StoreError, StoredRecord, Tx};
+
+use crate::auth::{Actor, audit_entry};
 
 /// The setting that says up to which day the registries are current.
 pub const AS_OF_SETTING: &str = "registries_as_of";
@@ -160,37 +162,121 @@ pub fn check_record(
     Ok(rec)
 }
 
-/// Saves a checked record: to the database, then to the engine. When an
-/// edit changed the natural key, the record under the old key is removed.
+/// Writes a checked record in an open unit of work (the engine is not
+/// touched: call [`apply_saved`] after the commit). When an edit changed the
+/// natural key, the record under the old key is removed. Returns the key and
+/// the audit detail (before and after).
+pub async fn stage_record(
+    tx: &mut Tx,
+    engine: &Engine,
+    def: &'static RegistryDef,
+    rec: &Record,
+    old_key: Option<&str>,
+    user: &str,
+) -> Result<(String, serde_json::Value), StoreError> {
+    let s = stored(def, rec);
+    let before = engine
+        .row_of(def.code, old_key.unwrap_or(&s.key))
+        .and_then(|row| engine.record(def.code, row))
+        .map(|o| o.to_json(def));
+    // Registries are shared by every plan: the events name no plan.
+    tx.upsert_records("", def.code, std::slice::from_ref(&s), user, |_| {})
+        .await?;
+    if let Some(old) = old_key.filter(|k| *k != s.key) {
+        tx.delete_record("", def.code, old).await?;
+    }
+    Ok((
+        s.key,
+        serde_json::json!({"before": before, "after": rec.to_json(def)}),
+    ))
+}
+
+/// Who changes a record, under which audit action, and why (may be empty).
+#[derive(Debug, Clone, Copy)]
+pub struct By<'a> {
+    pub actor: &'a Actor,
+    pub action: &'a str,
+    pub reason: &'a str,
+}
+
+impl<'a> By<'a> {
+    /// A plain save (`record.save`).
+    pub fn save(actor: &'a Actor) -> By<'a> {
+        By {
+            actor,
+            action: "record.save",
+            reason: "",
+        }
+    }
+}
+
+/// After the commit of [`stage_record`]: the engine follows.
+pub fn apply_saved(engine: &mut Engine, def: &RegistryDef, rec: &Record, old_key: Option<&str>) {
+    let key = rec.key(def);
+    if let Some(old) = old_key.filter(|k| *k != key) {
+        let _ = engine.remove(def.code, old);
+    }
+    if let Err(e) = engine.upsert(def.code, rec) {
+        // The record was checked against the same engine; a refusal here is
+        // a bug, and the next rebuild from the database repairs the engine.
+        tracing::error!(error = %e, registry = def.code, "engine refused a saved record");
+    }
+}
+
+/// Saves a checked record: the record and its audit entry (`action`, with
+/// before and after) in one transaction, then the engine (under the
+/// caller's write lock, so memory and database change together).
 pub async fn save_record(
     store: &Store,
     engine: &mut Engine,
     def: &'static RegistryDef,
     rec: &Record,
     old_key: Option<&str>,
-    user: &str,
+    by: By<'_>,
 ) -> Result<String, StoreError> {
-    let s = stored(def, rec);
-    store
-        .upsert_records(def.code, std::slice::from_ref(&s), user)
-        .await?;
-    if let Some(old) = old_key.filter(|k| *k != s.key) {
-        store.delete_record(def.code, old).await?;
-        let _ = engine.remove(def.code, old);
+    let mut tx = store.begin().await?;
+    let (key, mut detail) =
+        stage_record(&mut tx, engine, def, rec, old_key, &by.actor.username).await?;
+    if !by.reason.is_empty() {
+        detail["reason"] = by.reason.into();
     }
-    let _ = engine.upsert(def.code, rec);
-    Ok(s.key)
+    tx.commit(&audit_entry(
+        by.actor,
+        by.action,
+        &format!("record:{}/{key}", def.code),
+        detail,
+    ))
+    .await?;
+    apply_saved(engine, def, rec, old_key);
+    Ok(key)
 }
 
+/// Deletes a record and writes its audit entry in one transaction, then
+/// removes it from the engine. False if there was no such record.
 pub async fn delete_record(
     store: &Store,
     engine: &mut Engine,
     def: &RegistryDef,
     key: &str,
+    actor: &Actor,
 ) -> Result<bool, StoreError> {
-    let gone = store.delete_record(def.code, key).await?;
+    let before = engine
+        .row_of(def.code, key)
+        .and_then(|row| engine.record(def.code, row))
+        .map(|o| o.to_json(def));
+    let mut tx = store.begin().await?;
+    if !tx.delete_record("", def.code, key).await? {
+        return Ok(false);
+    }
+    tx.commit(&audit_entry(
+        actor,
+        "record.delete",
+        &format!("record:{}/{key}", def.code),
+        serde_json::json!({"before": before}),
+    ))
+    .await?;
     let _ = engine.remove(def.code, key);
-    Ok(gone)
+    Ok(true)
 }
 
 /// Generates the registries of `scale` for `plan` and writes them in
@@ -276,6 +362,16 @@ impl Engines {
         Ok(shared)
     }
 
+    /// The engines built so far.
+    pub async fn built(&self) -> Vec<SharedEngine> {
+        self.inner
+            .lock()
+            .await
+            .values()
+            .map(|(_, e)| e.clone())
+            .collect()
+    }
+
     /// Forgets every engine (after a bulk import, the next request rebuilds).
     pub async fn invalidate(&self) {
         self.inner.lock().await.clear();
@@ -319,7 +415,9 @@ pub struct ImportRequest<'a> {
     pub bytes: &'a [u8],
     /// Write the good rows even when others are wrong.
     pub skip_invalid: bool,
-    pub user: &'a str,
+    /// Who imports, and the file's name for the audit trail.
+    pub actor: &'a Actor,
+    pub file_name: &'a str,
     pub today: NaiveDate,
 }
 
@@ -336,7 +434,8 @@ pub async fn import_registry(
         kind,
         bytes,
         skip_invalid,
-        user,
+        actor,
+        file_name,
         today,
     } = req;
     let enterprises = if matches!(def.code, "qualifications" | "enterprise_figures") {
@@ -368,8 +467,17 @@ pub async fn import_registry(
         .into_iter()
         .take(MAX_REPORTED_ERRORS)
         .collect();
+    let audit_of = |out: &ImportOutcome| {
+        audit_entry(
+            actor,
+            "record.import",
+            &format!("registry:{}", def.code),
+            serde_json::json!({"file": file_name, "written": out.written, "rejected": out.rejected, "refused": out.refused}),
+        )
+    };
     if total_errors > 0 && !skip_invalid {
         out.refused = true;
+        store.audit(&audit_of(&out)).await?;
         return Ok(out);
     }
     let existing = store.record_texts(def.code).await?;
@@ -387,15 +495,19 @@ pub async fn import_registry(
         records.push(rec);
     }
     drop(existing);
-    // One transaction: all or nothing, with progress as statements go.
+    // One transaction: the records, the date the registries are current to
+    // and the audit entry, all or nothing, with progress as statements go.
     let total = records.len();
-    store
-        .upsert_records_progress(def.code, &records, user, |n| progress(n, total))
-        .await?;
+    let mut tx = store.begin().await?;
+    tx.upsert_records("", def.code, &records, &actor.username, |n| {
+        progress(n, total)
+    })
+    .await?;
     out.written = total;
     let current = registries_as_of(store, today).await?;
     if current < today {
-        store.set_setting(AS_OF_SETTING, &today.to_string()).await?;
+        tx.set_setting(AS_OF_SETTING, &today.to_string()).await?;
     }
+    tx.commit(&audit_of(&out)).await?;
     Ok(out)
 }

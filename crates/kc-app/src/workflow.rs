@@ -14,7 +14,7 @@ use kc_domain::{Code, Period, Plan, Scope};
 use kc_store::{NewValue, Store, StoreError, ValueRecord};
 use serde_json::json;
 
-use crate::auth::{Actor, Caller, audit};
+use crate::auth::{Actor, Caller, audit, audit_entry};
 
 /// Why a workflow step failed.
 #[derive(Debug, thiserror::Error)]
@@ -120,7 +120,8 @@ pub async fn record_value(
         correction: locked,
         entered_at: None,
     };
-    let rec = store
+    let mut tx = store.begin().await?;
+    let rec = tx
         .append_value(&new, expected_revision)
         .await
         .map_err(|e| match e {
@@ -128,16 +129,13 @@ pub async fn record_value(
             other => RecordError::Store(other),
         })?;
     let action = if submit { "submitted" } else { "draft" };
-    store
-        .value_event(rec.id, action, &actor.username, "")
-        .await?;
-    audit(
-        store,
+    tx.value_event(rec.id, action, &actor.username, "").await?;
+    tx.commit(&audit_entry(
         actor,
         if submit { "value.submit" } else { "value.draft" },
         &object(&rec),
         json!({"before": before.as_ref().map(value_json), "after": value_json(&rec), "correction": locked}),
-    )
+    ))
     .await?;
     Ok(rec)
 }
@@ -171,7 +169,8 @@ pub async fn submit(
             "该数据已有更新的版本，请在最新版本上操作".into(),
         ));
     }
-    let done = store
+    let mut tx = store.begin().await?;
+    let done = tx
         .set_value_status(
             id,
             &[ValueStatus::Draft],
@@ -183,13 +182,12 @@ pub async fn submit(
         .ok_or_else(|| {
             RecordError::State(format!("该数据当前为“{}”，不能提交", rec.status.zh()))
         })?;
-    audit(
-        store,
+    tx.commit(&audit_entry(
         actor,
         "value.submit",
         &object(&done),
         json!({"before": value_json(&rec), "after": value_json(&done)}),
-    )
+    ))
     .await?;
     Ok(done)
 }
@@ -239,17 +237,17 @@ pub async fn review(
     } else {
         ValueStatus::Returned
     };
-    let done = store
+    let mut tx = store.begin().await?;
+    let done = tx
         .set_value_status(id, &[ValueStatus::Submitted], to, &actor.username, comment)
         .await?
         .ok_or_else(|| {
             RecordError::State(format!(
-                "该数据当前为“{}”，不能审核（可能已被他人审核）",
+                "该数据当前为“{}”，不能审核（可能已被他人审核，或已有更新的版本）",
                 rec.status.zh()
             ))
         })?;
-    audit(
-        store,
+    tx.commit(&audit_entry(
         actor,
         if approve {
             "value.approve"
@@ -258,7 +256,7 @@ pub async fn review(
         },
         &object(&done),
         json!({"before": value_json(&rec), "after": value_json(&done), "comment": comment}),
-    )
+    ))
     .await?;
     if !approve && let Some(u) = store.user(&rec.entered_by).await? {
         let ind = plan
@@ -280,6 +278,37 @@ pub async fn review(
             .await?;
     }
     Ok(done)
+}
+
+/// Attaches an evidence file (type and size checked by the caller) to a
+/// revision: the file and its audit entry in one transaction.
+pub async fn attach(
+    store: &Store,
+    plan: &Plan,
+    caller: &Caller,
+    rec: &ValueRecord,
+    filename: &str,
+    mime: &str,
+    bytes: &[u8],
+) -> Result<kc_store::Attachment, RecordError> {
+    if rec.plan_code != plan.code.as_str() {
+        return Err(RecordError::NotFound);
+    }
+    if !caller.principal.can_report(plan, key(rec)) {
+        return Err(RecordError::Forbidden("您无权为该数据上传佐证材料".into()));
+    }
+    let mut tx = store.begin().await?;
+    let a = tx
+        .attach(rec.id, filename, mime, bytes, &caller.actor.username)
+        .await?;
+    tx.commit(&audit_entry(
+        &caller.actor,
+        "value.attach",
+        &object(rec),
+        json!({"file": filename, "sha256": a.sha256, "size": a.size, "revision": rec.revision}),
+    ))
+    .await?;
+    Ok(a)
 }
 
 /// The page that shows a value's revisions and review steps.
@@ -502,17 +531,17 @@ pub async fn lock_period(
             "只有规划统筹（市科技局）可以锁定期间".into(),
         ));
     }
-    let done = store
+    let mut tx = store.begin().await?;
+    let done = tx
         .lock_period(plan.code.as_str(), period, &actor.username)
         .await?;
     if done {
-        audit(
-            store,
+        tx.commit(&audit_entry(
             actor,
             "period.lock",
             &format!("period:{}/{period}", plan.code),
             json!({}),
-        )
+        ))
         .await?;
     }
     Ok(done)

@@ -46,12 +46,14 @@ async fn a_million_rows_with_three_bad_ones() {
     let bad = [2, 500_001, ROWS + 1];
     let bytes = million_events(&bad);
     let today = NaiveDate::from_ymd_opt(2025, 10, 1).unwrap();
+    let actor = kc_app::auth::Actor::new("test", "local");
     let request = |skip_invalid| ImportRequest {
         def: &registry::EVENTS,
         kind: kc_io::FileKind::Csv,
         bytes: &bytes,
         skip_invalid,
-        user: "test",
+        actor: &actor,
+        file_name: "events.csv",
         today,
     };
 

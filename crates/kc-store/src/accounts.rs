@@ -169,24 +169,25 @@ impl Store {
 
     /// Replaces an account's roles.
     pub async fn set_roles(&self, user_id: i64, roles: &[String]) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
             .bind(user_id)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
         for r in roles {
             sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
                 .bind(user_id)
                 .bind(r.as_str())
-                .execute(&mut *tx)
+                .execute(tx.conn())
                 .await?;
         }
-        tx.commit().await?;
-        Ok(())
+        user_changed(&mut tx, user_id);
+        tx.commit_without_audit().await
     }
 
     /// Sets a new password hash; `must_change` for a reset by an administrator.
     pub async fn set_password(&self, user_id: i64, hash: &str, must_change: bool) -> Result<()> {
+        let mut tx = self.begin().await?;
         sqlx::query(
             "UPDATE users SET password_hash = $1, must_change = $2, password_changed_at = $3,
                               failed_count = 0, locked_until = NULL
@@ -196,22 +197,25 @@ impl Store {
         .bind(i64::from(must_change))
         .bind(now_text())
         .bind(user_id)
-        .execute(self.pool())
+        .execute(tx.conn())
         .await?;
-        Ok(())
+        user_changed(&mut tx, user_id);
+        tx.commit_without_audit().await
     }
 
     /// Disables (locks by an administrator) or re-enables an account; both
     /// clear the failure count and any temporary lock.
     pub async fn set_disabled(&self, user_id: i64, disabled: bool) -> Result<()> {
+        let mut tx = self.begin().await?;
         sqlx::query(
             "UPDATE users SET disabled = $1, failed_count = 0, locked_until = NULL WHERE id = $2",
         )
         .bind(i64::from(disabled))
         .bind(user_id)
-        .execute(self.pool())
+        .execute(tx.conn())
         .await?;
-        Ok(())
+        user_changed(&mut tx, user_id);
+        tx.commit_without_audit().await
     }
 
     /// Records a failed login; returns the new failure count. When it
@@ -308,20 +312,25 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
-            .execute(self.pool())
+            .execute(tx.conn())
             .await?;
-        Ok(())
+        tx.event(crate::EventKind::User, "", &format!("session:{token_hash}"));
+        tx.commit_without_audit().await
     }
 
     /// Ends every session of an account ("log out everywhere", password
     /// change, lock); returns how many were ended.
     pub async fn delete_sessions_of(&self, user_id: i64) -> Result<u64> {
+        let mut tx = self.begin().await?;
         let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user_id)
-            .execute(self.pool())
+            .execute(tx.conn())
             .await?;
+        user_changed(&mut tx, user_id);
+        tx.commit_without_audit().await?;
         Ok(r.rows_affected())
     }
 
@@ -383,4 +392,9 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// Cached sessions of the user must be read again (roles, lock, password).
+fn user_changed(tx: &mut crate::Tx, user_id: i64) {
+    tx.event(crate::EventKind::User, "", &format!("user:{user_id}"));
 }

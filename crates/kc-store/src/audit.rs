@@ -109,49 +109,11 @@ fn entry_from(r: &AnyRow) -> Result<AuditEntry> {
 const COLUMNS: &str = "seq, at, actor, ip, action, object, detail, prev_hash, hash";
 
 impl Store {
-    /// Appends an entry. The head row is updated first, which takes its lock
-    /// (PostgreSQL) or the write lock (SQLite) until commit, so concurrent
-    /// appenders queue and the chain never forks.
+    /// Appends an entry on its own: a transaction with nothing else in it
+    /// (a login, a failed login, an export). Changes to data append theirs
+    /// through [`crate::Tx::commit`] instead.
     pub async fn audit(&self, e: &NewAudit) -> Result<AuditEntry> {
-        let mut tx = self.pool().begin().await?;
-        let head =
-            sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-                .fetch_one(&mut *tx)
-                .await?;
-        let seq: i64 = head.try_get("seq")?;
-        let prev: String = head.try_get("hash")?;
-        let mut entry = AuditEntry {
-            seq,
-            at: now_text(),
-            actor: e.actor.clone(),
-            ip: e.ip.clone(),
-            action: e.action.clone(),
-            object: e.object.clone(),
-            detail: e.detail.clone(),
-            prev_hash: prev,
-            hash: String::new(),
-        };
-        entry.hash = entry_hash(&entry);
-        sqlx::query(&format!(
-            "INSERT INTO audit_log ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        ))
-        .bind(entry.seq)
-        .bind(entry.at.as_str())
-        .bind(entry.actor.as_str())
-        .bind(entry.ip.as_str())
-        .bind(entry.action.as_str())
-        .bind(entry.object.as_str())
-        .bind(entry.detail.as_str())
-        .bind(entry.prev_hash.as_str())
-        .bind(entry.hash.as_str())
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-            .bind(entry.hash.as_str())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(entry)
+        self.begin().await?.commit(e).await
     }
 
     /// Entries matching `f`, newest first.
@@ -295,4 +257,46 @@ impl Store {
         tx.commit().await?;
         Ok(r.rows_affected() as i64)
     }
+}
+
+/// Appends an entry inside a transaction. The head row is updated first,
+/// which takes its lock (PostgreSQL) or holds the write lock (SQLite) until
+/// commit, so concurrent appenders queue and the chain never forks.
+pub(crate) async fn append(conn: &mut sqlx::AnyConnection, e: &NewAudit) -> Result<AuditEntry> {
+    let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+        .fetch_one(&mut *conn)
+        .await?;
+    let seq: i64 = head.try_get("seq")?;
+    let prev: String = head.try_get("hash")?;
+    let mut entry = AuditEntry {
+        seq,
+        at: now_text(),
+        actor: e.actor.clone(),
+        ip: e.ip.clone(),
+        action: e.action.clone(),
+        object: e.object.clone(),
+        detail: e.detail.clone(),
+        prev_hash: prev,
+        hash: String::new(),
+    };
+    entry.hash = entry_hash(&entry);
+    sqlx::query(&format!(
+        "INSERT INTO audit_log ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    ))
+    .bind(entry.seq)
+    .bind(entry.at.as_str())
+    .bind(entry.actor.as_str())
+    .bind(entry.ip.as_str())
+    .bind(entry.action.as_str())
+    .bind(entry.object.as_str())
+    .bind(entry.detail.as_str())
+    .bind(entry.prev_hash.as_str())
+    .bind(entry.hash.as_str())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(entry.hash.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(entry)
 }

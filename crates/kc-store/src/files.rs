@@ -35,11 +35,11 @@ fn attachment_from(r: &AnyRow) -> Result<Attachment> {
 
 const COLUMNS: &str = "id, value_id, sha256, filename, mime, size, uploaded_by, uploaded_at";
 
-impl Store {
+impl crate::Tx {
     /// Stores `data` (once per content) and links it to a revision. The
     /// caller has checked the type and size.
     pub async fn attach(
-        &self,
+        &mut self,
         value_id: i64,
         filename: &str,
         mime: &str,
@@ -51,7 +51,7 @@ impl Store {
             .map(|b| format!("{b:02x}"))
             .collect();
         let now = now_text();
-        let mut tx = self.pool().begin().await?;
+        let tx = self.conn();
         sqlx::query(
             "INSERT INTO blobs (sha256, size, data, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (sha256) DO NOTHING",
@@ -76,7 +76,6 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get("id")?;
-        tx.commit().await?;
         Ok(Attachment {
             id,
             value_id,
@@ -88,7 +87,9 @@ impl Store {
             uploaded_at: now,
         })
     }
+}
 
+impl Store {
     /// The files of the given revisions, oldest first.
     pub async fn attachments_of(&self, value_ids: &[i64]) -> Result<Vec<Attachment>> {
         if value_ids.is_empty() {

@@ -18,6 +18,7 @@ mod plans;
 mod registries;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod tx;
 mod url_util;
 mod values;
 
@@ -33,6 +34,7 @@ pub use cases::{Case, CaseFields};
 pub use files::Attachment;
 pub use plans::{PlanVersion, SavedPlan, StoredPlan};
 pub use registries::StoredRecord;
+pub use tx::{Event, EventKind, Tx};
 pub use url_util::redact;
 pub use values::{NewValue, ValueEvent, ValueRecord};
 
@@ -88,6 +90,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Commits with events made through this handle (and its clones): the
+    /// read model compares it with what it has seen, without a query.
+    local_commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 static MIGRATE_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -147,11 +152,22 @@ impl Store {
             Backend::Sqlite => MIGRATE_SQLITE.run(&pool).await?,
             Backend::Postgres => MIGRATE_POSTGRES.run(&pool).await?,
         }
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            local_commits: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How many commits with events this process has made; changes after
+    /// each one, so a reader can tell at no cost that it should catch up.
+    pub fn local_commits(&self) -> u64 {
+        self.local_commits
+            .load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// A cheap round trip, for health checks.

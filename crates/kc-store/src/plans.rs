@@ -56,19 +56,19 @@ impl Store {
     ) -> Result<SavedPlan> {
         let sha = hex(&Sha256::digest(source_text.as_bytes()));
         let json = serde_json::to_string(plan).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin().await?;
         let latest = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM plan_versions WHERE plan_code = $1 ORDER BY version DESC LIMIT 1"
         ))
         .bind(plan.code.as_str())
-        .fetch_optional(&mut *tx)
+        .fetch_optional(tx.conn())
         .await?
         .map(|r| version_from(&r))
         .transpose()?;
         if let Some(v) = &latest
             && v.source_sha256 == sha
         {
-            tx.commit().await?;
+            tx.commit_without_audit().await?;
             return Ok(SavedPlan {
                 version: v.clone(),
                 created: false,
@@ -88,9 +88,14 @@ impl Store {
         .bind(json.as_str())
         .bind(loaded_by)
         .bind(loaded_at.as_str())
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
-        tx.commit().await?;
+        tx.event(
+            crate::EventKind::Plan,
+            plan.code.as_str(),
+            &version.to_string(),
+        );
+        tx.commit_without_audit().await?;
         Ok(SavedPlan {
             version: PlanVersion {
                 plan_code: plan.code.to_string(),

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use crate::{Backend, Result, Store, now_text};
+use crate::{Result, Store};
 
 /// One record as stored: natural key, area and fields as JSON text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,17 +10,6 @@ pub struct StoredRecord {
     pub key: String,
     pub area: String,
     pub data: String,
-}
-
-/// Rows per INSERT statement, by backend. PostgreSQL gains from long
-/// statements (fewer round trips); SQLite binds each parameter by looking its
-/// name up in a list (`sqlite3_bind_parameter_name`, linear), so the cost
-/// of a statement grows with the square of its parameters and short ones win.
-fn chunk_rows(backend: Backend) -> usize {
-    match backend {
-        Backend::Postgres => 400,
-        Backend::Sqlite => 40,
-    }
 }
 
 impl Store {
@@ -36,77 +25,28 @@ impl Store {
     }
 
     /// [`Store::upsert_records`], reporting the rows written so far after
-    /// each statement; still one transaction.
+    /// each statement; still one transaction. Not audited: for the demo
+    /// loader and fixtures; users' changes go through a [`crate::Tx`].
     pub async fn upsert_records_progress(
         &self,
         registry: &str,
         records: &[StoredRecord],
         user: &str,
-        mut progress: impl FnMut(usize),
+        progress: impl FnMut(usize),
     ) -> Result<usize> {
-        // One statement may not name a key twice (PostgreSQL refuses it);
-        // the last record of a key wins, as it would row by row.
-        let mut last: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-        for (i, r) in records.iter().enumerate() {
-            last.insert(r.key.as_str(), i);
-        }
-        let records: Vec<&StoredRecord> = records
-            .iter()
-            .enumerate()
-            .filter(|(i, r)| last.get(r.key.as_str()) == Some(i))
-            .map(|(_, r)| r)
-            .collect();
-        let now = now_text();
-        let mut tx = self.pool().begin().await?;
-        let mut written = 0;
-        for chunk in records.chunks(chunk_rows(self.backend())) {
-            let mut sql = String::from(
-                "INSERT INTO registry_records (registry, rkey, area, data, updated_at, updated_by) VALUES ",
-            );
-            for i in 0..chunk.len() {
-                let b = i * 6;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6
-                ));
-            }
-            sql.push_str(
-                " ON CONFLICT (registry, rkey) DO UPDATE SET area = excluded.area, data = excluded.data, \
-                 updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-            );
-            let mut q = sqlx::query(&sql);
-            for r in chunk {
-                q = q
-                    .bind(registry)
-                    .bind(r.key.as_str())
-                    .bind(r.area.as_str())
-                    .bind(r.data.as_str())
-                    .bind(now.as_str())
-                    .bind(user);
-            }
-            q.execute(&mut *tx).await?;
-            written += chunk.len();
-            progress(written);
-        }
-        tx.commit().await?;
-        Ok(records.len())
+        let mut tx = self.begin().await?;
+        let n = tx
+            .upsert_records("", registry, records, user, progress)
+            .await?;
+        tx.commit_without_audit().await?;
+        Ok(n)
     }
 
     pub async fn delete_record(&self, registry: &str, key: &str) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM registry_records WHERE registry = $1 AND rkey = $2")
-            .bind(registry)
-            .bind(key)
-            .execute(self.pool())
-            .await?;
-        Ok(r.rows_affected() > 0)
+        let mut tx = self.begin().await?;
+        let gone = tx.delete_record("", registry, key).await?;
+        tx.commit_without_audit().await?;
+        Ok(gone)
     }
 
     pub async fn get_record(&self, registry: &str, key: &str) -> Result<Option<StoredRecord>> {
@@ -201,13 +141,8 @@ impl Store {
     }
 
     pub async fn set_setting(&self, name: &str, value: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-        )
-        .bind(name)
-        .bind(value)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        let mut tx = self.begin().await?;
+        tx.set_setting(name, value).await?;
+        tx.commit_without_audit().await
     }
 }

@@ -130,48 +130,19 @@ impl Store {
         v: &NewValue,
         expected_revision: Option<i64>,
     ) -> Result<ValueRecord> {
-        let mut conn = self.pool().acquire().await?;
-        // Without an expected revision a lost race is retried; under many
-        // simultaneous writers of one value a writer may lose several times,
-        // so the retries back off a little longer each time.
-        for attempt in 0..20u64 {
-            if attempt > 0 {
-                tokio::time::sleep(std::time::Duration::from_millis(attempt)).await;
-            }
-            match insert_next(&mut conn, v, expected_revision).await {
-                Ok(Some(rec)) => return Ok(rec),
-                Ok(None) => return Err(self.conflict(&mut conn, v).await),
-                Err(StoreError::Db(sqlx::Error::Database(e))) if e.is_unique_violation() => {
-                    if expected_revision.is_some() {
-                        return Err(self.conflict(&mut conn, v).await);
-                    }
-                    // Without an expected revision, simply take the next one.
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Err(self.conflict(&mut conn, v).await)
-    }
-
-    async fn conflict(&self, conn: &mut sqlx::AnyConnection, v: &NewValue) -> StoreError {
-        match latest_of(conn, v).await {
-            Ok(Some(cur)) => StoreError::Conflict {
-                current: Box::new(cur),
-            },
-            Ok(None) => StoreError::Corrupt("版本冲突后找不到最新数据".into()),
-            Err(e) => e,
-        }
+        let mut tx = self.begin().await?;
+        let rec = tx.append_value(v, expected_revision).await?;
+        tx.commit_without_audit().await?;
+        Ok(rec)
     }
 
     /// Records many values in one transaction, each as the next revision of
-    /// its key (used by the demo loader and imports). All or nothing.
+    /// its key (the demo loader). All or nothing.
     pub async fn append_values(&self, values: &[NewValue]) -> Result<usize> {
-        let mut tx = self.pool().begin().await?;
-        for v in values {
-            insert_next(&mut tx, v, None).await?;
-        }
-        tx.commit().await?;
-        Ok(values.len())
+        let mut tx = self.begin().await?;
+        let n = tx.append_values(values).await?;
+        tx.commit_without_audit().await?;
+        Ok(n)
     }
 
     /// The latest revision of every value of a plan, ordered by indicator,
@@ -258,13 +229,8 @@ impl Store {
 
     /// One revision by its id.
     pub async fn value_by_id(&self, id: i64) -> Result<Option<ValueRecord>> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM reported_values WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
-        row.as_ref().map(record_from).transpose()
+        let mut conn = self.pool().acquire().await?;
+        by_id(&mut conn, id).await
     }
 
     /// Moves a revision from one of `from` to `to`, recording who did it and
@@ -278,70 +244,10 @@ impl Store {
         actor: &str,
         comment: &str,
     ) -> Result<Option<ValueRecord>> {
-        let mut tx = self.pool().begin().await?;
-        let now = now_text();
-        let allowed: Vec<String> = from.iter().map(|s| format!("'{}'", s.as_str())).collect();
-        let review = matches!(to, ValueStatus::Approved | ValueStatus::Returned);
-        let sql = if review {
-            format!(
-                "UPDATE reported_values SET status = $1, reviewed_by = $2, reviewed_at = $3, review_comment = $4
-                 WHERE id = $5 AND status IN ({})",
-                allowed.join(", ")
-            )
-        } else {
-            format!(
-                "UPDATE reported_values SET status = $1, submitted_at = COALESCE(submitted_at, $3),
-                        reviewed_by = $2, review_comment = $4
-                 WHERE id = $5 AND status IN ({})",
-                allowed.join(", ")
-            )
-        };
-        let reviewer = if review { actor } else { "" };
-        let r = sqlx::query(&sql)
-            .bind(to.as_str())
-            .bind(reviewer)
-            .bind(now.as_str())
-            .bind(comment)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        if r.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(None);
-        }
-        sqlx::query(
-            "INSERT INTO value_events (value_id, action, actor, at, comment) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(id)
-        .bind(to.as_str())
-        .bind(actor)
-        .bind(now.as_str())
-        .bind(comment)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        self.value_by_id(id).await
-    }
-
-    /// Records the creation of a revision in its event list.
-    pub async fn value_event(
-        &self,
-        id: i64,
-        action: &str,
-        actor: &str,
-        comment: &str,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO value_events (value_id, action, actor, at, comment) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(id)
-        .bind(action)
-        .bind(actor)
-        .bind(now_text())
-        .bind(comment)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        let mut tx = self.begin().await?;
+        let done = tx.set_value_status(id, from, to, actor, comment).await?;
+        tx.commit_without_audit().await?;
+        Ok(done)
     }
 
     /// The review steps of the given revisions, oldest first.
@@ -370,19 +276,12 @@ impl Store {
             .collect()
     }
 
-    /// Locks a period of a plan; false if it was locked already.
+    /// Locks a period of a plan (fixtures; users lock through a Tx).
     pub async fn lock_period(&self, plan_code: &str, period: Period, by: &str) -> Result<bool> {
-        let r = sqlx::query(
-            "INSERT INTO period_locks (plan_code, period, locked_by, locked_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (plan_code, period) DO NOTHING",
-        )
-        .bind(plan_code)
-        .bind(period.to_string())
-        .bind(by)
-        .bind(now_text())
-        .execute(self.pool())
-        .await?;
-        Ok(r.rows_affected() > 0)
+        let mut tx = self.begin().await?;
+        let done = tx.lock_period(plan_code, period, by).await?;
+        tx.commit_without_audit().await?;
+        Ok(done)
     }
 
     /// The locked periods of a plan with who locked them and when.
@@ -416,7 +315,10 @@ impl Store {
     }
 }
 
-async fn latest_of(conn: &mut sqlx::AnyConnection, v: &NewValue) -> Result<Option<ValueRecord>> {
+pub(crate) async fn latest_of(
+    conn: &mut sqlx::AnyConnection,
+    v: &NewValue,
+) -> Result<Option<ValueRecord>> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM reported_values
          WHERE plan_code = $1 AND indicator = $2 AND scope = $3 AND period = $4
@@ -432,8 +334,10 @@ async fn latest_of(conn: &mut sqlx::AnyConnection, v: &NewValue) -> Result<Optio
 }
 
 /// Inserts `v` as the next revision of its key, if the latest revision is
-/// `expected` (any, when `None`). `Ok(None)` means the expectation failed.
-async fn insert_next(
+/// `expected` (any, when `None`). `Ok(None)` means the expectation failed,
+/// or another writer took the same revision number first (the unique key;
+/// `DO NOTHING` so that a transaction around it stays usable).
+pub(crate) async fn insert_next(
     conn: &mut sqlx::AnyConnection,
     v: &NewValue,
     expected: Option<i64>,
@@ -454,6 +358,7 @@ async fn insert_next(
          FROM (SELECT COALESCE(MAX(revision), 0) + 1 AS next FROM reported_values
                WHERE plan_code = $1 AND indicator = $2 AND scope = $3 AND period = $4) m
          WHERE $12 < 0 OR m.next = $12 + 1
+         ON CONFLICT (plan_code, indicator, scope, period, revision) DO NOTHING
          RETURNING id, revision",
     )
     .bind(v.plan_code.as_str())
@@ -496,4 +401,14 @@ async fn insert_next(
         review_comment: String::new(),
         correction: v.correction,
     }))
+}
+
+pub(crate) async fn by_id(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Option<ValueRecord>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM reported_values WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(record_from).transpose()
 }

@@ -501,18 +501,103 @@ async fn accounts_sessions_and_files(s: &Store) {
     assert!(s.notifications(u.id, 10).await.unwrap()[0].read);
     // Files: stored once per content, read back byte for byte.
     let bytes: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
-    let a = s
+    let mut tx = s.begin().await.unwrap();
+    let a = tx
         .attach(1, "证明.pdf", "application/pdf", &bytes, "alice")
         .await
         .unwrap();
-    let b = s
+    let b = tx
         .attach(2, "副本.pdf", "application/pdf", &bytes, "alice")
         .await
         .unwrap();
+    tx.commit(&audit_of("value.attach")).await.unwrap();
     assert_eq!(a.sha256, b.sha256);
     let (meta, back) = s.attachment(b.id).await.unwrap().unwrap();
     assert_eq!((meta.filename.as_str(), back), ("副本.pdf", bytes));
     assert_eq!(s.attachments_of(&[1, 2]).await.unwrap().len(), 2);
+}
+
+fn audit_of(action: &str) -> kc_store::NewAudit {
+    kc_store::NewAudit {
+        actor: "alice".into(),
+        ip: "127.0.0.1".into(),
+        action: action.into(),
+        object: "x".into(),
+        detail: "{}".into(),
+    }
+}
+
+/// A unit of work: the change, its events and its audit entry are stored
+/// together, or (dropped before commit) none of them.
+async fn unit_of_work(s: &Store) {
+    use kc_store::EventKind;
+    let v = kc_store::NewValue {
+        plan_code: "demo".into(),
+        indicator: "rd".into(),
+        scope: kc_domain::Scope::City,
+        period: "2024".parse().unwrap(),
+        value: 1.5,
+        unit: "%".into(),
+        note: String::new(),
+        vintage: kc_domain::Vintage::Official,
+        entered_by: "alice".into(),
+        status: kc_domain::duty::ValueStatus::Submitted,
+        correction: false,
+        entered_at: None,
+    };
+    let before = s.last_event().await.unwrap();
+    // Dropped without a commit: nothing stays.
+    {
+        let mut tx = s.begin().await.unwrap();
+        tx.append_value(&v, None).await.unwrap();
+    }
+    assert_eq!(s.count_values("demo").await.unwrap(), 0);
+    assert_eq!(s.last_event().await.unwrap(), before);
+    assert_eq!(s.audit_verify().await.unwrap().entries, 0);
+    // Committed: value, event and audit entry.
+    let mut tx = s.begin().await.unwrap();
+    let rec = tx.append_value(&v, Some(0)).await.unwrap();
+    tx.value_event(rec.id, "submitted", "alice", "")
+        .await
+        .unwrap();
+    let e = tx.commit(&audit_of("value.submit")).await.unwrap();
+    assert_eq!(s.count_values("demo").await.unwrap(), 1);
+    let events = s.events_since(before).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (events[0].kind, events[0].object.as_str()),
+        (EventKind::Value, "rd/city/2024")
+    );
+    assert!(events[0].seq > before);
+    assert_eq!(s.last_event().await.unwrap(), events[0].seq);
+    let report = s.audit_verify().await.unwrap();
+    assert_eq!((report.entries, report.head_seq), (1, e.seq));
+    assert!(report.problems.is_empty());
+    // A stale expectation is a conflict carrying the newer value, and
+    // leaves the transaction usable for nothing else: dropped, it is gone.
+    let mut tx = s.begin().await.unwrap();
+    match tx.append_value(&v, Some(0)).await {
+        Err(kc_store::StoreError::Conflict { current }) => assert_eq!(current.revision, 1),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    drop(tx);
+    // A review of a revision that is no longer the newest moves nothing.
+    let mut tx = s.begin().await.unwrap();
+    tx.append_value(&v, Some(1)).await.unwrap();
+    tx.commit(&audit_of("value.submit")).await.unwrap();
+    let mut tx = s.begin().await.unwrap();
+    let moved = tx
+        .set_value_status(
+            rec.id,
+            &[kc_domain::duty::ValueStatus::Submitted],
+            kc_domain::duty::ValueStatus::Approved,
+            "bob",
+            "",
+        )
+        .await
+        .unwrap();
+    assert!(moved.is_none(), "an older revision must not be approved");
+    assert_eq!(s.count_events(EventKind::Value).await.unwrap(), 2);
 }
 
 macro_rules! behaviour {
@@ -556,6 +641,7 @@ behaviour!(
     concurrent_audit_appends_keep_one_chain,
     review_states_move_once,
     accounts_sessions_and_files,
+    unit_of_work,
 );
 
 #[tokio::test]

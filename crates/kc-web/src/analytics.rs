@@ -29,7 +29,7 @@ async fn city_and_warnings(
     q: &Params,
 ) -> Result<
     (
-        Snapshot,
+        std::sync::Arc<Snapshot>,
         Vec<Warning>,
         Vec<(chrono::NaiveDate, Vec<(String, Level)>)>,
     ),

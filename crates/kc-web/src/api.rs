@@ -236,10 +236,12 @@ pub async fn post_value(
         return Err(AppError::BadRequest("缺少字段 plan（规划编码）".into()).into());
     }
     let stored = st
-        .store
+        .model
         .plan(&plan_code)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("规划“{plan_code}”不存在")))?;
+        .ok_or_else(|| AppError::NotFound(format!("规划“{plan_code}”不存在")))?
+        .stored
+        .clone();
     let raw = RawEntry {
         indicator: text("indicator")?,
         scope: text("scope")?,
@@ -402,18 +404,10 @@ pub async fn registry_save(
         def,
         &rec,
         None,
-        &sess.principal.username,
+        kc_app::registries::By::save(&sess.actor()),
     )
     .await?;
     crate::market::after_save(&st, def, &rec);
-    kc_app::auth::audit(
-        &st.store,
-        &sess.actor(),
-        "record.save",
-        &format!("record:{}/{key}", def.code),
-        json!({"before": before.map(|b| b.to_json(def)), "after": rec.to_json(def)}),
-    )
-    .await?;
     let status = if existed {
         StatusCode::OK
     } else {
@@ -441,16 +435,8 @@ pub async fn registry_delete(
     if let Some(old) = &old {
         crate::registries::may_edit(&sess, &e, def, old)?;
     }
-    if kc_app::registries::delete_record(&st.store, &mut e, def, &key).await? {
+    if kc_app::registries::delete_record(&st.store, &mut e, def, &key, &sess.actor()).await? {
         crate::market::after_delete(&st, def.code, &key);
-        kc_app::auth::audit(
-            &st.store,
-            &sess.actor(),
-            "record.delete",
-            &format!("record:{}/{key}", def.code),
-            json!({"before": old.map(|o| o.to_json(def))}),
-        )
-        .await?;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::NotFound(format!("{}中没有这条记录", def.name)).into())

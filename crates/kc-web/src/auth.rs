@@ -4,6 +4,7 @@
 //! state-changing request, sends users who must change their password to
 //! that page, and puts the [`Session`] in the request for handlers.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use axum::body::Body;
@@ -179,26 +180,43 @@ pub async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Resp
         return to_login(&pq, api, "请先登录");
     };
     let hash = token_hash(&token);
-    let row = match st.store.session(&hash).await {
-        Ok(r) => r,
-        Err(e) => return AppError::Store(e).into_response(),
+    // Our own logouts and role changes reach the session cache first.
+    if let Err(e) = st.model.sync_local().await {
+        return AppError::Store(e).into_response();
+    }
+    let idle = chrono::Duration::minutes(st.security.idle_minutes);
+    let now = chrono::Utc::now();
+    let idle_since = |row: &kc_store::SessionRow| {
+        let last = chrono::DateTime::parse_from_rfc3339(&row.last_seen)
+            .map(|d| d.with_timezone(&chrono::Utc))
+            .unwrap_or_else(|_| now - idle - idle);
+        now - last
     };
+    let mut row = st.sessions.get(&hash);
+    // A cached session that looks idle may have been used through another
+    // server process: the database decides.
+    if row.as_ref().is_none_or(|r| idle_since(r) > idle) {
+        row = match st.store.session(&hash).await {
+            Ok(r) => r,
+            Err(e) => return AppError::Store(e).into_response(),
+        };
+        if let Some(r) = &row {
+            st.sessions.put(&hash, r.clone());
+        }
+    }
     let Some(row) = row else {
         return to_login(&pq, api, "登录已失效，请重新登录");
     };
-    let idle = chrono::Duration::minutes(st.security.idle_minutes);
-    let last = chrono::DateTime::parse_from_rfc3339(&row.last_seen)
-        .map(|d| d.with_timezone(&chrono::Utc))
-        .unwrap_or_else(|_| chrono::Utc::now() - idle - idle);
-    let now = chrono::Utc::now();
-    if now - last > idle || row.user.disabled {
+    if idle_since(&row) > idle || row.user.disabled {
+        st.sessions.forget(&hash);
         let _ = st.store.delete_session(&hash).await;
         return to_login(&pq, api, "会话已超时，请重新登录");
     }
     // Writing on every request would double the database load; a minute's
     // precision is enough for an idle timeout counted in minutes.
-    if now - last > chrono::Duration::seconds(60) {
+    if idle_since(&row) > chrono::Duration::seconds(60) {
         let _ = st.store.touch_session(&hash).await;
+        st.sessions.touched(&hash, &kc_store::now_text());
     }
     let ip = client_ip(
         req.extensions(),
@@ -304,5 +322,65 @@ pub fn forbidden(api: bool, msg: &str) -> Response {
         ApiError(e).into_response()
     } else {
         (StatusCode::FORBIDDEN, e).into_response()
+    }
+}
+
+/// Sessions read from the database, kept for a few seconds so that most
+/// requests need no query. Logouts, role changes, locks and password
+/// changes are events: this process drops the user's entries before its
+/// next request, other processes within the time they follow events
+/// (`crate::FOLLOW_EVERY`); the short lifetime bounds anything else.
+#[derive(Default)]
+pub struct SessionCache {
+    map: std::sync::Mutex<HashMap<String, (kc_store::SessionRow, std::time::Instant)>>,
+}
+
+/// How long a cached session is trusted without reading it again.
+const SESSION_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl SessionCache {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, (kc_store::SessionRow, std::time::Instant)>>
+    {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn get(&self, hash: &str) -> Option<kc_store::SessionRow> {
+        self.lock()
+            .get(hash)
+            .filter(|(_, at)| at.elapsed() < SESSION_TTL)
+            .map(|(r, _)| r.clone())
+    }
+
+    fn put(&self, hash: &str, row: kc_store::SessionRow) {
+        let mut m = self.lock();
+        if m.len() > 100_000 {
+            m.clear();
+        }
+        m.insert(hash.to_string(), (row, std::time::Instant::now()));
+    }
+
+    fn touched(&self, hash: &str, at: &str) {
+        if let Some((r, _)) = self.lock().get_mut(hash) {
+            r.last_seen = at.to_string();
+        }
+    }
+
+    pub fn forget(&self, hash: &str) {
+        self.lock().remove(hash);
+    }
+
+    /// Applies a user event: `user:ID` drops that user's sessions,
+    /// `session:HASH` one session.
+    pub fn apply(&self, object: &str) {
+        if let Some(hash) = object.strip_prefix("session:") {
+            self.forget(hash);
+        } else if let Some(id) = object
+            .strip_prefix("user:")
+            .and_then(|s| s.parse::<i64>().ok())
+        {
+            self.lock().retain(|_, (r, _)| r.user.id != id);
+        }
     }
 }

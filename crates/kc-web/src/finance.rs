@@ -12,7 +12,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use kc_app::cultivation::{self, Registers};
 use kc_domain::registry;
 use kc_io::Cell;
-use serde_json::json;
 
 use crate::auth::Session;
 use crate::error::AppError;
@@ -319,18 +318,10 @@ pub async fn record_loan(
                     def,
                     &rec,
                     None,
-                    &sess.principal.username,
+                    kc_app::registries::By::save(&sess.actor()),
                 )
                 .await?;
                 drop(e);
-                kc_app::auth::audit(
-                    &st.store,
-                    &sess.actor(),
-                    "record.save",
-                    &format!("record:loans/{}", rec.key(def)),
-                    json!({"before": null, "after": rec.to_json(def)}),
-                )
-                .await?;
                 return Ok(
                     Redirect::to(&format!("/plans/{code}/finance/whitelist#loans")).into_response(),
                 );

@@ -43,6 +43,10 @@ pub struct AppState {
     /// A fixed "today" (tests and demos); the real date when `None`.
     pub today: Option<NaiveDate>,
     pub engines: std::sync::Arc<kc_app::registries::Engines>,
+    /// What pages read: plans, values and evaluated snapshots in memory.
+    pub model: std::sync::Arc<kc_app::model::ReadModel>,
+    /// Sessions read recently (see `auth::SessionCache`).
+    pub sessions: std::sync::Arc<auth::SessionCache>,
     pub security: std::sync::Arc<kc_app::auth::SecurityConfig>,
     pub throttle: std::sync::Arc<kc_app::auth::Throttle>,
     /// Where reminder e-mails go; none means in-app reminders only.
@@ -57,10 +61,24 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store) -> Self {
+        let engines = std::sync::Arc::new(kc_app::registries::Engines::new());
+        let model = std::sync::Arc::new(kc_app::model::ReadModel::new(
+            store.clone(),
+            engines.clone(),
+        ));
+        let sessions = std::sync::Arc::new(auth::SessionCache::default());
+        let cache = sessions.clone();
+        model.on_event(move |e| {
+            if e.kind == kc_store::EventKind::User {
+                cache.apply(&e.object);
+            }
+        });
         AppState {
+            model,
+            sessions,
             store,
             today: None,
-            engines: std::sync::Arc::new(kc_app::registries::Engines::new()),
+            engines,
             security: std::sync::Arc::new(kc_app::auth::SecurityConfig::default()),
             throttle: std::sync::Arc::new(kc_app::auth::Throttle::default()),
             smtp: None,
@@ -91,14 +109,32 @@ impl AppState {
     pub(crate) async fn plan_and_engine(
         &self,
         plan: &str,
-    ) -> Result<(kc_store::StoredPlan, kc_app::registries::SharedEngine), AppError> {
-        let stored = self
-            .store
-            .plan(plan)
+    ) -> Result<
+        (
+            std::sync::Arc<kc_store::StoredPlan>,
+            kc_app::registries::SharedEngine,
+        ),
+        AppError,
+    > {
+        let (view, engine) = self.view_and_engine(plan).await?;
+        Ok((view.stored.clone(), engine))
+    }
+
+    /// The plan's read model and its engine, or 404.
+    pub(crate) async fn view_and_engine(
+        &self,
+        plan: &str,
+    ) -> Result<
+        (
+            std::sync::Arc<kc_app::model::PlanView>,
+            kc_app::registries::SharedEngine,
+        ),
+        AppError,
+    > {
+        self.model
+            .plan_and_engine(plan, self.today())
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("规划“{plan}”不存在")))?;
-        let engine = self.engines.get(&self.store, &stored, self.today()).await?;
-        Ok((stored, engine))
+            .ok_or_else(|| AppError::NotFound(format!("规划“{plan}”不存在")))
     }
 
     /// Builds the engines of every loaded plan, so the first page is fast.
@@ -316,7 +352,13 @@ async fn security_headers(req: axum::extract::Request, next: axum::middleware::N
 
 /// Serves until the listener fails or Ctrl-C is pressed. The client's
 /// address is kept for the login throttle and the audit trail.
+/// How often a server reads the events of other processes on the same
+/// database: a change made through one is on every other's pages within
+/// this (plus the time to apply it).
+pub const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    let _follower = state.model.follow(FOLLOW_EVERY);
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -329,6 +371,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
 
 /// Serves without a shutdown signal (tests abort the task).
 pub async fn serve_forever(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    let _follower = state.model.follow(FOLLOW_EVERY);
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -429,49 +472,45 @@ pub(crate) fn scope_param(q: &HashMap<String, String>) -> Result<kc_domain::Scop
     }
 }
 
-/// Loads a snapshot, mapping a missing plan or unknown scope to 404.
+/// The snapshot a page asks for, from the read model (built on first use),
+/// mapping a missing plan or unknown scope to 404.
 pub(crate) async fn load_snapshot(
     st: &AppState,
     sess: &auth::Session,
     plan: &str,
     q: &HashMap<String, String>,
-) -> Result<kc_app::Snapshot, AppError> {
+) -> Result<std::sync::Arc<kc_app::Snapshot>, AppError> {
     sess.require_business()?;
     let as_of = as_of_param(q)?;
     let scope = scope_param(q)?;
-    let (mut stored, engine) = st.plan_and_engine(plan).await?;
+    let (view, engine) = st.view_and_engine(plan).await?;
     // `targets=original` judges against the targets as first adopted,
     // before any mid-term revision.
-    match q.get("targets").map(String::as_str) {
-        None | Some("") | Some("revised") => {}
-        Some("original") => {
-            stored.plan = stored
-                .plan
-                .with_targets(kc_domain::plan::TargetSet::Original)
-        }
+    let targets = match q.get("targets").map(String::as_str) {
+        None | Some("") | Some("revised") => kc_domain::plan::TargetSet::Revised,
+        Some("original") => kc_domain::plan::TargetSet::Original,
         Some(other) => {
             return Err(AppError::BadRequest(format!(
                 "目标值口径“{other}”不正确：应为 revised（中期调整后，默认）或 original（原定）"
             )));
         }
-    }
+    };
+    let p = &view.stored.plan;
     let known = match &scope {
         kc_domain::Scope::City => true,
-        kc_domain::Scope::Area(a) => stored.plan.area(a.as_str()).is_some(),
-        kc_domain::Scope::Department(d) => stored.plan.department(d.as_str()).is_some(),
+        kc_domain::Scope::Area(a) => p.area(a.as_str()).is_some(),
+        kc_domain::Scope::Department(d) => p.department(d.as_str()).is_some(),
     };
     if !known {
         return Err(AppError::NotFound(format!("本规划中没有“{scope}”")));
     }
-    let records =
-        kc_app::workflow::visible_records(&st.store, &stored.plan, Some(&sess.principal)).await?;
     let guard = engine.read().await;
-    Ok(kc_app::evaluate_snapshot(
-        stored,
-        records,
+    Ok(view.snapshot(
+        Some(&sess.principal),
         &scope,
         as_of,
+        targets,
+        &guard,
         st.today(),
-        Some(&guard),
     ))
 }

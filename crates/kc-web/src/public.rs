@@ -13,7 +13,6 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use kc_domain::registry::{self, CellError, RegistryDef};
-use serde_json::json;
 
 use crate::auth::Session;
 use crate::error::AppError;
@@ -280,17 +279,21 @@ pub async fn submit(
     }
     {
         let mut e = engine.write().await;
-        kc_app::registries::save_record(&st.store, &mut e, def, &rec, None, "public").await?;
+        kc_app::registries::save_record(
+            &st.store,
+            &mut e,
+            def,
+            &rec,
+            None,
+            kc_app::registries::By {
+                actor: &kc_app::auth::Actor::new("public", &ip),
+                action: "market.submit",
+                reason: "",
+            },
+        )
+        .await?;
     }
     crate::market::after_save(&st, def, &rec);
-    kc_app::auth::audit(
-        &st.store,
-        &kc_app::auth::Actor::new("public", &ip),
-        "market.submit",
-        &format!("record:demands/{number}"),
-        json!({"after": rec.to_json(def)}),
-    )
-    .await?;
     Ok(Redirect::to("/public/market?submitted=1").into_response())
 }
 
@@ -461,18 +464,14 @@ pub async fn moderate(
         def,
         &new,
         Some(&key),
-        &sess.principal.username,
+        kc_app::registries::By {
+            actor: &sess.actor(),
+            action: &format!("market.{decision}"),
+            reason,
+        },
     )
     .await?;
     drop(e);
     crate::market::after_save(&st, def, &new);
-    kc_app::auth::audit(
-        &st.store,
-        &sess.actor(),
-        &format!("market.{decision}"),
-        &format!("record:{}/{key}", def.code),
-        json!({"before": rec.to_json(def), "after": new.to_json(def), "reason": reason}),
-    )
-    .await?;
     Ok(Redirect::to(&format!("/plans/{code}/market/moderation")).into_response())
 }

@@ -815,37 +815,26 @@ pub async fn save(
                 // that memory and database change together.
                 let mut e = engine.write().await;
                 may_edit(&sess, &e, def, &rec)?;
-                let before = match old_key.as_deref().and_then(|k| e.row_of(def.code, k)) {
-                    Some(row) => {
-                        let old = e.record(def.code, row);
-                        if let Some(old) = &old {
-                            may_edit(&sess, &e, def, old)?;
-                        }
-                        old.map(|o| o.to_json(def))
-                    }
-                    None => None,
-                };
+                if let Some(old) = old_key
+                    .as_deref()
+                    .and_then(|k| e.row_of(def.code, k))
+                    .and_then(|row| e.record(def.code, row))
+                {
+                    may_edit(&sess, &e, def, &old)?;
+                }
                 let key = kc_app::registries::save_record(
                     &st.store,
                     &mut e,
                     def,
                     &rec,
                     old_key.as_deref(),
-                    &sess.principal.username,
+                    kc_app::registries::By::save(&sess.actor()),
                 )
                 .await?;
                 crate::market::after_save(&st, def, &rec);
                 if let Some(old) = old_key.as_deref().filter(|o| *o != key) {
                     crate::market::after_delete(&st, def.code, old);
                 }
-                kc_app::auth::audit(
-                    &st.store,
-                    &sess.actor(),
-                    "record.save",
-                    &format!("record:{}/{key}", def.code),
-                    serde_json::json!({"before": before, "after": rec.to_json(def)}),
-                )
-                .await?;
                 key
             };
             Ok(Redirect::to(&format!(
@@ -889,19 +878,12 @@ pub async fn delete(
         return Err(AppError::NotFound(format!("{}中没有这条记录", def.name)));
     };
     may_edit(&sess, &e, def, &old)?;
-    let gone = kc_app::registries::delete_record(&st.store, &mut e, def, &key).await?;
+    let gone =
+        kc_app::registries::delete_record(&st.store, &mut e, def, &key, &sess.actor()).await?;
     if !gone {
         return Err(AppError::NotFound(format!("{}中没有这条记录", def.name)));
     }
     crate::market::after_delete(&st, def.code, &key);
-    kc_app::auth::audit(
-        &st.store,
-        &sess.actor(),
-        "record.delete",
-        &format!("record:{}/{key}", def.code),
-        serde_json::json!({"before": old.to_json(def)}),
-    )
-    .await?;
     Ok(Redirect::to(&format!("/plans/{plan}/registries/{reg}?deleted=1")).into_response())
 }
 
@@ -970,7 +952,8 @@ pub async fn import(
             kind,
             bytes: &bytes,
             skip_invalid,
-            user: &sess.principal.username,
+            actor: &sess.actor(),
+            file_name: &name,
             today: st.today(),
         },
         |_, _| {},
@@ -987,14 +970,6 @@ pub async fn import(
         st.search_stale
             .store(true, std::sync::atomic::Ordering::SeqCst);
     }
-    kc_app::auth::audit(
-        &st.store,
-        &sess.actor(),
-        "record.import",
-        &format!("registry:{}", def.code),
-        serde_json::json!({"file": name, "written": outcome.written, "rejected": outcome.rejected, "refused": outcome.refused}),
-    )
-    .await?;
     let e = engine.read().await;
     let status = if outcome.refused {
         StatusCode::UNPROCESSABLE_ENTITY

@@ -549,16 +549,14 @@ pub async fn upload(
         .filter(|c| !c.is_control() && *c != '"')
         .take(200)
         .collect();
-    let a = st
-        .store
-        .attach(id, &clean, kind.mime(), &bytes, &sess.principal.username)
-        .await?;
-    kc_app::auth::audit(
+    wf::attach(
         &st.store,
-        &sess.actor(),
-        "value.attach",
-        &format!("value:{}/{}/{}", rec.indicator, rec.scope, rec.period),
-        serde_json::json!({"file": clean, "sha256": a.sha256, "size": a.size, "revision": rec.revision}),
+        &plan,
+        &sess.caller(),
+        &rec,
+        &clean,
+        kind.mime(),
+        &bytes,
     )
     .await?;
     Ok(back_to_history(&plan, &rec, "uploaded"))

@@ -450,7 +450,8 @@ async fn import(
     let started = std::time::Instant::now();
     let pb: std::cell::RefCell<Option<indicatif::ProgressBar>> = std::cell::RefCell::new(None);
     let today = chrono::Local::now().date_naive();
-    let user = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+    let actor = cli_actor();
+    let file_name = file.display().to_string();
     let result = kc_app::registries::import_registry(
         &store,
         &plan,
@@ -459,7 +460,8 @@ async fn import(
             kind: fk,
             bytes: &bytes,
             skip_invalid,
-            user: &user,
+            actor: &actor,
+            file_name: &file_name,
             today,
         },
         |n, total| {
@@ -479,18 +481,6 @@ async fn import(
             return ExitCode::from(2);
         }
     };
-    if let Err(e) = cli_audit(
-        &store,
-        &user,
-        "record.import",
-        &format!("registry:{}", def.code),
-        serde_json::json!({"file": file.display().to_string(), "written": outcome.written, "rejected": outcome.rejected, "refused": outcome.refused}),
-    )
-    .await
-    {
-        eprintln!("kechuang: 写入审计日志失败：{}", one_line(&e));
-        return ExitCode::FAILURE;
-    }
     let mut s = String::new();
     for e in &outcome.errors {
         s.push_str(&format!(
@@ -552,6 +542,7 @@ async fn export(kind: String, file: PathBuf, db: String, template: bool) -> Exit
         (Ok(d), Ok(k)) => (d, k),
         (Err(c), _) | (_, Err(c)) => return c,
     };
+    let mut exported: Option<(Store, usize)> = None;
     let bytes = if template {
         match fk {
             kc_io::FileKind::Xlsx => kc_io::template_xlsx(def).map_err(|e| e.to_string()),
@@ -575,6 +566,7 @@ async fn export(kind: String, file: PathBuf, db: String, template: bool) -> Exit
             return ExitCode::FAILURE;
         }
         rows.sort_by(|a, b| a.0.cmp(&b.0));
+        exported = Some((store, rows.len()));
         let recs: Vec<&kc_domain::registry::Record> = rows.iter().map(|(_, r)| r).collect();
         match fk {
             kc_io::FileKind::Xlsx if recs.len() > 1_048_575 => Err(format!(
@@ -593,6 +585,20 @@ async fn export(kind: String, file: PathBuf, db: String, template: bool) -> Exit
             .map_err(|e| e.to_string())
     }) {
         Ok(n) => {
+            // A registry leaving the system is recorded like a download.
+            if let Some((store, rows)) = exported
+                && let Err(e) = kc_app::auth::audit(
+                    &store,
+                    &cli_actor(),
+                    "export",
+                    &format!("registry:{}", def.code),
+                    serde_json::json!({"file": file.display().to_string(), "rows": rows}),
+                )
+                .await
+            {
+                eprintln!("kechuang: 写入审计日志失败：{}", one_line(&e));
+                return ExitCode::FAILURE;
+            }
             out(&format!("已写出 {}（{} 字节）。\n", file.display(), n));
             ExitCode::SUCCESS
         }
@@ -1147,6 +1153,12 @@ async fn audit_verify(db: String) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Who runs a command on the server: the operating system's user name.
+fn cli_actor() -> kc_app::auth::Actor {
+    let user = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+    kc_app::auth::Actor::new(&format!("cli:{user}"), "local")
 }
 
 /// An audit entry for a command run on the server, with the operating
