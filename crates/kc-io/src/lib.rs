@@ -4,7 +4,6 @@
 //! row, column, value and reason, and nothing is written unless the caller
 //! decides so.
 
-pub mod chart_png;
 pub mod report;
 
 use std::collections::HashMap;
@@ -62,6 +61,8 @@ pub enum IoError {
     Write(#[from] XlsxError),
     #[error("无法生成文件")]
     Package(String),
+    #[error("无法绘制图表")]
+    Chart(#[from] kc_chart::PngError),
 }
 
 /// A sheet of text cells with their spreadsheet row numbers (the header is

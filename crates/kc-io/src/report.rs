@@ -1,5 +1,6 @@
 //! Reports as files: Excel (every table on its own sheet, numbers as
-//! numbers, units in the headers) and Word in the layout of Chinese official
+//! numbers, units in the headers; every chart as a native Excel chart beside
+//! its data) and Word in the layout of Chinese official
 //! documents (GB/T 9704-2012: A4, 37 mm top and 28 mm binding margins, a
 //! 156 × 225 mm type area, title in 小标宋 二号, body 仿宋_GB2312 三号 at a
 //! fixed 28-point line, headings in 黑体, page numbers "— 1 —" outside).
@@ -9,8 +10,13 @@
 
 use std::io::{Cursor, Write};
 
-use kc_domain::report::{Cell, Report, Table};
-use rust_xlsxwriter::{Format, FormatAlign, Workbook};
+use chrono::NaiveDate;
+use kc_domain::report::{Cell, Chart, Report, Table};
+use rust_xlsxwriter::{
+    Chart as XlsxChart, ChartEmptyCells, ChartFormat, ChartLegendPosition, ChartLine,
+    ChartLineDashType, ChartMarker, ChartMarkerType, ChartType, Format, FormatAlign, Workbook,
+    Worksheet, XlsxError,
+};
 use zip::write::SimpleFileOptions;
 
 use crate::IoError;
@@ -40,7 +46,8 @@ fn sheet_name(title: &str, taken: &mut Vec<String>) -> String {
 }
 
 /// The report as an .xlsx: a first sheet with the title, basis and text,
-/// then one sheet per table.
+/// then one sheet per table, then one sheet per chart with its data and a
+/// native Excel chart drawn from those cells.
 pub fn report_xlsx(report: &Report) -> Result<Vec<u8>, IoError> {
     let mut wb = Workbook::new();
     let title = Format::new().set_bold().set_font_size(14);
@@ -104,7 +111,150 @@ pub fn report_xlsx(report: &Report) -> Result<Vec<u8>, IoError> {
             ws.autofilter(0, 0, t.rows.len() as u32, t.columns.len() as u16 - 1)?;
         }
     }
+    for c in report.charts() {
+        let ws = wb.add_worksheet();
+        let name = sheet_name(&c.title, &mut taken);
+        ws.set_name(&name)?;
+        chart_sheet(ws, &name, c, &header)?;
+    }
     Ok(wb.save_to_buffer()?)
+}
+
+/// Days since 1899-12-30: Excel's date serial number.
+fn excel_date(d: NaiveDate) -> f64 {
+    let epoch = NaiveDate::from_ymd_opt(1899, 12, 30).expect("valid date");
+    (d - epoch).num_days() as f64
+}
+
+/// Columns of a chart's data table, after the date.
+const CHART_COLUMNS: [&str; 6] = [
+    "实际值",
+    "序时进度",
+    "目标值",
+    "预测",
+    "预测下限",
+    "预测上限",
+];
+
+/// A chart's sheet: one row per date with the value of every line that has
+/// a point there (the target as a line from the start to the end; the
+/// forecast and its band from the last actual value to the forecast date),
+/// and a scatter chart with straight lines over those cells, in the
+/// colours of the SVG charts.
+fn chart_sheet(
+    ws: &mut Worksheet,
+    sheet: &str,
+    c: &Chart,
+    header: &Format,
+) -> Result<(), XlsxError> {
+    use std::collections::BTreeMap;
+    let mut rows: BTreeMap<NaiveDate, [Option<f64>; 6]> = BTreeMap::new();
+    let mut put = |d: NaiveDate, col: usize, v: f64| {
+        if v.is_finite() {
+            rows.entry(d).or_default()[col] = Some(v);
+        }
+    };
+    for (d, v) in &c.actual {
+        put(*d, 0, *v);
+    }
+    for (d, v) in &c.expected {
+        put(*d, 1, *v);
+    }
+    if let Some(t) = c.target {
+        put(c.start, 2, t);
+        put(c.end.max(c.start), 2, t);
+    }
+    if let (Some(f), Some((d0, v0))) = (c.forecast, c.actual.last()) {
+        for col in 3..6 {
+            put(*d0, col, *v0);
+        }
+        put(f.date, 3, f.value);
+        put(f.date, 4, f.low);
+        put(f.date, 5, f.high);
+    }
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    ws.write_string_with_format(0, 0, "日期", header)?;
+    ws.set_column_width(0, 12)?;
+    for (i, title) in CHART_COLUMNS.iter().enumerate() {
+        let head = if c.unit.is_empty() {
+            title.to_string()
+        } else {
+            format!("{title}（{}）", c.unit)
+        };
+        ws.write_string_with_format(0, i as u16 + 1, head, header)?;
+        ws.set_column_width(i as u16 + 1, 14)?;
+    }
+    for (r, (d, values)) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        ws.write_number_with_format(r, 0, excel_date(*d), &date)?;
+        for (i, v) in values.iter().enumerate() {
+            if let Some(v) = v {
+                ws.write_number(r, i as u16 + 1, *v)?;
+            }
+        }
+    }
+    ws.set_freeze_panes(1, 0)?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let last = rows.len() as u32;
+    let mut chart = XlsxChart::new(ChartType::ScatterStraight);
+    chart.title().set_name(&c.title);
+    chart.show_empty_cells_as(ChartEmptyCells::Connected);
+    chart.legend().set_position(ChartLegendPosition::Bottom);
+    chart.set_width(760).set_height(380);
+    let styles: [(u32, ChartLineDashType, f64); 6] = [
+        (kc_chart::colour::ACTUAL, ChartLineDashType::Solid, 2.25),
+        (kc_chart::colour::EXPECTED, ChartLineDashType::Dash, 1.5),
+        (kc_chart::colour::TARGET, ChartLineDashType::LongDash, 1.5),
+        (kc_chart::colour::FORECAST, ChartLineDashType::RoundDot, 2.0),
+        (kc_chart::colour::FORECAST, ChartLineDashType::Solid, 0.75),
+        (kc_chart::colour::FORECAST, ChartLineDashType::Solid, 0.75),
+    ];
+    for (i, (colour, dash, width)) in styles.iter().enumerate() {
+        let col = i as u16 + 1;
+        if !rows.values().any(|v| v[i].is_some()) {
+            continue;
+        }
+        let mut line = ChartLine::new();
+        line.set_color(*colour)
+            .set_dash_type(*dash)
+            .set_width(*width);
+        if i >= 4 {
+            line.set_transparency(50);
+        }
+        let mut marker = ChartMarker::new();
+        if i == 0 {
+            marker
+                .set_type(ChartMarkerType::Circle)
+                .set_size(5)
+                .set_format(
+                    ChartFormat::new()
+                        .set_solid_fill(rust_xlsxwriter::ChartSolidFill::new().set_color(*colour))
+                        .set_border(ChartLine::new().set_color(*colour)),
+                );
+        } else {
+            marker.set_none();
+        }
+        chart
+            .add_series()
+            .set_name((sheet, 0, col))
+            .set_categories((sheet, 1, 0, last, 0))
+            .set_values((sheet, 1, col, last, col))
+            .set_format(ChartFormat::new().set_line(&line))
+            .set_marker(&marker);
+    }
+    let x = chart.x_axis();
+    x.set_num_format("yyyy")
+        .set_min(excel_date(c.start))
+        .set_max(excel_date(c.end.max(c.start)))
+        .set_major_unit(365)
+        .set_major_gridlines(true);
+    if !c.unit.is_empty() {
+        chart.y_axis().set_name(&c.unit);
+    }
+    ws.insert_chart(1, 8, &chart)?;
+    Ok(())
 }
 
 fn number_format(decimals: u8) -> String {
@@ -287,7 +437,7 @@ fn table_xml(t: &Table) -> String {
 
 /// An inline picture, 150 mm wide, referring to relationship `rIdImg{n}`.
 fn picture_xml(n: usize, title: &str) -> String {
-    let (w, h) = crate::chart_png::SIZE;
+    let (w, h) = kc_chart::SIZE;
     let cx: i64 = 150 * 36_000; // EMU per mm
     let cy = cx * h as i64 / w as i64;
     format!(
@@ -473,7 +623,12 @@ fn core_xml(report: &Report) -> String {
 pub fn report_docx(report: &Report) -> Result<Vec<u8>, IoError> {
     let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    let images: Vec<Vec<u8>> = report.charts().map(crate::chart_png::render).collect();
+    // The charts' SVG (the drawing the pages use) at twice its size: 1520 ×
+    // 640 pixels for a 150 mm wide picture, about 260 dpi.
+    let images = report
+        .charts()
+        .map(|c| kc_chart::png(&kc_chart::svg(&kc_chart::Chart::from(c)), 2.0))
+        .collect::<Result<Vec<_>, _>>()?;
     for (i, png) in images.iter().enumerate() {
         z.start_file(format!("word/media/chart{}.png", i + 1), opts)
             .map_err(|e| IoError::Package(e.to_string()))?;
@@ -538,6 +693,91 @@ mod tests {
         assert!(doc.contains("有控制字符与&lt;script&gt;"));
         assert!(doc.contains(r#"w:pgSz w:w="11906" w:h="16838""#), "A4");
         assert!(doc.contains(&format!(r#"w:top="{}""#, mm(37.0))));
+    }
+
+    fn with_chart() -> Report {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let mut r = sample();
+        r.sections[0].charts.push(Chart {
+            title: "图1 高新技术企业数（家）".into(),
+            unit: "家".into(),
+            start: d("2023-01-01"),
+            end: d("2025-12-31"),
+            actual: vec![(d("2023-03-31"), 720.0), (d("2024-12-31"), 930.0)],
+            expected: vec![(d("2023-01-01"), 700.0), (d("2025-12-31"), 1200.0)],
+            target: Some(1200.0),
+            forecast: Some(kc_domain::report::ChartForecast {
+                date: d("2025-12-31"),
+                value: 1100.0,
+                low: 1000.0,
+                high: 1200.0,
+            }),
+        });
+        r
+    }
+
+    /// The names of a zip's entries.
+    fn entries(bytes: &[u8]) -> Vec<String> {
+        let z = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        z.file_names().map(|n| n.unwrap().to_string()).collect()
+    }
+
+    fn entry(bytes: &[u8], name: &str) -> Vec<u8> {
+        use std::io::Read;
+        let mut z = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        let mut out = Vec::new();
+        z.by_name(name).unwrap().read_to_end(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn excel_has_a_native_chart_over_its_data() {
+        let bytes = report_xlsx(&with_chart()).unwrap();
+        let names = entries(&bytes);
+        assert!(
+            names.contains(&"xl/charts/chart1.xml".to_string()),
+            "{names:?}"
+        );
+        let chart = String::from_utf8(entry(&bytes, "xl/charts/chart1.xml")).unwrap();
+        assert!(chart.contains("<c:scatterChart>"));
+        // Series refer to the cells of the chart's own sheet.
+        assert!(
+            chart.contains("'图1 高新技术企业数（家）'!$B$2:$B$"),
+            "{chart}"
+        );
+        assert!(chart.contains("1F5FBF"), "the actual series' colour");
+        // Its data: dates as numbers, one row per date.
+        use calamine::{DataType, Reader};
+        let mut wb: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+        let sheets = wb.worksheet_range("图1 高新技术企业数（家）").unwrap();
+        assert_eq!(sheets.get((0, 1)).unwrap().to_string(), "实际值（家）");
+        // 2023-01-01, 2023-03-31, 2024-12-31, 2025-12-31.
+        assert_eq!(sheets.height(), 5);
+        assert!(
+            matches!(sheets.get((1, 0)), Some(calamine::Data::DateTime(d)) if d.as_f64() == 44927.0),
+            "2023-01-01 as an Excel date: {:?}",
+            sheets.get((1, 0))
+        );
+        assert_eq!(sheets.get((4, 3)).unwrap().as_f64(), Some(1200.0));
+        // Without charts there is no chart part.
+        let plain = report_xlsx(&sample()).unwrap();
+        assert!(!entries(&plain).iter().any(|n| n.starts_with("xl/charts/")));
+    }
+
+    #[test]
+    fn word_has_the_chart_as_a_png() {
+        let bytes = report_docx(&with_chart()).unwrap();
+        let png = entry(&bytes, "word/media/chart1.png");
+        assert_eq!(&png[..8], &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]);
+        let (w, h) = kc_chart::SIZE;
+        assert_eq!(u32::from_be_bytes(png[16..20].try_into().unwrap()), 2 * w);
+        assert_eq!(u32::from_be_bytes(png[20..24].try_into().unwrap()), 2 * h);
+        let doc = String::from_utf8(entry(&bytes, "word/document.xml")).unwrap();
+        assert!(doc.contains(r#"r:embed="rIdImg1""#));
+        // The picture keeps the PNG's proportions at 150 mm wide.
+        let cy = 150 * 36_000 * i64::from(h) / i64::from(w);
+        assert!(doc.contains(&format!(r#"<wp:extent cx="5400000" cy="{cy}"/>"#)));
     }
 
     #[test]

@@ -13,8 +13,8 @@ use crate::error::AppError;
 use crate::pages::Opt;
 use crate::{AppState, Params};
 
-/// A section with its charts as PNG data URIs (the same pictures as in the
-/// Word report, so the page prints like it).
+/// A section with its charts as inline SVG (title, picture): the same
+/// drawing as the target pages and, rasterised, the Word report.
 struct SectionView<'a> {
     s: &'a kc_domain::report::Section,
     charts: Vec<(String, String)>,
@@ -30,7 +30,6 @@ struct ReportHtml<'a> {
 
 /// The report as a printable HTML page (A4, official-document fonts).
 pub fn report_html(r: &Report) -> Result<String, askama::Error> {
-    use base64::Engine as _;
     let sections = r
         .sections
         .iter()
@@ -39,16 +38,7 @@ pub fn report_html(r: &Report) -> Result<String, askama::Error> {
             charts: s
                 .charts
                 .iter()
-                .map(|c| {
-                    let png = kc_io::chart_png::render(c);
-                    (
-                        c.title.clone(),
-                        format!(
-                            "data:image/png;base64,{}",
-                            base64::engine::general_purpose::STANDARD.encode(png)
-                        ),
-                    )
-                })
+                .map(|c| (c.title.clone(), kc_chart::svg(&kc_chart::Chart::from(c))))
                 .collect(),
         })
         .collect();

@@ -92,6 +92,11 @@ async fn report_for_2024_opens_and_agrees(app: &TestApp) {
     let (status, ct, bytes) = download(app, "period=2024&scope=city&format=xlsx").await;
     assert_eq!(status, 200);
     assert!(ct.contains("spreadsheetml"), "{ct}");
+    // The lagging targets' charts are native Excel charts.
+    assert!(
+        String::from_utf8_lossy(&bytes).contains("xl/charts/chart1.xml"),
+        "no chart in the Excel report"
+    );
     let xlsx = dir.join("r.xlsx");
     std::fs::write(&xlsx, bytes).unwrap();
     convert(
@@ -221,9 +226,10 @@ async fn report_variants_and_bad_requests(app: &TestApp) {
     let (_, _, body) = download(app, "period=2024&scope=city&format=html").await;
     let html = String::from_utf8(body).unwrap();
     assert!(
-        html.contains("<img src=\"data:image/png;base64,"),
-        "the HTML report shows the charts"
+        html.contains("<figure><svg xmlns=\"http://www.w3.org/2000/svg\""),
+        "the HTML report shows the charts as inline SVG"
     );
+    assert!(html.contains(">目标值</text>"), "the chart's legend");
     let (_, _, body) = download(app, "period=2025Q2&scope=area:yuhui&format=html").await;
     let html = String::from_utf8(body).unwrap();
     assert!(
