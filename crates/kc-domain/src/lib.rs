@@ -37,7 +37,6 @@ pub mod registry;
 pub mod report;
 pub mod rollup;
 pub mod series;
-pub mod sniff;
 pub mod value;
 
 pub use code::Code;

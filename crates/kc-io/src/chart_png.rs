@@ -348,8 +348,8 @@ mod tests {
         let png = render(&chart);
         assert_eq!(&png[..8], &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]);
         assert_eq!(
-            kc_domain::sniff::detect(&png),
-            Some(kc_domain::sniff::FileKind::Png)
+            crate::sniff::detect(&png),
+            Some(crate::sniff::FileKind::Png)
         );
         // IHDR says 1200 × 560.
         assert_eq!(

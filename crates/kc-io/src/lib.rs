@@ -6,6 +6,7 @@
 
 pub mod chart_png;
 pub mod report;
+pub mod sniff;
 
 use std::collections::HashMap;
 use std::io::Cursor;
