@@ -9,6 +9,7 @@ pub mod mail;
 pub mod market;
 pub mod registries;
 pub mod report;
+pub mod time;
 pub mod workflow;
 
 use std::collections::HashMap;
