@@ -363,7 +363,7 @@ pub use kc_store::now_text;
 pub fn local_time(t: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(t)
         .map(|d| {
-            (d.with_timezone(&Utc) + chrono::Duration::hours(8))
+            kc_domain::time::to_beijing(d.with_timezone(&Utc))
                 .format("%Y-%m-%d %H:%M")
                 .to_string()
         })

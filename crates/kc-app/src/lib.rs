@@ -10,6 +10,7 @@ pub mod market;
 pub mod model;
 pub mod registries;
 pub mod report;
+pub mod time;
 pub mod workflow;
 
 use std::collections::HashMap;

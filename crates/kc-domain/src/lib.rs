@@ -17,6 +17,7 @@
 //! - [`market`]: the technology market's deals (stages, contract terms,
 //!   broker rewards) and challenge projects (panel, scores, award,
 //!   acceptance).
+//! - [`time`]: Beijing time (UTC+8) for instants read elsewhere.
 
 pub mod auth;
 pub mod code;
@@ -37,7 +38,7 @@ pub mod registry;
 pub mod report;
 pub mod rollup;
 pub mod series;
-pub mod sniff;
+pub mod time;
 pub mod value;
 
 pub use code::Code;

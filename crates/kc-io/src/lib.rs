@@ -5,6 +5,7 @@
 //! decides so.
 
 pub mod report;
+pub mod sniff;
 
 use std::collections::HashMap;
 use std::io::Cursor;

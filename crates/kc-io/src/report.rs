@@ -685,8 +685,8 @@ mod tests {
     fn docx_is_a_zip_with_escaped_xml() {
         let bytes = report_docx(&sample()).unwrap();
         assert_eq!(
-            kc_domain::sniff::detect(&bytes),
-            Some(kc_domain::sniff::FileKind::Docx)
+            crate::sniff::detect(&bytes),
+            Some(crate::sniff::FileKind::Docx)
         );
         let doc = document_xml(&sample());
         assert!(doc.contains("测试报告 &lt;&amp;&gt;"));

@@ -139,7 +139,9 @@ fn to_login(path_and_query: &str, api: bool, reason: &str) -> Response {
     if api {
         return ApiError(AppError::Unauthorized(reason.into())).into_response();
     }
-    let next: String = url_encode(path_and_query);
+    // The page to return to, with its slashes kept so that it reads as a
+    // path ("/login?next=/plans/..."); '/' is allowed in a query value.
+    let next = url_encode(path_and_query).replace("%2F", "/");
     let expired = if reason.contains("超时") {
         "&expired=1"
     } else {
@@ -148,17 +150,18 @@ fn to_login(path_and_query: &str, api: bool, reason: &str) -> Response {
     Redirect::to(&format!("/login?next={next}{expired}")).into_response()
 }
 
+/// What [`url_encode`] leaves as it is: the unreserved characters of
+/// RFC 3986 (letters, digits, `-`, `_`, `.`, `~`).
+const COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Percent-encodes text (as UTF-8) for a query value, a path segment or an
+/// RFC 5987 `filename*`: the one URL encoder of the web crate.
 pub fn url_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, COMPONENT).to_string()
 }
 
 /// The guard described at the top of this module.
@@ -382,5 +385,25 @@ impl SessionCache {
         {
             self.lock().retain(|_, (r, _)| r.user.id != id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_encode;
+
+    #[test]
+    fn url_encode_keeps_only_unreserved_characters() {
+        assert_eq!(url_encode("AZaz09-_.~"), "AZaz09-_.~");
+        assert_eq!(
+            url_encode("a b/c?d=e&f#g%+"),
+            "a%20b%2Fc%3Fd%3De%26f%23g%25%2B"
+        );
+        assert_eq!(url_encode("报告.pdf"), "%E6%8A%A5%E5%91%8A.pdf");
+        let back: String =
+            url::form_urlencoded::parse(format!("k={}", url_encode("a/b 张")).as_bytes())
+                .map(|(_, v)| v.into_owned())
+                .collect();
+        assert_eq!(back, "a/b 张");
     }
 }

@@ -146,8 +146,7 @@ impl AppState {
     }
 
     pub fn today(&self) -> NaiveDate {
-        self.today
-            .unwrap_or_else(|| chrono::Local::now().date_naive())
+        self.today.unwrap_or_else(kc_app::time::today_beijing)
     }
 }
 

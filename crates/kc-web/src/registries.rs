@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use kc_domain::registry::{self, CellError, FieldType, Record, RegistryDef, Value};
 use kc_engine::Engine;
 
-use crate::auth::Session;
+use crate::auth::{Session, url_encode};
 use crate::error::AppError;
 use crate::pages::Opt;
 use crate::view::num;
@@ -24,19 +24,6 @@ fn render<T: Template>(t: &T) -> Result<Html<String>, AppError> {
 
 pub(crate) fn def_of(code: &str) -> Result<&'static RegistryDef, AppError> {
     registry::by_code(code).ok_or_else(|| AppError::NotFound(format!("没有名为“{code}”的登记库")))
-}
-
-fn enc(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 /// The page header shared by registry pages.
@@ -288,7 +275,10 @@ pub async fn list(
                 );
             }
             Some(Row {
-                href: format!("/plans/{plan}/registries/{reg}/record?key={}", enc(&key)),
+                href: format!(
+                    "/plans/{plan}/registries/{reg}/record?key={}",
+                    url_encode(&key)
+                ),
                 cells,
             })
         })
@@ -298,7 +288,7 @@ pub async fn list(
         .filter_map(|k| {
             q.get(*k)
                 .filter(|v| !v.is_empty())
-                .map(|v| format!("{k}={}", enc(v)))
+                .map(|v| format!("{k}={}", url_encode(v)))
         })
         .collect();
     let query = keep.join("&");
@@ -469,7 +459,7 @@ pub fn download(name: &str, bytes: Vec<u8>) -> Response {
                 header::CONTENT_DISPOSITION,
                 format!(
                     "attachment; filename=\"export\"; filename*=UTF-8''{}",
-                    enc(name)
+                    url_encode(name)
                 ),
             ),
         ],
@@ -557,7 +547,7 @@ pub async fn record(
                         format!(
                             "/plans/{plan}/registries/{}/record?key={}",
                             other.code,
-                            enc(k)
+                            url_encode(k)
                         ),
                         label,
                     ))
@@ -565,7 +555,11 @@ pub async fn record(
                 .collect();
             related.push(Related {
                 title: other.name.to_string(),
-                href: format!("/plans/{plan}/registries/{}?q={}", other.code, enc(&key)),
+                href: format!(
+                    "/plans/{plan}/registries/{}?q={}",
+                    other.code,
+                    url_encode(&key)
+                ),
                 items,
             });
         }
@@ -579,7 +573,7 @@ pub async fn record(
                 items: vec![(
                     format!(
                         "/plans/{plan}/registries/enterprises/record?key={}",
-                        enc(&code)
+                        url_encode(&code)
                     ),
                     ent.map(|x| x.values[1].display()).unwrap_or(code),
                 )],
@@ -605,7 +599,7 @@ pub async fn record(
         code: def.code,
         name: def.name,
         title,
-        key_enc: enc(&key),
+        key_enc: url_encode(&key),
         key,
         fields,
         related,
@@ -839,7 +833,7 @@ pub async fn save(
             };
             Ok(Redirect::to(&format!(
                 "/plans/{plan}/registries/{reg}/record?key={}&saved=1",
-                enc(&key)
+                url_encode(&key)
             ))
             .into_response())
         }

@@ -537,7 +537,7 @@ pub async fn upload(
         ),
         "为该数据上传佐证材料",
     )?;
-    let kind = kc_domain::sniff::check(&name, &bytes, UPLOAD_LIMIT)
+    let kind = kc_io::sniff::check(&name, &bytes, UPLOAD_LIMIT)
         .map_err(|e| AppError::BadRequest(format!("“{name}”不能上传：{e}")))?;
     // Only the last part of a path some browsers send, and nothing that
     // could break a header.

@@ -449,7 +449,7 @@ async fn import(
     };
     let started = std::time::Instant::now();
     let pb: std::cell::RefCell<Option<indicatif::ProgressBar>> = std::cell::RefCell::new(None);
-    let today = chrono::Local::now().date_naive();
+    let today = kc_app::time::today_beijing();
     let actor = cli_actor();
     let file_name = file.display().to_string();
     let result = kc_app::registries::import_registry(
@@ -1242,7 +1242,7 @@ async fn report(a: ReportArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     };
-    let today = chrono::Local::now().date_naive();
+    let today = kc_app::time::today_beijing();
     let engines = kc_app::registries::Engines::new();
     let request = kc_app::report::ReportRequest {
         period,

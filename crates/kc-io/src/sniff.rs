@@ -8,9 +8,10 @@
 //! doc/xls/ppt, ZIP behind docx/xlsx/pptx/ofd) it reads just enough of the
 //! container's directory to know which application wrote it.
 //!
-//! Everything here works on a byte slice and never panics: the input comes
-//! from strangers, so every read is bounds-checked and every loop is bounded
-//! by the size of the input.
+//! Everything here works on a byte slice held in memory: magic numbers from
+//! `infer`, OLE2 directories read by `cfb`, ZIP central directories by
+//! `zip`. The input comes from strangers; the property tests below feed
+//! arbitrary and damaged bytes to make sure none of it panics.
 
 /// Kinds of evidence files accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,300 +165,95 @@ fn extension(name: &str) -> String {
         .unwrap_or_default()
 }
 
-const PDF: &[u8] = b"%PDF-";
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n";
-const JPEG: &[u8] = b"\xff\xd8\xff";
-const GIF87: &[u8] = b"GIF87a";
-const GIF89: &[u8] = b"GIF89a";
+/// The signature of an OLE2 compound file (MS-CFB).
 const OLE: &[u8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1";
-const ZIP: &[u8] = b"PK\x03\x04";
 
 /// What the bytes are, whatever the name says.
+///
+/// Magic numbers come from `infer`. The containers are opened with their
+/// own readers, which read only their directories: `cfb` for OLE2 compound
+/// files, `zip` (its central directory; nothing is decompressed) for ZIP.
 pub fn detect(bytes: &[u8]) -> Option<FileKind> {
-    if bytes.starts_with(PDF) {
+    if infer::archive::is_pdf(bytes) {
         Some(FileKind::Pdf)
-    } else if bytes.starts_with(PNG) {
+    } else if infer::image::is_png(bytes) {
         Some(FileKind::Png)
-    } else if bytes.starts_with(JPEG) {
+    } else if infer::image::is_jpeg(bytes) {
         Some(FileKind::Jpeg)
-    } else if bytes.starts_with(GIF87) || bytes.starts_with(GIF89) {
+    } else if infer::image::is_gif(bytes) {
         Some(FileKind::Gif)
     } else if bytes.starts_with(OLE) {
-        ole::detect(bytes)
-    } else if bytes.starts_with(ZIP) {
-        zip::detect(bytes)
+        ole(bytes)
+    } else if infer::archive::is_zip(bytes) {
+        ooxml_or_ofd(bytes)
     } else {
         None
     }
 }
 
-fn u16_at(b: &[u8], pos: usize) -> Option<u16> {
-    let raw = b.get(pos..pos.checked_add(2)?)?;
-    raw.try_into().ok().map(u16::from_le_bytes)
+/// doc, xls or ppt: an OLE2 compound file is known by the name of a stream
+/// directly under the root storage. Only the root's own children count: an
+/// embedded object brings its own "WordDocument" or "Workbook" stream one
+/// storage down, and the text of a document (UTF-16LE, like the names) may
+/// mention any of them.
+fn ole(bytes: &[u8]) -> Option<FileKind> {
+    let file = cfb::CompoundFile::open(std::io::Cursor::new(bytes)).ok()?;
+    let (mut word, mut excel, mut powerpoint) = (false, false, false);
+    for entry in file.read_root_storage().filter(|e| e.is_stream()) {
+        let name = entry.name();
+        word |= name.eq_ignore_ascii_case("WordDocument");
+        excel |= name.eq_ignore_ascii_case("Workbook") || name.eq_ignore_ascii_case("Book");
+        powerpoint |= name.eq_ignore_ascii_case("PowerPoint Document");
+    }
+    if word {
+        Some(FileKind::Doc)
+    } else if excel {
+        Some(FileKind::Xls)
+    } else if powerpoint {
+        Some(FileKind::Ppt)
+    } else {
+        None
+    }
 }
 
-fn u32_at(b: &[u8], pos: usize) -> Option<u32> {
-    let raw = b.get(pos..pos.checked_add(4)?)?;
-    raw.try_into().ok().map(u32::from_le_bytes)
-}
-
-fn u64_at(b: &[u8], pos: usize) -> Option<u64> {
-    let raw = b.get(pos..pos.checked_add(8)?)?;
-    raw.try_into().ok().map(u64::from_le_bytes)
-}
-
-/// OLE2 compound files (MS-CFB): the container of doc, xls and ppt.
-///
-/// The application is known by the name of a stream directly under the root
-/// storage. The directory is read properly — following its sector chain
-/// through the FAT and walking the root's children — rather than searching
-/// the start of the file for the names: Word often writes the directory at
-/// the end of a large file, Word text is itself UTF-16LE (a document that
-/// mentions "Workbook" would look like a workbook), and an embedded object
-/// brings its own "WordDocument" or "Workbook" stream one storage down.
-mod ole {
-    use super::{FileKind, u16_at, u32_at};
-
-    /// The largest regular sector number; the values above mark chain ends
-    /// and special sectors.
-    const MAX_REG_SECT: u32 = 0xFFFF_FFFA;
-    const NO_STREAM: u32 = 0xFFFF_FFFF;
-    const ENTRY_LEN: usize = 128;
-    /// FAT sector numbers held in the header itself; later ones are in the
-    /// DIFAT sector chain.
-    const HEADER_DIFAT: usize = 109;
-    const TYPE_STREAM: u8 = 2;
-    const TYPE_ROOT: u8 = 5;
-
-    struct Cfb<'a> {
-        bytes: &'a [u8],
-        sector_len: usize,
-    }
-
-    impl<'a> Cfb<'a> {
-        fn sector(&self, n: u32) -> Option<&'a [u8]> {
-            if n > MAX_REG_SECT {
-                return None;
-            }
-            // Sector 0 follows the header, which takes one sector's room.
-            let start = usize::try_from(n)
-                .ok()?
-                .checked_add(1)?
-                .checked_mul(self.sector_len)?;
-            // Some writers leave the last sector short; what is there is
-            // still read.
-            let end = start.checked_add(self.sector_len)?.min(self.bytes.len());
-            self.bytes.get(start..end).filter(|s| !s.is_empty())
-        }
-
-        /// The sector number of the `index`-th FAT sector.
-        fn fat_sector(&self, index: usize) -> Option<u32> {
-            if index < HEADER_DIFAT {
-                return u32_at(self.bytes, 76 + index * 4);
-            }
-            // Each DIFAT sector holds FAT sector numbers and, last, the
-            // number of the next DIFAT sector. `index` comes from a sector
-            // that exists, so this walk is short.
-            let per = self.sector_len / 4 - 1;
-            let mut rest = index - HEADER_DIFAT;
-            let mut difat = self.sector(u32_at(self.bytes, 68)?)?;
-            while rest >= per {
-                difat = self.sector(u32_at(difat, per * 4)?)?;
-                rest -= per;
-            }
-            u32_at(difat, rest * 4)
-        }
-
-        /// The sector after `n` in its chain.
-        fn next(&self, n: u32) -> Option<u32> {
-            let per = self.sector_len / 4;
-            let n = usize::try_from(n).ok()?;
-            let fat = self.sector(self.fat_sector(n / per)?)?;
-            u32_at(fat, (n % per) * 4)
-        }
-
-        /// Every directory entry, in order (an entry's index is its id).
-        fn directory(&self) -> Vec<&'a [u8]> {
-            let mut entries = Vec::new();
-            let mut n = u32_at(self.bytes, 48);
-            // A chain longer than the file has sectors is a loop.
-            for _ in 0..self.bytes.len().div_ceil(self.sector_len) {
-                let Some(sector) = n.and_then(|n| self.sector(n)) else {
-                    break;
-                };
-                entries.extend(sector.chunks_exact(ENTRY_LEN));
-                n = n.and_then(|n| self.next(n));
-            }
-            entries
-        }
-    }
-
-    /// Whether a directory entry is named `want` (ASCII, case-insensitive as
-    /// in CFB itself). Names are UTF-16LE with a terminating NUL counted in
-    /// the length field.
-    fn named(entry: &[u8], want: &str) -> bool {
-        if u16_at(entry, 64).map(usize::from) != Some((want.len() + 1) * 2) {
-            return false;
-        }
-        entry.get(..want.len() * 2).is_some_and(|raw| {
-            raw.chunks_exact(2)
-                .zip(want.bytes())
-                .all(|(unit, c)| matches!(unit, [lo, 0] if lo.eq_ignore_ascii_case(&c)))
-        })
-    }
-
-    pub(super) fn detect(bytes: &[u8]) -> Option<FileKind> {
-        // Version 3 files use 512-byte sectors, version 4 files 4096.
-        let sector_len = match u16_at(bytes, 30)? {
-            9 => 512,
-            12 => 4096,
-            _ => return None,
+/// docx, xlsx, pptx (OOXML) or OFD: a ZIP archive known by its entry names,
+/// read from the central directory, the archive's own index. An archive
+/// without its central directory is truncated and no use as evidence.
+fn ooxml_or_ofd(bytes: &[u8]) -> Option<FileKind> {
+    // The archive starts at the file's first byte (the upload is the whole
+    // file): with the offset known, an end record that lies about where the
+    // directory is (say, a copy inside the archive comment) is passed over
+    // for the real one instead of being taken as a shifted archive.
+    let config = zip::read::Config {
+        archive_offset: zip::read::ArchiveOffset::Known(0),
+    };
+    let archive = zip::ZipArchive::with_config(config, std::io::Cursor::new(bytes)).ok()?;
+    let (mut content_types, mut word, mut excel, mut powerpoint, mut ofd) =
+        (false, false, false, false, false);
+    // OOXML part names are case-insensitive (OPC), so matching is too.
+    for name in archive.file_names().flatten() {
+        let starts = |prefix: &str| {
+            name.get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
         };
-        let cfb = Cfb { bytes, sector_len };
-        let entries = cfb.directory();
-        let root = entries.first()?;
-        if root.get(66) != Some(&TYPE_ROOT) {
-            return None;
-        }
-        // The root's children form a tree linked by left and right sibling
-        // ids; `seen` guards against hostile cycles.
-        let (mut word, mut excel, mut powerpoint) = (false, false, false);
-        let mut seen = vec![false; entries.len()];
-        if let Some(root_seen) = seen.first_mut() {
-            *root_seen = true;
-        }
-        let mut stack = vec![u32_at(root, 76)?];
-        while let Some(id) = stack.pop() {
-            if id == NO_STREAM {
-                continue;
-            }
-            let Ok(id) = usize::try_from(id) else {
-                continue;
-            };
-            let (Some(entry), Some(seen)) = (entries.get(id), seen.get_mut(id)) else {
-                continue;
-            };
-            if std::mem::replace(seen, true) {
-                continue;
-            }
-            stack.extend([u32_at(entry, 68), u32_at(entry, 72)].into_iter().flatten());
-            if entry.get(66) == Some(&TYPE_STREAM) {
-                word |= named(entry, "WordDocument");
-                excel |= named(entry, "Workbook") || named(entry, "Book");
-                powerpoint |= named(entry, "PowerPoint Document");
-            }
-        }
-        if word {
-            Some(FileKind::Doc)
-        } else if excel {
-            Some(FileKind::Xls)
-        } else if powerpoint {
-            Some(FileKind::Ppt)
-        } else {
-            None
-        }
+        content_types |= name.eq_ignore_ascii_case("[Content_Types].xml");
+        word |= starts("word/");
+        excel |= starts("xl/");
+        powerpoint |= starts("ppt/");
+        ofd |= name.eq_ignore_ascii_case("OFD.xml");
     }
-}
-
-/// ZIP archives: the container of docx, xlsx, pptx (OOXML) and OFD.
-///
-/// Entry names are read from the central directory, the archive's own
-/// index: local headers may carry no sizes (entries written as a stream), so
-/// walking them is unreliable, and an archive without its central directory
-/// is truncated and no use as evidence anyway.
-mod zip {
-    use super::{FileKind, u16_at, u32_at, u64_at};
-
-    const END: &[u8] = b"PK\x05\x06";
-    const END_LEN: usize = 22;
-    const END64_LOCATOR: &[u8] = b"PK\x06\x07";
-    const END64_LOCATOR_LEN: usize = 20;
-    const END64: &[u8] = b"PK\x06\x06";
-    const CENTRAL: &[u8] = b"PK\x01\x02";
-    const CENTRAL_LEN: usize = 46;
-
-    /// Where the end-of-central-directory record starts. It ends the file
-    /// but for a comment of up to 64 KiB; a candidate counts only if its
-    /// comment length reaches exactly the end, so that a comment which
-    /// itself contains the signature cannot mislead.
-    fn end_record(bytes: &[u8]) -> Option<usize> {
-        let last = bytes.len().checked_sub(END_LEN)?;
-        let first = last.saturating_sub(usize::from(u16::MAX));
-        (first..=last).rev().find(|&pos| {
-            bytes.get(pos..pos + 4) == Some(END)
-                && u16_at(bytes, pos + 20)
-                    .is_some_and(|comment| pos + END_LEN + usize::from(comment) == bytes.len())
-        })
-    }
-
-    /// The central directory's bytes.
-    fn central_directory(bytes: &[u8]) -> Option<&[u8]> {
-        let end = end_record(bytes)?;
-        let mut size = u64::from(u32_at(bytes, end + 12)?);
-        let mut offset = u64::from(u32_at(bytes, end + 16)?);
-        // ZIP64 archives keep the real values in a second record, found
-        // through a locator just before the classic one.
-        if let Some(locator) = end.checked_sub(END64_LOCATOR_LEN)
-            && bytes.get(locator..locator + 4) == Some(END64_LOCATOR)
-        {
-            let record = usize::try_from(u64_at(bytes, locator + 8)?).ok()?;
-            if bytes.get(record..record.checked_add(4)?) == Some(END64) {
-                size = u64_at(bytes, record + 40)?;
-                offset = u64_at(bytes, record + 48)?;
-            }
-        }
-        let offset = usize::try_from(offset).ok()?;
-        let size = usize::try_from(size).ok()?;
-        bytes.get(offset..offset.checked_add(size)?)
-    }
-
-    /// The names of the central directory's entries, as stored.
-    fn names(directory: &[u8]) -> impl Iterator<Item = &[u8]> {
-        let mut pos = 0usize;
-        std::iter::from_fn(move || {
-            if directory.get(pos..pos.checked_add(4)?)? != CENTRAL {
-                return None;
-            }
-            let name_len = usize::from(u16_at(directory, pos + 28)?);
-            let extra_len = usize::from(u16_at(directory, pos + 30)?);
-            let comment_len = usize::from(u16_at(directory, pos + 32)?);
-            let start = pos.checked_add(CENTRAL_LEN)?;
-            let name = directory.get(start..start.checked_add(name_len)?)?;
-            pos = start.checked_add(name_len + extra_len + comment_len)?;
-            Some(name)
-        })
-    }
-
-    fn starts_with_ignore_case(name: &[u8], prefix: &[u8]) -> bool {
-        name.get(..prefix.len())
-            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
-    }
-
-    pub(super) fn detect(bytes: &[u8]) -> Option<FileKind> {
-        let directory = central_directory(bytes)?;
-        let (mut content_types, mut word, mut excel, mut powerpoint, mut ofd) =
-            (false, false, false, false, false);
-        // OOXML part names are case-insensitive (OPC), so matching is too.
-        for name in names(directory) {
-            content_types |= name.eq_ignore_ascii_case(b"[Content_Types].xml");
-            word |= starts_with_ignore_case(name, b"word/");
-            excel |= starts_with_ignore_case(name, b"xl/");
-            powerpoint |= starts_with_ignore_case(name, b"ppt/");
-            ofd |= name.eq_ignore_ascii_case(b"OFD.xml");
-        }
-        // Every OOXML package has `[Content_Types].xml`; without it, a
-        // `word/` folder is just a zipped folder of that name.
-        if content_types && word {
-            Some(FileKind::Docx)
-        } else if content_types && excel {
-            Some(FileKind::Xlsx)
-        } else if content_types && powerpoint {
-            Some(FileKind::Pptx)
-        } else if ofd {
-            Some(FileKind::Ofd)
-        } else {
-            None
-        }
+    // Every OOXML package has `[Content_Types].xml`; without it, a `word/`
+    // folder is just a zipped folder of that name.
+    if content_types && word {
+        Some(FileKind::Docx)
+    } else if content_types && excel {
+        Some(FileKind::Xlsx)
+    } else if content_types && powerpoint {
+        Some(FileKind::Pptx)
+    } else if ofd {
+        Some(FileKind::Ofd)
+    } else {
+        None
     }
 }
 
@@ -465,6 +261,14 @@ mod zip {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n";
+    const ZIP: &[u8] = b"PK\x03\x04";
+
+    fn u32_at(b: &[u8], pos: usize) -> Option<u32> {
+        let raw = b.get(pos..pos.checked_add(4)?)?;
+        raw.try_into().ok().map(u32::from_le_bytes)
+    }
 
     const LIMIT: usize = 1 << 20;
 
@@ -674,8 +478,11 @@ mod tests {
     }
 
     /// A root storage holding the given streams, linked as a chain of right
-    /// siblings.
+    /// siblings in the order MS-CFB requires (shorter names first, then by
+    /// upper-cased name), as `cfb` checks.
     fn ole_with(shift: u16, padding: usize, streams: &[&'static str]) -> Vec<u8> {
+        let mut streams = streams.to_vec();
+        streams.sort_by_key(|name| (name.encode_utf16().count(), name.to_uppercase()));
         let mut entries = vec![Entry("Root Entry", 5, NONE, NONE, 1)];
         for (i, name) in streams.iter().enumerate() {
             let right = if i + 1 == streams.len() {
@@ -822,7 +629,8 @@ mod tests {
                     0,
                     &[
                         Entry("Root Entry", 5, NONE, NONE, 1),
-                        Entry("Workbook", 2, NONE, 2, NONE),
+                        // "MBD0001" sorts before "Workbook": the left sibling.
+                        Entry("Workbook", 2, 2, NONE, NONE),
                         Entry("MBD0001", 1, NONE, NONE, 3),
                         Entry("WordDocument", 2, NONE, NONE, NONE),
                     ],
@@ -968,6 +776,20 @@ mod tests {
         for (what, name, bytes, limit, want) in cases {
             assert_eq!(check(name, &bytes, limit), want, "{what}");
         }
+    }
+
+    #[test]
+    fn a_workbook_written_by_rust_xlsxwriter_is_xlsx() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        book.add_worksheet()
+            .write_string(0, 0, "高新技术企业")
+            .unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        assert_eq!(check("台账.xlsx", &bytes, LIMIT), Ok(FileKind::Xlsx));
+        assert_eq!(
+            check("台账.docx", &bytes, LIMIT),
+            err_mismatch("docx", "Excel 工作簿")
+        );
     }
 
     #[test]
