@@ -200,6 +200,9 @@ fn key_of(r: &ValueRecord) -> Key {
     (r.indicator.clone(), r.scope.clone(), r.period)
 }
 
+/// A function told of every event applied.
+type Listener = Box<dyn Fn(&Event) + Send + Sync>;
+
 /// The read model of every plan.
 pub struct ReadModel {
     store: Store,
@@ -212,7 +215,7 @@ pub struct ReadModel {
     catching_up: tokio::sync::Mutex<()>,
     /// Called with the events of other kinds (sessions, search) after they
     /// are applied here, for the layers above.
-    listeners: std::sync::Mutex<Vec<Box<dyn Fn(&Event) + Send + Sync>>>,
+    listeners: std::sync::Mutex<Vec<Listener>>,
 }
 
 impl ReadModel {
