@@ -21,6 +21,10 @@ use zip::write::SimpleFileOptions;
 
 use crate::IoError;
 
+/// The fonts the Word report's chart pictures are drawn with (`cjk: None`
+/// when the system has no Chinese font: the labels cannot be drawn).
+pub use kc_chart::{Fonts as ChartFonts, fonts as chart_fonts};
+
 // ---- Excel -----------------------------------------------------------------------------------
 
 /// A sheet name Excel accepts: at most 31 characters, none of `[]:*?/\`,
