@@ -10,7 +10,7 @@
 
 use std::io::{Cursor, Write};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use kc_domain::report::{Cell, Chart, Report, Table};
 use rust_xlsxwriter::{
     Chart as XlsxChart, ChartEmptyCells, ChartFormat, ChartLegendPosition, ChartLine,
@@ -20,6 +20,10 @@ use rust_xlsxwriter::{
 use zip::write::SimpleFileOptions;
 
 use crate::IoError;
+
+/// The fonts the Word report's chart pictures are drawn with (`cjk: None`
+/// when the system has no Chinese font: the labels cannot be drawn).
+pub use kc_chart::{Fonts as ChartFonts, fonts as chart_fonts};
 
 // ---- Excel -----------------------------------------------------------------------------------
 
@@ -244,14 +248,21 @@ fn chart_sheet(
             .set_format(ChartFormat::new().set_line(&line))
             .set_marker(&marker);
     }
-    let x = chart.x_axis();
-    x.set_num_format("yyyy")
-        .set_min(excel_date(c.start))
+    // Gridlines at every 1 January: from noon of the start year's first day
+    // in steps of 365.25 days every step lands on 1 January (leap years
+    // included), and the "yyyy" labels name the year that begins there.
+    let jan1 = NaiveDate::from_ymd_opt(c.start.year(), 1, 1).unwrap_or(c.start);
+    chart
+        .x_axis()
+        .set_num_format("yyyy")
+        .set_min(excel_date(jan1) + 0.5)
         .set_max(excel_date(c.end.max(c.start)))
-        .set_major_unit(365)
+        .set_major_unit(365.25)
         .set_major_gridlines(true);
+    let y = chart.y_axis();
+    y.set_num_format("#,##0.##");
     if !c.unit.is_empty() {
-        chart.y_axis().set_name(&c.unit);
+        y.set_name(&c.unit);
     }
     ws.insert_chart(1, 8, &chart)?;
     Ok(())

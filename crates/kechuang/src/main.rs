@@ -895,6 +895,14 @@ async fn plan_load(file: PathBuf, db: String) -> ExitCode {
     }
 }
 
+/// The Word report's chart pictures are drawn with the system's fonts; without
+/// a Chinese one their labels cannot be drawn (lines and numbers still are).
+fn chart_font_warning() -> Option<String> {
+    kc_io::report::chart_fonts().cjk.is_none().then(|| {
+        "注意：系统中没有中文字体（如 Noto Sans CJK SC），Word 报告图表中的中文标注将无法显示；请安装 fonts-noto-cjk。\n".to_string()
+    })
+}
+
 async fn serve(db: String, addr: String, demo: bool, security: SecurityArgs) -> ExitCode {
     let (cfg, smtp) = match (security.config(), security.smtp()) {
         (Ok(c), Ok(s)) => (c, s),
@@ -952,6 +960,10 @@ async fn serve(db: String, addr: String, demo: bool, security: SecurityArgs) -> 
         ));
     } else if matches!(store.users().await.map(|u| u.is_empty()), Ok(true)) {
         banner.push_str("数据库中还没有账号：请先用 kechuang user add 用户名 --role sysadmin（以及 secadmin、auditadmin、coordinator）新建账号，见 docs/roles.md。\n");
+    }
+    if let Some(warning) = chart_font_warning() {
+        tracing::warn!("no Chinese font for report charts");
+        banner.push_str(&warning);
     }
     banner.push_str("按 Ctrl-C 停止。\n");
     out(&banner);
@@ -1263,6 +1275,12 @@ async fn report(a: ReportArgs) -> ExitCode {
         };
     if let Some(i) = a.issuer {
         report.issuer = i;
+    }
+    if format == "docx"
+        && report.charts().next().is_some()
+        && let Some(warning) = chart_font_warning()
+    {
+        eprint!("kechuang: {warning}");
     }
     let bytes = match format.as_str() {
         "docx" => kc_io::report::report_docx(&report).map_err(|e| one_line(&e)),
