@@ -261,11 +261,13 @@ async fn send_within(cfg: &SmtpConfig, mail: &Mail, wait: Duration) -> Result<()
                 },
             });
         }
-        transport
-            .send(message)
-            .await
-            .map(drop)
-            .map_err(MailError::from_smtp)
+        // lettre hands a connection back to its pool in a task of its own:
+        // let that run each time, so that the message, and the next one,
+        // go over the same connection instead of opening another.
+        tokio::task::yield_now().await;
+        let sent = transport.send(message).await;
+        tokio::task::yield_now().await;
+        sent.map(drop).map_err(MailError::from_smtp)
     };
     tokio::time::timeout(wait * WHOLE_MESSAGE, delivery)
         .await
