@@ -466,30 +466,30 @@ pub async fn add_user(
     } else {
         display_name.trim()
     };
-    let user = store
-        .create_user(
-            &NewUser {
-                username: username.to_string(),
-                display_name: display.to_string(),
-                email: email.to_string(),
-                password_hash: hash_password(&password),
-                must_change,
-            },
-            &texts,
-        )
-        .await
-        .map_err(|e| match e {
-            StoreError::Invalid(m) => AccountError::Invalid(m),
-            other => AccountError::Store(other),
-        })?;
-    audit(
-        store,
+    let mut tx = store.begin().await?;
+    tx.create_user(
+        &NewUser {
+            username: username.to_string(),
+            display_name: display.to_string(),
+            email: email.to_string(),
+            password_hash: hash_password(&password),
+            must_change,
+        },
+        &texts,
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Invalid(m) => AccountError::Invalid(m),
+        other => AccountError::Store(other),
+    })?;
+    tx.commit(&audit_entry(
         who,
         "user.create",
         &format!("user:{username}"),
         serde_json::json!({"after": {"display_name": display, "email": email, "roles": texts}}),
-    )
+    ))
     .await?;
+    let user = existing(store, username).await?;
     Ok((user, password))
 }
 
@@ -510,17 +510,17 @@ pub async fn set_roles(
     let user = existing(store, username).await?;
     check_separation(roles).map_err(|e| AccountError::Invalid(e.to_string()))?;
     let texts: Vec<String> = roles.iter().map(Role::to_string).collect();
-    store.set_roles(user.id, &texts).await?;
+    let mut tx = store.begin().await?;
+    tx.set_roles(user.id, &texts).await?;
     // A change of rights takes effect at once: sessions carry no roles, but
     // ending them makes the change visible to the user.
-    store.delete_sessions_of(user.id).await?;
-    audit(
-        store,
+    tx.delete_sessions_of(user.id).await?;
+    tx.commit(&audit_entry(
         who,
         "user.roles",
         &format!("user:{username}"),
         serde_json::json!({"before": user.roles, "after": texts}),
-    )
+    ))
     .await?;
     Ok(())
 }
@@ -534,17 +534,16 @@ pub async fn reset_password(
 ) -> Result<String, AccountError> {
     let user = existing(store, username).await?;
     let password = initial_password();
-    store
-        .set_password(user.id, &hash_password(&password), true)
+    let mut tx = store.begin().await?;
+    tx.set_password(user.id, &hash_password(&password), true)
         .await?;
-    store.delete_sessions_of(user.id).await?;
-    audit(
-        store,
+    tx.delete_sessions_of(user.id).await?;
+    tx.commit(&audit_entry(
         who,
         "user.reset",
         &format!("user:{username}"),
         serde_json::json!({}),
-    )
+    ))
     .await?;
     Ok(password)
 }
@@ -557,18 +556,18 @@ pub async fn set_locked(
     locked: bool,
 ) -> Result<(), AccountError> {
     let user = existing(store, username).await?;
-    store.set_disabled(user.id, locked).await?;
+    let mut tx = store.begin().await?;
+    tx.set_disabled(user.id, locked).await?;
     if locked {
-        store.delete_sessions_of(user.id).await?;
+        tx.delete_sessions_of(user.id).await?;
     }
     let action = if locked { "user.lock" } else { "user.unlock" };
-    audit(
-        store,
+    tx.commit(&audit_entry(
         who,
         action,
         &format!("user:{username}"),
         serde_json::json!({"before": {"disabled": user.disabled}, "after": {"disabled": locked}}),
-    )
+    ))
     .await?;
     Ok(())
 }
@@ -606,20 +605,71 @@ pub async fn change_password(
     if !errors.is_empty() {
         return Err(errors);
     }
-    store
-        .set_password(user.id, &hash_password(new), false)
+    let mut tx = store.begin().await.map_err(store_err)?;
+    tx.set_password(user.id, &hash_password(new), false)
         .await
         .map_err(store_err)?;
-    audit(
-        store,
+    // Every session ends; the page signs the user in again.
+    tx.delete_sessions_of(user.id).await.map_err(store_err)?;
+    tx.commit(&audit_entry(
         who,
         "user.password",
         &format!("user:{username}"),
         serde_json::json!({}),
-    )
+    ))
     .await
     .map_err(store_err)?;
     Ok(())
+}
+
+/// Ends a session that was idle past the timeout (the system's doing, not
+/// the user's: no audit entry, as before an idle session was never a change
+/// of anything but its own row).
+pub async fn expire_session(store: &Store, token_hash: &str) -> Result<(), StoreError> {
+    store.delete_session(token_hash).await
+}
+
+/// Notes that a session was used now (for its idle timeout).
+pub async fn touch_session(store: &Store, token_hash: &str) -> Result<(), StoreError> {
+    store.touch_session(token_hash).await
+}
+
+/// Marks a user's notifications read.
+pub async fn mark_notifications_read(store: &Store, user_id: i64) -> Result<(), StoreError> {
+    store.mark_notifications_read(user_id).await
+}
+
+/// Ends one session (logging out) with its audit entry.
+pub async fn logout(store: &Store, who: &Actor, token_hash: &str) -> Result<(), StoreError> {
+    let mut tx = store.begin().await?;
+    tx.delete_session(token_hash).await?;
+    tx.commit(&audit_entry(
+        who,
+        "logout",
+        &format!("user:{}", who.username),
+        serde_json::json!({}),
+    ))
+    .await
+    .map(|_| ())
+}
+
+/// Ends every session of an account ("log out everywhere"), with its audit
+/// entry; returns how many ended.
+pub async fn logout_everywhere(
+    store: &Store,
+    who: &Actor,
+    user_id: i64,
+) -> Result<u64, StoreError> {
+    let mut tx = store.begin().await?;
+    let n = tx.delete_sessions_of(user_id).await?;
+    tx.commit(&audit_entry(
+        who,
+        "logout.all",
+        &format!("user:{}", who.username),
+        serde_json::json!({"sessions": n}),
+    ))
+    .await?;
+    Ok(n)
 }
 
 /// Removes audit entries older than the retention period (never fewer than
@@ -628,15 +678,16 @@ pub async fn prune_audit(store: &Store, cfg: &SecurityConfig) -> Result<i64, Sto
     let days = cfg.audit_retention_days.max(180);
     let cutoff = (Utc::now() - chrono::Duration::days(days))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let n = store.audit_prune(&cutoff).await?;
+    // The removal and its own entry are one change.
+    let mut tx = store.begin().await?;
+    let n = tx.audit_prune(&cutoff).await?;
     if n > 0 {
-        audit(
-            store,
+        tx.commit(&audit_entry(
             &Actor::new("system", "local"),
             "audit.prune",
             "audit",
             serde_json::json!({"removed": n, "before": cutoff}),
-        )
+        ))
         .await?;
     }
     Ok(n)

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use crate::auth::Actor;
+use crate::work::Work;
 use chrono::{Datelike, NaiveDate};
 use kc_domain::Plan;
 use kc_domain::market::{Challenge, ContractTerms, Deal, FieldError, MarketError, Reward};
@@ -80,7 +80,7 @@ fn json<T: Serialize>(doc: &T) -> String {
 
 /// Saves a changed document if nobody changed the case meanwhile.
 async fn save<T: Serialize>(
-    store: &Store,
+    w: &mut Work,
     loaded: &Loaded<T>,
     doc: &T,
     stage: &str,
@@ -94,7 +94,7 @@ async fn save<T: Serialize>(
         title,
         data: &data,
     };
-    if store
+    if w.tx
         .update_case(loaded.case.id, loaded.case.version, fields)
         .await?
     {
@@ -146,7 +146,7 @@ pub const MARKET_EVENTS: [&str; 3] = ["成果路演", "供需对接", "双创汇
 /// Opens a deal for a match after checking that its listings, broker and
 /// event are registered; the deal belongs to the demand's market.
 pub async fn open_deal(
-    store: &Store,
+    w: &mut Work,
     engine: &Engine,
     m: &Match<'_>,
     by: &str,
@@ -184,8 +184,8 @@ pub async fn open_deal(
     }
     let title = deal_title(engine, &deal);
     let data = json(&deal);
-    let id = store
-        .insert_case(
+    let id =
+        w.tx.insert_case(
             DEAL,
             by,
             CaseFields {
@@ -218,13 +218,13 @@ pub fn cell(engine: &Engine, reg: &str, key: &str, field: &str) -> String {
 
 /// Saves a deal after a contact or a move that needs no record.
 pub async fn update_deal(
-    store: &Store,
+    w: &mut Work,
     engine: &Engine,
     loaded: &Loaded<Deal>,
     doc: &Deal,
 ) -> Result<(), CaseError> {
     save(
-        store,
+        w,
         loaded,
         doc,
         doc.stage.code(),
@@ -324,8 +324,8 @@ fn contract_record(
 /// contract's key.
 #[allow(clippy::too_many_arguments)]
 pub async fn sign_deal(
-    store: &Store,
-    engine: &mut Engine,
+    w: &mut Work,
+    engine: &Engine,
     plan: &Plan,
     loaded: &Loaded<Deal>,
     terms: ContractTerms,
@@ -346,16 +346,9 @@ pub async fn sign_deal(
     }
     // The deal is saved first: its version check decides a race between
     // two people signing, and only the winner writes the contract.
-    update_deal(store, engine, loaded, &doc).await?;
-    crate::registries::save_record(
-        store,
-        engine,
-        &registry::CONTRACTS,
-        &rec,
-        None,
-        crate::registries::By::save(&Actor::new(by, "")),
-    )
-    .await?;
+    update_deal(w, engine, loaded, &doc).await?;
+    w.save_record(engine, &registry::CONTRACTS, &rec, by)
+        .await?;
     Ok(key)
 }
 
@@ -363,9 +356,11 @@ pub async fn sign_deal(
 /// the registration date (the date absorbed turnover counts by), and the
 /// broker's reward is set by the plan's rule against what the broker
 /// already earned that year.
+#[allow(clippy::too_many_arguments)]
 pub async fn register_deal(
     store: &Store,
-    engine: &mut Engine,
+    w: &mut Work,
+    engine: &Engine,
     plan: &Plan,
     loaded: &Loaded<Deal>,
     on: NaiveDate,
@@ -386,16 +381,9 @@ pub async fn register_deal(
     let reward = doc.register(on, today, by, &plan.market.reward, earned)?;
     let terms = doc.contract.clone().expect("a signed deal has terms");
     let rec = contract_record(engine, plan, &contract_cells(&doc, &terms, on))?;
-    update_deal(store, engine, loaded, &doc).await?;
-    crate::registries::save_record(
-        store,
-        engine,
-        &registry::CONTRACTS,
-        &rec,
-        None,
-        crate::registries::By::save(&Actor::new(by, "")),
-    )
-    .await?;
+    update_deal(w, engine, loaded, &doc).await?;
+    w.save_record(engine, &registry::CONTRACTS, &rec, by)
+        .await?;
     Ok(reward)
 }
 
@@ -411,7 +399,7 @@ pub async fn challenges(store: &Store) -> Result<Vec<Loaded<Challenge>>, CaseErr
 
 /// Publishes a challenge made from a registered demand.
 pub async fn publish_challenge(
-    store: &Store,
+    w: &mut Work,
     engine: &Engine,
     demand: &str,
     draft: &kc_domain::market::ChallengeDraft<'_>,
@@ -434,8 +422,8 @@ pub async fn publish_challenge(
         today,
     )?;
     let data = json(&doc);
-    let id = store
-        .insert_case(
+    let id =
+        w.tx.insert_case(
             CHALLENGE,
             by,
             CaseFields {
@@ -450,11 +438,11 @@ pub async fn publish_challenge(
 }
 
 pub async fn update_challenge(
-    store: &Store,
+    w: &mut Work,
     loaded: &Loaded<Challenge>,
     doc: &Challenge,
 ) -> Result<(), CaseError> {
-    save(store, loaded, doc, doc.stage.code(), &doc.area, &doc.title).await
+    save(w, loaded, doc, doc.stage.code(), &doc.area, &doc.title).await
 }
 
 /// Judges acceptance. A passed challenge becomes a project record of the
@@ -462,8 +450,8 @@ pub async fn update_challenge(
 /// what the plan's 攻关项目 indicator counts.
 #[allow(clippy::too_many_arguments)]
 pub async fn accept_challenge(
-    store: &Store,
-    engine: &mut Engine,
+    w: &mut Work,
+    engine: &Engine,
     plan: &Plan,
     loaded: &Loaded<Challenge>,
     on: NaiveDate,
@@ -476,7 +464,7 @@ pub async fn accept_challenge(
     let mut doc = loaded.doc.clone();
     doc.accept(on, passed, opinion, note)?;
     if !passed {
-        update_challenge(store, loaded, &doc).await?;
+        update_challenge(w, loaded, &doc).await?;
         return Ok(None);
     }
     let winner = doc
@@ -517,15 +505,7 @@ pub async fn accept_challenge(
         )
     })?;
     doc.project = Some(number.clone());
-    update_challenge(store, loaded, &doc).await?;
-    crate::registries::save_record(
-        store,
-        engine,
-        def,
-        &rec,
-        None,
-        crate::registries::By::save(&Actor::new(by, "")),
-    )
-    .await?;
+    update_challenge(w, loaded, &doc).await?;
+    w.save_record(engine, def, &rec, by).await?;
     Ok(Some(number))
 }

@@ -1,6 +1,17 @@
 //! Application services: the use cases shared by the web server and the CLI.
 //! They join the pure domain with storage; they know nothing of HTTP or HTML.
 
+/// What the web layer may name of storage: the handle it passes on to use
+/// cases and read queries, and the records they return. Every write is a
+/// use case of this crate (`scripts/check-architecture` holds kc-web to it).
+pub mod store {
+    pub use kc_store::{
+        Attachment, AuditEntry, AuditFilter, AuditReport, Backend, Event, EventKind, Notification,
+        PlanVersion, SessionRow, Store, StoreError, StoredPlan, User, ValueEvent, ValueRecord,
+        now_text,
+    };
+}
+
 pub mod analytics;
 pub mod auth;
 pub mod cases;
@@ -11,6 +22,7 @@ pub mod model;
 pub mod registries;
 pub mod report;
 pub mod time;
+pub mod work;
 pub mod workflow;
 
 use std::collections::HashMap;

@@ -279,6 +279,146 @@ pub async fn delete_record(
     Ok(true)
 }
 
+/// The area a record belongs to (its own field, or its enterprise's), for
+/// the rule of who may edit it.
+pub fn record_area(e: &Engine, def: &RegistryDef, rec: &Record) -> Option<String> {
+    let code = match def.area {
+        registry::AreaRule::Field(f) => rec.get(def, f).display(),
+        registry::AreaRule::Enterprise(f) => {
+            let credit = rec.get(def, f).display();
+            let ent = registry::by_code("enterprises")?;
+            let row = e.row_of("enterprises", &credit)?;
+            e.record("enterprises", row)?.get(ent, "area").display()
+        }
+    };
+    (!code.is_empty()).then_some(code)
+}
+
+/// Why a record could not be saved or deleted.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordCmdError {
+    #[error("记录内容有误")]
+    Invalid(Vec<CellError>),
+    /// The text says what was refused.
+    #[error("您的角色无权{0}")]
+    Forbidden(&'static str),
+    #[error("{0}中没有这条记录")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn may_edit(
+    who: &kc_domain::auth::Principal,
+    e: &Engine,
+    def: &RegistryDef,
+    rec: &Record,
+) -> Result<(), RecordCmdError> {
+    if who.can_edit_record(record_area(e, def, rec).as_deref()) {
+        Ok(())
+    } else {
+        Err(RecordCmdError::Forbidden(
+            "修改其他地区（或全市统管）的登记记录",
+        ))
+    }
+}
+
+/// A record typed into a form or sent to the API.
+pub struct SaveRecord<'a> {
+    pub def: &'static RegistryDef,
+    /// Cell texts by field code.
+    pub cells: HashMap<&'a str, &'a str>,
+    /// The key the record had (an edit that may change it).
+    pub old_key: Option<&'a str>,
+    /// Whether a record with the same key is replaced (the API) or refused
+    /// unless it is the one being edited (the form).
+    pub replace: bool,
+}
+
+/// What a save did.
+pub struct SavedRecord {
+    pub key: String,
+    pub record: Record,
+    pub created: bool,
+}
+
+/// Saves a record for a user: the right to edit records at all, the
+/// record's checks, the right to edit its area (and the old record's), then
+/// the record and its audit entry in one transaction and the engine (the
+/// caller holds its write lock). The form and the API both call this.
+pub async fn save(
+    store: &Store,
+    engine: &mut Engine,
+    plan: &Plan,
+    caller: &crate::auth::Caller,
+    cmd: SaveRecord<'_>,
+) -> Result<SavedRecord, RecordCmdError> {
+    let who = &caller.principal;
+    if !who.edits_records() {
+        return Err(RecordCmdError::Forbidden("登记或修改记录"));
+    }
+    let def = cmd.def;
+    let rec = check_record(engine, plan, def, &cmd.cells).map_err(RecordCmdError::Invalid)?;
+    let key = rec.key(def);
+    if !cmd.replace && cmd.old_key.is_none() && engine.row_of(def.code, &key).is_some() {
+        // A new record must not silently replace an existing one.
+        return Err(RecordCmdError::Invalid(vec![CellError {
+            field: def.key[0].to_string(),
+            label: def
+                .field(def.key[0])
+                .map(|x| x.label)
+                .unwrap_or("")
+                .to_string(),
+            value: key,
+            reason: "已有相同的记录；如需修改，请在该记录页面点击“修改”".into(),
+        }]));
+    }
+    may_edit(who, engine, def, &rec)?;
+    let old = engine
+        .row_of(def.code, cmd.old_key.unwrap_or(&key))
+        .and_then(|row| engine.record(def.code, row));
+    if let Some(old) = &old {
+        may_edit(who, engine, def, old)?;
+    }
+    let key = save_record(
+        store,
+        engine,
+        def,
+        &rec,
+        cmd.old_key,
+        By::save(&caller.actor),
+    )
+    .await?;
+    Ok(SavedRecord {
+        key,
+        record: rec,
+        created: old.is_none(),
+    })
+}
+
+/// Deletes a record for a user (the same rights as [`save`]).
+pub async fn delete(
+    store: &Store,
+    engine: &mut Engine,
+    caller: &crate::auth::Caller,
+    def: &'static RegistryDef,
+    key: &str,
+) -> Result<(), RecordCmdError> {
+    if !caller.principal.edits_records() {
+        return Err(RecordCmdError::Forbidden("删除登记记录"));
+    }
+    let old = engine
+        .row_of(def.code, key)
+        .and_then(|row| engine.record(def.code, row))
+        .ok_or(RecordCmdError::NotFound(def.name))?;
+    may_edit(&caller.principal, engine, def, &old)?;
+    if delete_record(store, engine, def, key, &caller.actor).await? {
+        Ok(())
+    } else {
+        Err(RecordCmdError::NotFound(def.name))
+    }
+}
+
 /// Generates the registries of `scale` for `plan` and writes them in
 /// batches as they are generated (nation scale never sits in memory as a
 /// whole); returns the number of records per registry.

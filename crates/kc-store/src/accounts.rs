@@ -74,39 +74,12 @@ fn user_from(row: &AnyRow) -> Result<User> {
 }
 
 impl Store {
-    /// Creates an account with its roles; `Invalid` if the name is taken.
+    /// Creates an account with its roles (fixtures and the demo; users'
+    /// accounts are created through a [`crate::Tx`] with their audit entry).
     pub async fn create_user(&self, u: &NewUser, roles: &[String]) -> Result<User> {
-        let mut tx = self.pool().begin().await?;
-        let now = now_text();
-        let row = sqlx::query(
-            "INSERT INTO users (username, display_name, email, password_hash, must_change, disabled,
-                                failed_count, locked_until, password_changed_at, created_at, last_login_at)
-             VALUES ($1, $2, $3, $4, $5, 0, 0, NULL, $6, $6, NULL)
-             RETURNING id",
-        )
-        .bind(u.username.as_str())
-        .bind(u.display_name.as_str())
-        .bind(u.email.as_str())
-        .bind(u.password_hash.as_str())
-        .bind(i64::from(u.must_change))
-        .bind(now.as_str())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_unique_violation() => {
-                StoreError::Invalid(format!("用户名“{}”已被使用", u.username))
-            }
-            _ => StoreError::Db(e),
-        })?;
-        let id: i64 = row.try_get("id")?;
-        for r in roles {
-            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
-                .bind(id)
-                .bind(r.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
+        let mut tx = self.begin().await?;
+        tx.create_user(u, roles).await?;
+        tx.commit_without_audit().await?;
         self.user(&u.username)
             .await?
             .ok_or_else(|| StoreError::Corrupt("新建的用户读不到".into()))
@@ -170,36 +143,14 @@ impl Store {
     /// Replaces an account's roles.
     pub async fn set_roles(&self, user_id: i64, roles: &[String]) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
-            .bind(user_id)
-            .execute(tx.conn())
-            .await?;
-        for r in roles {
-            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
-                .bind(user_id)
-                .bind(r.as_str())
-                .execute(tx.conn())
-                .await?;
-        }
-        user_changed(&mut tx, user_id);
+        tx.set_roles(user_id, roles).await?;
         tx.commit_without_audit().await
     }
 
     /// Sets a new password hash; `must_change` for a reset by an administrator.
     pub async fn set_password(&self, user_id: i64, hash: &str, must_change: bool) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "UPDATE users SET password_hash = $1, must_change = $2, password_changed_at = $3,
-                              failed_count = 0, locked_until = NULL
-             WHERE id = $4",
-        )
-        .bind(hash)
-        .bind(i64::from(must_change))
-        .bind(now_text())
-        .bind(user_id)
-        .execute(tx.conn())
-        .await?;
-        user_changed(&mut tx, user_id);
+        tx.set_password(user_id, hash, must_change).await?;
         tx.commit_without_audit().await
     }
 
@@ -207,14 +158,7 @@ impl Store {
     /// clear the failure count and any temporary lock.
     pub async fn set_disabled(&self, user_id: i64, disabled: bool) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "UPDATE users SET disabled = $1, failed_count = 0, locked_until = NULL WHERE id = $2",
-        )
-        .bind(i64::from(disabled))
-        .bind(user_id)
-        .execute(tx.conn())
-        .await?;
-        user_changed(&mut tx, user_id);
+        tx.set_disabled(user_id, disabled).await?;
         tx.commit_without_audit().await
     }
 
@@ -313,25 +257,16 @@ impl Store {
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(tx.conn())
-            .await?;
-        tx.event(crate::EventKind::User, "", &format!("session:{token_hash}"));
+        tx.delete_session(token_hash).await?;
         tx.commit_without_audit().await
     }
 
-    /// Ends every session of an account ("log out everywhere", password
-    /// change, lock); returns how many were ended.
+    /// Ends every session of an account; returns how many were ended.
     pub async fn delete_sessions_of(&self, user_id: i64) -> Result<u64> {
         let mut tx = self.begin().await?;
-        let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user_id)
-            .execute(tx.conn())
-            .await?;
-        user_changed(&mut tx, user_id);
+        let n = tx.delete_sessions_of(user_id).await?;
         tx.commit_without_audit().await?;
-        Ok(r.rows_affected())
+        Ok(n)
     }
 
     /// Removes sessions idle since before `cutoff`.
@@ -391,6 +326,117 @@ impl Store {
             .execute(self.pool())
             .await?;
         Ok(())
+    }
+}
+
+impl crate::Tx {
+    /// Ends one session.
+    pub async fn delete_session(&mut self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(self.conn())
+            .await?;
+        self.event(crate::EventKind::User, "", &format!("session:{token_hash}"));
+        Ok(())
+    }
+
+    /// Creates an account with its roles; `Invalid` if the name is taken.
+    pub async fn create_user(&mut self, u: &NewUser, roles: &[String]) -> Result<i64> {
+        let now = now_text();
+        let row = sqlx::query(
+            "INSERT INTO users (username, display_name, email, password_hash, must_change, disabled,
+                                failed_count, locked_until, password_changed_at, created_at, last_login_at)
+             VALUES ($1, $2, $3, $4, $5, 0, 0, NULL, $6, $6, NULL)
+             RETURNING id",
+        )
+        .bind(u.username.as_str())
+        .bind(u.display_name.as_str())
+        .bind(u.email.as_str())
+        .bind(u.password_hash.as_str())
+        .bind(i64::from(u.must_change))
+        .bind(now.as_str())
+        .fetch_one(self.conn())
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::Invalid(format!("用户名“{}”已被使用", u.username))
+            }
+            _ => StoreError::Db(e),
+        })?;
+        let id: i64 = row.try_get("id")?;
+        for r in roles {
+            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+                .bind(id)
+                .bind(r.as_str())
+                .execute(self.conn())
+                .await?;
+        }
+        user_changed(self, id);
+        Ok(id)
+    }
+
+    /// Replaces an account's roles.
+    pub async fn set_roles(&mut self, user_id: i64, roles: &[String]) -> Result<()> {
+        sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
+            .bind(user_id)
+            .execute(self.conn())
+            .await?;
+        for r in roles {
+            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+                .bind(user_id)
+                .bind(r.as_str())
+                .execute(self.conn())
+                .await?;
+        }
+        user_changed(self, user_id);
+        Ok(())
+    }
+
+    /// Sets a new password hash; `must_change` for a reset by an administrator.
+    pub async fn set_password(
+        &mut self,
+        user_id: i64,
+        hash: &str,
+        must_change: bool,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, must_change = $2, password_changed_at = $3,
+                              failed_count = 0, locked_until = NULL
+             WHERE id = $4",
+        )
+        .bind(hash)
+        .bind(i64::from(must_change))
+        .bind(now_text())
+        .bind(user_id)
+        .execute(self.conn())
+        .await?;
+        user_changed(self, user_id);
+        Ok(())
+    }
+
+    /// Disables (locks by an administrator) or re-enables an account; both
+    /// clear the failure count and any temporary lock.
+    pub async fn set_disabled(&mut self, user_id: i64, disabled: bool) -> Result<()> {
+        sqlx::query(
+            "UPDATE users SET disabled = $1, failed_count = 0, locked_until = NULL WHERE id = $2",
+        )
+        .bind(i64::from(disabled))
+        .bind(user_id)
+        .execute(self.conn())
+        .await?;
+        user_changed(self, user_id);
+        Ok(())
+    }
+
+    /// Ends every session of an account ("log out everywhere", password
+    /// change, lock); returns how many were ended.
+    pub async fn delete_sessions_of(&mut self, user_id: i64) -> Result<u64> {
+        let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(self.conn())
+            .await?;
+        user_changed(self, user_id);
+        Ok(r.rows_affected())
     }
 }
 

@@ -225,10 +225,21 @@ impl Store {
         })
     }
 
+    /// Removes entries older than `cutoff` on its own (tests); the
+    /// system's retention prunes through a [`crate::Tx`] with its own entry.
+    pub async fn audit_prune(&self, cutoff: &str) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let n = tx.audit_prune(cutoff).await?;
+        tx.commit_without_audit().await?;
+        Ok(n)
+    }
+}
+
+impl crate::Tx {
     /// Removes entries older than `cutoff` (a prefix of the chain) and
     /// remembers the last removed hash; returns how many were removed.
-    pub async fn audit_prune(&self, cutoff: &str) -> Result<i64> {
-        let mut tx = self.pool().begin().await?;
+    pub async fn audit_prune(&mut self, cutoff: &str) -> Result<i64> {
+        let tx = self.conn();
         // Lock the head first, as appenders do.
         sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
             .execute(&mut *tx)
@@ -240,7 +251,6 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(last) = last else {
-            tx.commit().await?;
             return Ok(0);
         };
         let seq: i64 = last.try_get("seq")?;
@@ -254,7 +264,6 @@ impl Store {
             .bind(hash.as_str())
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
         Ok(r.rows_affected() as i64)
     }
 }

@@ -51,9 +51,9 @@ fn case_from(r: &AnyRow) -> Result<Case> {
 
 const COLUMNS: &str = "id, kind, area, stage, owner, title, data, version, created_at, updated_at";
 
-impl Store {
+impl crate::Tx {
     /// Opens a case; returns its id.
-    pub async fn insert_case(&self, kind: &str, owner: &str, c: CaseFields<'_>) -> Result<i64> {
+    pub async fn insert_case(&mut self, kind: &str, owner: &str, c: CaseFields<'_>) -> Result<i64> {
         let now = now_text();
         let row = sqlx::query(
             "INSERT INTO market_cases (kind, area, stage, owner, title, data, version, created_at, updated_at)
@@ -66,11 +66,36 @@ impl Store {
         .bind(c.title)
         .bind(c.data)
         .bind(now.as_str())
-        .fetch_one(self.pool())
+        .fetch_one(self.conn())
         .await?;
-        Ok(row.try_get("id")?)
+        let id: i64 = row.try_get("id")?;
+        self.event(crate::EventKind::Case, "", &format!("{kind}:{id}"));
+        Ok(id)
     }
 
+    /// Replaces a case's document if it is still at `version`; returns
+    /// false when someone else changed it first.
+    pub async fn update_case(&mut self, id: i64, version: i64, c: CaseFields<'_>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE market_cases SET area = $1, stage = $2, title = $3, data = $4,
+                    version = version + 1, updated_at = $5
+             WHERE id = $6 AND version = $7",
+        )
+        .bind(c.area)
+        .bind(c.stage)
+        .bind(c.title)
+        .bind(c.data)
+        .bind(now_text())
+        .bind(id)
+        .bind(version)
+        .execute(self.conn())
+        .await?;
+        self.event(crate::EventKind::Case, "", &id.to_string());
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+impl Store {
     pub async fn case(&self, kind: &str, id: i64) -> Result<Option<Case>> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM market_cases WHERE kind = $1 AND id = $2"
@@ -91,25 +116,5 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(case_from).collect()
-    }
-
-    /// Replaces a case's document if it is still at `version`; returns
-    /// false when someone else changed it first.
-    pub async fn update_case(&self, id: i64, version: i64, c: CaseFields<'_>) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE market_cases SET area = $1, stage = $2, title = $3, data = $4,
-                    version = version + 1, updated_at = $5
-             WHERE id = $6 AND version = $7",
-        )
-        .bind(c.area)
-        .bind(c.stage)
-        .bind(c.title)
-        .bind(c.data)
-        .bind(now_text())
-        .bind(id)
-        .bind(version)
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected() == 1)
     }
 }

@@ -174,24 +174,28 @@ pub async fn api_login(
     body: axum::body::Bytes,
 ) -> Response {
     let headers = &parts.headers;
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.starts_with("application/json"));
+    let json = crate::extract::is_json(
+        headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+    );
     if !json {
-        return crate::error::ApiError(AppError::BadRequest(
+        return crate::error::ApiError(AppError::UnsupportedMediaType(
             "请以 application/json 提交 {\"username\", \"password\"}".into(),
         ))
         .into_response();
     }
-    let obj: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-    let get = |k: &str| {
-        obj.get(k)
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_string()
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Credentials {
+        username: String,
+        password: String,
+    }
+    let creds: Credentials = match crate::extract::parse(&body) {
+        Ok(c) => c,
+        Err(e) => return crate::error::ApiError(e).into_response(),
     };
-    let (u, p) = (get("username"), get("password"));
+    let (u, p) = (creds.username, creds.password);
     let ip = crate::auth::client_ip(
         &parts.extensions,
         &parts.headers,
@@ -237,15 +241,7 @@ pub async fn api_session(sess: Session) -> axum::Json<serde_json::Value> {
 }
 
 pub async fn logout(State(st): State<AppState>, sess: Session) -> Result<Response, AppError> {
-    st.store.delete_session(&sess.token_hash).await?;
-    kc_app::auth::audit(
-        &st.store,
-        &sess.actor(),
-        "logout",
-        &format!("user:{}", sess.principal.username),
-        serde_json::json!({}),
-    )
-    .await?;
+    kc_app::auth::logout(&st.store, &sess.actor(), &sess.token_hash).await?;
     Ok(clear_cookie(&st, "/login?out=1"))
 }
 
@@ -259,15 +255,7 @@ fn clear_cookie(st: &AppState, to: &str) -> Response {
 
 /// Ends every session of the user, on every device.
 pub async fn logout_all(State(st): State<AppState>, sess: Session) -> Result<Response, AppError> {
-    let n = st.store.delete_sessions_of(sess.user_id).await?;
-    kc_app::auth::audit(
-        &st.store,
-        &sess.actor(),
-        "logout.all",
-        &format!("user:{}", sess.principal.username),
-        serde_json::json!({"sessions": n}),
-    )
-    .await?;
+    kc_app::auth::logout_everywhere(&st.store, &sess.actor(), sess.user_id).await?;
     Ok(clear_cookie(&st, "/login?out=1"))
 }
 
@@ -329,8 +317,7 @@ pub async fn change_password(
     .await;
     match r {
         Ok(()) => {
-            // Other sessions end; this one goes on with a fresh start.
-            st.store.delete_sessions_of(sess.user_id).await?;
+            // Every session ended with the change; this one starts afresh.
             Ok(clear_cookie(
                 &st,
                 "/login?next=/account/password%3Fdone%3D1",
@@ -479,6 +466,6 @@ pub async fn notifications_read(
     State(st): State<AppState>,
     sess: Session,
 ) -> Result<Response, AppError> {
-    st.store.mark_notifications_read(sess.user_id).await?;
+    kc_app::auth::mark_notifications_read(&st.store, sess.user_id).await?;
     Ok(Redirect::to("/").into_response())
 }

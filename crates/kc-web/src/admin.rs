@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use kc_app::auth::{UserSpec, local_time};
-use kc_store::AuditFilter;
+use kc_app::store::AuditFilter;
 
 use crate::account::Me;
 use crate::auth::Session;

@@ -2,7 +2,6 @@
 //! `{"error": {"code", "message", "fields"?, "current"?}}`.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -13,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Session;
 use crate::error::{ApiError, AppError};
+use crate::extract::JsonBody;
 use crate::{AppState, Params, load_snapshot};
 
 pub async fn plans(State(st): State<AppState>, sess: Session) -> Result<Json<Value>, ApiError> {
@@ -188,7 +188,7 @@ pub async fn values(
     // their status), approved values of everyone else's.
     let records =
         kc_app::workflow::visible_records(&st.store, &stored.plan, Some(&sess.principal)).await?;
-    let values: Vec<&kc_store::ValueRecord> = records
+    let values: Vec<&kc_app::store::ValueRecord> = records
         .iter()
         .filter(|r| indicator.is_none_or(|i| &r.indicator == i))
         .filter(|r| scope.as_ref().is_none_or(|s| &r.scope == s))
@@ -197,43 +197,66 @@ pub async fn values(
     Ok(Json(json!({ "values": values })))
 }
 
-/// A request body that must be a JSON object, with a Chinese message
-/// saying where it is not.
-fn json_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, AppError> {
-    match serde_json::from_slice(body) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(AppError::BadRequest("请求体应为 JSON 对象".into())),
-        Err(e) => Err(AppError::BadRequest(format!(
-            "请求体不是有效的 JSON：第 {} 行第 {} 列",
-            e.line(),
-            e.column()
-        ))),
+/// A number given as a JSON number or as text ("12.5"); kept as its text
+/// so the entry check reads exactly what was sent.
+#[derive(Debug, serde::Deserialize)]
+#[serde(untagged)]
+pub enum NumberOrText {
+    Number(serde_json::Number),
+    Text(String),
+}
+
+impl NumberOrText {
+    fn text(o: Option<NumberOrText>) -> String {
+        match o {
+            None => String::new(),
+            Some(NumberOrText::Number(n)) => n.to_string(),
+            Some(NumberOrText::Text(s)) => s,
+        }
     }
 }
 
-/// `POST /api/v1/values` with a JSON body:
-/// `{"plan", "indicator", "scope"?, "period", "value", "note"?, "vintage"?, "expected_revision"?}`.
-/// 201 with the stored revision; 422 with field errors; 409 with the newer
-/// value when `expected_revision` is stale.
-/// `"submit": false` saves a draft; otherwise the value goes to review.
+/// The body of `POST /api/v1/values`. Fields left out are empty and the
+/// entry check says what is missing, as the form does; a field of the
+/// wrong type or an unknown field is refused before that.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostValue {
+    #[serde(default)]
+    plan: Option<String>,
+    #[serde(default)]
+    indicator: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    period: Option<NumberOrText>,
+    #[serde(default)]
+    value: Option<NumberOrText>,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    vintage: Option<String>,
+    #[serde(default)]
+    expected_revision: Option<u64>,
+    /// `false` saves a draft; the default submits for review.
+    #[serde(default)]
+    submit: Option<bool>,
+}
+
+/// `POST /api/v1/values` with a JSON body ([`PostValue`]):
+/// `{"plan", "indicator", "scope"?, "period", "value", "note"?, "vintage"?, "expected_revision"?, "submit"?}`.
+/// 201 with the stored revision; 422 with field errors (also for a field of
+/// the wrong type or an unknown field); 415 for a body that is not JSON; 409
+/// with the newer value when `expected_revision` is stale.
 pub async fn post_value(
     State(st): State<AppState>,
     sess: Session,
-    body: Bytes,
+    JsonBody(cmd): JsonBody<PostValue>,
 ) -> Result<Response, ApiError> {
     sess.require_business()?;
-    let obj = json_object(&body)?;
-    let text = |k: &str| -> Result<String, AppError> {
-        match obj.get(k) {
-            None | Some(Value::Null) => Ok(String::new()),
-            Some(Value::String(s)) => Ok(s.clone()),
-            Some(Value::Number(n)) => Ok(n.to_string()),
-            Some(_) => Err(AppError::BadRequest(format!("字段 {k} 应为文本或数字"))),
-        }
-    };
-    let plan_code = text("plan")?;
+    let plan_code = cmd.plan.unwrap_or_default();
     if plan_code.is_empty() {
-        return Err(AppError::BadRequest("缺少字段 plan（规划编码）".into()).into());
+        return Err(AppError::InvalidFields(vec![("plan".into(), "缺少规划编码".into())]).into());
     }
     let stored = st
         .model
@@ -243,22 +266,15 @@ pub async fn post_value(
         .stored
         .clone();
     let raw = RawEntry {
-        indicator: text("indicator")?,
-        scope: text("scope")?,
-        period: text("period")?,
-        value: text("value")?,
-        note: text("note")?,
-        vintage: text("vintage")?,
+        indicator: cmd.indicator.unwrap_or_default(),
+        scope: cmd.scope.unwrap_or_default(),
+        period: NumberOrText::text(cmd.period),
+        value: NumberOrText::text(cmd.value),
+        note: cmd.note.unwrap_or_default(),
+        vintage: cmd.vintage.unwrap_or_default(),
     };
-    let expected = match obj.get("expected_revision") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_i64()
-                .filter(|n| *n >= 0)
-                .ok_or_else(|| AppError::BadRequest("expected_revision 应为非负整数".into()))?,
-        ),
-    };
-    let submit = !matches!(obj.get("submit"), Some(Value::Bool(false)));
+    let expected = cmd.expected_revision.map(|n| n as i64);
+    let submit = cmd.submit.unwrap_or(true);
     let rec = kc_app::workflow::record_value(
         &st.store,
         &stored.plan,
@@ -354,12 +370,29 @@ pub async fn registry_save(
     State(st): State<AppState>,
     sess: Session,
     Path((plan, reg)): Path<(String, String)>,
-    body: Bytes,
+    body: JsonBody<serde_json::Map<String, Value>>,
 ) -> Result<Response, ApiError> {
     sess.require_business()?;
     sess.require(sess.principal.edits_records(), "登记或修改记录")?;
     let def = crate::registries::def_of(&reg)?;
-    let obj = json_object(&body)?;
+    let JsonBody(obj) = body;
+    // The registry's schema is data, so the body is a map checked against
+    // it: a field the registry does not have is refused by name, and a
+    // nested object or list is not a cell.
+    let mut wrong: Vec<(String, String)> = obj
+        .iter()
+        .filter_map(|(k, v)| match def.field(k) {
+            None => Some((k.clone(), format!("{}中没有这个字段", def.name))),
+            Some(_) if v.is_object() || v.is_array() => {
+                Some((k.clone(), "应为文本、数字或 true/false".into()))
+            }
+            Some(_) => None,
+        })
+        .collect();
+    if !wrong.is_empty() {
+        wrong.sort();
+        return Err(AppError::InvalidFields(wrong).into());
+    }
     let texts: std::collections::HashMap<&str, String> = def
         .fields
         .iter()
@@ -377,43 +410,28 @@ pub async fn registry_save(
         texts.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (stored, engine) = st.plan_and_engine(&plan).await?;
     let mut e = engine.write().await;
-    let rec = kc_app::registries::check_record(&e, &stored.plan, def, &cells).map_err(|errs| {
-        AppError::Invalid(
-            errs.into_iter()
-                .map(|c| kc_domain::entry::FieldError {
-                    field: kc_domain::registry::by_code(def.code)
-                        .and_then(|d| d.field(&c.field))
-                        .map(|f| f.code)
-                        .unwrap_or(""),
-                    message: format!("{}：{}", c.label, c.reason),
-                })
-                .collect(),
-        )
-    })?;
-    crate::registries::may_edit(&sess, &e, def, &rec)?;
-    let before = e
-        .row_of(def.code, &rec.key(def))
-        .and_then(|row| e.record(def.code, row));
-    if let Some(old) = &before {
-        crate::registries::may_edit(&sess, &e, def, old)?;
-    }
-    let existed = before.is_some();
-    let key = kc_app::registries::save_record(
+    let saved = kc_app::registries::save(
         &st.store,
         &mut e,
-        def,
-        &rec,
-        None,
-        kc_app::registries::By::save(&sess.actor()),
+        &stored.plan,
+        &sess.caller(),
+        kc_app::registries::SaveRecord {
+            def,
+            cells,
+            old_key: None,
+            replace: true,
+        },
     )
-    .await?;
-    crate::market::after_save(&st, def, &rec);
-    let status = if existed {
-        StatusCode::OK
-    } else {
+    .await
+    .map_err(AppError::from)?;
+    drop(e);
+    crate::market::after_save(&st, def, &saved.record);
+    let status = if saved.created {
         StatusCode::CREATED
+    } else {
+        StatusCode::OK
     };
-    Ok((status, Json(record_json(def, &key, &rec))).into_response())
+    Ok((status, Json(record_json(def, &saved.key, &saved.record))).into_response())
 }
 
 /// `DELETE /api/v1/plans/{plan}/registries/{reg}?key=`
@@ -429,18 +447,12 @@ pub async fn registry_delete(
     let key = q.get("key").cloned().unwrap_or_default();
     let (_, engine) = st.plan_and_engine(&plan).await?;
     let mut e = engine.write().await;
-    let old = e
-        .row_of(def.code, &key)
-        .and_then(|row| e.record(def.code, row));
-    if let Some(old) = &old {
-        crate::registries::may_edit(&sess, &e, def, old)?;
-    }
-    if kc_app::registries::delete_record(&st.store, &mut e, def, &key, &sess.actor()).await? {
-        crate::market::after_delete(&st, def.code, &key);
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(AppError::NotFound(format!("{}中没有这条记录", def.name)).into())
-    }
+    kc_app::registries::delete(&st.store, &mut e, &sess.caller(), def, &key)
+        .await
+        .map_err(AppError::from)?;
+    drop(e);
+    crate::market::after_delete(&st, def.code, &key);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 // ---- review ------------------------------------------------------------------------------
@@ -460,6 +472,23 @@ async fn plan_of_value(st: &AppState, id: i64) -> Result<kc_domain::Plan, AppErr
         .plan)
 }
 
+/// What a reviewer decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewAction {
+    Approve,
+    Return,
+}
+
+/// The body of `POST /api/v1/values/{id}/review`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewValue {
+    action: ReviewAction,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
 /// `POST /api/v1/values/{id}/review` with `{"action": "approve"|"return",
 /// "comment"?}`: 200 with the reviewed revision; 403, 409 (already
 /// reviewed, or not the newest revision) and 422 (a return without a
@@ -468,21 +497,11 @@ pub async fn review_value(
     State(st): State<AppState>,
     sess: Session,
     Path(id): Path<i64>,
-    body: Bytes,
+    JsonBody(cmd): JsonBody<ReviewValue>,
 ) -> Result<Json<Value>, ApiError> {
     sess.require_business()?;
-    let obj = json_object(&body)?;
-    let approve = match obj.get("action").and_then(Value::as_str) {
-        Some("approve") => true,
-        Some("return") => false,
-        _ => {
-            return Err(AppError::BadRequest(
-                "action 应为 approve（通过）或 return（退回）".into(),
-            )
-            .into());
-        }
-    };
-    let comment = obj.get("comment").and_then(Value::as_str).unwrap_or("");
+    let approve = cmd.action == ReviewAction::Approve;
+    let comment = cmd.comment.as_deref().unwrap_or("");
     let plan = plan_of_value(&st, id).await?;
     let rec = kc_app::workflow::review(&st.store, &plan, &sess.caller(), id, approve, comment)
         .await

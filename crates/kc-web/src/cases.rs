@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use kc_app::cases::{self, CaseError, Loaded};
+use kc_app::work::Work;
 use kc_domain::market::{ChallengeDraft, ContractTerms, Deal, FieldError, MarketError, Stage};
 use kc_domain::registry;
 use serde_json::json;
@@ -107,14 +108,24 @@ fn area_name(plan: &kc_domain::Plan, area: &str) -> String {
     }
 }
 
-async fn audit(
-    st: &AppState,
+/// Commits a case's unit of work with its audit entry; when it wrote
+/// registry records, the engine follows under its write lock.
+async fn finish(
+    w: Work,
     sess: &Session,
+    engine: &kc_app::registries::SharedEngine,
     action: &str,
     object: String,
     detail: serde_json::Value,
 ) -> Result<(), AppError> {
-    kc_app::auth::audit(&st.store, &sess.actor(), action, &object, detail).await?;
+    let actor = sess.actor();
+    if w.touches_engine() {
+        let mut e = engine.write().await;
+        w.commit(&actor, action, &object, detail, Some(&mut e))
+            .await?;
+    } else {
+        w.commit(&actor, action, &object, detail, None).await?;
+    }
     Ok(())
 }
 
@@ -272,12 +283,13 @@ pub async fn open_deal(
         broker: get(&f, "broker"),
         event: get(&f, "event"),
     };
-    let (id, deal) =
-        cases::open_deal(&st.store, &e, &m, &sess.principal.username, st.today()).await?;
+    let mut w = Work::begin(&st.store).await?;
+    let (id, deal) = cases::open_deal(&mut w, &e, &m, &sess.principal.username, st.today()).await?;
     drop(e);
-    audit(
-        &st,
+    finish(
+        w,
         &sess,
+        &engine,
         "deal.open",
         format!("deal:{id}"),
         json!({"deal": deal}),
@@ -623,6 +635,7 @@ pub async fn deal_action(
     let (_, engine) = st.plan_and_engine(&code).await?;
     let today = st.today();
     let me = sess.principal.username.clone();
+    let mut w = Work::begin(&st.store).await?;
     let result: Result<serde_json::Value, CaseError> = async {
         match action.as_str() {
             "contact" => {
@@ -634,7 +647,7 @@ pub async fn deal_action(
                 })?;
                 let mut doc = loaded.doc.clone();
                 doc.contact(on, &me, get(&f, "note"))?;
-                cases::update_deal(&st.store, &*engine.read().await, &loaded, &doc).await?;
+                cases::update_deal(&mut w, &*engine.read().await, &loaded, &doc).await?;
                 Ok(json!({"contact": get(&f, "note")}))
             }
             "advance" => {
@@ -642,7 +655,7 @@ pub async fn deal_action(
                     .ok_or_else(|| MarketError::Rule("请选择要转到的阶段".into()))?;
                 let mut doc = loaded.doc.clone();
                 doc.advance(to, today, &me, get(&f, "note"))?;
-                cases::update_deal(&st.store, &*engine.read().await, &loaded, &doc).await?;
+                cases::update_deal(&mut w, &*engine.read().await, &loaded, &doc).await?;
                 Ok(json!({"from": loaded.doc.stage, "to": to, "note": get(&f, "note")}))
             }
             "sign" => {
@@ -674,10 +687,9 @@ pub async fn deal_action(
                     tech_amount: tech_v,
                     signed_on,
                 };
-                let mut e = engine.write().await;
+                let e = engine.read().await;
                 let key =
-                    cases::sign_deal(&st.store, &mut e, &plan, &loaded, terms.clone(), today, &me)
-                        .await?;
+                    cases::sign_deal(&mut w, &e, &plan, &loaded, terms.clone(), today, &me).await?;
                 Ok(json!({"contract": key, "terms": terms}))
             }
             "register" => {
@@ -687,9 +699,10 @@ pub async fn deal_action(
                         message: m,
                     }])
                 })?;
-                let mut e = engine.write().await;
+                let e = engine.read().await;
                 let reward =
-                    cases::register_deal(&st.store, &mut e, &plan, &loaded, on, today, &me).await?;
+                    cases::register_deal(&st.store, &mut w, &e, &plan, &loaded, on, today, &me)
+                        .await?;
                 Ok(json!({"registered_on": on, "reward": reward}))
             }
             other => Err(CaseError::NotFound(format!("没有“{other}”这个操作"))),
@@ -698,9 +711,10 @@ pub async fn deal_action(
     .await;
     match result {
         Ok(detail) => {
-            audit(
-                &st,
+            finish(
+                w,
                 &sess,
+                &engine,
                 &format!("deal.{action}"),
                 format!("deal:{id}"),
                 detail,
@@ -709,6 +723,7 @@ pub async fn deal_action(
             Ok(Redirect::to(&format!("/plans/{code}/market/deals/{id}")).into_response())
         }
         Err(CaseError::Market(m)) => {
+            drop(w);
             let (message, errors) = form_failure(m);
             let page = deal_page_for(&st, &sess, &code, id, Some(&f), message, errors).await?;
             Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response())
@@ -929,8 +944,9 @@ pub async fn challenge_publish(
         deadline: get(&f, "deadline"),
         conditions: get(&f, "conditions"),
     };
+    let mut w = Work::begin(&st.store).await?;
     match cases::publish_challenge(
-        &st.store,
+        &mut w,
         &e,
         &demand,
         &draft,
@@ -941,9 +957,10 @@ pub async fn challenge_publish(
     {
         Ok((id, doc)) => {
             drop(e);
-            audit(
-                &st,
+            finish(
+                w,
                 &sess,
+                &engine,
                 "challenge.publish",
                 format!("challenge:{id}"),
                 json!({"challenge": doc}),
@@ -952,6 +969,7 @@ pub async fn challenge_publish(
             Ok(Redirect::to(&format!("/plans/{code}/market/challenges/{id}")).into_response())
         }
         Err(CaseError::Market(m)) => {
+            drop(w);
             let (message, errors) = form_failure(m);
             let page = ChallengeNewPage {
                 nav,
@@ -1262,6 +1280,7 @@ pub async fn challenge_action(
             }])
         })
     };
+    let mut w = Work::begin(&st.store).await?;
     let result: Result<serde_json::Value, CaseError> = async {
         let mut doc = loaded.doc.clone();
         let detail = match action.as_str() {
@@ -1332,10 +1351,10 @@ pub async fn challenge_action(
             }
             "accept" => {
                 let passed = get(&f, "passed") == "1";
-                let mut e = engine.write().await;
+                let e = engine.read().await;
                 let project = cases::accept_challenge(
-                    &st.store,
-                    &mut e,
+                    &mut w,
+                    &e,
                     &plan,
                     &loaded,
                     on("accepted_on")?,
@@ -1350,15 +1369,16 @@ pub async fn challenge_action(
             }
             other => return Err(CaseError::NotFound(format!("没有“{other}”这个操作"))),
         };
-        cases::update_challenge(&st.store, &loaded, &doc).await?;
+        cases::update_challenge(&mut w, &loaded, &doc).await?;
         Ok(detail)
     }
     .await;
     match result {
         Ok(detail) => {
-            audit(
-                &st,
+            finish(
+                w,
                 &sess,
+                &engine,
                 &format!("challenge.{action}"),
                 format!("challenge:{id}"),
                 detail,
@@ -1370,6 +1390,7 @@ pub async fn challenge_action(
             )
         }
         Err(CaseError::Market(m)) => {
+            drop(w);
             let (message, errors) = form_failure(m);
             let page = challenge_page_for(&st, &sess, &code, id, f, message, errors).await?;
             Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response())

@@ -4,8 +4,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use kc_app::store::{StoreError, ValueRecord};
 use kc_domain::entry::FieldError;
-use kc_store::{StoreError, ValueRecord};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -15,6 +15,15 @@ pub enum AppError {
     BadRequest(String),
     #[error("提交的内容有误")]
     Invalid(Vec<FieldError>),
+    /// A request body's fields (by path) and what is wrong with each.
+    #[error("提交的内容有误")]
+    InvalidFields(Vec<(String, String)>),
+    /// The body is not in a format the endpoint takes.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The body is larger than the server takes.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("该数据已被他人修改")]
     Conflict(Box<ValueRecord>),
     /// Signed in, but not allowed; the text says what was refused.
@@ -49,6 +58,23 @@ impl From<kc_app::RecordError> for AppError {
     }
 }
 
+impl From<kc_app::registries::RecordCmdError> for AppError {
+    fn from(e: kc_app::registries::RecordCmdError) -> Self {
+        use kc_app::registries::RecordCmdError as R;
+        match e {
+            R::Invalid(cells) => AppError::InvalidFields(
+                cells
+                    .into_iter()
+                    .map(|c| (c.field, format!("{}：{}", c.label, c.reason)))
+                    .collect(),
+            ),
+            R::Forbidden(what) => AppError::Forbidden(format!("您的角色无权{what}")),
+            R::NotFound(name) => AppError::NotFound(format!("{name}中没有这条记录")),
+            R::Store(s) => AppError::Store(s),
+        }
+    }
+}
+
 impl From<kc_app::auth::AccountError> for AppError {
     fn from(e: kc_app::auth::AccountError) -> Self {
         use kc_app::auth::AccountError as A;
@@ -65,7 +91,9 @@ impl AppError {
         match self {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid(_) | AppError::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Conflict(_) | AppError::State(_) => StatusCode::CONFLICT,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -88,6 +116,17 @@ impl AppError {
                 .map(|e| e.message.clone())
                 .collect::<Vec<_>>()
                 .join("；"),
+            AppError::InvalidFields(fields) => fields
+                .iter()
+                .map(|(f, m)| {
+                    if f.is_empty() {
+                        m.clone()
+                    } else {
+                        format!("{f}：{m}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("；"),
             other => other.to_string(),
         }
     }
@@ -96,7 +135,11 @@ impl AppError {
         match self {
             AppError::NotFound(_) => "not_found",
             AppError::BadRequest(_) => "bad_request",
-            AppError::Invalid(_) | AppError::Store(StoreError::Invalid(_)) => "invalid",
+            AppError::Invalid(_)
+            | AppError::InvalidFields(_)
+            | AppError::Store(StoreError::Invalid(_)) => "invalid",
+            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
+            AppError::TooLarge(_) => "too_large",
             AppError::Conflict(_) => "conflict",
             AppError::State(_) => "state",
             AppError::Forbidden(_) => "forbidden",
@@ -151,6 +194,12 @@ impl IntoResponse for ApiError {
         });
         match &e {
             AppError::Invalid(fields) => body["error"]["fields"] = serde_json::json!(fields),
+            AppError::InvalidFields(fields) => {
+                body["error"]["fields"] = fields
+                    .iter()
+                    .map(|(f, m)| serde_json::json!({"field": f, "message": m}))
+                    .collect()
+            }
             AppError::Conflict(current) => body["error"]["current"] = serde_json::json!(current),
             _ => {}
         }

@@ -12,6 +12,7 @@ mod cases;
 mod chart;
 mod cultivation;
 mod error;
+mod extract;
 mod finance;
 mod market;
 mod pages;
@@ -30,7 +31,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::NaiveDate;
-use kc_store::Store;
+use kc_app::store::Store;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
@@ -47,6 +48,8 @@ pub struct AppState {
     pub model: std::sync::Arc<kc_app::model::ReadModel>,
     /// Sessions read recently (see `auth::SessionCache`).
     pub sessions: std::sync::Arc<auth::SessionCache>,
+    /// The clock session timeouts are judged by (tests move it forward).
+    pub clock: std::sync::Arc<kc_app::time::Clock>,
     pub security: std::sync::Arc<kc_app::auth::SecurityConfig>,
     pub throttle: std::sync::Arc<kc_app::auth::Throttle>,
     /// Where reminder e-mails go; none means in-app reminders only.
@@ -69,13 +72,14 @@ impl AppState {
         let sessions = std::sync::Arc::new(auth::SessionCache::default());
         let cache = sessions.clone();
         model.on_event(move |e| {
-            if e.kind == kc_store::EventKind::User {
+            if e.kind == kc_app::store::EventKind::User {
                 cache.apply(&e.object);
             }
         });
         AppState {
             model,
             sessions,
+            clock: Default::default(),
             store,
             today: None,
             engines,
@@ -111,7 +115,7 @@ impl AppState {
         plan: &str,
     ) -> Result<
         (
-            std::sync::Arc<kc_store::StoredPlan>,
+            std::sync::Arc<kc_app::store::StoredPlan>,
             kc_app::registries::SharedEngine,
         ),
         AppError,
@@ -138,7 +142,7 @@ impl AppState {
     }
 
     /// Builds the engines of every loaded plan, so the first page is fast.
-    pub async fn warm_up(&self) -> Result<(), kc_store::StoreError> {
+    pub async fn warm_up(&self) -> Result<(), kc_app::store::StoreError> {
         for stored in self.store.plans().await? {
             self.engines.get(&self.store, &stored, self.today()).await?;
         }

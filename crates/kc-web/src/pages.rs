@@ -363,7 +363,7 @@ pub struct ValueRow {
 }
 
 impl ValueRow {
-    fn new(plan: &Plan, r: &kc_store::ValueRecord, decimals: u8) -> ValueRow {
+    fn new(plan: &Plan, r: &kc_app::store::ValueRecord, decimals: u8) -> ValueRow {
         let key = format!(
             "?indicator={}&scope={}&period={}",
             r.indicator, r.scope, r.period
@@ -706,7 +706,7 @@ fn target_page(
         }
         _ => None,
     };
-    let mut records: Vec<&kc_store::ValueRecord> = snap
+    let mut records: Vec<&kc_app::store::ValueRecord> = snap
         .records
         .iter()
         .filter(|r| {

@@ -47,7 +47,7 @@ impl Recent {
 }
 
 /// The plan the public pages belong to: the first one loaded.
-async fn public_plan(st: &AppState) -> Result<kc_store::StoredPlan, AppError> {
+async fn public_plan(st: &AppState) -> Result<kc_app::store::StoredPlan, AppError> {
     st.store
         .plans()
         .await?

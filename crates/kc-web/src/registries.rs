@@ -46,27 +46,9 @@ impl RegNav {
 }
 
 /// The area a record counts for: its own area field, or its enterprise's.
-fn record_area(e: &Engine, def: &RegistryDef, rec: &Record) -> Option<String> {
-    let code = match def.area {
-        registry::AreaRule::Field(f) => rec.get(def, f).display(),
-        registry::AreaRule::Enterprise(f) => {
-            let credit = rec.get(def, f).display();
-            let ent = registry::by_code("enterprises")?;
-            let row = e.row_of("enterprises", &credit)?;
-            e.record("enterprises", row)?.get(ent, "area").display()
-        }
-    };
-    (!code.is_empty()).then_some(code)
-}
-
-/// Refuses a change to a record the user may not edit.
-pub(crate) fn may_edit(
-    sess: &Session,
-    e: &Engine,
-    def: &RegistryDef,
-    rec: &Record,
-) -> Result<(), AppError> {
-    let area = record_area(e, def, rec);
+/// Refuses showing the edit form of a record the user may not edit.
+fn may_edit(sess: &Session, e: &Engine, def: &RegistryDef, rec: &Record) -> Result<(), AppError> {
+    let area = kc_app::registries::record_area(e, def, rec);
     sess.require(
         sess.principal.can_edit_record(area.as_deref()),
         "修改其他地区（或全市统管）的登记记录",
@@ -782,63 +764,36 @@ pub async fn save(
         .iter()
         .map(|fd| (fd.code, f.get(fd.code).map(String::as_str).unwrap_or("")))
         .collect();
-    let checked = {
-        let e = engine.read().await;
-        let mut r = kc_app::registries::check_record(&e, &stored.plan, def, &cells);
-        // A new record must not silently replace an existing one.
-        if let (Ok(rec), None) = (&r, &old_key)
-            && e.row_of(def.code, &rec.key(def)).is_some()
-        {
-            r = Err(vec![CellError {
-                field: def.key[0].to_string(),
-                label: def
-                    .field(def.key[0])
-                    .map(|x| x.label)
-                    .unwrap_or("")
-                    .to_string(),
-                value: rec.key(def),
-                reason: "已有相同的记录；如需修改，请在该记录页面点击“修改”".into(),
-            }]);
-        }
-        r
-    };
-    match checked {
-        Ok(rec) => {
-            let key = {
-                // The engine write lock is held across the database write so
-                // that memory and database change together.
-                let mut e = engine.write().await;
-                may_edit(&sess, &e, def, &rec)?;
-                if let Some(old) = old_key
-                    .as_deref()
-                    .and_then(|k| e.row_of(def.code, k))
-                    .and_then(|row| e.record(def.code, row))
-                {
-                    may_edit(&sess, &e, def, &old)?;
-                }
-                let key = kc_app::registries::save_record(
-                    &st.store,
-                    &mut e,
-                    def,
-                    &rec,
-                    old_key.as_deref(),
-                    kc_app::registries::By::save(&sess.actor()),
-                )
-                .await?;
-                crate::market::after_save(&st, def, &rec);
-                if let Some(old) = old_key.as_deref().filter(|o| *o != key) {
-                    crate::market::after_delete(&st, def.code, old);
-                }
-                key
-            };
+    // The engine's write lock is held across the check and the write, so
+    // that memory and database change together.
+    let mut e = engine.write().await;
+    let saved = kc_app::registries::save(
+        &st.store,
+        &mut e,
+        &stored.plan,
+        &sess.caller(),
+        kc_app::registries::SaveRecord {
+            def,
+            cells,
+            old_key: old_key.as_deref(),
+            replace: false,
+        },
+    )
+    .await;
+    match saved {
+        Ok(saved) => {
+            drop(e);
+            crate::market::after_save(&st, def, &saved.record);
+            if let Some(old) = old_key.as_deref().filter(|o| *o != saved.key) {
+                crate::market::after_delete(&st, def.code, old);
+            }
             Ok(Redirect::to(&format!(
                 "/plans/{plan}/registries/{reg}/record?key={}&saved=1",
-                url_encode(&key)
+                url_encode(&saved.key)
             ))
             .into_response())
         }
-        Err(errors) => {
-            let e = engine.read().await;
+        Err(kc_app::registries::RecordCmdError::Invalid(errors)) => {
             let values: HashMap<String, String> = f.clone();
             let page = FormPage {
                 nav: RegNav::new(&stored.plan, &e, &sess),
@@ -850,6 +805,7 @@ pub async fn save(
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -865,18 +821,8 @@ pub async fn delete(
     let key = f.get("key").cloned().unwrap_or_default();
     let (_, engine) = st.plan_and_engine(&plan).await?;
     let mut e = engine.write().await;
-    let Some(old) = e
-        .row_of(def.code, &key)
-        .and_then(|row| e.record(def.code, row))
-    else {
-        return Err(AppError::NotFound(format!("{}中没有这条记录", def.name)));
-    };
-    may_edit(&sess, &e, def, &old)?;
-    let gone =
-        kc_app::registries::delete_record(&st.store, &mut e, def, &key, &sess.actor()).await?;
-    if !gone {
-        return Err(AppError::NotFound(format!("{}中没有这条记录", def.name)));
-    }
+    kc_app::registries::delete(&st.store, &mut e, &sess.caller(), def, &key).await?;
+    drop(e);
     crate::market::after_delete(&st, def.code, &key);
     Ok(Redirect::to(&format!("/plans/{plan}/registries/{reg}?deleted=1")).into_response())
 }

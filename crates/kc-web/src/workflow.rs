@@ -279,7 +279,7 @@ pub async fn review_queue(
 }
 
 /// Back to the value's history page, saying what was done.
-fn back_to_history(plan: &Plan, rec: &kc_store::ValueRecord, done: &str) -> Response {
+fn back_to_history(plan: &Plan, rec: &kc_app::store::ValueRecord, done: &str) -> Response {
     let href = kc_app::workflow::history_href(plan, rec);
     Redirect::to(&format!("{href}&done={done}")).into_response()
 }

@@ -236,15 +236,15 @@ async fn api_values_are_validated_and_revised(app: &TestApp) {
         ),
         (
             json!({ "plan": PLAN, "indicator": "hv_patents_per_10k", "period": "2025Q1", "value": [1] }),
-            400,
-            "",
+            422,
+            "value",
         ),
         (
             json!({ "plan": "nope", "indicator": "hv_patents_per_10k", "period": "2025Q1", "value": 5 }),
             404,
             "",
         ),
-        (json!({ "indicator": "hv_patents_per_10k" }), 400, ""),
+        (json!({ "indicator": "hv_patents_per_10k" }), 422, "plan"),
         (
             json!({ "plan": PLAN, "indicator": "hte_count", "period": "2025Q1", "value": 5 }),
             422,

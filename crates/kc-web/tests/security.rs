@@ -112,11 +112,7 @@ async fn sessions_end(app: &TestApp) {
         200
     );
     // Idle past the timeout: the next request is sent to the login page.
-    app.db
-        .store
-        .execute_raw("UPDATE sessions SET last_seen = '2000-01-01T00:00:00.000Z'")
-        .await
-        .unwrap();
+    app.clock.advance(std::time::Duration::from_secs(31 * 60));
     let r = c
         .get(app.url(&format!("/plans/{PLAN}")))
         .send()
@@ -140,6 +136,7 @@ async fn sessions_end(app: &TestApp) {
     let r = c.get(app.url("/api/v1/plans")).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 401);
     let _ = csrf;
+    app.clock.reset();
     // Logging out ends the session; logging out everywhere ends them all.
     let a = app.client_as("leader").await;
     let b = app.client_as("leader").await;

@@ -18,6 +18,8 @@ pub struct TestApp {
         >,
     >,
     server: tokio::task::JoinHandle<()>,
+    /// The server's clock, to make time pass.
+    pub clock: std::sync::Arc<kc_app::time::Clock>,
 }
 
 pub const PLAN: &str = "bengbu-2023-2025";
@@ -50,6 +52,7 @@ impl TestApp {
         kc_app::load_demo(&db.store).await.expect("demo data loads");
         let state = f(kc_web::AppState::new(db.store.clone())
             .with_today(NaiveDate::from_ymd_opt(2025, 10, 20).unwrap()));
+        let clock = state.clock.clone();
         let (listener, addr) = kc_web::bind("127.0.0.1:0").await.expect("bind port 0");
         let server = tokio::spawn(async move {
             let _ = kc_web::serve_forever(listener, state).await;
@@ -62,6 +65,7 @@ impl TestApp {
             http,
             mail: None,
             server,
+            clock,
         }
     }
 
