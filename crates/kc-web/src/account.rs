@@ -469,3 +469,22 @@ pub async fn notifications_read(
     kc_app::auth::mark_notifications_read(&st.store, sess.user_id).await?;
     Ok(Redirect::to("/").into_response())
 }
+
+/// This feature's routes; `crate::router` merges them behind the session guard.
+pub(crate) fn routes() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/", get(self::home))
+        .route("/login", get(self::login_form).post(self::login))
+        .route("/logout", post(self::logout))
+        .route(
+            "/account/password",
+            get(self::password_form).post(self::change_password),
+        )
+        .route("/account/logout-all", post(self::logout_all))
+        .route("/notifications/read", post(self::notifications_read))
+        .route(
+            "/api/v1/session",
+            get(self::api_session).post(self::api_login),
+        )
+}

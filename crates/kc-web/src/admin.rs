@@ -473,3 +473,17 @@ pub async fn audit_export(
     );
     Ok(resp)
 }
+
+/// This feature's routes; `crate::router` merges them behind the session guard.
+pub(crate) fn routes() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/admin/users", get(self::users).post(self::create_user))
+        .route("/admin/users/{user}/roles", post(self::set_roles))
+        .route("/admin/users/{user}/reset", post(self::reset))
+        .route("/admin/users/{user}/lock", post(self::lock))
+        .route("/admin/users/{user}/unlock", post(self::unlock))
+        .route("/admin/audit", get(self::audit))
+        .route("/admin/audit/export", get(self::audit_export))
+        .route("/admin/audit/verify", get(self::audit_verify))
+}

@@ -491,3 +491,15 @@ pub async fn area(
         nav,
     })
 }
+
+/// This feature's routes; `crate::router` merges them behind the session guard.
+pub(crate) fn routes() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/plans/{plan}/dashboard", get(self::dashboard))
+        .route("/plans/{plan}/warnings", get(self::warnings))
+        .route("/plans/{plan}/ranking", get(self::ranking))
+        .route("/plans/{plan}/areas/{area}", get(self::area))
+        .route("/api/v1/plans/{plan}/warnings", get(self::warnings_api))
+        .route("/api/v1/plans/{plan}/ranking", get(self::ranking_api))
+}

@@ -522,3 +522,26 @@ pub async fn submit_value(
         .map_err(AppError::from)?;
     Ok(Json(json!({ "value": rec })))
 }
+
+/// This feature's routes; `crate::router` merges them behind the session guard.
+pub(crate) fn routes() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/v1/plans", get(self::plans))
+        .route("/api/v1/plans/{plan}", get(self::plan))
+        .route("/api/v1/plans/{plan}/targets", get(self::targets))
+        .route("/api/v1/plans/{plan}/targets/{target}", get(self::target))
+        .route("/api/v1/values", get(self::values).post(self::post_value))
+        .route("/api/v1/values/{id}/review", post(self::review_value))
+        .route("/api/v1/values/{id}/submit", post(self::submit_value))
+        .route(
+            "/api/v1/plans/{plan}/registries/{reg}",
+            get(self::registry_list)
+                .post(self::registry_save)
+                .delete(self::registry_delete),
+        )
+        .route(
+            "/api/v1/plans/{plan}/registries/{reg}/record",
+            get(self::registry_record),
+        )
+}

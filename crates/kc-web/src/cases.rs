@@ -1528,3 +1528,40 @@ pub async fn events_page(
     }
     Ok(Html(EventsPage { nav, rows, year }.render()?).into_response())
 }
+
+/// This feature's routes; `crate::router` merges them behind the session guard.
+pub(crate) fn routes() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route(
+            "/plans/{plan}/market/deals",
+            get(self::deals_page).post(self::open_deal),
+        )
+        .route("/plans/{plan}/market/deals/{id}", get(self::deal_page))
+        .route("/plans/{plan}/market/events", get(self::events_page))
+        .route(
+            "/plans/{plan}/market/deals/{id}/{action}",
+            post(self::deal_action),
+        )
+        .route("/api/v1/plans/{plan}/market/deals", get(self::deals_api))
+        .route(
+            "/plans/{plan}/market/challenges",
+            get(self::challenges_page).post(self::challenge_publish),
+        )
+        .route(
+            "/plans/{plan}/market/challenges/new",
+            get(self::challenge_new),
+        )
+        .route(
+            "/plans/{plan}/market/challenges/{id}",
+            get(self::challenge_page),
+        )
+        .route(
+            "/plans/{plan}/market/challenges/{id}/{action}",
+            post(self::challenge_action),
+        )
+        .route(
+            "/api/v1/plans/{plan}/market/challenges",
+            get(self::challenges_api),
+        )
+}

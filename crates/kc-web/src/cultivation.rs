@@ -949,3 +949,15 @@ pub async fn listing(
     )
     .into_response())
 }
+
+/// This feature's routes; `crate::router` merges them behind the session guard.
+pub(crate) fn routes() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/plans/{plan}/cultivation", get(self::prechecks))
+        .route("/plans/{plan}/cultivation/firm", get(self::firm))
+        .route("/plans/{plan}/cultivation/two-zero", get(self::two_zero))
+        .route("/plans/{plan}/cultivation/mujun", get(self::mujun))
+        .route("/plans/{plan}/cultivation/pools", get(self::pools))
+        .route("/plans/{plan}/cultivation/listing", get(self::listing))
+}

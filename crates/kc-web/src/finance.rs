@@ -340,3 +340,11 @@ pub async fn record_loan(
     )
     .await
 }
+
+/// This feature's routes; `crate::router` merges them behind the session guard.
+pub(crate) fn routes() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/plans/{plan}/finance/whitelist", get(self::whitelist))
+        .route("/plans/{plan}/finance/loans", post(self::record_loan))
+}

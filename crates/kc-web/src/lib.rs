@@ -157,166 +157,22 @@ impl AppState {
 /// Largest request body accepted (forms and JSON).
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
+/// Every feature's routes behind the session guard, plus health and assets.
 pub fn router(state: AppState) -> Router {
-    use axum::routing::post;
     Router::new()
-        .route("/", get(account::home))
-        .route("/login", get(account::login_form).post(account::login))
-        .route("/logout", post(account::logout))
-        .route(
-            "/account/password",
-            get(account::password_form).post(account::change_password),
-        )
-        .route("/account/logout-all", post(account::logout_all))
-        .route("/notifications/read", post(account::notifications_read))
-        .route("/admin/users", get(admin::users).post(admin::create_user))
-        .route("/admin/users/{user}/roles", post(admin::set_roles))
-        .route("/admin/users/{user}/reset", post(admin::reset))
-        .route("/admin/users/{user}/lock", post(admin::lock))
-        .route("/admin/users/{user}/unlock", post(admin::unlock))
-        .route("/admin/audit", get(admin::audit))
-        .route("/admin/audit/export", get(admin::audit_export))
-        .route("/admin/audit/verify", get(admin::audit_verify))
-        .route("/plans/{plan}/dashboard", get(analytics::dashboard))
-        .route("/plans/{plan}/warnings", get(analytics::warnings))
-        .route("/plans/{plan}/ranking", get(analytics::ranking))
-        .route("/plans/{plan}/areas/{area}", get(analytics::area))
-        .route(
-            "/api/v1/plans/{plan}/warnings",
-            get(analytics::warnings_api),
-        )
-        .route("/api/v1/plans/{plan}/ranking", get(analytics::ranking_api))
-        .route("/plans/{plan}/cultivation", get(cultivation::prechecks))
-        .route("/plans/{plan}/cultivation/firm", get(cultivation::firm))
-        .route(
-            "/plans/{plan}/cultivation/two-zero",
-            get(cultivation::two_zero),
-        )
-        .route("/plans/{plan}/cultivation/mujun", get(cultivation::mujun))
-        .route("/plans/{plan}/cultivation/pools", get(cultivation::pools))
-        .route(
-            "/plans/{plan}/cultivation/listing",
-            get(cultivation::listing),
-        )
-        .route("/plans/{plan}/finance/whitelist", get(finance::whitelist))
-        .route("/plans/{plan}/finance/loans", post(finance::record_loan))
-        .route("/plans/{plan}/market/search", get(market::page))
-        .route("/public/market", get(public::market))
-        .route(
-            "/public/market/submit",
-            get(public::submit_form).post(public::submit),
-        )
-        .route(
-            "/plans/{plan}/market/moderation",
-            get(public::moderation).post(public::moderate),
-        )
-        .route(
-            "/plans/{plan}/market/deals",
-            get(cases::deals_page).post(cases::open_deal),
-        )
-        .route("/plans/{plan}/market/deals/{id}", get(cases::deal_page))
-        .route("/plans/{plan}/market/events", get(cases::events_page))
-        .route(
-            "/plans/{plan}/market/deals/{id}/{action}",
-            post(cases::deal_action),
-        )
-        .route("/api/v1/plans/{plan}/market/deals", get(cases::deals_api))
-        .route(
-            "/plans/{plan}/market/challenges",
-            get(cases::challenges_page).post(cases::challenge_publish),
-        )
-        .route(
-            "/plans/{plan}/market/challenges/new",
-            get(cases::challenge_new),
-        )
-        .route(
-            "/plans/{plan}/market/challenges/{id}",
-            get(cases::challenge_page),
-        )
-        .route(
-            "/plans/{plan}/market/challenges/{id}/{action}",
-            post(cases::challenge_action),
-        )
-        .route(
-            "/api/v1/plans/{plan}/market/challenges",
-            get(cases::challenges_api),
-        )
-        .route("/plans/{plan}/market/reindex", post(market::reindex))
-        .route("/plans/{plan}/market/match", get(market::match_page))
-        .route("/api/v1/plans/{plan}/market/match", get(market::match_api))
-        .route("/api/v1/plans/{plan}/market/search", get(market::api))
-        .route("/plans/{plan}/reports", get(reports::form))
-        .route("/plans/{plan}/reports/download", get(reports::download))
-        .route("/plans/{plan}/duties", get(workflow::duties))
-        .route("/plans/{plan}/review", get(workflow::review_queue))
-        .route("/plans/{plan}/values/review", post(workflow::review))
-        .route("/plans/{plan}/values/submit", post(workflow::submit))
-        .route(
-            "/plans/{plan}/values/attachments",
-            post(workflow::upload).layer(DefaultBodyLimit::max(workflow::UPLOAD_LIMIT + 64 * 1024)),
-        )
-        .route("/plans/{plan}/attachments/{id}", get(workflow::download))
-        .route("/plans/{plan}/board", get(workflow::board))
-        .route("/plans/{plan}/board/remind", post(workflow::remind))
-        .route("/plans/{plan}/locks", post(workflow::lock))
-        .route("/plans/{plan}", get(pages::overview))
-        .route("/plans/{plan}/nodes/{node}", get(pages::node))
-        .route("/plans/{plan}/targets/{target}", get(pages::target))
-        .route(
-            "/plans/{plan}/values",
-            axum::routing::post(pages::submit_value),
-        )
-        .route("/plans/{plan}/values/new", get(pages::entry_form))
-        .route("/plans/{plan}/values/history", get(pages::history))
-        .route("/plans/{plan}/versions", get(pages::versions))
-        .route(
-            "/plans/{plan}/versions/{version}/source",
-            get(pages::version_source),
-        )
-        .route("/plans/{plan}/registries", get(registries::index))
-        .route("/plans/{plan}/registries/{reg}", get(registries::list))
-        .route(
-            "/plans/{plan}/registries/{reg}/record",
-            get(registries::record),
-        )
-        .route(
-            "/plans/{plan}/registries/{reg}/save",
-            axum::routing::post(registries::save),
-        )
-        .route(
-            "/plans/{plan}/registries/{reg}/delete",
-            axum::routing::post(registries::delete),
-        )
-        .route(
-            "/plans/{plan}/registries/{reg}/import",
-            axum::routing::post(registries::import)
-                .layer(DefaultBodyLimit::max(registries::UPLOAD_LIMIT)),
-        )
-        .route(
-            "/plans/{plan}/registries/{reg}/{file}",
-            get(registries::export_or_form),
-        )
-        .route(
-            "/api/v1/session",
-            get(account::api_session).post(account::api_login),
-        )
-        .route("/api/v1/plans", get(api::plans))
-        .route("/api/v1/plans/{plan}", get(api::plan))
-        .route("/api/v1/plans/{plan}/targets", get(api::targets))
-        .route("/api/v1/plans/{plan}/targets/{target}", get(api::target))
-        .route("/api/v1/values", get(api::values).post(api::post_value))
-        .route("/api/v1/values/{id}/review", post(api::review_value))
-        .route("/api/v1/values/{id}/submit", post(api::submit_value))
-        .route(
-            "/api/v1/plans/{plan}/registries/{reg}",
-            get(api::registry_list)
-                .post(api::registry_save)
-                .delete(api::registry_delete),
-        )
-        .route(
-            "/api/v1/plans/{plan}/registries/{reg}/record",
-            get(api::registry_record),
-        )
+        .merge(account::routes())
+        .merge(admin::routes())
+        .merge(analytics::routes())
+        .merge(cultivation::routes())
+        .merge(finance::routes())
+        .merge(market::routes())
+        .merge(public::routes())
+        .merge(cases::routes())
+        .merge(reports::routes())
+        .merge(workflow::routes())
+        .merge(pages::routes())
+        .merge(registries::routes())
+        .merge(api::routes())
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(asset))
         .fallback(not_found)

@@ -511,3 +511,14 @@ pub async fn match_api(
         json!({ "kind": listing.kind, "key": listing.key, "suggestions": found }),
     ))
 }
+
+/// This feature's routes; `crate::router` merges them behind the session guard.
+pub(crate) fn routes() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/plans/{plan}/market/search", get(self::page))
+        .route("/plans/{plan}/market/reindex", post(self::reindex))
+        .route("/plans/{plan}/market/match", get(self::match_page))
+        .route("/api/v1/plans/{plan}/market/match", get(self::match_api))
+        .route("/api/v1/plans/{plan}/market/search", get(self::api))
+}

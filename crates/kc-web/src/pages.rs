@@ -1373,3 +1373,20 @@ pub async fn version_source(
     )
         .into_response())
 }
+
+/// This feature's routes; `crate::router` merges them behind the session guard.
+pub(crate) fn routes() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/plans/{plan}", get(self::overview))
+        .route("/plans/{plan}/nodes/{node}", get(self::node))
+        .route("/plans/{plan}/targets/{target}", get(self::target))
+        .route("/plans/{plan}/values", post(self::submit_value))
+        .route("/plans/{plan}/values/new", get(self::entry_form))
+        .route("/plans/{plan}/values/history", get(self::history))
+        .route("/plans/{plan}/versions", get(self::versions))
+        .route(
+            "/plans/{plan}/versions/{version}/source",
+            get(self::version_source),
+        )
+}

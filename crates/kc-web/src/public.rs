@@ -475,3 +475,18 @@ pub async fn moderate(
     crate::market::after_save(&st, def, &new);
     Ok(Redirect::to(&format!("/plans/{code}/market/moderation")).into_response())
 }
+
+/// This feature's routes; `crate::router` merges them behind the session guard.
+pub(crate) fn routes() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/public/market", get(self::market))
+        .route(
+            "/public/market/submit",
+            get(self::submit_form).post(self::submit),
+        )
+        .route(
+            "/plans/{plan}/market/moderation",
+            get(self::moderation).post(self::moderate),
+        )
+}

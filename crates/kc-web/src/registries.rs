@@ -927,3 +927,22 @@ pub async fn import(
     };
     Ok((status, Html(page.render()?)).into_response())
 }
+
+/// This feature's routes; `crate::router` merges them behind the session guard.
+pub(crate) fn routes() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/plans/{plan}/registries", get(self::index))
+        .route("/plans/{plan}/registries/{reg}", get(self::list))
+        .route("/plans/{plan}/registries/{reg}/record", get(self::record))
+        .route("/plans/{plan}/registries/{reg}/save", post(self::save))
+        .route("/plans/{plan}/registries/{reg}/delete", post(self::delete))
+        .route(
+            "/plans/{plan}/registries/{reg}/import",
+            post(self::import).layer(axum::extract::DefaultBodyLimit::max(self::UPLOAD_LIMIT)),
+        )
+        .route(
+            "/plans/{plan}/registries/{reg}/{file}",
+            get(self::export_or_form),
+        )
+}

@@ -181,3 +181,11 @@ pub async fn download(
     }
     Ok(resp)
 }
+
+/// This feature's routes; `crate::router` merges them behind the session guard.
+pub(crate) fn routes() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/plans/{plan}/reports", get(self::form))
+        .route("/plans/{plan}/reports/download", get(self::download))
+}

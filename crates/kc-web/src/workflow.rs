@@ -615,3 +615,23 @@ pub async fn download(
     }
     Ok(resp)
 }
+
+/// This feature's routes; `crate::router` merges them behind the session guard.
+pub(crate) fn routes() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/plans/{plan}/duties", get(self::duties))
+        .route("/plans/{plan}/review", get(self::review_queue))
+        .route("/plans/{plan}/values/review", post(self::review))
+        .route("/plans/{plan}/values/submit", post(self::submit))
+        .route(
+            "/plans/{plan}/values/attachments",
+            post(self::upload).layer(axum::extract::DefaultBodyLimit::max(
+                self::UPLOAD_LIMIT + 64 * 1024,
+            )),
+        )
+        .route("/plans/{plan}/attachments/{id}", get(self::download))
+        .route("/plans/{plan}/board", get(self::board))
+        .route("/plans/{plan}/board/remind", post(self::remind))
+        .route("/plans/{plan}/locks", post(self::lock))
+}
