@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
-use kc_domain::eligibility::{self, Check, FirmFacts, RuleBook, Verdict, YearFigures};
+use kc_domain::eligibility::{self, Check, Decimal, FirmFacts, RuleBook, Verdict, YearFigures};
 use kc_domain::mujun::{self, MuInput, MuResult, Scheme};
 use kc_domain::registry::{self, Record};
 use kc_engine::Engine;
@@ -49,6 +49,13 @@ pub struct Registers {
 
 fn num(r: &Record, def: &registry::RegistryDef, f: &str) -> Option<f64> {
     r.get(def, f).as_f64()
+}
+
+/// A figure the pre-checks judge, exact: the engine's record holds it as
+/// f64, and `as_decimal` gives back the decimal it was read as (336.4, not
+/// 336.39999999999998).
+fn dec(r: &Record, def: &registry::RegistryDef, f: &str) -> Option<Decimal> {
+    r.get(def, f).as_decimal()
 }
 
 impl Registers {
@@ -108,20 +115,20 @@ impl Registers {
             });
             f.years.push(YearFigures {
                 year: y,
-                revenue: num(&r, fig, "revenue"),
-                rd_expense: num(&r, fig, "rd_expense"),
-                rd_domestic: num(&r, fig, "rd_domestic"),
-                total_cost: num(&r, fig, "total_cost"),
-                total_assets: num(&r, fig, "total_assets"),
-                net_assets: num(&r, fig, "net_assets"),
-                staff: num(&r, fig, "staff"),
-                st_staff: num(&r, fig, "st_staff"),
-                hitech_income: num(&r, fig, "hitech_income"),
-                ip_class1: num(&r, fig, "ip_class1"),
-                ip_class2: num(&r, fig, "ip_class2"),
-                ip_score: num(&r, fig, "ip_score"),
-                transfer_score: num(&r, fig, "transfer_score"),
-                mgmt_score: num(&r, fig, "mgmt_score"),
+                revenue: dec(&r, fig, "revenue"),
+                rd_expense: dec(&r, fig, "rd_expense"),
+                rd_domestic: dec(&r, fig, "rd_domestic"),
+                total_cost: dec(&r, fig, "total_cost"),
+                total_assets: dec(&r, fig, "total_assets"),
+                net_assets: dec(&r, fig, "net_assets"),
+                staff: dec(&r, fig, "staff"),
+                st_staff: dec(&r, fig, "st_staff"),
+                hitech_income: dec(&r, fig, "hitech_income"),
+                ip_class1: dec(&r, fig, "ip_class1"),
+                ip_class2: dec(&r, fig, "ip_class2"),
+                ip_score: dec(&r, fig, "ip_score"),
+                transfer_score: dec(&r, fig, "transfer_score"),
+                mgmt_score: dec(&r, fig, "mgmt_score"),
                 major_accident: r.get(fig, "major_accident").as_bool(),
                 has_rd_activity: r.get(fig, "has_rd_activity").as_bool(),
                 has_rd_institution: r.get(fig, "has_rd_institution").as_bool(),
@@ -258,12 +265,7 @@ pub fn precheck_list(
     out.sort_by(|a, b| {
         rank(a.check.verdict)
             .cmp(&rank(b.check.verdict))
-            .then(
-                b.check
-                    .score
-                    .unwrap_or(-1.0)
-                    .total_cmp(&a.check.score.unwrap_or(-1.0)),
-            )
+            .then(b.check.score.cmp(&a.check.score))
             .then(a.firm.name.cmp(&b.firm.name))
     });
     out
@@ -329,14 +331,19 @@ pub fn mu_values(
     energy: Option<f64>,
     tax: Option<f64>,
 ) -> Vec<(String, Option<f64>)> {
+    // 亩均 scores are shares of a benchmark, not boundaries: f64.
+    let revenue = y.revenue.map(kc_domain::money::to_f64);
     let per_mu = |v: Option<f64>| v.zip(land.filter(|l| *l > 0.0)).map(|(v, l)| v / l);
-    let rev = y.revenue.filter(|r| *r > 0.0);
+    let rev = revenue.filter(|r| *r > 0.0);
     vec![
         ("tax_per_mu".into(), per_mu(tax)),
-        ("output_per_mu".into(), per_mu(y.revenue)),
+        ("output_per_mu".into(), per_mu(revenue)),
         (
             "rd_intensity".into(),
-            y.rd_expense.zip(rev).map(|(rd, r)| rd / r * 100.0),
+            y.rd_expense
+                .map(kc_domain::money::to_f64)
+                .zip(rev)
+                .map(|(rd, r)| rd / r * 100.0),
         ),
         (
             "energy_per_output".into(),

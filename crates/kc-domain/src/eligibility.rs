@@ -6,27 +6,76 @@
 //! and for a condition not met the gap in money or people. Missing figures
 //! are reported as missing, never guessed.
 //!
-//! Amounts are in 万元, shares as fractions (0.05 = 5%).
+//! Amounts are in 万元, shares as fractions (0.05 = 5%). Figures and
+//! thresholds are exact decimals ([`Decimal`], read from the rule book's
+//! text), and a ratio is judged by cross-multiplying (R&D ≥ 5% × revenue),
+//! never by a rounded quotient: 336.4 万元 of R&D over 6,728 万元 of sales is
+//! exactly 5%.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+
+use crate::money;
+pub use crate::money::Decimal;
+
+fn dec(n: i64) -> Decimal {
+    Decimal::from(n)
+}
+
+/// A ratio `num / den` with `den > 0`, kept as its two terms so that it is
+/// compared with a threshold exactly: `num / den ≥ t` ⇔ `num ≥ t × den`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ratio {
+    pub num: Decimal,
+    pub den: Decimal,
+}
+
+impl Ratio {
+    /// `None` unless `den > 0`.
+    pub fn new(num: Decimal, den: Decimal) -> Option<Ratio> {
+        (den > Decimal::ZERO).then_some(Ratio { num, den })
+    }
+
+    /// `num / den ≥ t`, exactly (the product of two decimals of the
+    /// registries' size is exact; past 28 digits the quotient decides).
+    pub fn at_least(&self, t: Decimal) -> bool {
+        match t.checked_mul(self.den) {
+            Some(p) => self.num >= p,
+            None => self.value() >= t,
+        }
+    }
+
+    /// The quotient, for showing (28 significant digits).
+    pub fn value(&self) -> Decimal {
+        self.num.checked_div(self.den).unwrap_or(Decimal::MAX)
+    }
+}
 
 /// "At least `min` gives `points`", for banded scores.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Band {
-    pub min: f64,
-    pub points: f64,
+    pub min: Decimal,
+    pub points: Decimal,
 }
 
 /// The points of the highest band `v` reaches (bands in any order); 0 below
 /// them all.
-pub fn banded(bands: &[Band], v: f64) -> f64 {
+pub fn banded(bands: &[Band], v: Decimal) -> Decimal {
     bands
         .iter()
         .filter(|b| v >= b.min)
         .map(|b| b.points)
-        .fold(0.0, f64::max)
+        .fold(Decimal::ZERO, Decimal::max)
+}
+
+/// The points of the highest band a ratio reaches, judged exactly.
+pub fn banded_ratio(bands: &[Band], r: Ratio) -> Decimal {
+    bands
+        .iter()
+        .filter(|b| r.at_least(b.min))
+        .map(|b| b.points)
+        .fold(Decimal::ZERO, Decimal::max)
 }
 
 /// R&D intensity required by revenue band: up to `up_to` 万元 of revenue
@@ -34,27 +83,28 @@ pub fn banded(bands: &[Band], v: f64) -> f64 {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RdBand {
-    pub up_to: Option<f64>,
-    pub min_ratio: f64,
+    pub up_to: Option<Decimal>,
+    pub min_ratio: Decimal,
 }
 
 /// 高新技术企业认定条件.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HteRule {
+    #[serde(deserialize_with = "money::de_f64")]
     pub min_years_registered: f64,
-    pub min_core_ip: f64,
+    pub min_core_ip: Decimal,
     /// The eight supported technical fields.
     pub fields: Vec<String>,
-    pub min_st_staff_ratio: f64,
+    pub min_st_staff_ratio: Decimal,
     /// By the latest year's revenue, lowest band first.
     pub rd_bands: Vec<RdBand>,
-    pub min_domestic_rd_share: f64,
-    pub min_hitech_income_share: f64,
+    pub min_domestic_rd_share: Decimal,
+    pub min_hitech_income_share: Decimal,
     /// Innovation score: IP (assessed, ≤ 30), transfer (assessed, ≤ 30), R&D
     /// management (assessed, ≤ 20) and growth (computed, ≤ 20: net-asset and
     /// sales growth, each by `growth_bands`).
-    pub min_score: f64,
+    pub min_score: Decimal,
     pub growth_bands: Vec<Band>,
 }
 
@@ -62,10 +112,10 @@ pub struct HteRule {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TsmeRule {
-    pub max_staff: f64,
-    pub max_revenue: f64,
-    pub max_assets: f64,
-    pub min_score: f64,
+    pub max_staff: Decimal,
+    pub max_revenue: Decimal,
+    pub max_assets: Decimal,
+    pub min_score: Decimal,
     /// S&T staff share → points (≤ 20); a zero here fails the evaluation.
     pub st_staff_bands: Vec<Band>,
     /// R&D ÷ revenue → points and R&D ÷ total cost → points (≤ 50); the
@@ -74,7 +124,7 @@ pub struct TsmeRule {
     pub rd_cost_bands: Vec<Band>,
     /// Points with at least one class-I IP (≤ 30), otherwise by the number
     /// of class-II IP.
-    pub ip_class1_points: f64,
+    pub ip_class1_points: Decimal,
     pub ip_class2_bands: Vec<Band>,
 }
 
@@ -82,11 +132,12 @@ pub struct TsmeRule {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ZjtxRule {
+    #[serde(deserialize_with = "money::de_f64")]
     pub min_years_registered: f64,
-    pub min_rd_expense: f64,
-    pub min_rd_ratio: f64,
-    pub min_revenue: f64,
-    pub max_staff: f64,
+    pub min_rd_expense: Decimal,
+    pub min_rd_ratio: Decimal,
+    pub min_revenue: Decimal,
+    pub max_staff: Decimal,
 }
 
 /// 专精特新"小巨人": the main thresholds. R&D intensity over the last two
@@ -98,16 +149,16 @@ pub struct LittleGiantRule {
     /// Must hold a valid 专精特新中小企业 qualification (its code).
     pub requires: String,
     pub rd_bands: Vec<RdBand>,
-    pub min_rd_total: f64,
-    pub min_rd_staff_ratio: f64,
-    pub min_class1_ip: f64,
+    pub min_rd_total: Decimal,
+    pub min_rd_staff_ratio: Decimal,
+    pub min_class1_ip: Decimal,
 }
 
 /// 创新型中小企业: the size limit (the evaluation sheet is not modelled).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InnovSmeRule {
-    pub max_staff: f64,
+    pub max_staff: Decimal,
 }
 
 /// A rule book: one version of every rule, with the documents it follows.
@@ -119,7 +170,7 @@ pub struct RuleBook {
     pub sources: Vec<String>,
     /// How far short a condition may fall (as a share of its threshold) for
     /// the firm to count as "near".
-    pub near_margin: f64,
+    pub near_margin: Decimal,
     pub hte: HteRule,
     pub tsme: TsmeRule,
     pub zjtx: ZjtxRule,
@@ -134,7 +185,9 @@ pub struct RuleBook {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PipelineRule {
+    #[serde(deserialize_with = "money::de_f64")]
     pub eligible_rate: f64,
+    #[serde(deserialize_with = "money::de_f64")]
     pub near_rate: f64,
 }
 
@@ -145,7 +198,7 @@ pub struct WhitelistRule {
     pub require_rd_activity: bool,
     /// An R&D institution, or at least `min_ip` pieces of IP.
     pub require_institution_or_ip: bool,
-    pub min_ip: f64,
+    pub min_ip: Decimal,
     /// Qualification kinds of which one valid is required.
     pub qualifications: Vec<String>,
 }
@@ -234,7 +287,7 @@ pub fn whitelist(
         let inst = latest.and_then(|y| y.has_rd_institution);
         let ip = latest.and_then(|y| match (y.ip_class1, y.ip_class2) {
             (None, None) => None,
-            (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+            (a, b) => Some(a.unwrap_or_default() + b.unwrap_or_default()),
         });
         let met = match (inst, ip) {
             (Some(true), _) => Some(true),
@@ -252,7 +305,7 @@ pub fn whitelist(
                     Some(true) => "有",
                     Some(false) => "无",
                 },
-                ip.map_or("未填报".to_string(), |n| format!("{n} 件"))
+                ip.map_or("未填报".to_string(), |n| format!("{} 件", num(n)))
             ),
         });
     }
@@ -278,24 +331,25 @@ pub fn whitelist(
     (reasons.iter().all(|r| r.met == Some(true)), reasons)
 }
 
-/// One year's figures of a firm; `None` where the registry has no figure.
+/// One year's figures of a firm, exact; `None` where the registry has no
+/// figure.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct YearFigures {
     pub year: i32,
-    pub revenue: Option<f64>,
-    pub rd_expense: Option<f64>,
-    pub rd_domestic: Option<f64>,
-    pub total_cost: Option<f64>,
-    pub total_assets: Option<f64>,
-    pub net_assets: Option<f64>,
-    pub staff: Option<f64>,
-    pub st_staff: Option<f64>,
-    pub hitech_income: Option<f64>,
-    pub ip_class1: Option<f64>,
-    pub ip_class2: Option<f64>,
-    pub ip_score: Option<f64>,
-    pub transfer_score: Option<f64>,
-    pub mgmt_score: Option<f64>,
+    pub revenue: Option<Decimal>,
+    pub rd_expense: Option<Decimal>,
+    pub rd_domestic: Option<Decimal>,
+    pub total_cost: Option<Decimal>,
+    pub total_assets: Option<Decimal>,
+    pub net_assets: Option<Decimal>,
+    pub staff: Option<Decimal>,
+    pub st_staff: Option<Decimal>,
+    pub hitech_income: Option<Decimal>,
+    pub ip_class1: Option<Decimal>,
+    pub ip_class2: Option<Decimal>,
+    pub ip_score: Option<Decimal>,
+    pub transfer_score: Option<Decimal>,
+    pub mgmt_score: Option<Decimal>,
     pub major_accident: Option<bool>,
     pub has_rd_activity: Option<bool>,
     pub has_rd_institution: Option<bool>,
@@ -398,7 +452,7 @@ pub struct Check {
     /// A direct route that decided the result, if one did.
     pub direct: Option<String>,
     /// The evaluation score where the rule has one.
-    pub score: Option<f64>,
+    pub score: Option<Decimal>,
     pub conditions: Vec<Condition>,
 }
 
@@ -419,23 +473,34 @@ fn verdict(conditions: &[Condition]) -> Verdict {
     }
 }
 
-fn pct(x: f64) -> String {
-    let v = (x * 1000.0).round() / 10.0;
+/// A share in per cent, cut (never rounded up) to two decimals: 4.999% is
+/// shown as 4.99%, never as the 5% it does not reach.
+fn pct(x: Decimal) -> String {
+    let v = (x * dec(100))
+        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToZero)
+        .normalize();
     format!("{v}%")
 }
 
-fn wan(x: f64) -> String {
-    if x >= 10_000.0 {
-        format!("{:.2} 亿元", x / 10_000.0)
+/// An amount of money: 亿元 with two decimals from 1 亿元, otherwise whole
+/// 万元 rounded up (a gap of 239.2 万元 needs 240).
+fn wan(x: Decimal) -> String {
+    if x >= dec(10_000) {
+        let y = (x / dec(10_000))
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        format!("{y:.2} 亿元")
     } else {
-        // Thresholds times figures carry float noise; a gap of 240.0000001
-        // is 240.
-        format!("{:.0} 万元", (x - 1e-6).ceil().max(0.0))
+        format!("{} 万元", money::ceil_whole(x))
     }
 }
 
+/// A figure as shown: up to four decimals, no trailing zeros.
+fn num(x: Decimal) -> String {
+    money::display(x)
+}
+
 struct Ctx<'a> {
-    margin: f64,
+    margin: Decimal,
     out: Vec<Condition>,
     facts: &'a FirmFacts,
 }
@@ -472,8 +537,8 @@ impl Ctx<'_> {
         &mut self,
         code: &'static str,
         label: &'static str,
-        n: Option<f64>,
-        min: f64,
+        n: Option<Decimal>,
+        min: Decimal,
         what: &str,
         required: String,
     ) {
@@ -483,9 +548,9 @@ impl Ctx<'_> {
                 code,
                 label,
                 met_if(n >= min),
-                format!("{n} 件"),
+                format!("{} 件", num(n)),
                 required,
-                format!("还需 {} 件", min - n),
+                format!("还需 {} 件", num(min - n)),
             ),
         }
     }
@@ -516,22 +581,34 @@ impl Ctx<'_> {
         );
     }
 
-    /// `value ≥ min`: met, near (within the margin of `min`) or not met.
-    fn at_least(&self, value: f64, min: f64) -> Outcome {
-        if value >= min - 1e-9 {
+    /// `value ≥ min`: met, near (within the margin of `min`) or not met;
+    /// exact.
+    fn at_least(&self, value: Decimal, min: Decimal) -> Outcome {
+        if value >= min {
             Outcome::Met
-        } else if value >= min * (1.0 - self.margin) {
+        } else if value >= min * (Decimal::ONE - self.margin) {
             Outcome::Near
         } else {
             Outcome::NotMet
         }
     }
 
-    /// `value ≤ max`.
-    fn at_most(&self, value: f64, max: f64) -> Outcome {
-        if value <= max + 1e-9 {
+    /// A ratio `≥ min`, judged by cross-multiplying (exact).
+    fn ratio_at_least(&self, r: Ratio, min: Decimal) -> Outcome {
+        if r.at_least(min) {
             Outcome::Met
-        } else if value <= max * (1.0 + self.margin) {
+        } else if r.at_least(min * (Decimal::ONE - self.margin)) {
+            Outcome::Near
+        } else {
+            Outcome::NotMet
+        }
+    }
+
+    /// `value ≤ max`; exact.
+    fn at_most(&self, value: Decimal, max: Decimal) -> Outcome {
+        if value <= max {
+            Outcome::Met
+        } else if value <= max * (Decimal::ONE + self.margin) {
             Outcome::Near
         } else {
             Outcome::NotMet
@@ -540,7 +617,13 @@ impl Ctx<'_> {
 
     /// A share of staff (科技人员 or 研发人员, both counted from the S&T
     /// staff figure) of at least `min`, with the people still needed.
-    fn staff_share(&mut self, code: &'static str, who: &'static str, y: &YearFigures, min: f64) {
+    fn staff_share(
+        &mut self,
+        code: &'static str,
+        who: &'static str,
+        y: &YearFigures,
+        min: Decimal,
+    ) {
         let label = if who == "科技人员" {
             "科技人员占比"
         } else {
@@ -551,22 +634,29 @@ impl Ctx<'_> {
             (Some(s), Some(n)) if s > n => self.missing(
                 code,
                 label,
-                &format!("一致的数据（数据矛盾：科技人员 {s} 人多于职工总数 {n} 人）"),
+                &format!(
+                    "一致的数据（数据矛盾：科技人员 {} 人多于职工总数 {} 人）",
+                    num(s),
+                    num(n)
+                ),
                 required,
             ),
-            (Some(s), Some(n)) if n > 0.0 => {
-                let o = self.at_least(s / n, min);
-                let need = (min * n - s - 1e-9).ceil().max(0.0);
+            (Some(s), Some(n)) if n > Decimal::ZERO => {
+                let share = Ratio { num: s, den: n };
+                let o = self.ratio_at_least(share, min);
+                let need = money::ceil_whole(min * n - s);
                 self.push(
                     code,
                     label,
                     o,
-                    format!("{}（{s} / {n} 人）", pct(s / n)),
+                    format!("{}（{} / {} 人）", pct(share.value()), num(s), num(n)),
                     required,
                     format!("还需{who}约 {need} 人"),
                 );
             }
-            (_, Some(n)) if n <= 0.0 => self.missing(code, label, "职工人数（为 0）", required),
+            (_, Some(n)) if n <= Decimal::ZERO => {
+                self.missing(code, label, "职工人数（为 0）", required)
+            }
             _ => self.missing(code, label, "职工或科技人员人数", required),
         }
     }
@@ -613,7 +703,7 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
     // Core IP: class I and class II together.
     let ip = match (y.ip_class1, y.ip_class2) {
         (None, None) => None,
-        (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+        (a, b) => Some(a.unwrap_or_default() + b.unwrap_or_default()),
     };
     cx.count_at_least(
         "core_ip",
@@ -621,7 +711,7 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
         ip,
         r.min_core_ip,
         "知识产权数",
-        format!("拥有核心知识产权不少于 {} 件", r.min_core_ip),
+        format!("拥有核心知识产权不少于 {} 件", num(r.min_core_ip)),
     );
     // Field.
     let required = "属于国家重点支持的高新技术领域".to_string();
@@ -649,8 +739,8 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
         .collect::<Option<Vec<_>>>();
     match (y.revenue, sums) {
         (Some(latest_rev), Some(pairs)) if !pairs.is_empty() => {
-            let rev: f64 = pairs.iter().map(|p| p.0).sum();
-            let rd: f64 = pairs.iter().map(|p| p.1).sum();
+            let rev: Decimal = pairs.iter().map(|p| p.0).sum();
+            let rd: Decimal = pairs.iter().map(|p| p.1).sum();
             let band = r
                 .rd_bands
                 .iter()
@@ -658,7 +748,7 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
                 .copied()
                 .unwrap_or(RdBand {
                     up_to: None,
-                    min_ratio: 0.03,
+                    min_ratio: Decimal::new(3, 2),
                 });
             let required = format!(
                 "近 {} 年研发费用占销售收入不低于 {}（最近一年收入{}）",
@@ -669,15 +759,16 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
                     wan(u)
                 ))
             );
-            if rev <= 0.0 {
+            if rev <= Decimal::ZERO {
                 cx.missing("rd_ratio", "研发费用占比", "销售收入（为 0）", required);
             } else {
-                let o = cx.at_least(rd / rev, band.min_ratio);
+                let ratio = Ratio { num: rd, den: rev };
+                let o = cx.ratio_at_least(ratio, band.min_ratio);
                 cx.push(
                     "rd_ratio",
                     "研发费用占比",
                     o,
-                    format!("{}（{} / {}）", pct(rd / rev), wan(rd), wan(rev)),
+                    format!("{}（{} / {}）", pct(ratio.value()), wan(rd), wan(rev)),
                     required,
                     format!("还需研发投入约 {}", wan(band.min_ratio * rev - rd)),
                 );
@@ -693,20 +784,23 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
                 .collect::<Option<Vec<_>>>();
             match dom {
                 None => cx.missing("rd_domestic", "境内研发费用占比", "境内研发费用", required),
-                Some(d) if d.iter().sum::<f64>() > rd + 1e-9 => cx.missing(
+                Some(d) if d.iter().sum::<Decimal>() > rd => cx.missing(
                     "rd_domestic",
                     "境内研发费用占比",
                     "一致的数据（数据矛盾：境内研发费用大于研发费用总额）",
                     required,
                 ),
-                Some(d) if rd > 0.0 => {
-                    let share = d.iter().sum::<f64>() / rd;
-                    let o = cx.at_least(share, r.min_domestic_rd_share);
+                Some(d) if rd > Decimal::ZERO => {
+                    let share = Ratio {
+                        num: d.iter().sum::<Decimal>(),
+                        den: rd,
+                    };
+                    let o = cx.ratio_at_least(share, r.min_domestic_rd_share);
                     cx.push(
                         "rd_domestic",
                         "境内研发费用占比",
                         o,
-                        pct(share),
+                        pct(share.value()),
                         required,
                         String::new(),
                     );
@@ -738,19 +832,20 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
         pct(r.min_hitech_income_share)
     );
     match (y.hitech_income, y.revenue) {
-        (Some(h), Some(rev)) if rev > 0.0 && h > rev + 1e-9 => cx.missing(
+        (Some(h), Some(rev)) if rev > Decimal::ZERO && h > rev => cx.missing(
             "hitech_income",
             "高新技术产品收入占比",
             "一致的数据（数据矛盾：高新技术产品收入大于营业收入）",
             required,
         ),
-        (Some(h), Some(rev)) if rev > 0.0 => {
-            let o = cx.at_least(h / rev, r.min_hitech_income_share);
+        (Some(h), Some(rev)) if rev > Decimal::ZERO => {
+            let share = Ratio { num: h, den: rev };
+            let o = cx.ratio_at_least(share, r.min_hitech_income_share);
             cx.push(
                 "hitech_income",
                 "高新技术产品收入占比",
                 o,
-                pct(h / rev),
+                pct(share.value()),
                 required,
                 format!(
                     "还需高新技术产品收入约 {}",
@@ -766,23 +861,39 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
         ),
     }
     // Innovation score.
-    let required = format!("创新能力评价不低于 {} 分", r.min_score);
-    let growth = |field: fn(&YearFigures) -> Option<f64>| -> Option<f64> {
-        // Average of the two yearly growth rates over three years.
+    let required = format!("创新能力评价不低于 {} 分", num(r.min_score));
+    let growth = |field: fn(&YearFigures) -> Option<Decimal>| -> Option<Ratio> {
+        // Average of the two yearly growth rates over three years, in per
+        // cent, as one exact ratio: 100 × (½ (y2/y1 + y3/y2) − 1)
+        // = (50 (y2² + y3·y1) − 100 y1·y2) / (y1·y2).
         if f.years.len() < 3 {
             return None;
         }
-        let v: Vec<f64> = f
+        let v: Vec<Decimal> = f
             .years
             .iter()
             .take(3)
             .map(field)
             .collect::<Option<Vec<_>>>()?;
         let (y3, y2, y1) = (v[0], v[1], v[2]);
-        if y1 <= 0.0 || y2 <= 0.0 {
-            return Some(0.0);
+        if y1 <= Decimal::ZERO || y2 <= Decimal::ZERO {
+            return Some(Ratio {
+                num: Decimal::ZERO,
+                den: Decimal::ONE,
+            });
         }
-        Some(0.5 * (y2 / y1 + y3 / y2) - 1.0)
+        let exact = || -> Option<Ratio> {
+            let den = y1.checked_mul(y2)?;
+            let num = dec(50)
+                .checked_mul(y2.checked_mul(y2)?.checked_add(y3.checked_mul(y1)?)?)?
+                .checked_sub(dec(100).checked_mul(den)?)?;
+            Some(Ratio { num, den })
+        };
+        // Past 28 digits, through the quotients.
+        Some(exact().unwrap_or_else(|| Ratio {
+            num: dec(50) * (y2 / y1 + y3 / y2) - dec(100),
+            den: Decimal::ONE,
+        }))
     };
     let score = match (
         y.ip_score,
@@ -792,20 +903,29 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
         growth(|y| y.revenue),
     ) {
         (Some(ip), Some(tr), Some(mg), Some(na), Some(sa)) => {
-            let g = banded(&r.growth_bands, na * 100.0) + banded(&r.growth_bands, sa * 100.0);
-            let s = ip.clamp(0.0, 30.0) + tr.clamp(0.0, 30.0) + mg.clamp(0.0, 20.0) + g;
+            let g = banded_ratio(&r.growth_bands, na) + banded_ratio(&r.growth_bands, sa);
+            let s = ip.clamp(Decimal::ZERO, dec(30))
+                + tr.clamp(Decimal::ZERO, dec(30))
+                + mg.clamp(Decimal::ZERO, dec(20))
+                + g;
+            let s = s.normalize();
             let o = cx.at_least(s, r.min_score);
             cx.push(
                 "score",
                 "创新能力评价",
                 o,
                 format!(
-                    "{s} 分（知识产权 {ip}、成果转化 {tr}、研发管理 {mg}、成长性 {g}；净资产增长 {}、销售增长 {}）",
-                    pct(na),
-                    pct(sa)
+                    "{} 分（知识产权 {}、成果转化 {}、研发管理 {}、成长性 {}；净资产增长 {}、销售增长 {}）",
+                    num(s),
+                    num(ip),
+                    num(tr),
+                    num(mg),
+                    num(g),
+                    pct(na.value() / dec(100)),
+                    pct(sa.value() / dec(100))
                 ),
                 required,
-                format!("差 {} 分", r.min_score - s),
+                format!("差 {} 分", num(r.min_score - s)),
             );
             Some(s)
         }
@@ -845,7 +965,7 @@ pub fn check_tsme(book: &RuleBook, f: &FirmFacts) -> Check {
         ("revenue", "年销售收入", y.revenue, r.max_revenue, "万元"),
         ("assets", "资产总额", y.total_assets, r.max_assets, "万元"),
     ] {
-        let required = format!("不超过 {max} {unit}");
+        let required = format!("不超过 {} {unit}", num(max));
         match v {
             None => cx.missing(code, label, label, required),
             Some(v) => {
@@ -854,7 +974,7 @@ pub fn check_tsme(book: &RuleBook, f: &FirmFacts) -> Check {
                     code,
                     label,
                     o,
-                    format!("{v} {unit}"),
+                    format!("{} {unit}", num(v)),
                     required,
                     String::new(),
                 );
@@ -872,39 +992,45 @@ pub fn check_tsme(book: &RuleBook, f: &FirmFacts) -> Check {
     let mut score = None;
     if direct.is_none() {
         let st = match (y.st_staff, y.staff) {
-            (Some(s), Some(n)) if n > 0.0 && s <= n => Some(banded(&r.st_staff_bands, s / n)),
+            (Some(s), Some(n)) if n > Decimal::ZERO && s <= n => {
+                Some(banded_ratio(&r.st_staff_bands, Ratio { num: s, den: n }))
+            }
             _ => None,
         };
         let rd_sales = match (y.rd_expense, y.revenue) {
-            (Some(rd), Some(rev)) if rev > 0.0 => Some(banded(&r.rd_sales_bands, rd / rev)),
-            (Some(_), Some(_)) => Some(0.0),
+            (Some(rd), Some(rev)) if rev > Decimal::ZERO => {
+                Some(banded_ratio(&r.rd_sales_bands, Ratio { num: rd, den: rev }))
+            }
+            (Some(_), Some(_)) => Some(Decimal::ZERO),
             _ => None,
         };
         let rd_cost = match (y.rd_expense, y.total_cost) {
-            (Some(rd), Some(c)) if c > 0.0 => Some(banded(&r.rd_cost_bands, rd / c)),
+            (Some(rd), Some(c)) if c > Decimal::ZERO => {
+                Some(banded_ratio(&r.rd_cost_bands, Ratio { num: rd, den: c }))
+            }
             _ => None,
         };
         let rd = match (rd_sales, rd_cost) {
             (None, None) => None,
-            (a, b) => Some(a.unwrap_or(0.0).max(b.unwrap_or(0.0))),
+            (a, b) => Some(a.unwrap_or_default().max(b.unwrap_or_default())),
         };
         let ip = match (y.ip_class1, y.ip_class2) {
             (None, None) => None,
-            (a, b) if a.unwrap_or(0.0) >= 1.0 => {
+            (a, b) if a.unwrap_or_default() >= Decimal::ONE => {
                 let _ = b;
                 Some(r.ip_class1_points)
             }
-            (_, b) => Some(banded(&r.ip_class2_bands, b.unwrap_or(0.0))),
+            (_, b) => Some(banded(&r.ip_class2_bands, b.unwrap_or_default())),
         };
         let required = format!(
             "评价得分不低于 {} 分，且科技人员指标得分不为 0",
-            r.min_score
+            num(r.min_score)
         );
         match (st, rd, ip) {
             (Some(st), Some(rd), Some(ip)) => {
-                let s = st + rd + ip;
+                let s = (st + rd + ip).normalize();
                 score = Some(s);
-                let o = if st <= 0.0 {
+                let o = if st <= Decimal::ZERO {
                     Outcome::NotMet
                 } else {
                     cx.at_least(s, r.min_score)
@@ -913,19 +1039,26 @@ pub fn check_tsme(book: &RuleBook, f: &FirmFacts) -> Check {
                     "score",
                     "评价得分",
                     o,
-                    format!("{s} 分（科技人员 {st}、研发投入 {rd}、知识产权 {ip}）"),
+                    format!(
+                        "{} 分（科技人员 {}、研发投入 {}、知识产权 {}）",
+                        num(s),
+                        num(st),
+                        num(rd),
+                        num(ip)
+                    ),
                     required,
-                    if st <= 0.0 {
+                    if st <= Decimal::ZERO {
                         format!(
                             "科技人员占比须达到 {} 才得分",
                             pct(r
                                 .st_staff_bands
                                 .iter()
                                 .map(|b| b.min)
-                                .fold(f64::INFINITY, f64::min))
+                                .min()
+                                .unwrap_or_default())
                         )
                     } else {
-                        format!("差 {} 分", r.min_score - s)
+                        format!("差 {} 分", num(r.min_score - s))
                     },
                 );
             }
@@ -975,13 +1108,14 @@ pub fn check_zjtx(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
     }
     let required = format!("研发费用占营业收入不低于 {}", pct(r.min_rd_ratio));
     match (y.rd_expense, y.revenue) {
-        (Some(rd), Some(rev)) if rev > 0.0 => {
-            let o = cx.at_least(rd / rev, r.min_rd_ratio);
+        (Some(rd), Some(rev)) if rev > Decimal::ZERO => {
+            let ratio = Ratio { num: rd, den: rev };
+            let o = cx.ratio_at_least(ratio, r.min_rd_ratio);
             cx.push(
                 "rd_ratio",
                 "研发费用占比",
                 o,
-                pct(rd / rev),
+                pct(ratio.value()),
                 required,
                 format!("还需研发投入约 {}", wan(r.min_rd_ratio * rev - rd)),
             );
@@ -996,7 +1130,7 @@ pub fn check_zjtx(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
             cx.push("revenue", "营业收入", o, wan(rev), required, String::new());
         }
     }
-    let required = format!("中小企业（职工不超过 {} 人）", r.max_staff);
+    let required = format!("中小企业（职工不超过 {} 人）", num(r.max_staff));
     match y.staff {
         None => cx.missing("staff", "企业规模", "职工人数", required),
         Some(n) => {
@@ -1005,7 +1139,7 @@ pub fn check_zjtx(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
                 "staff",
                 "企业规模",
                 o,
-                format!("{n} 人"),
+                format!("{} 人", num(n)),
                 required,
                 String::new(),
             );
@@ -1046,8 +1180,8 @@ pub fn check_little_giant(book: &RuleBook, f: &FirmFacts) -> Check {
         .collect::<Option<Vec<_>>>();
     match (y.revenue, pairs) {
         (Some(latest_rev), Some(p)) if !p.is_empty() => {
-            let rev: f64 = p.iter().map(|x| x.0).sum();
-            let rd: f64 = p.iter().map(|x| x.1).sum();
+            let rev: Decimal = p.iter().map(|x| x.0).sum();
+            let rd: Decimal = p.iter().map(|x| x.1).sum();
             let band = r
                 .rd_bands
                 .iter()
@@ -1055,7 +1189,7 @@ pub fn check_little_giant(book: &RuleBook, f: &FirmFacts) -> Check {
                 .copied()
                 .unwrap_or(RdBand {
                     up_to: None,
-                    min_ratio: 0.03,
+                    min_ratio: Decimal::new(3, 2),
                 });
             let lowest = r.rd_bands.first().is_some_and(|b| *b == band);
             let required = if lowest {
@@ -1067,19 +1201,22 @@ pub fn check_little_giant(book: &RuleBook, f: &FirmFacts) -> Check {
             } else {
                 format!("近两年研发费用占营业收入不低于 {}", pct(band.min_ratio))
             };
-            let ratio = if rev > 0.0 { rd / rev } else { 0.0 };
-            let o = if lowest && rd >= r.min_rd_total {
-                Outcome::Met
-            } else if rev <= 0.0 {
-                Outcome::NotMet
-            } else {
-                cx.at_least(ratio, band.min_ratio)
+            let ratio = Ratio::new(rd, rev);
+            let o = match ratio {
+                _ if lowest && rd >= r.min_rd_total => Outcome::Met,
+                None => Outcome::NotMet,
+                Some(q) => cx.ratio_at_least(q, band.min_ratio),
             };
             cx.push(
                 "rd",
                 "研发投入",
                 o,
-                format!("{}（{} / {}）", pct(ratio), wan(rd), wan(rev)),
+                format!(
+                    "{}（{} / {}）",
+                    pct(ratio.map_or(Decimal::ZERO, |q| q.value())),
+                    wan(rd),
+                    wan(rev)
+                ),
                 required,
                 format!("还需研发投入约 {}", wan(band.min_ratio * rev - rd)),
             );
@@ -1098,7 +1235,7 @@ pub fn check_little_giant(book: &RuleBook, f: &FirmFacts) -> Check {
         y.ip_class1,
         r.min_class1_ip,
         "I 类知识产权件数",
-        format!("I 类知识产权不少于 {} 件", r.min_class1_ip),
+        format!("I 类知识产权不少于 {} 件", num(r.min_class1_ip)),
     );
     Check {
         rule: "little_giant",
@@ -1123,7 +1260,7 @@ pub fn check_innov_sme(book: &RuleBook, f: &FirmFacts) -> Check {
     };
     let y = latest(f).cloned().unwrap_or_default();
     let max = book.innov_sme.max_staff;
-    let required = format!("中小企业（职工不超过 {max} 人）");
+    let required = format!("中小企业（职工不超过 {} 人）", num(max));
     match y.staff {
         None => cx.missing("staff", "企业规模", "职工人数", required),
         Some(n) => {
@@ -1132,7 +1269,7 @@ pub fn check_innov_sme(book: &RuleBook, f: &FirmFacts) -> Check {
                 "staff",
                 "企业规模",
                 o,
-                format!("{n} 人"),
+                format!("{} 人", num(n)),
                 required,
                 String::new(),
             );

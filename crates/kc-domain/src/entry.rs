@@ -176,6 +176,17 @@ pub fn check_entry(
 /// digits and a trailing per-cent sign are accepted; `NaN` and infinities
 /// are not.
 pub fn parse_number(s: &str) -> Option<f64> {
+    normalize_number(s)?
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+}
+
+/// The text of a number as people type it, in ASCII without separators or
+/// per-cent sign (what [`parse_number`] and
+/// [`crate::money::parse_decimal`] read); `None` when a character cannot be
+/// part of a number.
+pub(crate) fn normalize_number(s: &str) -> Option<String> {
     let mut t = String::with_capacity(s.len());
     for c in s.trim().chars() {
         match c {
@@ -195,7 +206,7 @@ pub fn parse_number(s: &str) -> Option<f64> {
     {
         return None;
     }
-    t.parse::<f64>().ok().filter(|v| v.is_finite())
+    Some(t)
 }
 
 #[cfg(test)]

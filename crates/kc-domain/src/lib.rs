@@ -17,6 +17,8 @@
 //! - [`market`]: the technology market's deals (stages, contract terms,
 //!   broker rewards) and challenge projects (panel, scores, award,
 //!   acceptance).
+//! - [`money`]: exact amounts (`Decimal`) and the two conversions to and
+//!   from the engine's `f64`.
 //! - [`time`]: Beijing time (UTC+8) for instants read elsewhere.
 
 pub mod auth;
@@ -28,6 +30,7 @@ pub mod entry;
 pub mod expr;
 pub mod forecast;
 pub mod market;
+pub mod money;
 pub mod mujun;
 pub mod path;
 pub mod period;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::credit::CreditCode;
 use crate::entry::parse_number;
+use crate::money::{self, Decimal};
 
 /// The type of a field, which fixes how a typed-in cell is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1080,15 +1081,52 @@ pub fn all() -> impl Iterator<Item = &'static RegistryDef> {
 // ---- values -----------------------------------------------------------------------
 
 /// A field's value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Value {
     Null,
     Bool(bool),
     Int(i64),
+    /// A number as `f64`: what the indicator engine's columns give back and
+    /// what code building records from floats (demo data) writes. Its exact
+    /// decimal is [`Value::as_decimal`].
     Num(f64),
     Date(NaiveDate),
     Text(String),
+    /// An amount or number read from text or storage, exact (336.4 is
+    /// 336.4): what [`read_cell`] and [`Record::from_json`] give for
+    /// [`FieldType::Amount`] and [`FieldType::Number`]. Stored as a JSON
+    /// number when that reads back as the same decimal, otherwise as its
+    /// text.
+    #[serde(serialize_with = "ser_decimal", skip_deserializing)]
+    Dec(Decimal),
+}
+
+fn ser_decimal<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    if money::fits_f64(*d) {
+        s.serialize_f64(money::to_f64(*d))
+    } else {
+        s.serialize_str(&d.normalize().to_string())
+    }
+}
+
+/// Numbers are equal by value whether held as `f64` or as a decimal
+/// (`Num(336.4) == Dec(336.4)`); other values as derived.
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        use Value::*;
+        match (self, other) {
+            (Null, Null) => true,
+            (Bool(a), Bool(b)) => a == b,
+            (Int(a), Int(b)) => a == b,
+            (Num(a), Num(b)) => a == b,
+            (Dec(a), Dec(b)) => a == b,
+            (Num(a), Dec(b)) | (Dec(b), Num(a)) => money::from_f64(*a) == Some(*b),
+            (Date(a), Date(b)) => a == b,
+            (Text(a), Text(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 impl Value {
@@ -1110,10 +1148,26 @@ impl Value {
         }
     }
 
+    /// As `f64`, for sums and counts (a decimal goes through
+    /// [`money::to_f64`]); a boundary is judged with [`Value::as_decimal`].
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             Value::Num(n) => Some(*n),
             Value::Int(i) => Some(*i as f64),
+            Value::Dec(d) => Some(money::to_f64(*d)),
+            _ => None,
+        }
+    }
+
+    /// As an exact decimal: a decimal as it is, a whole number, or the
+    /// decimal an `f64` stands for ([`money::from_f64`]: exact for every
+    /// figure of up to 15 significant digits, so 336.4 read back from the
+    /// engine is 336.4).
+    pub fn as_decimal(&self) -> Option<Decimal> {
+        match self {
+            Value::Dec(d) => Some(*d),
+            Value::Int(i) => Some(Decimal::from(*i)),
+            Value::Num(n) => money::from_f64(*n),
             _ => None,
         }
     }
@@ -1133,6 +1187,7 @@ impl Value {
             Value::Bool(false) => "否".into(),
             Value::Int(i) => i.to_string(),
             Value::Num(n) => crate::plan::fmt_num(*n, 4),
+            Value::Dec(d) => money::display(*d),
             Value::Date(d) => d.to_string(),
             Value::Text(s) => s.clone(),
         }
@@ -1264,7 +1319,7 @@ impl<'de> serde::de::Visitor<'de> for FieldSeed {
     fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
         Ok(match self.0 {
             FieldType::Year | FieldType::Count => Value::Int(n),
-            FieldType::Amount | FieldType::Number => Value::Num(n as f64),
+            FieldType::Amount | FieldType::Number => Value::Dec(Decimal::from(n)),
             _ => Value::Null,
         })
     }
@@ -1272,7 +1327,7 @@ impl<'de> serde::de::Visitor<'de> for FieldSeed {
     fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
         Ok(match self.0 {
             FieldType::Year | FieldType::Count => i64::try_from(n).map_or(Value::Null, Value::Int),
-            FieldType::Amount | FieldType::Number => Value::Num(n as f64),
+            FieldType::Amount | FieldType::Number => Value::Dec(Decimal::from(n)),
             _ => Value::Null,
         })
     }
@@ -1280,18 +1335,20 @@ impl<'de> serde::de::Visitor<'de> for FieldSeed {
     fn visit_f64<E>(self, x: f64) -> Result<Value, E> {
         Ok(match self.0 {
             // As `serde_json::Value::as_i64` does: a float is not a whole number.
-            FieldType::Amount | FieldType::Number => Value::Num(x),
+            // Numbers stored before amounts were exact, and every amount
+            // that survives the trip: the decimal the f64 stands for.
+            FieldType::Amount | FieldType::Number => {
+                money::from_f64(x).map_or(Value::Null, Value::Dec)
+            }
             _ => Value::Null,
         })
     }
 
     fn visit_str<E>(self, s: &str) -> Result<Value, E> {
         Ok(match self.0 {
-            FieldType::Bool
-            | FieldType::Year
-            | FieldType::Count
-            | FieldType::Amount
-            | FieldType::Number => Value::Null,
+            // An amount stored as its text (one an f64 cannot hold).
+            FieldType::Amount | FieldType::Number => stored_decimal(s),
+            FieldType::Bool | FieldType::Year | FieldType::Count => Value::Null,
             FieldType::Date => {
                 NaiveDate::parse_from_str(s, "%Y-%m-%d").map_or(Value::Null, Value::Date)
             }
@@ -1317,11 +1374,28 @@ impl<'de> serde::de::Visitor<'de> for FieldSeed {
     }
 }
 
+/// An amount stored as text: the exact decimal, or empty when the text is
+/// not one (as a wrong type is).
+fn stored_decimal(s: &str) -> Value {
+    Decimal::from_str_exact(s).map_or(Value::Null, Value::Dec)
+}
+
 fn json_value(ty: FieldType, v: &serde_json::Value) -> Value {
     match ty {
         FieldType::Bool => v.as_bool().map(Value::Bool).unwrap_or(Value::Null),
         FieldType::Year | FieldType::Count => v.as_i64().map(Value::Int).unwrap_or(Value::Null),
-        FieldType::Amount | FieldType::Number => v.as_f64().map(Value::Num).unwrap_or(Value::Null),
+        FieldType::Amount | FieldType::Number => match v {
+            serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+                (Some(i), _) => Value::Dec(Decimal::from(i)),
+                (_, Some(u)) => Value::Dec(Decimal::from(u)),
+                _ => n
+                    .as_f64()
+                    .and_then(money::from_f64)
+                    .map_or(Value::Null, Value::Dec),
+            },
+            serde_json::Value::String(s) => stored_decimal(s),
+            _ => Value::Null,
+        },
         FieldType::Date => v
             .as_str()
             .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
@@ -1410,14 +1484,16 @@ pub fn read_cell(fd: &FieldDef, raw: &str, cx: &CellContext<'_>) -> Result<Value
             Some(_) => Err("应为整数".into()),
             None => Err(format!("“{s}”不是数字")),
         },
-        FieldType::Amount => match parse_number(s) {
-            Some(v) if (0.0..1e15).contains(&v) => Ok(Value::Num(v)),
-            Some(v) if v < 0.0 => Err("不能为负数".into()),
+        // Straight from the text to an exact decimal ("336.4" is 336.4);
+        // any number of decimals is kept (pages show four).
+        FieldType::Amount => match read_decimal(s) {
+            Some(v) if v.is_sign_negative() && !v.is_zero() => Err("不能为负数".into()),
+            Some(v) if v < Decimal::from(1_000_000_000_000_000i64) => Ok(Value::Dec(v)),
             Some(_) => Err("数值过大".into()),
             None => Err(format!("“{s}”不是数字")),
         },
-        FieldType::Number => parse_number(s)
-            .map(Value::Num)
+        FieldType::Number => read_decimal(s)
+            .map(Value::Dec)
             .ok_or_else(|| format!("“{s}”不是数字")),
         FieldType::Bool => match s {
             "是" | "有" | "Y" | "y" | "yes" | "Yes" | "TRUE" | "true" | "True" | "1" | "√" => {
@@ -1442,6 +1518,13 @@ pub fn read_cell(fd: &FieldDef, raw: &str, cx: &CellContext<'_>) -> Result<Value
                 format!("“{s}”不是已定义的资质类型（{}）", names.join("、"))
             }),
     }
+}
+
+/// A typed-in number as an exact decimal. Text that is a number but too
+/// long for a decimal (more than 28 significant digits, or beyond 10²⁸)
+/// is read through `f64` as before.
+fn read_decimal(s: &str) -> Option<Decimal> {
+    money::parse_decimal(s).or_else(|| parse_number(s).and_then(money::from_f64))
 }
 
 /// Dates as Chinese offices write them: 2024-05-01, 2024/5/1, 2024.5.1,
@@ -1534,12 +1617,19 @@ fn cross_checks(
     };
     if def.code == CONTRACTS.code
         && let (Some(a), Some(t)) = (
-            rec.get(def, "amount").as_f64(),
-            rec.get(def, "tech_amount").as_f64(),
+            rec.get(def, "amount").as_decimal(),
+            rec.get(def, "tech_amount").as_decimal(),
         )
         && t > a
     {
-        err("tech_amount", format!("技术交易额 {t} 大于合同金额 {a}"));
+        err(
+            "tech_amount",
+            format!(
+                "技术交易额 {} 大于合同金额 {}",
+                t.normalize(),
+                a.normalize()
+            ),
+        );
     }
     if def.code == FIGURES.code
         && let (Some(all), Some(st)) = (
@@ -1706,6 +1796,125 @@ mod tests {
         for bad in ["", "[1]", "{\"a\":", "{} x", "null"] {
             assert!(Record::from_json_str(&CONTRACTS, bad).is_err(), "{bad}");
         }
+    }
+
+    fn cx_of(cat: &QualCatalogue) -> CellContext<'_> {
+        CellContext {
+            areas: HashMap::new(),
+            quals: cat,
+        }
+    }
+
+    fn exact(s: &str) -> Decimal {
+        Decimal::from_str_exact(s).unwrap()
+    }
+
+    /// Amounts go from the text straight to an exact decimal.
+    #[test]
+    fn amounts_are_read_exactly() {
+        let cat = catalogue();
+        let cx = cx_of(&cat);
+        let revenue = FIGURES.field("revenue").unwrap();
+        let read = |s: &str| read_cell(revenue, s, &cx);
+        for (s, want, shown) in [
+            ("336.4", "336.4", "336.4"),
+            ("6,728", "6728", "6728"),
+            ("1,234.50", "1234.5", "1234.5"),
+            ("１２３４．５", "1234.5", "1234.5"),
+            ("0", "0", "0"),
+            // More than four decimals: kept as typed (the registry has no
+            // limit on decimals); pages show four.
+            ("1.23456", "1.23456", "1.2346"),
+            ("0.00004", "0.00004", "0"),
+        ] {
+            let v = read(s).unwrap();
+            assert_eq!(v, Value::Dec(exact(want)), "{s}");
+            assert_eq!(v.as_decimal(), Some(exact(want)), "{s}");
+            assert_eq!(v.display(), shown, "{s}");
+        }
+        // 0.1 + 0.2 is 0.3 (not 0.30000000000000004).
+        let sum =
+            read("0.1").unwrap().as_decimal().unwrap() + read("0.2").unwrap().as_decimal().unwrap();
+        assert_eq!(sum, read("0.3").unwrap().as_decimal().unwrap());
+        // Negative amounts are refused, however small; too large too.
+        assert_eq!(read("-1"), Err("不能为负数".to_string()));
+        assert_eq!(read("-0.0001"), Err("不能为负数".to_string()));
+        assert_eq!(read("1e15"), Err("数值过大".to_string()));
+        assert_eq!(read("12元"), Err("“12元”不是数字".to_string()));
+        // Net assets may be negative, exactly.
+        let net = FIGURES.field("net_assets").unwrap();
+        assert_eq!(
+            read_cell(net, "-336.4", &cx),
+            Ok(Value::Dec(exact("-336.4")))
+        );
+    }
+
+    /// A contract whose technology amount is 0.1 + 0.2 of a contract of 0.3
+    /// adds up (in f64 it would not).
+    #[test]
+    fn contract_amounts_add_up_exactly() {
+        let cat = catalogue();
+        let cx = cx_of(&cat);
+        let amount = CONTRACTS.field("amount").unwrap();
+        let a = read_cell(amount, "0.1", &cx).unwrap().as_decimal().unwrap()
+            + read_cell(amount, "0.2", &cx).unwrap().as_decimal().unwrap();
+        let mut rec = Record {
+            values: vec![Value::Null; CONTRACTS.fields.len()],
+        };
+        rec.values[CONTRACTS.index("amount").unwrap()] = Value::Dec(exact("0.3"));
+        rec.values[CONTRACTS.index("tech_amount").unwrap()] = Value::Dec(a);
+        let mut errors = Vec::new();
+        cross_checks(&CONTRACTS, &rec, &cx, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        rec.values[CONTRACTS.index("tech_amount").unwrap()] = Value::Dec(exact("0.30001"));
+        cross_checks(&CONTRACTS, &rec, &cx, &mut errors);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].reason, "技术交易额 0.30001 大于合同金额 0.3");
+    }
+
+    /// Stored JSON: an amount is a number when that reads back as the same
+    /// decimal (as before), otherwise its text; old numbers still read.
+    #[test]
+    fn stored_amounts_round_trip_exactly() {
+        let mut rec = Record {
+            values: vec![Value::Null; FIGURES.fields.len()],
+        };
+        let at = |f: &str| FIGURES.index(f).unwrap();
+        rec.values[at("credit_code")] = Value::Text("X".into());
+        rec.values[at("year")] = Value::Int(2024);
+        rec.values[at("revenue")] = Value::Dec(exact("6728"));
+        rec.values[at("rd_expense")] = Value::Dec(exact("336.4"));
+        rec.values[at("tax")] = Value::Dec(exact("0.12345678901234567890"));
+        rec.values[at("net_assets")] = Value::Dec(exact("-12.5"));
+        let j = rec.to_json(&FIGURES);
+        assert_eq!(j["rd_expense"], serde_json::json!(336.4));
+        assert_eq!(j["revenue"], serde_json::json!(6728.0));
+        assert_eq!(j["tax"], serde_json::json!("0.1234567890123456789"));
+        let text = j.to_string();
+        for back in [
+            Record::from_json(&FIGURES, &j),
+            Record::from_json_str(&FIGURES, &text).unwrap(),
+        ] {
+            assert_eq!(back, rec);
+            assert_eq!(
+                back.values[at("rd_expense")].as_decimal(),
+                Some(exact("336.4"))
+            );
+            assert_eq!(
+                back.values[at("tax")].as_decimal(),
+                Some(exact("0.1234567890123456789"))
+            );
+        }
+        // Stored before amounts were exact: plain JSON numbers.
+        let old =
+            r#"{"credit_code":"X","year":2024,"revenue":6728.0,"rd_expense":336.4,"staff":12}"#;
+        let back = Record::from_json_str(&FIGURES, old).unwrap();
+        assert_eq!(back.values[at("rd_expense")], Value::Dec(exact("336.4")));
+        assert_eq!(back.values[at("revenue")], Value::Dec(exact("6728")));
+        // An f64 from the engine equals the decimal it stands for.
+        assert_eq!(Value::Num(336.4), Value::Dec(exact("336.4")));
+        assert_eq!(Value::Num(336.4).as_decimal(), Some(exact("336.4")));
+        assert_ne!(Value::Num(336.4), Value::Dec(exact("336.40001")));
     }
 
     fn catalogue() -> QualCatalogue {

@@ -171,7 +171,7 @@ impl Col {
     fn push(&mut self, v: &Value, strings: &mut Interner) {
         match self {
             Col::Text(c) => c.push(v.as_text().map_or(NONE, |s| strings.intern(s))),
-            Col::Num(c) => c.push(v.as_f64().unwrap_or(f64::NAN)),
+            Col::Num(c) => c.push(column_number(v)),
             Col::Date(c) => c.push(v.as_date().map_or(NO_DATE, |d| d.num_days_from_ce())),
             Col::Bool(c) => c.push(v.as_bool().map_or(2, u8::from)),
         }
@@ -180,7 +180,7 @@ impl Col {
     fn set(&mut self, row: usize, v: &Value, strings: &mut Interner) {
         match self {
             Col::Text(c) => c[row] = v.as_text().map_or(NONE, |s| strings.intern(s)),
-            Col::Num(c) => c[row] = v.as_f64().unwrap_or(f64::NAN),
+            Col::Num(c) => c[row] = column_number(v),
             Col::Date(c) => c[row] = v.as_date().map_or(NO_DATE, |d| d.num_days_from_ce()),
             Col::Bool(c) => c[row] = v.as_bool().map_or(2, u8::from),
         }
@@ -193,6 +193,7 @@ impl Col {
             Col::Num(c) if !c[row].is_finite() => Value::Null,
             Col::Num(c) => match ty {
                 FieldType::Year | FieldType::Count => Value::Int(c[row] as i64),
+                // An f64 again; `Value::as_decimal` gives its exact decimal.
                 _ => Value::Num(c[row]),
             },
             Col::Date(c) => {
@@ -204,6 +205,20 @@ impl Col {
                 _ => Value::Null,
             },
         }
+    }
+}
+
+/// The one place a registry number becomes `f64`. Amounts are exact
+/// decimals up to here (`kc_domain::money`; `Value::Dec`); the engine's
+/// columns hold `f64` because they are summed and counted (aggregations,
+/// never a boundary). A rule that judges a boundary (the eligibility
+/// pre-checks) reads a record's figure back with `Value::as_decimal`, which
+/// gives the exact decimal again (`money::from_f64`: every figure of up to
+/// 15 significant digits survives the trip), and compares in `Decimal`.
+fn column_number(v: &Value) -> f64 {
+    match v {
+        Value::Dec(d) => kc_domain::money::to_f64(*d),
+        other => other.as_f64().unwrap_or(f64::NAN),
     }
 }
 

@@ -376,6 +376,14 @@ pub fn write_xlsx<'r>(
                 Value::Num(n) => {
                     ws.write_number(row, c, *n)?;
                 }
+                // Excel holds numbers as f64: an amount that survives the
+                // trip is written as a number, any other as its exact text.
+                Value::Dec(d) if kc_domain::money::fits_f64(*d) => {
+                    ws.write_number(row, c, kc_domain::money::to_f64(*d))?;
+                }
+                Value::Dec(d) => {
+                    ws.write_string(row, c, d.normalize().to_string())?;
+                }
                 Value::Date(d) => {
                     let dt =
                         ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?;

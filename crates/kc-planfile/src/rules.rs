@@ -25,7 +25,7 @@ pub fn default_mujun() -> &'static kc_domain::mujun::Schemes {
 /// least two schemes' codes distinct.
 pub fn parse_mujun(file: &str, text: &str) -> Result<kc_domain::mujun::Schemes, PlanErrors> {
     let ctx = Ctx::new(text);
-    let s: kc_domain::mujun::Schemes = typed(&ctx, file, text)?;
+    let s: kc_domain::mujun::Schemes = typed(&ctx, file, text, Floats::Numbers)?;
     let mut codes = std::collections::HashSet::new();
     for sc in &s.schemes {
         if !codes.insert(sc.code.clone()) {
@@ -77,12 +77,24 @@ pub fn parse_mujun(file: &str, text: &str) -> Result<kc_domain::mujun::Schemes, 
     Ok(s)
 }
 
+/// How a TOML float goes into the JSON a typed table is read from.
+#[derive(Clone, Copy, PartialEq)]
+enum Floats {
+    /// As a JSON number (`f64`).
+    Numbers,
+    /// As its text in the file ("0.05"), so that a `Decimal` threshold is
+    /// read exactly from what was written, never through `f64`; `f64`
+    /// fields read such text with `kc_domain::money::de_f64`.
+    Text,
+}
+
 /// A TOML document read into a typed table through JSON (serde refuses
 /// unknown keys and names the wrong one).
 fn typed<T: serde::de::DeserializeOwned>(
     ctx: &Ctx<'_>,
     file: &str,
     text: &str,
+    floats: Floats,
 ) -> Result<T, PlanErrors> {
     let fail = |ctx: &Ctx<'_>| PlanErrors {
         file: file.to_string(),
@@ -99,7 +111,7 @@ fn typed<T: serde::de::DeserializeOwned>(
             return Err(fail(ctx));
         }
     };
-    serde_json::from_value(to_json(doc.as_item())).map_err(|e| {
+    serde_json::from_value(to_json(doc.as_item(), floats)).map_err(|e| {
         ctx.error(None, format!("内容有误：{e}"), None);
         fail(ctx)
     })
@@ -117,44 +129,62 @@ pub fn default_rules() -> &'static RuleBook {
     })
 }
 
-fn to_json(item: &toml_edit::Item) -> serde_json::Value {
+fn to_json(item: &toml_edit::Item, floats: Floats) -> serde_json::Value {
     use serde_json::Value as J;
+    let table = |t: &toml_edit::Table| {
+        J::Object(
+            t.iter()
+                .map(|(k, v)| (k.to_string(), to_json(v, floats)))
+                .collect(),
+        )
+    };
     match item {
         toml_edit::Item::None => J::Null,
-        toml_edit::Item::Value(v) => value_json(v),
-        toml_edit::Item::Table(t) => {
-            J::Object(t.iter().map(|(k, v)| (k.to_string(), to_json(v))).collect())
-        }
-        toml_edit::Item::ArrayOfTables(a) => J::Array(
-            a.iter()
-                .map(|t| J::Object(t.iter().map(|(k, v)| (k.to_string(), to_json(v))).collect()))
+        toml_edit::Item::Value(v) => value_json(v, floats),
+        toml_edit::Item::Table(t) => table(t),
+        toml_edit::Item::ArrayOfTables(a) => J::Array(a.iter().map(table).collect()),
+    }
+}
+
+fn value_json(v: &toml_edit::Value, floats: Floats) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        toml_edit::Value::String(s) => J::String(s.value().clone()),
+        toml_edit::Value::Integer(i) => J::from(*i.value()),
+        toml_edit::Value::Float(f) if floats == Floats::Text => float_text(f),
+        toml_edit::Value::Float(f) => J::from(*f.value()),
+        toml_edit::Value::Boolean(b) => J::Bool(*b.value()),
+        toml_edit::Value::Datetime(d) => J::String(d.value().to_string()),
+        toml_edit::Value::Array(a) => J::Array(a.iter().map(|x| value_json(x, floats)).collect()),
+        toml_edit::Value::InlineTable(t) => J::Object(
+            t.iter()
+                .map(|(k, v)| (k.to_string(), value_json(v, floats)))
                 .collect(),
         ),
     }
 }
 
-fn value_json(v: &toml_edit::Value) -> serde_json::Value {
-    use serde_json::Value as J;
-    match v {
-        toml_edit::Value::String(s) => J::String(s.value().clone()),
-        toml_edit::Value::Integer(i) => J::from(*i.value()),
-        toml_edit::Value::Float(f) => J::from(*f.value()),
-        toml_edit::Value::Boolean(b) => J::Bool(*b.value()),
-        toml_edit::Value::Datetime(d) => J::String(d.value().to_string()),
-        toml_edit::Value::Array(a) => J::Array(a.iter().map(value_json).collect()),
-        toml_edit::Value::InlineTable(t) => J::Object(
-            t.iter()
-                .map(|(k, v)| (k.to_string(), value_json(v)))
-                .collect(),
-        ),
+/// A float as written in the file ("0.05", "1_000.5", "5e-2"), as the text
+/// of that exact decimal; its shortest round-trip text when the file's text is not at
+/// hand or is not a plain number (inf, nan).
+fn float_text(f: &toml_edit::Formatted<f64>) -> serde_json::Value {
+    let raw = f
+        .as_repr()
+        .and_then(|r| r.as_raw().as_str())
+        .and_then(|s| kc_domain::money::parse_decimal(&s.trim().replace('_', "")))
+        .map(|d| d.to_string());
+    match raw {
+        Some(s) => serde_json::Value::String(s),
+        None if f.value().is_finite() => serde_json::Value::String(f.value().to_string()),
+        None => serde_json::Value::from(*f.value()),
     }
 }
 
 pub fn parse_rules(file: &str, text: &str) -> Result<RuleBook, PlanErrors> {
     let ctx = Ctx::new(text);
-    let book: RuleBook = typed(&ctx, file, text)?;
-    let ratio = |v: f64, what: &str| {
-        if !(0.0..=1.0).contains(&v) {
+    let book: RuleBook = typed(&ctx, file, text, Floats::Text)?;
+    let ratio = |v: kc_domain::money::Decimal, what: &str| {
+        if v.is_sign_negative() || v > kc_domain::money::Decimal::ONE {
             ctx.error(
                 None,
                 format!("{what} 是比例，应在 0–1 之间（写 0.05 表示 5%），实际为 {v}"),
