@@ -172,6 +172,9 @@ fn demo_reported_at(plan: &Plan, v: &kc_demo::DemoValue) -> String {
 /// A plan evaluated for one scope as of one date.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
+    /// A number no other snapshot of this process has: what was derived
+    /// from a snapshot (a rendered page) can be kept under it.
+    pub serial: u64,
     pub plan: Plan,
     pub version: PlanVersion,
     pub scope: Scope,
@@ -285,7 +288,9 @@ pub fn evaluate_snapshot(
         .iter()
         .map(|t| (t.code.to_string(), evaluate(&stored.plan, t, &set, as_of)))
         .collect();
+    static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     Snapshot {
+        serial: SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         plan: stored.plan,
         version: stored.version,
         scope: scope.clone(),

@@ -99,23 +99,34 @@ pub async fn targets(
     sess: Session,
     Path(code): Path<String>,
     q: Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let snap = load_snapshot(&st, &sess, &code, &q).await?;
-    let mut j = snapshot_header(&snap);
-    let counts = snap.all_counts();
-    j["status_counts"] = kc_domain::Status::ALL
-        .iter()
-        .zip(counts)
-        .map(|(s, n)| (s.as_str().to_string(), json!(n)))
-        .collect::<serde_json::Map<String, Value>>()
-        .into();
-    j["targets"] = snap
-        .plan
-        .targets
-        .iter()
-        .map(|t| target_progress(&snap, t, false))
-        .collect();
-    Ok(Json(j))
+    // The answer depends on the snapshot alone: serialised once per snapshot.
+    let bytes = st.bytes.get_or(snap.serial, "targets", || {
+        let mut j = snapshot_header(&snap);
+        let counts = snap.all_counts();
+        j["status_counts"] = kc_domain::Status::ALL
+            .iter()
+            .zip(counts)
+            .map(|(s, n)| (s.as_str().to_string(), json!(n)))
+            .collect::<serde_json::Map<String, Value>>()
+            .into();
+        j["targets"] = snap
+            .plan
+            .targets
+            .iter()
+            .map(|t| target_progress(&snap, t, false))
+            .collect();
+        serde_json::to_vec(&j).map_err(|e| AppError::Internal(e.to_string()))
+    })?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        bytes,
+    )
+        .into_response())
 }
 
 /// `GET /api/v1/plans/{plan}/targets/{target}`: one target with its series.

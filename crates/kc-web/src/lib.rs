@@ -18,6 +18,7 @@ mod market;
 mod pages;
 mod public;
 mod registries;
+mod rendered;
 pub mod reports;
 mod view;
 mod workflow;
@@ -50,6 +51,9 @@ pub struct AppState {
     pub sessions: std::sync::Arc<auth::SessionCache>,
     /// The clock session timeouts are judged by (tests move it forward).
     pub clock: std::sync::Arc<kc_app::time::Clock>,
+    /// Pages and API answers rendered from a snapshot, kept with it.
+    pub(crate) pages: std::sync::Arc<rendered::PageCache>,
+    pub(crate) bytes: std::sync::Arc<rendered::BytesCache>,
     pub security: std::sync::Arc<kc_app::auth::SecurityConfig>,
     pub throttle: std::sync::Arc<kc_app::auth::Throttle>,
     /// Where reminder e-mails go; none means in-app reminders only.
@@ -80,6 +84,8 @@ impl AppState {
             model,
             sessions,
             clock: Default::default(),
+            pages: Default::default(),
+            bytes: Default::default(),
             store,
             today: None,
             engines,

@@ -223,6 +223,17 @@ pub async fn overview(
     q: Params,
 ) -> Result<Html<String>, AppError> {
     let snap = load_snapshot(&st, &sess, &code, &q).await?;
+    let nav = Nav::new(&snap, &sess);
+    let me = nav.me.clone();
+    // Rendered once per snapshot and menu; each reader's name, roles and
+    // token are spliced in (see `rendered`).
+    let html = st.pages.page(snap.serial, "overview", &me, |marked| {
+        overview_page(&snap, Nav { me: marked, ..nav }).render()
+    })?;
+    Ok(Html(html))
+}
+
+fn overview_page(snap: &kc_app::Snapshot, nav: Nav) -> OverviewPage {
     let plan = &snap.plan;
     let goals = plan
         .goals
@@ -234,13 +245,13 @@ pub async fn overview(
                 .targets
                 .iter()
                 .filter_map(|t| plan.target(t.as_str()))
-                .map(|t| TargetRow::new(&snap, t))
+                .map(|t| TargetRow::new(snap, t))
                 .collect(),
         })
         .collect();
     let nodes = plan
         .children(None)
-        .map(|n| NodeView::new(&snap, n))
+        .map(|n| NodeView::new(snap, n))
         .collect();
     let source = plan
         .source
@@ -254,8 +265,8 @@ pub async fn overview(
         })
         .unwrap_or_default();
     let all: Vec<&Target> = plan.targets.iter().collect();
-    let (rollup, rollup_class) = rollup_text(&snap, &all);
-    render(&OverviewPage {
+    let (rollup, rollup_class) = rollup_text(snap, &all);
+    OverviewPage {
         rollup,
         rollup_class,
         counts: status_counts(snap.all_counts()),
@@ -264,8 +275,8 @@ pub async fn overview(
         nodes,
         every_node_note: plan.every_node.note.clone().unwrap_or_default(),
         source,
-        nav: Nav::new(&snap, &sess),
-    })
+        nav,
+    }
 }
 
 // ---- node page -------------------------------------------------------------------------
