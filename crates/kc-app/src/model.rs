@@ -392,12 +392,8 @@ impl ReadModel {
             let (Ok(scope), Ok(period)) = (scope.parse::<Scope>(), period.parse::<Period>()) else {
                 continue;
             };
-            let history = self.store.value_history(code, ind, &scope, period).await?;
+            let (newest, approved) = self.store.key_heads(code, ind, &scope, period).await?;
             let key = (ind.to_string(), scope, period);
-            let newest = history
-                .iter()
-                .find(|r| matches!(r.status, ValueStatus::Submitted | ValueStatus::Approved));
-            let approved = history.iter().find(|r| r.status == ValueStatus::Approved);
             approved_behind.remove(&key);
             match newest {
                 None => {
@@ -407,9 +403,9 @@ impl ReadModel {
                     if n.status != ValueStatus::Approved
                         && let Some(a) = approved
                     {
-                        approved_behind.insert(key.clone(), a.clone());
+                        approved_behind.insert(key.clone(), a);
                     }
-                    latest.insert(key, n.clone());
+                    latest.insert(key, n);
                 }
             }
         }

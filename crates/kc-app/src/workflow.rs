@@ -89,15 +89,13 @@ pub async fn record_value(
         }]));
     }
     let before = store
-        .value_history(
+        .newest_revision(
             plan.code.as_str(),
             entry.indicator.as_str(),
             &entry.scope,
             entry.period,
         )
-        .await?
-        .into_iter()
-        .next();
+        .await?;
     let unit = plan
         .indicator(entry.indicator.as_str())
         .map(|i| i.unit.clone())
@@ -142,9 +140,8 @@ pub async fn record_value(
 
 async fn latest_revision(store: &Store, r: &ValueRecord) -> Result<i64, StoreError> {
     Ok(store
-        .value_history(&r.plan_code, &r.indicator, &r.scope, r.period)
+        .newest_revision(&r.plan_code, &r.indicator, &r.scope, r.period)
         .await?
-        .first()
         .map(|x| x.revision)
         .unwrap_or(r.revision))
 }

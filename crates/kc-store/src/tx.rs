@@ -248,7 +248,14 @@ impl Tx {
         v: &NewValue,
         expected_revision: Option<i64>,
     ) -> Result<ValueRecord> {
-        for _ in 0..50 {
+        // Without an expected revision a lost race is retried; under many
+        // simultaneous writers of one key (PostgreSQL; SQLite writers queue)
+        // a writer may lose several times, so it waits a little longer each
+        // time.
+        for attempt in 0..100u64 {
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(attempt.min(20))).await;
+            }
             if let Some(rec) =
                 crate::values::insert_next(&mut self.tx, v, expected_revision).await?
             {

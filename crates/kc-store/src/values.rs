@@ -190,6 +190,60 @@ impl Store {
         rows.iter().map(record_from).collect()
     }
 
+    /// The newest revision of one value, whatever its status.
+    pub async fn newest_revision(
+        &self,
+        plan_code: &str,
+        indicator: &str,
+        scope: &Scope,
+        period: Period,
+    ) -> Result<Option<ValueRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM reported_values
+             WHERE plan_code = $1 AND indicator = $2 AND scope = $3 AND period = $4
+             ORDER BY revision DESC LIMIT 1"
+        ))
+        .bind(plan_code)
+        .bind(indicator)
+        .bind(scope.to_string())
+        .bind(period.to_string())
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(record_from).transpose()
+    }
+
+    /// For one key, its newest submitted-or-approved revision and its
+    /// newest approved one (what the read model keeps of a key).
+    pub async fn key_heads(
+        &self,
+        plan_code: &str,
+        indicator: &str,
+        scope: &Scope,
+        period: Period,
+    ) -> Result<(Option<ValueRecord>, Option<ValueRecord>)> {
+        let mut out = [None, None];
+        for (slot, statuses) in out
+            .iter_mut()
+            .zip(["'submitted', 'approved'", "'approved'"])
+        {
+            let row = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM reported_values
+                 WHERE plan_code = $1 AND indicator = $2 AND scope = $3 AND period = $4
+                   AND status IN ({statuses})
+                 ORDER BY revision DESC LIMIT 1"
+            ))
+            .bind(plan_code)
+            .bind(indicator)
+            .bind(scope.to_string())
+            .bind(period.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+            *slot = row.as_ref().map(record_from).transpose()?;
+        }
+        let [newest, approved] = out;
+        Ok((newest, approved))
+    }
+
     /// The official (latest approved) value of every key of a plan.
     pub async fn approved_values(&self, plan_code: &str) -> Result<Vec<ValueRecord>> {
         self.values_where(plan_code, APPROVED).await
