@@ -13,8 +13,8 @@
 //! that `kechuang audit verify` prints somewhere else closes that gap.
 
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row};
 
 use crate::{Result, Store, StoreError, now_text};
 
@@ -32,7 +32,7 @@ pub struct NewAudit {
 }
 
 /// A stored entry.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct AuditEntry {
     pub seq: i64,
     pub at: String,
@@ -93,17 +93,8 @@ pub fn entry_hash(e: &AuditEntry) -> String {
 }
 
 fn entry_from(r: &AnyRow) -> Result<AuditEntry> {
-    Ok(AuditEntry {
-        seq: r.try_get("seq")?,
-        at: r.try_get("at")?,
-        actor: r.try_get("actor")?,
-        ip: r.try_get("ip")?,
-        action: r.try_get("action")?,
-        object: r.try_get("object")?,
-        detail: r.try_get("detail")?,
-        prev_hash: r.try_get("prev_hash")?,
-        hash: r.try_get("hash")?,
-    })
+    // Columns map to fields by name.
+    Ok(AuditEntry::from_row(r)?)
 }
 
 const COLUMNS: &str = "seq, at, actor, ip, action, object, detail, prev_hash, hash";
@@ -173,10 +164,13 @@ impl Store {
         let mut after = expect_seq - 1;
         // In pages, so a long trail does not sit in memory at once.
         loop {
+            // Only up to the head as read above: entries committed since
+            // (the system keeps running) are checked on the next run.
             let rows = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 5000"
+                "SELECT {COLUMNS} FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 5000"
             ))
             .bind(after)
+            .bind(head_seq)
             .fetch_all(self.pool())
             .await?;
             if rows.is_empty() {
@@ -201,6 +195,23 @@ impl Store {
                 expect_seq = e.seq + 1;
                 after = e.seq;
                 last = Some((e.seq, e.hash));
+            }
+        }
+        // An entry past the head is a commit since the head was read, unless
+        // the head, read again, is still behind it.
+        let max: Option<i64> = sqlx::query("SELECT MAX(seq) AS m FROM audit_log")
+            .fetch_one(self.pool())
+            .await?
+            .try_get("m")?;
+        if let Some(m) = max.filter(|m| *m > head_seq) {
+            let now: i64 = sqlx::query("SELECT seq FROM audit_head WHERE id = 1")
+                .fetch_one(self.pool())
+                .await?
+                .try_get("seq")?;
+            if now < m {
+                problems.push(format!(
+                    "链头记为第 {now} 条，实际最后一条为第 {m} 条：最新的记录被删除或改动"
+                ));
             }
         }
         match &last {

@@ -2,13 +2,13 @@
 //! case, changed under an optimistic version check so that two people
 //! moving the same case cannot overwrite each other.
 
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row};
 
 use crate::{Result, Store, now_text};
 
 /// A stored case.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Case {
     pub id: i64,
     /// `deal` or `challenge`.
@@ -35,18 +35,8 @@ pub struct CaseFields<'a> {
 }
 
 fn case_from(r: &AnyRow) -> Result<Case> {
-    Ok(Case {
-        id: r.try_get("id")?,
-        kind: r.try_get("kind")?,
-        area: r.try_get("area")?,
-        stage: r.try_get("stage")?,
-        owner: r.try_get("owner")?,
-        title: r.try_get("title")?,
-        data: r.try_get("data")?,
-        version: r.try_get("version")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
+    // Columns map to fields by name.
+    Ok(Case::from_row(r)?)
 }
 
 const COLUMNS: &str = "id, kind, area, stage, owner, title, data, version, created_at, updated_at";

@@ -2,13 +2,13 @@
 //! revisions.
 
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row};
 
 use crate::{Result, Store, StoreError, now_text};
 
 /// An evidence file linked to a value revision.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct Attachment {
     pub id: i64,
     pub value_id: i64,
@@ -21,16 +21,8 @@ pub struct Attachment {
 }
 
 fn attachment_from(r: &AnyRow) -> Result<Attachment> {
-    Ok(Attachment {
-        id: r.try_get("id")?,
-        value_id: r.try_get("value_id")?,
-        sha256: r.try_get("sha256")?,
-        filename: r.try_get("filename")?,
-        mime: r.try_get("mime")?,
-        size: r.try_get("size")?,
-        uploaded_by: r.try_get("uploaded_by")?,
-        uploaded_at: r.try_get("uploaded_at")?,
-    })
+    // Columns map to fields by name.
+    Ok(Attachment::from_row(r)?)
 }
 
 const COLUMNS: &str = "id, value_id, sha256, filename, mime, size, uploaded_by, uploaded_at";

@@ -48,6 +48,27 @@ async fn audited(store: &Store, action: &str) -> usize {
         .len()
 }
 
+/// The counts once they stand still. A transaction the killed process had
+/// already sent its COMMIT for may still land on the PostgreSQL server after
+/// the kill; reading the three counts while it does would compare two
+/// moments. (Each transaction itself is whole either way.)
+async fn settled<F, Fut>(read: F) -> (usize, usize, usize)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = (usize, usize, usize)>,
+{
+    let mut last = read().await;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = read().await;
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+    last
+}
+
 async fn setup(db: &TestDb) {
     kc_app::load_plan_text(
         &db.store,
@@ -137,9 +158,14 @@ async fn values_survive_kill(db: &TestDb) {
         for w in writers {
             let _ = w.await;
         }
-        let values = db.store.count_values(PLAN).await.unwrap() as usize;
-        let audits = audited(&db.store, "value.").await;
-        let events = db.store.count_events(EventKind::Value).await.unwrap() as usize;
+        let (values, audits, events) = settled(|| async {
+            (
+                db.store.count_values(PLAN).await.unwrap() as usize,
+                audited(&db.store, "value.").await,
+                db.store.count_events(EventKind::Value).await.unwrap() as usize,
+            )
+        })
+        .await;
         eprintln!(
             "{} round {round}: {values} values, {audits} audit entries, {events} events",
             db.label
@@ -200,10 +226,14 @@ async fn import_survives_kill(db: &TestDb) {
         let mut c = child;
         let finished = c.try_wait().unwrap().is_some();
         kill(c);
-        let records = db.store.count_records("events").await.unwrap() as usize - base_records;
-        let audits = audited(&db.store, "record.import").await - base_audits;
-        let events =
-            db.store.count_events(EventKind::Registry).await.unwrap() as usize - base_events;
+        let (records, audits, events) = settled(|| async {
+            (
+                db.store.count_records("events").await.unwrap() as usize - base_records,
+                audited(&db.store, "record.import").await - base_audits,
+                db.store.count_events(EventKind::Registry).await.unwrap() as usize - base_events,
+            )
+        })
+        .await;
         eprintln!(
             "{} import round {round}: killed at {} ms of {} ms (finished before: {finished}), {records} records, {audits} imports audited, {events} events",
             db.label,
