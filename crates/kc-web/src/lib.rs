@@ -3,25 +3,20 @@
 //! compiled into the binary; nothing is fetched from a network at run time.
 //! This is the only crate that knows HTML.
 
-mod account;
-mod admin;
-mod analytics;
-mod api;
 pub mod auth;
-mod cases;
-mod chart;
-mod cultivation;
 mod error;
 mod extract;
-mod finance;
-mod market;
-mod pages;
-mod public;
-mod registries;
+mod features;
+// Short paths (`crate::pages::…`) for the modules other features use.
+use features::admin::account;
+use features::cultivation::cultivation;
+use features::market::market;
+pub use features::plans::reports;
+use features::plans::{chart, pages, view};
+use features::public::public;
+use features::registries::registries;
+use features::workflow::workflow;
 mod rendered;
-pub mod reports;
-mod view;
-mod workflow;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -166,19 +161,14 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// Every feature's routes behind the session guard, plus health and assets.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .merge(account::routes())
-        .merge(admin::routes())
-        .merge(analytics::routes())
-        .merge(cultivation::routes())
-        .merge(finance::routes())
-        .merge(market::routes())
-        .merge(public::routes())
-        .merge(cases::routes())
-        .merge(reports::routes())
-        .merge(workflow::routes())
-        .merge(pages::routes())
-        .merge(registries::routes())
-        .merge(api::routes())
+        .merge(features::plans::router())
+        .merge(features::registries::router())
+        .merge(features::market::router())
+        .merge(features::public::router())
+        .merge(features::cultivation::router())
+        .merge(features::workflow::router())
+        .merge(features::admin::router())
+        .merge(features::api::router())
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(asset))
         .fallback(not_found)

@@ -1,0 +1,15 @@
+//! The plan itself: overview, nodes, targets, value entry and history, areas, warnings and ranking (`analytics`), the report page (`reports`), charts and view models.
+
+pub(crate) mod analytics;
+pub(crate) mod chart;
+pub(crate) mod pages;
+pub mod reports;
+pub(crate) mod view;
+
+/// This feature's routes.
+pub(crate) fn router() -> axum::Router<crate::AppState> {
+    axum::Router::new()
+        .merge(pages::routes())
+        .merge(analytics::routes())
+        .merge(reports::routes())
+}
