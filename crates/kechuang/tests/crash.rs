@@ -187,7 +187,12 @@ async fn import_survives_kill(db: &TestDb) {
     setup(db).await;
     let dir = std::env::temp_dir().join(format!("kc_crash_{}_{}", std::process::id(), db.label));
     std::fs::create_dir_all(&dir).unwrap();
-    let rows = 200_000;
+    // 200,000 rows in CI; `KECHUANG_CRASH_ROWS=1000000` for the figures in
+    // docs/benchmarks.md.
+    let rows: usize = std::env::var("KECHUANG_CRASH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
     let write = |name: &str, prefix: &str| {
         let mut csv = String::from("活动名称,活动类型,举办日期,举办地区,参加人数\n");
         for i in 0..rows {
