@@ -198,18 +198,8 @@ impl Store {
         scope: &Scope,
         period: Period,
     ) -> Result<Option<ValueRecord>> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM reported_values
-             WHERE plan_code = $1 AND indicator = $2 AND scope = $3 AND period = $4
-             ORDER BY revision DESC LIMIT 1"
-        ))
-        .bind(plan_code)
-        .bind(indicator)
-        .bind(scope.to_string())
-        .bind(period.to_string())
-        .fetch_optional(self.pool())
-        .await?;
-        row.as_ref().map(record_from).transpose()
+        self.newest_of_key(plan_code, indicator, scope, period, "")
+            .await
     }
 
     /// For one key, its newest submitted-or-approved revision and its
@@ -221,27 +211,48 @@ impl Store {
         scope: &Scope,
         period: Period,
     ) -> Result<(Option<ValueRecord>, Option<ValueRecord>)> {
-        let mut out = [None, None];
-        for (slot, statuses) in out
-            .iter_mut()
-            .zip(["'submitted', 'approved'", "'approved'"])
-        {
-            let row = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM reported_values
-                 WHERE plan_code = $1 AND indicator = $2 AND scope = $3 AND period = $4
-                   AND status IN ({statuses})
-                 ORDER BY revision DESC LIMIT 1"
-            ))
-            .bind(plan_code)
-            .bind(indicator)
-            .bind(scope.to_string())
-            .bind(period.to_string())
-            .fetch_optional(self.pool())
+        let newest = self
+            .newest_of_key(
+                plan_code,
+                indicator,
+                scope,
+                period,
+                "AND status IN ('submitted', 'approved')",
+            )
             .await?;
-            *slot = row.as_ref().map(record_from).transpose()?;
-        }
-        let [newest, approved] = out;
+        let approved = self
+            .newest_of_key(
+                plan_code,
+                indicator,
+                scope,
+                period,
+                "AND status = 'approved'",
+            )
+            .await?;
         Ok((newest, approved))
+    }
+
+    /// The newest revision of one key meeting `cond` (SQL, fixed text).
+    async fn newest_of_key(
+        &self,
+        plan_code: &str,
+        indicator: &str,
+        scope: &Scope,
+        period: Period,
+        cond: &str,
+    ) -> Result<Option<ValueRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM reported_values
+             WHERE plan_code = $1 AND indicator = $2 AND scope = $3 AND period = $4 {cond}
+             ORDER BY revision DESC LIMIT 1"
+        ))
+        .bind(plan_code)
+        .bind(indicator)
+        .bind(scope.to_string())
+        .bind(period.to_string())
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(record_from).transpose()
     }
 
     /// The official (latest approved) value of every key of a plan.
