@@ -9,13 +9,13 @@ mod extract;
 mod features;
 // Short paths (`crate::pages::…`) for the modules other features use.
 use features::admin::account;
-use features::cultivation::cultivation;
-use features::market::market;
+use features::cultivation::precheck as cultivation;
+use features::market::search as market;
 pub use features::plans::reports;
 use features::plans::{chart, pages, view};
-use features::public::public;
-use features::registries::registries;
-use features::workflow::workflow;
+use features::public;
+use features::registries;
+use features::workflow;
 mod rendered;
 
 use std::collections::HashMap;

@@ -29,18 +29,27 @@ async fn start(url: &str) -> Server {
         .unwrap()
         .port();
     let addr = format!("127.0.0.1:{port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_kechuang"))
-        .args(["serve", "--db", url, "--addr", &addr])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start kechuang serve");
-    let base = format!("http://{addr}");
+    // Held by `Server` at once, so that it is killed and waited for however
+    // the test ends.
+    let server = Server {
+        child: Command::new(env!("CARGO_BIN_EXE_kechuang"))
+            .args(["serve", "--db", url, "--addr", &addr])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start kechuang serve"),
+        base: format!("http://{addr}"),
+    };
     let http = reqwest::Client::new();
     for _ in 0..600 {
-        if http.get(format!("{base}/healthz")).send().await.is_ok() {
-            return Server { child, base };
+        if http
+            .get(format!("{}/healthz", server.base))
+            .send()
+            .await
+            .is_ok()
+        {
+            return server;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

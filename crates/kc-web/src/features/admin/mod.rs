@@ -1,11 +1,11 @@
-//! Accounts and administration: sign-in, home, password (`account`), users and the audit trail (`admin`).
+//! Accounts and administration: sign-in, home, password (`account`), users and the audit trail (`users`).
 
 pub(crate) mod account;
-pub(crate) mod admin;
+pub(crate) mod users;
 
 /// This feature's routes.
 pub(crate) fn router() -> axum::Router<crate::AppState> {
     axum::Router::new()
-        .merge(admin::routes())
+        .merge(users::routes())
         .merge(account::routes())
 }
