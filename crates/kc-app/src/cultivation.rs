@@ -533,3 +533,61 @@ pub fn whitelist(regs: &Registers, book: &RuleBook) -> Vec<WhiteRow> {
         .filter_map(|f| whitelist_of(regs, book, &f.credit_code))
         .collect()
 }
+
+/// Records a bank's loan to a firm for a user who may (`records_loans`): the
+/// record's checks, the firm on the whitelist as of `today`, the contract
+/// number new; then the record and its audit entry in one transaction and
+/// the engine (the caller holds its write lock).
+pub async fn record_loan(
+    store: &kc_store::Store,
+    engine: &mut Engine,
+    plan: &kc_domain::Plan,
+    caller: &crate::auth::Caller,
+    cells: &HashMap<&str, &str>,
+    today: NaiveDate,
+) -> Result<String, crate::registries::RecordCmdError> {
+    use crate::registries::RecordCmdError;
+    if !caller.principal.records_loans() {
+        return Err(RecordCmdError::Forbidden("登记科技贷款"));
+    }
+    let def: &'static registry::RegistryDef = &registry::LOANS;
+    let rec = crate::registries::check_record(engine, plan, def, cells)
+        .map_err(RecordCmdError::Invalid)?;
+    let refuse = |field: &str, label: &str, value: String, reason: &str| {
+        RecordCmdError::Invalid(vec![registry::CellError {
+            field: field.into(),
+            label: label.into(),
+            value,
+            reason: reason.into(),
+        }])
+    };
+    // Only firms on the whitelist.
+    let on = engine.as_of.unwrap_or(today).min(today);
+    let regs = Registers::gather(engine, on, figures_year(on));
+    let credit = rec.get(def, "credit_code").display();
+    if !whitelist_of(&regs, kc_planfile::default_rules(), &credit).is_some_and(|r| r.on_list) {
+        return Err(refuse(
+            "credit_code",
+            "统一社会信用代码",
+            credit,
+            "该企业不在科技企业白名单中",
+        ));
+    }
+    if engine.row_of(def.code, &rec.key(def)).is_some() {
+        return Err(refuse(
+            "number",
+            "贷款合同编号",
+            rec.key(def),
+            "本行已登记过这个贷款合同编号",
+        ));
+    }
+    Ok(crate::registries::save_record(
+        store,
+        engine,
+        def,
+        &rec,
+        None,
+        crate::registries::By::save(&caller.actor),
+    )
+    .await?)
+}

@@ -266,7 +266,6 @@ pub async fn record_loan(
 ) -> Result<Response, AppError> {
     let (plan, _) = plan_of(&st, &sess, &code).await?;
     sess.require(sess.principal.records_loans(), "登记科技贷款")?;
-    let def: &'static registry::RegistryDef = &registry::LOANS;
     let bank = if sess.principal.has(&kc_domain::auth::Role::Bank) {
         sess.principal.display_name.clone()
     } else {
@@ -289,45 +288,24 @@ pub async fn record_loan(
     cells.insert("bank", &bank);
     let (_, engine) = st.plan_and_engine(&code).await?;
     let mut e = engine.write().await;
-    let mut errors = match kc_app::registries::check_record(&e, &plan, def, &cells) {
-        Ok(rec) => {
-            // Only firms on the whitelist.
-            let on = e.as_of.unwrap_or(st.today()).min(st.today());
-            let regs = Registers::gather(&e, on, cultivation::figures_year(on));
-            let credit = rec.get(def, "credit_code").display();
-            let listed = cultivation::whitelist_of(&regs, kc_planfile::default_rules(), &credit)
-                .is_some_and(|r| r.on_list);
-            if !listed {
-                vec![registry::CellError {
-                    field: "credit_code".into(),
-                    label: "统一社会信用代码".into(),
-                    value: credit,
-                    reason: "该企业不在科技企业白名单中".into(),
-                }]
-            } else if e.row_of(def.code, &rec.key(def)).is_some() {
-                vec![registry::CellError {
-                    field: "number".into(),
-                    label: "贷款合同编号".into(),
-                    value: rec.key(def),
-                    reason: "本行已登记过这个贷款合同编号".into(),
-                }]
-            } else {
-                kc_app::registries::save_record(
-                    &st.store,
-                    &mut e,
-                    def,
-                    &rec,
-                    None,
-                    kc_app::registries::By::save(&sess.actor()),
-                )
-                .await?;
-                drop(e);
-                return Ok(
-                    Redirect::to(&format!("/plans/{code}/finance/whitelist#loans")).into_response(),
-                );
-            }
+    let mut errors = match kc_app::cultivation::record_loan(
+        &st.store,
+        &mut e,
+        &plan,
+        &sess.caller(),
+        &cells,
+        st.today(),
+    )
+    .await
+    {
+        Ok(_) => {
+            drop(e);
+            return Ok(
+                Redirect::to(&format!("/plans/{code}/finance/whitelist#loans")).into_response(),
+            );
         }
-        Err(errs) => errs,
+        Err(kc_app::registries::RecordCmdError::Invalid(errs)) => errs,
+        Err(other) => return Err(other.into()),
     };
     drop(e);
     errors.retain(|x| x.field != "bank");
