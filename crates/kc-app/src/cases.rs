@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use crate::work::Work;
 use chrono::{Datelike, NaiveDate};
 use kc_domain::Plan;
-use kc_domain::market::{Challenge, ContractTerms, Deal, FieldError, MarketError, Reward};
+use kc_domain::market::{Challenge, ContractTerms, Deal, FieldError, MarketError, Reward, Stage};
 use kc_domain::registry::{self, CellError};
 use kc_engine::Engine;
 use kc_store::{Case, CaseFields, Store, StoreError};
@@ -33,6 +33,9 @@ pub enum CaseError {
     Store(#[from] StoreError),
     #[error("存储的事项内容无法读取")]
     Corrupt(#[source] serde_json::Error),
+    /// The user may not do this; the text says what was refused.
+    #[error("您的角色无权{0}")]
+    Forbidden(&'static str),
 }
 
 /// A case and its document.
@@ -385,6 +388,89 @@ pub async fn register_deal(
     w.save_record(engine, &registry::CONTRACTS, &rec, by)
         .await?;
     Ok(reward)
+}
+
+/// A step of a deal, as a form or a client asks for it (parsed and typed at
+/// the edge).
+#[derive(Debug, Clone)]
+pub enum DealStep {
+    Contact { on: NaiveDate, note: String },
+    Advance { to: Stage, note: String },
+    Sign(ContractTerms),
+    Register { on: NaiveDate },
+}
+
+impl DealStep {
+    /// The step's name in the audit trail (`deal.<name>`) and the URL.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DealStep::Contact { .. } => "contact",
+            DealStep::Advance { .. } => "advance",
+            DealStep::Sign(_) => "sign",
+            DealStep::Register { .. } => "register",
+        }
+    }
+}
+
+/// Takes a deal through one step for a user: who may see and work the deal,
+/// the domain's rules for the step, then the deal (and the contract record a
+/// signing or registration writes) with the audit entry in one transaction,
+/// and the engine after it.
+pub async fn deal_step(
+    store: &Store,
+    engine: &crate::registries::SharedEngine,
+    plan: &Plan,
+    caller: &crate::auth::Caller,
+    id: i64,
+    step: DealStep,
+    today: NaiveDate,
+) -> Result<(), CaseError> {
+    let who = &caller.principal;
+    let loaded = deal(store, id).await?;
+    if !who.sees_case(&loaded.doc.area, &loaded.case.owner, false) {
+        return Err(CaseError::NotFound(format!("没有编号为 {id} 的对接事项")));
+    }
+    if !who.works_deal(&loaded.doc.area, &loaded.doc.taken_by) {
+        return Err(CaseError::Forbidden("跟进这个对接事项"));
+    }
+    let me = who.username.as_str();
+    let action = format!("deal.{}", step.name());
+    let mut w = Work::begin(store).await?;
+    let detail = {
+        let e = engine.read().await;
+        match step {
+            DealStep::Contact { on, note } => {
+                let mut doc = loaded.doc.clone();
+                doc.contact(on, me, &note)?;
+                update_deal(&mut w, &e, &loaded, &doc).await?;
+                serde_json::json!({"contact": note})
+            }
+            DealStep::Advance { to, note } => {
+                let mut doc = loaded.doc.clone();
+                doc.advance(to, today, me, &note)?;
+                update_deal(&mut w, &e, &loaded, &doc).await?;
+                serde_json::json!({"from": loaded.doc.stage, "to": to, "note": note})
+            }
+            DealStep::Sign(terms) => {
+                let key = sign_deal(&mut w, &e, plan, &loaded, terms.clone(), today, me).await?;
+                serde_json::json!({"contract": key, "terms": terms})
+            }
+            DealStep::Register { on } => {
+                let reward = register_deal(store, &mut w, &e, plan, &loaded, on, today, me).await?;
+                serde_json::json!({"registered_on": on, "reward": reward})
+            }
+        }
+    };
+    let object = format!("deal:{id}");
+    if w.touches_engine() {
+        let mut e = engine.write().await;
+        w.commit(&caller.actor, &action, &object, detail, Some(&mut e))
+            .await?;
+    } else {
+        w.commit(&caller.actor, &action, &object, detail, None)
+            .await?;
+    }
+    Ok(())
 }
 
 // ---- challenges ---------------------------------------------------------------------------------

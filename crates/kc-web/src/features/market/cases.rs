@@ -32,6 +32,7 @@ impl From<CaseError> for AppError {
             CaseError::Conflict => AppError::State(e.to_string()),
             CaseError::Store(s) => AppError::Store(s),
             CaseError::Corrupt(c) => AppError::Internal(c.to_string()),
+            CaseError::Forbidden(_) => AppError::Forbidden(e.to_string()),
             CaseError::Market(MarketError::Fields(f)) => AppError::BadRequest(
                 f.iter()
                     .map(|e| e.message.clone())
@@ -620,116 +621,80 @@ pub async fn deal_action(
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let (plan, _) = crate::market::market_plan_of(&st, &sess, &code).await?;
-    let loaded = cases::deal(&st.store, id).await?;
-    if !sess
-        .principal
-        .sees_case(&loaded.doc.area, &loaded.case.owner, false)
-    {
-        return Err(AppError::NotFound(format!("没有编号为 {id} 的对接事项")));
-    }
-    sess.require(
-        sess.principal
-            .works_deal(&loaded.doc.area, &loaded.doc.taken_by),
-        "跟进这个对接事项",
-    )?;
     let (_, engine) = st.plan_and_engine(&code).await?;
     let today = st.today();
-    let me = sess.principal.username.clone();
-    let mut w = Work::begin(&st.store).await?;
-    let result: Result<serde_json::Value, CaseError> = async {
-        match action.as_str() {
-            "contact" => {
-                let on = day(f.get("on"), today).map_err(|m| {
-                    MarketError::Fields(vec![FieldError {
-                        field: "on",
-                        message: m,
-                    }])
-                })?;
-                let mut doc = loaded.doc.clone();
-                doc.contact(on, &me, get(&f, "note"))?;
-                cases::update_deal(&mut w, &*engine.read().await, &loaded, &doc).await?;
-                Ok(json!({"contact": get(&f, "note")}))
-            }
-            "advance" => {
-                let to = Stage::parse(get(&f, "to"))
-                    .ok_or_else(|| MarketError::Rule("请选择要转到的阶段".into()))?;
-                let mut doc = loaded.doc.clone();
-                doc.advance(to, today, &me, get(&f, "note"))?;
-                cases::update_deal(&mut w, &*engine.read().await, &loaded, &doc).await?;
-                Ok(json!({"from": loaded.doc.stage, "to": to, "note": get(&f, "note")}))
-            }
-            "sign" => {
-                let mut errs = Vec::new();
-                let amount_v = amount(&f, "amount", "合同金额", &mut errs);
-                let tech_v = amount(&f, "tech_amount", "技术交易额", &mut errs);
-                let signed_on = day(f.get("signed_on"), today).unwrap_or_else(|m| {
-                    errs.push(FieldError {
-                        field: "signed_on",
-                        message: m,
-                    });
-                    today
-                });
-                if !errs.is_empty() {
-                    return Err(MarketError::Fields(errs).into());
-                }
-                let terms = ContractTerms {
-                    reg_number: get(&f, "reg_number").trim().into(),
-                    kind: get(&f, "kind").into(),
-                    seller_name: get(&f, "seller_name").trim().into(),
-                    seller_credit_code: get(&f, "seller_credit_code").trim().into(),
-                    seller_area: get(&f, "seller_area").trim().into(),
-                    seller_type: get(&f, "seller_type").into(),
-                    buyer_name: get(&f, "buyer_name").trim().into(),
-                    buyer_credit_code: get(&f, "buyer_credit_code").trim().into(),
-                    buyer_area: get(&f, "buyer_area").trim().into(),
-                    buyer_type: get(&f, "buyer_type").into(),
-                    amount: amount_v,
-                    tech_amount: tech_v,
-                    signed_on,
-                };
-                let e = engine.read().await;
-                let key =
-                    cases::sign_deal(&mut w, &e, &plan, &loaded, terms.clone(), today, &me).await?;
-                Ok(json!({"contract": key, "terms": terms}))
-            }
-            "register" => {
-                let on = day(f.get("registered_on"), today).map_err(|m| {
-                    MarketError::Fields(vec![FieldError {
-                        field: "registered_on",
-                        message: m,
-                    }])
-                })?;
-                let e = engine.read().await;
-                let reward =
-                    cases::register_deal(&st.store, &mut w, &e, &plan, &loaded, on, today, &me)
-                        .await?;
-                Ok(json!({"registered_on": on, "reward": reward}))
-            }
-            other => Err(CaseError::NotFound(format!("没有“{other}”这个操作"))),
+    let result = match deal_step_of(&action, &f, today) {
+        Ok(step) => {
+            cases::deal_step(&st.store, &engine, &plan, &sess.caller(), id, step, today).await
         }
-    }
-    .await;
+        Err(e) => Err(e),
+    };
     match result {
-        Ok(detail) => {
-            finish(
-                w,
-                &sess,
-                &engine,
-                &format!("deal.{action}"),
-                format!("deal:{id}"),
-                detail,
-            )
-            .await?;
-            Ok(Redirect::to(&format!("/plans/{code}/market/deals/{id}")).into_response())
-        }
+        Ok(()) => Ok(Redirect::to(&format!("/plans/{code}/market/deals/{id}")).into_response()),
         Err(CaseError::Market(m)) => {
-            drop(w);
             let (message, errors) = form_failure(m);
             let page = deal_page_for(&st, &sess, &code, id, Some(&f), message, errors).await?;
             Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response())
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A deal's form as its typed step (`contact`, `advance` with `to`, `sign`,
+/// `register`); a bad field is a message beside it.
+fn deal_step_of(
+    action: &str,
+    f: &HashMap<String, String>,
+    today: chrono::NaiveDate,
+) -> Result<cases::DealStep, CaseError> {
+    let field = |field: &'static str, message: String| -> CaseError {
+        MarketError::Fields(vec![FieldError { field, message }]).into()
+    };
+    Ok(match action {
+        "contact" => cases::DealStep::Contact {
+            on: day(f.get("on"), today).map_err(|m| field("on", m))?,
+            note: get(f, "note").to_string(),
+        },
+        "advance" => cases::DealStep::Advance {
+            to: Stage::parse(get(f, "to"))
+                .ok_or_else(|| MarketError::Rule("请选择要转到的阶段".into()))?,
+            note: get(f, "note").to_string(),
+        },
+        "sign" => {
+            let mut errs = Vec::new();
+            let amount_v = amount(f, "amount", "合同金额", &mut errs);
+            let tech_v = amount(f, "tech_amount", "技术交易额", &mut errs);
+            let signed_on = day(f.get("signed_on"), today).unwrap_or_else(|m| {
+                errs.push(FieldError {
+                    field: "signed_on",
+                    message: m,
+                });
+                today
+            });
+            if !errs.is_empty() {
+                return Err(MarketError::Fields(errs).into());
+            }
+            cases::DealStep::Sign(ContractTerms {
+                reg_number: get(f, "reg_number").trim().into(),
+                kind: get(f, "kind").into(),
+                seller_name: get(f, "seller_name").trim().into(),
+                seller_credit_code: get(f, "seller_credit_code").trim().into(),
+                seller_area: get(f, "seller_area").trim().into(),
+                seller_type: get(f, "seller_type").into(),
+                buyer_name: get(f, "buyer_name").trim().into(),
+                buyer_credit_code: get(f, "buyer_credit_code").trim().into(),
+                buyer_area: get(f, "buyer_area").trim().into(),
+                buyer_type: get(f, "buyer_type").into(),
+                amount: amount_v,
+                tech_amount: tech_v,
+                signed_on,
+            })
+        }
+        "register" => cases::DealStep::Register {
+            on: day(f.get("registered_on"), today).map_err(|m| field("registered_on", m))?,
+        },
+        other => return Err(CaseError::NotFound(format!("没有“{other}”这个操作"))),
+    })
 }
 
 /// `GET /api/v1/plans/{plan}/market/deals`: the deals the user may see.
