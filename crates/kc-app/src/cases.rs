@@ -396,7 +396,7 @@ pub async fn register_deal(
 pub enum DealStep {
     Contact { on: NaiveDate, note: String },
     Advance { to: Stage, note: String },
-    Sign(ContractTerms),
+    Sign(Box<ContractTerms>),
     Register { on: NaiveDate },
 }
 
@@ -452,7 +452,7 @@ pub async fn deal_step(
                 serde_json::json!({"from": loaded.doc.stage, "to": to, "note": note})
             }
             DealStep::Sign(terms) => {
-                let key = sign_deal(&mut w, &e, plan, &loaded, terms.clone(), today, me).await?;
+                let key = sign_deal(&mut w, &e, plan, &loaded, (*terms).clone(), today, me).await?;
                 serde_json::json!({"contract": key, "terms": terms})
             }
             DealStep::Register { on } => {

@@ -674,7 +674,7 @@ fn deal_step_of(
             if !errs.is_empty() {
                 return Err(MarketError::Fields(errs).into());
             }
-            cases::DealStep::Sign(ContractTerms {
+            cases::DealStep::Sign(Box::new(ContractTerms {
                 reg_number: get(f, "reg_number").trim().into(),
                 kind: get(f, "kind").into(),
                 seller_name: get(f, "seller_name").trim().into(),
@@ -688,7 +688,7 @@ fn deal_step_of(
                 amount: amount_v,
                 tech_amount: tech_v,
                 signed_on,
-            })
+            }))
         }
         "register" => cases::DealStep::Register {
             on: day(f.get("registered_on"), today).map_err(|m| field("registered_on", m))?,
