@@ -330,8 +330,14 @@ async fn evidence_is_checked_by_content(app: &TestApp) {
                     "file",
                     reqwest::multipart::Part::bytes(bytes).file_name(name),
                 );
-            let r = c.post(url).multipart(form).send().await.unwrap();
-            (r.status().as_u16(), r.text().await.unwrap())
+            // The server may refuse an oversized body and close the
+            // connection while the client still sends it; the client then
+            // sees a send error instead of the answer (status 0 here).
+            match c.post(url).multipart(form).send().await {
+                Ok(r) => (r.status().as_u16(), r.text().await.unwrap_or_default()),
+                Err(e) if e.is_request() => (0, String::new()),
+                Err(e) => panic!("upload {name}: {e}"),
+            }
         }
     };
     let (s, body) = upload(
@@ -345,7 +351,7 @@ async fn evidence_is_checked_by_content(app: &TestApp) {
     assert_eq!(s, 400);
     assert!(body.contains("不支持的文件类型"), "{body}");
     let (s, _) = upload("大.pdf", vec![b'%'; 11 * 1024 * 1024]).await;
-    assert!(s == 400 || s == 413, "oversized upload: {s}");
+    assert!(s == 400 || s == 413 || s == 0, "oversized upload: {s}");
     assert!(
         app.db.store.attachments_of(&[id]).await.unwrap().is_empty(),
         "nothing stored"
