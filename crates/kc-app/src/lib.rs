@@ -71,6 +71,30 @@ pub async fn load_plan_text(
     Ok(store.save_plan(&plan, text, user).await?)
 }
 
+/// An operator's load of a plan file: a new version and its audit entry
+/// (`plan.load`) in one transaction; the same text again changes nothing
+/// and writes nothing.
+pub async fn load_plan_as(
+    store: &Store,
+    file: &str,
+    text: &str,
+    actor: &auth::Actor,
+) -> Result<SavedPlan, LoadError> {
+    let plan = kc_planfile::parse_plan(file, text)?;
+    let mut tx = store.begin().await?;
+    let saved = tx.save_plan(&plan, text, &actor.username).await?;
+    if saved.created {
+        tx.commit(&auth::audit_entry(
+            actor,
+            "plan.load",
+            &format!("plan:{}", saved.version.plan_code),
+            serde_json::json!({"version": saved.version.version, "file": file}),
+        ))
+        .await?;
+    }
+    Ok(saved)
+}
+
 pub async fn load_plan_file(
     store: &Store,
     path: &std::path::Path,

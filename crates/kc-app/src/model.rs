@@ -189,11 +189,6 @@ impl PlanView {
         map.insert(key, snap.clone());
         snap
     }
-
-    /// The newest submitted or approved revision of every key.
-    pub fn latest(&self) -> &[ValueRecord] {
-        &self.latest
-    }
 }
 
 fn key_of(r: &ValueRecord) -> Key {

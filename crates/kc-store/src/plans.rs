@@ -45,18 +45,18 @@ fn version_from(row: &sqlx::any::AnyRow) -> Result<PlanVersion> {
     })
 }
 
-impl Store {
+impl crate::Tx {
     /// Saves `plan` (read from `source_text`) as a new version, unless the
     /// latest version came from the same text. Earlier versions are kept.
     pub async fn save_plan(
-        &self,
+        &mut self,
         plan: &Plan,
         source_text: &str,
         loaded_by: &str,
     ) -> Result<SavedPlan> {
         let sha = hex(&Sha256::digest(source_text.as_bytes()));
         let json = serde_json::to_string(plan).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut tx = self.begin().await?;
+        let tx = self;
         let latest = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM plan_versions WHERE plan_code = $1 ORDER BY version DESC LIMIT 1"
         ))
@@ -68,7 +68,6 @@ impl Store {
         if let Some(v) = &latest
             && v.source_sha256 == sha
         {
-            tx.commit_without_audit().await?;
             return Ok(SavedPlan {
                 version: v.clone(),
                 created: false,
@@ -95,7 +94,6 @@ impl Store {
             plan.code.as_str(),
             &version.to_string(),
         );
-        tx.commit_without_audit().await?;
         Ok(SavedPlan {
             version: PlanVersion {
                 plan_code: plan.code.to_string(),
@@ -107,6 +105,22 @@ impl Store {
             },
             created: true,
         })
+    }
+}
+
+impl Store {
+    /// [`crate::Tx::save_plan`] on its own (the demo loader and fixtures;
+    /// an operator's load commits with its audit entry).
+    pub async fn save_plan(
+        &self,
+        plan: &Plan,
+        source_text: &str,
+        loaded_by: &str,
+    ) -> Result<SavedPlan> {
+        let mut tx = self.begin().await?;
+        let saved = tx.save_plan(plan, source_text, loaded_by).await?;
+        tx.commit_without_audit().await?;
+        Ok(saved)
     }
 
     /// The latest version of every plan, by code.

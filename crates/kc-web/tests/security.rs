@@ -320,8 +320,7 @@ async fn the_address_is_throttled(app: &TestApp) {
 async fn evidence_is_checked_by_content(app: &TestApp) {
     let c = app.client_as("yuhui-reporter").await;
     let id = post_value(app, &c, json!({"plan": PLAN, "indicator": "task_tech_market", "scope": "area:yuhui", "period": "2025Q3", "value": 45})).await;
-    let upload = |name: &'static str, bytes: Vec<u8>| {
-        let c = c.clone();
+    let upload_with = |c: reqwest::Client, name: &'static str, bytes: Vec<u8>| {
         let url = app.url(&format!("/plans/{PLAN}/values/attachments"));
         async move {
             let form = reqwest::multipart::Form::new()
@@ -340,6 +339,7 @@ async fn evidence_is_checked_by_content(app: &TestApp) {
             }
         }
     };
+    let upload = |name: &'static str, bytes: Vec<u8>| upload_with(c.clone(), name, bytes);
     let (s, body) = upload(
         "协议.pdf",
         b"<html><script>alert(1)</script></html>".to_vec(),
@@ -350,7 +350,14 @@ async fn evidence_is_checked_by_content(app: &TestApp) {
     let (s, body) = upload("工具.exe", b"MZ\x90\x00".to_vec()).await;
     assert_eq!(s, 400);
     assert!(body.contains("不支持的文件类型"), "{body}");
-    let (s, _) = upload("大.pdf", vec![b'%'; 11 * 1024 * 1024]).await;
+    // On a connection of its own: one the server closes mid-body must not be
+    // the next upload's pooled connection.
+    let (s, _) = upload_with(
+        app.client_as("yuhui-reporter").await,
+        "大.pdf",
+        vec![b'%'; 11 * 1024 * 1024],
+    )
+    .await;
     assert!(s == 400 || s == 413 || s == 0, "oversized upload: {s}");
     assert!(
         app.db.store.attachments_of(&[id]).await.unwrap().is_empty(),

@@ -856,22 +856,10 @@ async fn plan_load(file: PathBuf, db: String) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let user = std::env::var("USER").unwrap_or_else(|_| "cli".into());
-    let saved = store.save_plan(&plan, &text, &user).await;
-    if let Ok(v) = &saved
-        && v.created
-        && let Err(e) = cli_audit(
-            &store,
-            &user,
-            "plan.load",
-            &format!("plan:{}", v.version.plan_code),
-            serde_json::json!({"version": v.version.version, "file": file.display().to_string()}),
-        )
-        .await
-    {
-        eprintln!("kechuang: 写入审计日志失败：{}", one_line(&e));
-        return ExitCode::FAILURE;
-    }
+    // The file was checked above; the version and its audit entry are one
+    // transaction.
+    let saved =
+        kc_app::load_plan_as(&store, &file.display().to_string(), &text, &cli_actor()).await;
     match saved {
         Ok(saved) if saved.created => {
             out(&format!(

@@ -158,8 +158,9 @@ pub async fn values(
         .get("plan")
         .filter(|p| !p.is_empty())
         .ok_or_else(|| AppError::BadRequest("缺少参数 plan（规划编码）".into()))?;
-    let stored = st
-        .store
+    // The plan and its values from the read model, as the pages see them.
+    let view = st
+        .model
         .plan(plan)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("规划“{plan}”不存在")))?;
@@ -190,15 +191,14 @@ pub async fn values(
             indicator: i,
             scope: s,
         };
-        if !sess.principal.sees_unpublished(&stored.plan, key) {
+        if !sess.principal.sees_unpublished(&view.stored.plan, key) {
             revisions.retain(|r| r.status == kc_domain::duty::ValueStatus::Approved);
         }
         return Ok(Json(json!({ "values": revisions })));
     }
     // What the user may see: pending values of their own units (marked by
     // their status), approved values of everyone else's.
-    let records =
-        kc_app::workflow::visible_records(&st.store, &stored.plan, Some(&sess.principal)).await?;
+    let records = view.visible(Some(&sess.principal));
     let values: Vec<&kc_app::store::ValueRecord> = records
         .iter()
         .filter(|r| indicator.is_none_or(|i| &r.indicator == i))
