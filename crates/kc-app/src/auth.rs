@@ -233,8 +233,6 @@ impl Throttle {
 pub enum LoginError {
     #[error("用户名或密码错误")]
     BadCredentials,
-    #[error("用户名或密码错误；再错 {0} 次账号将被锁定")]
-    BadCredentialsWarn(i64),
     #[error("连续登录失败次数过多，账号已锁定至 {0}，请稍后再试或联系安全管理员")]
     Locked(String),
     #[error("账号已停用，请联系安全管理员")]
@@ -277,85 +275,91 @@ pub async fn login(
         return Err(LoginError::Throttled(cfg.ip_window_minutes));
     }
     let user = store.user(username.trim()).await?;
+    // Every refusal until the password is known to be right reads the same
+    // and costs the same (one password check, one transaction), whether
+    // the name exists or not, so that names cannot be found by trying.
     let Some(user) = user else {
-        // Hash anyway, so the answer takes as long as for a real account.
-        let _ = verify_password(password, DUMMY_HASH);
+        let _ = verify_password(password, dummy_hash());
         throttle.fail(ip);
-        audit(
-            store,
+        let tx = store.begin().await?;
+        let detail = serde_json::json!({"reason": "no such user"});
+        tx.commit(&audit_entry(
             &who,
             "login.failed",
             &format!("user:{username}"),
-            serde_json::json!({"reason": "no such user"}),
-        )
+            detail,
+        ))
         .await?;
         return Err(LoginError::BadCredentials);
     };
     let object = format!("user:{}", user.username);
-    // A refusal counts against the address and goes to the trail.
-    let refuse = async |reason: &str, err: LoginError| -> Result<NewSession, LoginError> {
-        throttle.fail(ip);
-        let detail = serde_json::json!({ "reason": reason });
-        audit(store, &who, "login.failed", &object, detail).await?;
-        Err(err)
-    };
-    if user.disabled {
-        return refuse("disabled", LoginError::Disabled).await;
-    }
+    let password_ok = verify_password(password, &user.password_hash);
     let now = now_text();
-    if let Some(until) = user
+    let locked = user
         .locked_until
         .as_ref()
-        .filter(|u| u.as_str() > now.as_str())
-    {
-        return refuse("locked", LoginError::Locked(local_time(until))).await;
-    }
-    if !verify_password(password, &user.password_hash) {
+        .filter(|u| u.as_str() > now.as_str());
+    // A disabled or locked account says so only to someone who knows its
+    // password; anyone else gets the same answer as for a wrong password.
+    let refusal = if user.disabled {
+        Some(("disabled", LoginError::Disabled))
+    } else {
+        locked.map(|until| ("locked", LoginError::Locked(local_time(until))))
+    };
+    if let Some((reason, err)) = refusal {
         throttle.fail(ip);
-        let until = (Utc::now() + chrono::Duration::minutes(cfg.lockout_minutes))
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let n = store
-            .record_failed_login(user.id, cfg.lockout_attempts, &until)
+        let tx = store.begin().await?;
+        let detail = serde_json::json!({ "reason": reason });
+        tx.commit(&audit_entry(&who, "login.failed", &object, detail))
             .await?;
-        audit(
-            store,
-            &who,
-            "login.failed",
-            &object,
-            serde_json::json!({"reason": "password", "count": n}),
-        )
-        .await?;
-        if n >= cfg.lockout_attempts {
-            audit(
-                store,
-                &who,
-                "account.locked",
-                &object,
-                serde_json::json!({"until": until}),
-            )
-            .await?;
-            return Err(LoginError::Locked(local_time(&until)));
-        }
-        let left = cfg.lockout_attempts - n;
-        return Err(if left <= 2 {
-            LoginError::BadCredentialsWarn(left)
+        return Err(if password_ok {
+            err
         } else {
             LoginError::BadCredentials
         });
     }
-    store.record_login(user.id).await?;
+    if !password_ok {
+        throttle.fail(ip);
+        let until = (Utc::now() + chrono::Duration::minutes(cfg.lockout_minutes))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let mut tx = store.begin().await?;
+        let n = tx
+            .record_failed_login(user.id, cfg.lockout_attempts, &until)
+            .await?;
+        let detail = serde_json::json!({"reason": "password", "count": n});
+        if n >= cfg.lockout_attempts {
+            tx.audit(&audit_entry(&who, "login.failed", &object, detail))
+                .await?;
+            let detail = serde_json::json!({"until": until});
+            tx.commit(&audit_entry(&who, "account.locked", &object, detail))
+                .await?;
+        } else {
+            tx.commit(&audit_entry(&who, "login.failed", &object, detail))
+                .await?;
+        }
+        return Err(LoginError::BadCredentials);
+    }
     let token = new_token();
     let csrf = new_token();
-    store
-        .create_session(&token_hash(&token), user.id, &csrf, ip)
+    let mut tx = store.begin().await?;
+    tx.record_login(user.id, &token_hash(&token), &csrf, ip)
         .await?;
-    audit(store, &who, "login", &object, serde_json::json!({})).await?;
+    tx.commit(&audit_entry(&who, "login", &object, serde_json::json!({})))
+        .await?;
     Ok(NewSession { token, csrf, user })
 }
 
-/// A valid argon2id hash of a random password, verified against when the
-/// user name does not exist.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$5xQbXvVv0T8l3b8wz8mJ0l8x2Yw3mXo2i1k1o0t9qZE";
+/// The hash a password is checked against when the name does not exist:
+/// made once with the same parameters as real ones, so that the check
+/// takes as long.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let mut pw = [0u8; 16];
+        random(&mut pw);
+        hash_password(&hex(&pw))
+    })
+}
 
 pub use kc_store::now_text;
 
@@ -389,6 +393,9 @@ pub enum AccountError {
     Invalid(String),
     #[error("用户“{0}”不存在")]
     NoSuchUser(String),
+    /// Not allowed for this user or from here; the text says why.
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -525,8 +532,99 @@ pub async fn set_roles(
     Ok(())
 }
 
+// ---- the security administrator's work from the web ---------------------------------------------
+//
+// 三员分立: the three administrators check one another, so none of them may
+// take over another's account from the web — no password reset, no unlock,
+// no change of roles for an account that holds an administrator role, and no
+// administrator role granted there. That is break-glass work for whoever
+// runs the server (`kechuang user reset|unlock|add`), which calls the plain
+// functions below and is audited the same way.
+
+/// Refuses web changes to an administrator's account.
+fn not_an_administrator(user: &User, what: &str) -> Result<(), AccountError> {
+    let admin = user
+        .roles
+        .iter()
+        .filter_map(|r| r.parse::<Role>().ok())
+        .any(|r| r.is_admin());
+    if admin {
+        return Err(AccountError::Forbidden(format!(
+            "“{}”是管理员账号，不能在网页上{what}（三员分立）；确有需要时，由运维人员在服务器上使用 kechuang user 命令处理，操作会记入审计日志",
+            user.username
+        )));
+    }
+    Ok(())
+}
+
+/// The security administrator resets a password from the web (never an
+/// administrator's, never their own).
+pub async fn admin_reset_password(
+    store: &Store,
+    caller: &Caller,
+    username: &str,
+) -> Result<String, AccountError> {
+    if !caller.principal.manages_security() {
+        return Err(AccountError::Forbidden("您的角色无权重置密码".into()));
+    }
+    let user = existing(store, username).await?;
+    if user.username == caller.principal.username {
+        return Err(AccountError::Invalid(
+            "不能重置自己的密码，请在“修改密码”页面修改".into(),
+        ));
+    }
+    not_an_administrator(&user, "重置密码")?;
+    reset_password(store, &caller.actor, username).await
+}
+
+/// The security administrator locks or unlocks an account from the web
+/// (unlocking an administrator is refused; locking one is allowed, so that a
+/// compromised account can be stopped at once).
+pub async fn admin_set_locked(
+    store: &Store,
+    caller: &Caller,
+    username: &str,
+    locked: bool,
+) -> Result<(), AccountError> {
+    if !caller.principal.manages_security() {
+        return Err(AccountError::Forbidden("您的角色无权停用或启用账号".into()));
+    }
+    let user = existing(store, username).await?;
+    if user.username == caller.principal.username {
+        return Err(AccountError::Invalid("不能停用或启用自己的账号".into()));
+    }
+    if !locked {
+        not_an_administrator(&user, "启用")?;
+    }
+    set_locked(store, &caller.actor, username, locked).await
+}
+
+/// The security administrator changes an account's roles from the web.
+pub async fn admin_set_roles(
+    store: &Store,
+    caller: &Caller,
+    username: &str,
+    roles: &[Role],
+) -> Result<(), AccountError> {
+    if !caller.principal.manages_security() {
+        return Err(AccountError::Forbidden("您的角色无权分配角色".into()));
+    }
+    let user = existing(store, username).await?;
+    if user.username == caller.principal.username {
+        return Err(AccountError::Invalid("不能修改自己的角色".into()));
+    }
+    not_an_administrator(&user, "修改角色")?;
+    if roles.iter().any(Role::is_admin) {
+        return Err(AccountError::Forbidden(
+            "管理员角色（系统管理员、安全管理员、审计管理员）不能在网页上授予（三员分立）；由运维人员在服务器上使用 kechuang user 命令授予".into(),
+        ));
+    }
+    set_roles(store, &caller.actor, username, roles).await
+}
+
 /// Gives an account a new random password that must be changed at the next
-/// login; ends its sessions. Returns the password.
+/// login; ends its sessions. Returns the password. This is the server's
+/// path (the CLI); the web goes through [`admin_reset_password`].
 pub async fn reset_password(
     store: &Store,
     who: &Actor,
@@ -827,10 +925,14 @@ mod tests {
         assert!(verify_password("Kechuang#2025", &a));
         assert!(!verify_password("kechuang#2025", &a));
         assert!(!verify_password("x", "not a hash"));
-        assert!(
-            PasswordHash::new(DUMMY_HASH).is_ok(),
-            "the dummy hash parses"
+        // The dummy is a real hash with the same parameters, so checking
+        // against it costs what checking a real one does.
+        let dummy = PasswordHash::new(dummy_hash()).expect("the dummy hash parses");
+        assert_eq!(
+            dummy.params,
+            PasswordHash::new(&a).expect("a real hash parses").params
         );
+        assert!(!verify_password("Kechuang#2025", dummy_hash()));
     }
 
     #[test]

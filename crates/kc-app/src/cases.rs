@@ -461,16 +461,262 @@ pub async fn deal_step(
             }
         }
     };
-    let object = format!("deal:{id}");
+    commit(w, engine, caller, &action, &format!("deal:{id}"), detail).await
+}
+
+/// Commits a case's work with its audit entry; the engine's write lock is
+/// taken only when the work wrote registry records.
+async fn commit(
+    w: Work,
+    engine: &crate::registries::SharedEngine,
+    caller: &crate::auth::Caller,
+    action: &str,
+    object: &str,
+    detail: serde_json::Value,
+) -> Result<(), CaseError> {
     if w.touches_engine() {
         let mut e = engine.write().await;
-        w.commit(&caller.actor, &action, &object, detail, Some(&mut e))
+        w.commit(&caller.actor, action, object, detail, Some(&mut e))
             .await?;
     } else {
-        w.commit(&caller.actor, &action, &object, detail, None)
+        w.commit(&caller.actor, action, object, detail, None)
             .await?;
     }
     Ok(())
+}
+
+/// A broker (or the market's manager) takes a match as a deal: the demand's
+/// market decides who may; the deal and its audit entry in one transaction.
+pub async fn take_match(
+    store: &Store,
+    engine: &crate::registries::SharedEngine,
+    caller: &crate::auth::Caller,
+    m: &Match<'_>,
+    today: NaiveDate,
+) -> Result<i64, CaseError> {
+    let mut w = Work::begin(store).await?;
+    let (id, deal) = {
+        let e = engine.read().await;
+        let area = cell(&e, "demands", m.demand.trim(), "area");
+        if !caller.principal.takes_deals(&area) {
+            return Err(CaseError::Forbidden("承接对接事项"));
+        }
+        open_deal(&mut w, &e, m, &caller.principal.username, today).await?
+    };
+    let detail = serde_json::json!({ "deal": deal });
+    commit(
+        w,
+        engine,
+        caller,
+        "deal.open",
+        &format!("deal:{id}"),
+        detail,
+    )
+    .await?;
+    Ok(id)
+}
+
+/// The market's manager publishes a challenge (揭榜挂帅) made from a
+/// registered demand of their market.
+pub async fn publish(
+    store: &Store,
+    engine: &crate::registries::SharedEngine,
+    caller: &crate::auth::Caller,
+    demand: &str,
+    draft: &kc_domain::market::ChallengeDraft<'_>,
+    today: NaiveDate,
+) -> Result<i64, CaseError> {
+    let mut w = Work::begin(store).await?;
+    let (id, doc) = {
+        let e = engine.read().await;
+        let area = cell(&e, "demands", demand, "area");
+        if !caller.principal.manages_market(&area) {
+            return Err(CaseError::Forbidden("发布揭榜挂帅榜单"));
+        }
+        publish_challenge(&mut w, &e, demand, draft, today, &caller.principal.username).await?
+    };
+    let detail = serde_json::json!({ "challenge": doc });
+    commit(
+        w,
+        engine,
+        caller,
+        "challenge.publish",
+        &format!("challenge:{id}"),
+        detail,
+    )
+    .await?;
+    Ok(id)
+}
+
+/// A step of a challenge, as a form or a client asks for it (parsed and
+/// typed at the edge).
+#[derive(Debug, Clone)]
+pub enum ChallengeStep {
+    Apply {
+        solver: String,
+        organization: String,
+        proposal: String,
+    },
+    Panel {
+        expert: String,
+        declared: String,
+    },
+    Review,
+    Score {
+        application: u32,
+        expert: String,
+        points: Vec<f64>,
+    },
+    Award {
+        on: NaiveDate,
+    },
+    Milestone {
+        title: String,
+        due_on: String,
+    },
+    MilestoneDone {
+        index: usize,
+        on: NaiveDate,
+        note: String,
+    },
+    Accept {
+        on: NaiveDate,
+        passed: bool,
+        enterprise_opinion: String,
+        note: String,
+        project_area: String,
+    },
+}
+
+impl ChallengeStep {
+    /// The step's name in the audit trail (`challenge.<name>`) and the URL.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ChallengeStep::Apply { .. } => "apply",
+            ChallengeStep::Panel { .. } => "panel",
+            ChallengeStep::Review => "review",
+            ChallengeStep::Score { .. } => "score",
+            ChallengeStep::Award { .. } => "award",
+            ChallengeStep::Milestone { .. } => "milestone",
+            ChallengeStep::MilestoneDone { .. } => "milestone_done",
+            ChallengeStep::Accept { .. } => "accept",
+        }
+    }
+}
+
+/// Takes a challenge through one step for the market's manager: the
+/// domain's rules for the step, then the challenge (and the project record
+/// a passed acceptance writes) with the audit entry in one transaction.
+pub async fn challenge_step(
+    store: &Store,
+    engine: &crate::registries::SharedEngine,
+    plan: &Plan,
+    caller: &crate::auth::Caller,
+    id: i64,
+    step: ChallengeStep,
+    today: NaiveDate,
+) -> Result<(), CaseError> {
+    let loaded = challenge(store, id).await?;
+    if !caller.principal.manages_market(&loaded.doc.area) {
+        return Err(CaseError::Forbidden("管理这个揭榜挂帅榜单"));
+    }
+    let rules = &plan.market.challenge;
+    let action = format!("challenge.{}", step.name());
+    let mut w = Work::begin(store).await?;
+    let mut doc = loaded.doc.clone();
+    let detail = {
+        let e = engine.read().await;
+        match step {
+            ChallengeStep::Apply {
+                solver,
+                organization,
+                proposal,
+            } => {
+                let n = doc.apply(&solver, &organization, &proposal, today)?;
+                serde_json::json!({"application": n, "organization": organization})
+            }
+            ChallengeStep::Panel { expert, declared } => {
+                let name = cell(&e, "experts", &expert, "name");
+                if name.is_empty() {
+                    return Err(MarketError::Fields(vec![fe(
+                        "expert",
+                        "请从专家库中选择专家".into(),
+                    )])
+                    .into());
+                }
+                let org = cell(&e, "experts", &expert, "organization");
+                doc.add_panelist(&expert, &name, &org, &declared)?;
+                serde_json::json!({"expert": expert, "conflict": doc.panel.last().and_then(|p| p.conflict.clone())})
+            }
+            ChallengeStep::Review => {
+                doc.start_review(rules)?;
+                serde_json::json!({"panel": doc.scorers().count()})
+            }
+            ChallengeStep::Score {
+                application,
+                expert,
+                points,
+            } => {
+                let total = doc.score(rules, application, &expert, &points)?;
+                serde_json::json!({"application": application, "expert": expert, "points": points, "total": total})
+            }
+            ChallengeStep::Award { on } => {
+                let winner = doc.award(rules, on)?;
+                serde_json::json!({"winner": winner, "standings": doc.standings(rules)})
+            }
+            ChallengeStep::Milestone { title, due_on } => {
+                doc.add_milestone(&title, &due_on)?;
+                serde_json::json!({"milestone": title, "due_on": due_on})
+            }
+            ChallengeStep::MilestoneDone { index, on, note } => {
+                doc.complete_milestone(index, on, &note)?;
+                serde_json::json!({"milestone": index})
+            }
+            ChallengeStep::Accept {
+                on,
+                passed,
+                enterprise_opinion,
+                note,
+                project_area,
+            } => {
+                // Acceptance writes the challenge itself (and the project).
+                let project = accept_challenge(
+                    &mut w,
+                    &e,
+                    plan,
+                    &loaded,
+                    on,
+                    passed,
+                    &enterprise_opinion,
+                    &note,
+                    &project_area,
+                    &caller.principal.username,
+                )
+                .await?;
+                drop(e);
+                let detail = serde_json::json!({"passed": passed, "project": project});
+                return commit(
+                    w,
+                    engine,
+                    caller,
+                    &action,
+                    &format!("challenge:{id}"),
+                    detail,
+                )
+                .await;
+            }
+        }
+    };
+    update_challenge(&mut w, &loaded, &doc).await?;
+    commit(
+        w,
+        engine,
+        caller,
+        &action,
+        &format!("challenge:{id}"),
+        detail,
+    )
+    .await
 }
 
 // ---- challenges ---------------------------------------------------------------------------------

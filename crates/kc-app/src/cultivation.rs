@@ -550,8 +550,19 @@ pub async fn record_loan(
     if !caller.principal.records_loans() {
         return Err(RecordCmdError::Forbidden("登记科技贷款"));
     }
+    // A bank records its own loans under its own name; the coordinator may
+    // record one for a bank that has no account yet, naming it.
+    let who = &caller.principal;
+    let named = cells.get("bank").map(|b| b.trim()).unwrap_or("");
+    let bank = if who.has(&kc_domain::auth::Role::Bank) || named.is_empty() {
+        who.display_name.as_str()
+    } else {
+        named
+    };
+    let mut cells = cells.clone();
+    cells.insert("bank", bank);
     let def: &'static registry::RegistryDef = &registry::LOANS;
-    let rec = crate::registries::check_record(engine, plan, def, cells)
+    let rec = crate::registries::check_record(engine, plan, def, &cells)
         .map_err(RecordCmdError::Invalid)?;
     let refuse = |field: &str, label: &str, value: String, reason: &str| {
         RecordCmdError::Invalid(vec![registry::CellError {

@@ -280,3 +280,187 @@ pub fn fitting_enterprises(engine: &Engine, cluster: &str, limit: usize) -> Vec<
     found.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.name.cmp(&b.1.name)));
     found.into_iter().take(limit).map(|(_, e)| e).collect()
 }
+
+/// The fields an enterprise fills in on the public demand form; the rest
+/// (number, status) are set here.
+pub const PUBLIC_FIELDS: [&str; 9] = [
+    "title",
+    "description",
+    "field",
+    "cluster",
+    "enterprise",
+    "credit_code",
+    "area",
+    "budget",
+    "contact",
+];
+
+/// An enterprise's demand from the public form: checked like any registry
+/// record (plus the county and a contact, which the public form requires),
+/// stored as 待审核 under a generated number with its audit entry. `admit`
+/// is the caller's rate limit, asked only once the demand is good, so that
+/// a mistake does not use up one of an address's submissions. The caller
+/// updates the search index.
+pub async fn submit_public_demand(
+    store: &kc_store::Store,
+    engine: &mut Engine,
+    plan: &kc_domain::Plan,
+    ip: &str,
+    fields: &std::collections::HashMap<String, String>,
+    now: chrono::DateTime<chrono::Utc>,
+    admit: impl FnOnce() -> bool,
+) -> Result<Record, crate::registries::RecordCmdError> {
+    use crate::registries::RecordCmdError;
+    let def: &'static RegistryDef = &registry::DEMANDS;
+    let mut errors = Vec::new();
+    for req in ["area", "contact"] {
+        if fields.get(req).is_none_or(|v| v.trim().is_empty()) {
+            let label = def.field(req).map_or("", |x| x.label);
+            errors.push(registry::CellError {
+                field: req.into(),
+                label: label.into(),
+                value: String::new(),
+                reason: format!("请填写{label}"),
+            });
+        }
+    }
+    let number = format!(
+        "GK-{}-{:04}",
+        now.format("%Y%m%d%H%M%S"),
+        now.timestamp_subsec_micros() % 10_000
+    );
+    let mut cells: std::collections::HashMap<&str, &str> = PUBLIC_FIELDS
+        .iter()
+        .map(|c| (*c, fields.get(*c).map(|s| s.as_str()).unwrap_or("")))
+        .collect();
+    cells.insert("number", &number);
+    cells.insert("status", "待审核");
+    let rec = match crate::registries::check_record(engine, plan, def, &cells) {
+        Ok(rec) if errors.is_empty() => rec,
+        Ok(_) => return Err(RecordCmdError::Invalid(errors)),
+        Err(mut cell_errors) => {
+            cell_errors.extend(errors);
+            return Err(RecordCmdError::Invalid(cell_errors));
+        }
+    };
+    if !admit() {
+        return Err(RecordCmdError::Refused(
+            "提交过于频繁：同一网络地址每小时最多提交 5 条需求，请稍后再试".into(),
+        ));
+    }
+    crate::registries::save_record(
+        store,
+        engine,
+        def,
+        &rec,
+        None,
+        crate::registries::By {
+            actor: &crate::auth::Actor::new("public", ip),
+            action: "market.submit",
+            reason: "",
+        },
+    )
+    .await?;
+    Ok(rec)
+}
+
+/// A moderation decision on a listing from the public (or a member's)
+/// submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Publish,
+    Reject,
+}
+
+/// Which listing, and what to do with it.
+#[derive(Debug, Clone, Copy)]
+pub struct Moderate<'a> {
+    /// `demands` or `offers`.
+    pub reg: &'a str,
+    pub key: &'a str,
+    pub decision: Decision,
+    /// Required to reject.
+    pub reason: &'a str,
+}
+
+/// The market's manager publishes a waiting listing (已发布, today's date)
+/// or rejects it with a reason (a demand is closed, an achievement taken
+/// down); the record and the audit entry in one transaction.
+pub async fn moderate(
+    store: &kc_store::Store,
+    engine: &mut Engine,
+    plan: &kc_domain::Plan,
+    caller: &crate::auth::Caller,
+    cmd: Moderate<'_>,
+    today: NaiveDate,
+) -> Result<(&'static RegistryDef, Record), crate::registries::RecordCmdError> {
+    use crate::registries::RecordCmdError;
+    let Moderate {
+        reg,
+        key,
+        decision,
+        reason,
+    } = cmd;
+    let def: &'static RegistryDef = match reg {
+        "demands" => &registry::DEMANDS,
+        "offers" => &registry::OFFERS,
+        _ => return Err(RecordCmdError::Refused("只能审核技术需求或科技成果".into())),
+    };
+    let reason = reason.trim();
+    let rec = engine
+        .row_of(def.code, key)
+        .and_then(|row| engine.record(def.code, row))
+        .ok_or(RecordCmdError::NotFound(def.name))?;
+    let area = rec.get(def, "area").display();
+    if !caller.principal.manages_market(&area) {
+        return Err(RecordCmdError::Forbidden("审核这个市场的发布"));
+    }
+    if rec.get(def, "status").display() != "待审核" {
+        return Err(RecordCmdError::State("该条目已审核过".into()));
+    }
+    let status = match (decision, def.code) {
+        (Decision::Publish, _) => "已发布",
+        (Decision::Reject, _) if reason.is_empty() => {
+            return Err(RecordCmdError::Refused("不予发布须填写理由".into()));
+        }
+        (Decision::Reject, "demands") => "已关闭",
+        (Decision::Reject, _) => "已下架",
+    };
+    let mut values: std::collections::HashMap<&str, String> = def
+        .fields
+        .iter()
+        .map(|fd| (fd.code, rec.get(def, fd.code).display()))
+        .collect();
+    values.insert("status", status.into());
+    if status == "已发布" {
+        values.insert("published_on", today.to_string());
+    }
+    let cells: std::collections::HashMap<&str, &str> =
+        values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let new = crate::registries::check_record(engine, plan, def, &cells).map_err(|errs| {
+        RecordCmdError::Refused(
+            errs.into_iter()
+                .map(|c| format!("{}：{}", c.label, c.reason))
+                .collect::<Vec<_>>()
+                .join("；"),
+        )
+    })?;
+    let action = match decision {
+        Decision::Publish => "market.publish",
+        Decision::Reject => "market.reject",
+    };
+    crate::registries::save_record(
+        store,
+        engine,
+        def,
+        &new,
+        Some(key),
+        crate::registries::By {
+            actor: &caller.actor,
+            action,
+            reason,
+        },
+    )
+    .await?;
+    Ok((def, new))
+}

@@ -304,6 +304,12 @@ pub enum RecordCmdError {
     Forbidden(&'static str),
     #[error("{0}中没有这条记录")]
     NotFound(&'static str),
+    /// The request cannot be done as asked; the text says why.
+    #[error("{0}")]
+    Refused(String),
+    /// The record is no longer in the state the request expects.
+    #[error("{0}")]
+    State(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -354,10 +360,14 @@ pub async fn save(
     cmd: SaveRecord<'_>,
 ) -> Result<SavedRecord, RecordCmdError> {
     let who = &caller.principal;
-    if !who.edits_records() {
-        return Err(RecordCmdError::Forbidden("登记或修改记录"));
-    }
     let def = cmd.def;
+    if !who.edits_registry(def.code) {
+        return Err(RecordCmdError::Forbidden(if def.code == "loans" {
+            "在登记库中登记科技贷款（由合作银行在白名单页面登记）"
+        } else {
+            "登记或修改记录"
+        }));
+    }
     let rec = check_record(engine, plan, def, &cmd.cells).map_err(RecordCmdError::Invalid)?;
     let key = rec.key(def);
     if !cmd.replace && cmd.old_key.is_none() && engine.row_of(def.code, &key).is_some() {
@@ -404,7 +414,7 @@ pub async fn delete(
     def: &'static RegistryDef,
     key: &str,
 ) -> Result<(), RecordCmdError> {
-    if !caller.principal.edits_records() {
+    if !caller.principal.edits_registry(def.code) {
         return Err(RecordCmdError::Forbidden("删除登记记录"));
     }
     let old = engine

@@ -319,6 +319,17 @@ impl Principal {
             })
     }
 
+    /// May save, delete or import records of `registry` by hand (each
+    /// record's area is checked beside). Loans are the banks' own: a bank
+    /// records them through its loan form, which checks the whitelist, and
+    /// only the coordinator corrects them in the registry.
+    pub fn edits_registry(&self, registry: &str) -> bool {
+        match registry {
+            "loans" => self.is_coordinator(),
+            _ => self.edits_records(),
+        }
+    }
+
     /// May edit some registry records (shows the buttons).
     pub fn edits_records(&self) -> bool {
         self.is_coordinator()

@@ -5,8 +5,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::code::Code;
-use crate::period::Period;
-use crate::plan::{DataSource, Plan};
+use crate::money::Decimal;
+use crate::period::{Frequency, Period};
+use crate::plan::{DataSource, Indicator, Plan};
 use crate::value::{Scope, Vintage};
 
 /// The raw fields as received.
@@ -115,6 +116,22 @@ pub fn check_entry(
             );
             None
         }
+        // A period finer than the indicator's frequency is refused (a
+        // yearly figure has no 2025Q2); a coarser one is the whole year's
+        // figure, which the progress rules prefer where it exists.
+        Ok(p) if indicator.is_some_and(|i| fineness(p.frequency()) < fineness(i.frequency)) => {
+            let i = indicator.expect("checked just above");
+            let example = match i.frequency {
+                Frequency::Yearly => "年份，例如 2025",
+                Frequency::Quarterly => "季度（例如 2025Q2）或年份",
+                Frequency::Monthly => "月份，例如 2025-06",
+            };
+            err(
+                "period",
+                format!("“{}”是{}，期间应为{example}", i.name, i.frequency.zh()),
+            );
+            None
+        }
         Ok(p) if p.end() > today => {
             err(
                 "period",
@@ -134,11 +151,13 @@ pub fn check_entry(
             err("value", format!("“{}”不是数字", raw.value.trim()));
             None
         }
-        Some(v) if v < 0.0 && indicator.is_some_and(|i| i.additive) => {
-            err("value", "该指标是家数或金额等可加总的量，不能为负数".into());
-            None
-        }
-        Some(v) => Some(v),
+        Some(v) => match indicator.and_then(|i| out_of_range(i, &raw.value)) {
+            Some(message) => {
+                err("value", message);
+                None
+            }
+            None => Some(v),
+        },
     };
 
     let note = raw.note.trim().to_string();
@@ -169,6 +188,44 @@ pub fn check_entry(
             })
         }
         _ => Err(errors),
+    }
+}
+
+/// Months are finest, years coarsest.
+fn fineness(f: Frequency) -> u8 {
+    match f {
+        Frequency::Monthly => 0,
+        Frequency::Quarterly => 1,
+        Frequency::Yearly => 2,
+    }
+}
+
+/// Why a typed value lies outside what the indicator allows, compared as
+/// an exact decimal (so 100 is a share's last allowed value and
+/// 100.000001 is not).
+fn out_of_range(i: &Indicator, typed: &str) -> Option<String> {
+    let v = crate::money::parse_decimal(typed)?;
+    let (min, max) = i.value_range();
+    let unit = i.unit.trim();
+    let percent = matches!(unit, "%" | "％");
+    let show = |d: Decimal| format!("{}{unit}", crate::money::display(d));
+    match (min, max) {
+        (Some(lo), _) if v < lo && lo.is_zero() && i.additive && i.min.is_none() => {
+            Some("该指标是家数或金额等可加总的量，不能为负数".into())
+        }
+        (Some(lo), Some(hi)) if v < lo || v > hi => {
+            Some(if percent && i.min.is_none() && i.max.is_none() {
+                format!(
+                    "“{}”是占比，应在 0–100% 之间（填百分数，例如 2.5 表示 2.5%）",
+                    i.name
+                )
+            } else {
+                format!("数值应在 {} 至 {} 之间", show(lo), show(hi))
+            })
+        }
+        (Some(lo), None) if v < lo => Some(format!("数值不能小于 {}", show(lo))),
+        (None, Some(hi)) if v > hi => Some(format!("数值不能大于 {}", show(hi))),
+        _ => None,
     }
 }
 

@@ -41,6 +41,7 @@ pub mod registry;
 pub mod report;
 pub mod rollup;
 pub mod series;
+pub mod text;
 pub mod time;
 pub mod value;
 

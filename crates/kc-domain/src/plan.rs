@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use crate::money::Decimal;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -271,9 +272,34 @@ pub struct Indicator {
     /// report additive indicators that nobody computes.
     #[serde(default)]
     pub area_reports: Option<bool>,
+    /// The smallest and largest value a person may type, where the plan says
+    /// (a growth rate may be −100 % to several hundred %); otherwise
+    /// [`Indicator::value_range`] gives the default for the unit.
+    #[serde(default)]
+    pub min: Option<Decimal>,
+    #[serde(default)]
+    pub max: Option<Decimal>,
 }
 
 impl Indicator {
+    /// The values a person may type: the plan's `min`/`max` where given;
+    /// otherwise a per-cent share lies within 0–100 and a count or amount
+    /// that adds up across areas is not negative.
+    pub fn value_range(&self) -> (Option<Decimal>, Option<Decimal>) {
+        let percent = matches!(self.unit.trim(), "%" | "％");
+        let min = self.min.or(if percent || self.additive {
+            Some(Decimal::ZERO)
+        } else {
+            None
+        });
+        let max = self.max.or(if percent {
+            Some(Decimal::ONE_HUNDRED)
+        } else {
+            None
+        });
+        (min, max)
+    }
+
     /// Whether values are typed in at all (not computed from a registry or
     /// a formula).
     pub fn is_reported(&self) -> bool {

@@ -1459,6 +1459,8 @@ pub fn read_cell(fd: &FieldDef, raw: &str, cx: &CellContext<'_>) -> Result<Value
         FieldType::LongText => {
             if s.chars().count() > 2000 {
                 Err("超过 2000 字".into())
+            } else if let Some(c) = crate::text::first_forbidden(s) {
+                Err(crate::text::message(c))
             } else {
                 Ok(Value::Text(s.to_string()))
             }

@@ -20,6 +20,8 @@ fn plan() -> Plan {
         decimals: 0,
         due_days: None,
         area_reports: None,
+        min: None,
+        max: None,
     };
     Plan {
         code: Code::parse("p").unwrap(),
@@ -47,6 +49,17 @@ fn plan() -> Plan {
         indicators: vec![
             ind("count", true, DataSource::Reported),
             ind("growth", false, DataSource::Reported),
+            Indicator {
+                unit: "%".into(),
+                frequency: Frequency::Yearly,
+                ..ind("share", false, DataSource::Reported)
+            },
+            Indicator {
+                unit: "%".into(),
+                min: Some((-100).into()),
+                max: Some(1000.into()),
+                ..ind("rate", false, DataSource::Reported)
+            },
             ind(
                 "ratio",
                 false,
@@ -86,8 +99,15 @@ fn good_entries() {
     for (r, value) in [
         (raw("count", "", "2025Q3", "1,200"), 1200.0),
         (raw("count", "area:a1", "2024", "１２"), 12.0),
-        (raw("count", "dept:kjj", "2025-09", " 7 "), 7.0),
+        (raw("count", "dept:kjj", "2025Q2", " 7 "), 7.0),
         (raw("growth", "city", "2023", "-3.5"), -3.5),
+        // A share's last allowed values, exactly.
+        (raw("share", "city", "2024", "100"), 100.0),
+        (raw("share", "city", "2024", "0"), 0.0),
+        (raw("share", "city", "2024", "2.5%"), 2.5),
+        // A rate the plan allows beyond a share's range.
+        (raw("rate", "city", "2024", "-5"), -5.0),
+        (raw("rate", "city", "2024", "250"), 250.0),
     ] {
         let e = check_entry(&p, &r, today()).unwrap_or_else(|e| panic!("{r:?}: {e:?}"));
         assert_eq!(e.value, value);
@@ -115,6 +135,16 @@ fn bad_entries_name_their_field() {
         (raw("count", "city", "2025Q1", "NaN"), &["value"]),
         (raw("count", "city", "2025Q1", "1e400"), &["value"]),
         (raw("count", "city", "2025Q1", "-1"), &["value"]),
+        // Issue 13: a share of 250 % or −5 %, a yearly figure for a quarter
+        // or a month, a quarterly one for a month.
+        (raw("share", "city", "2024", "250"), &["value"]),
+        (raw("share", "city", "2024", "-5"), &["value"]),
+        (raw("share", "city", "2024", "100.000001"), &["value"]),
+        (raw("share", "city", "2025Q2", "5"), &["period"]),
+        (raw("share", "city", "2025-06", "5"), &["period"]),
+        (raw("count", "city", "2025-06", "5"), &["period"]),
+        (raw("rate", "city", "2024", "1000.5"), &["value"]),
+        (raw("rate", "city", "2024", "-100.1"), &["value"]),
         (
             raw("nope", "area:zz", "x", "y"),
             &["indicator", "scope", "period", "value"],

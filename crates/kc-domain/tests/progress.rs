@@ -31,6 +31,8 @@ fn indicator(c: &str, measure: Measure, additive: bool) -> Indicator {
         decimals: 0,
         due_days: None,
         area_reports: None,
+        min: None,
+        max: None,
     }
 }
 

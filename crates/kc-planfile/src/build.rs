@@ -510,6 +510,17 @@ fn read_indicators(
             ok
         });
         let area_reports = o.opt_bool("area_reports");
+        let min = o.opt_f64("min").and_then(kc_domain::money::from_f64);
+        let max = o.opt_f64("max").and_then(kc_domain::money::from_f64);
+        if let (Some(lo), Some(hi)) = (min, max)
+            && lo >= hi
+        {
+            ctx.error(
+                o.get("max").and_then(|n| n.span()),
+                "max 应大于 min",
+                Some("例如增速：min = -100, max = 500"),
+            );
+        }
         o.finish();
         if let (Some(code), Some(name), Some(unit)) = (code, name, unit) {
             out.push((
@@ -526,6 +537,8 @@ fn read_indicators(
                     decimals,
                     due_days: due,
                     area_reports,
+                    min,
+                    max,
                 },
                 o.span(),
                 formula,

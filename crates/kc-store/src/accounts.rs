@@ -440,6 +440,64 @@ impl crate::Tx {
     }
 }
 
+impl crate::Tx {
+    /// Counts a wrong password; at `threshold` the account is locked until
+    /// `lock_until` and the count starts again. Returns the count reached.
+    /// No event: a failure changes nothing a cached session shows.
+    pub async fn record_failed_login(
+        &mut self,
+        user_id: i64,
+        threshold: i64,
+        lock_until: &str,
+    ) -> Result<i64> {
+        let row = sqlx::query(
+            "UPDATE users SET failed_count = failed_count + 1 WHERE id = $1 RETURNING failed_count",
+        )
+        .bind(user_id)
+        .fetch_one(self.conn())
+        .await?;
+        let n: i64 = row.try_get("failed_count")?;
+        if n >= threshold {
+            sqlx::query("UPDATE users SET locked_until = $1, failed_count = 0 WHERE id = $2")
+                .bind(lock_until)
+                .bind(user_id)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(n)
+    }
+
+    /// Records a successful login and opens its session.
+    pub async fn record_login(
+        &mut self,
+        user_id: i64,
+        token_hash: &str,
+        csrf: &str,
+        ip: &str,
+    ) -> Result<()> {
+        let now = now_text();
+        sqlx::query(
+            "UPDATE users SET failed_count = 0, locked_until = NULL, last_login_at = $1 WHERE id = $2",
+        )
+        .bind(now.as_str())
+        .bind(user_id)
+        .execute(self.conn())
+        .await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen, ip)
+             VALUES ($1, $2, $3, $4, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(csrf)
+        .bind(now.as_str())
+        .bind(ip)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+}
+
 /// Cached sessions of the user must be read again (roles, lock, password).
 fn user_changed(tx: &mut crate::Tx, user_id: i64) {
     tx.event(crate::EventKind::User, "", &format!("user:{user_id}"));

@@ -70,6 +70,8 @@ impl From<kc_app::registries::RecordCmdError> for AppError {
             ),
             R::Forbidden(what) => AppError::Forbidden(format!("您的角色无权{what}")),
             R::NotFound(name) => AppError::NotFound(format!("{name}中没有这条记录")),
+            R::Refused(m) => AppError::BadRequest(m),
+            R::State(m) => AppError::State(m),
             R::Store(s) => AppError::Store(s),
         }
     }
@@ -81,6 +83,7 @@ impl From<kc_app::auth::AccountError> for AppError {
         match e {
             A::Invalid(m) => AppError::BadRequest(m),
             A::NoSuchUser(u) => AppError::NotFound(format!("用户“{u}”不存在")),
+            A::Forbidden(m) => AppError::Forbidden(m),
             A::Store(e) => AppError::Store(e),
         }
     }

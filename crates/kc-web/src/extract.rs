@@ -1,4 +1,5 @@
-//! Typed request bodies for the JSON API.
+//! Typed request bodies: `JsonBody<T>` for the JSON API, `FormBody<T>` for
+//! HTML forms.
 //!
 //! `JsonBody<T>` turns a request into a command struct: a body that is not
 //! JSON by its `Content-Type` is refused with 415 before it is read; JSON
@@ -67,8 +68,54 @@ where
     }
 }
 
-/// Deserialises a JSON body into `T`, with the errors described above.
+/// Deserialises a JSON body into `T`, with the errors described above, and
+/// refuses text holding control characters (see [`kc_domain::text`]),
+/// naming the field.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let v = parse_typed(bytes)?;
+    // The body parsed, so it is JSON; a second, cheap read finds the
+    // strings (keys included) that hold what nobody types.
+    if let Ok(tree) = serde_json::from_slice::<serde_json::Value>(bytes) {
+        let mut bad = Vec::new();
+        forbidden_in(&tree, String::new(), &mut bad);
+        if !bad.is_empty() {
+            return Err(AppError::InvalidFields(bad));
+        }
+    }
+    Ok(v)
+}
+
+fn forbidden_in(v: &serde_json::Value, path: String, bad: &mut Vec<(String, String)>) {
+    use kc_domain::text::{first_forbidden, message};
+    match v {
+        serde_json::Value::String(s) => {
+            if let Some(c) = first_forbidden(s) {
+                bad.push((path, message(c)));
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                forbidden_in(item, format!("{path}[{i}]"), bad);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (k, item) in map {
+                let here = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                if let Some(c) = first_forbidden(k) {
+                    bad.push((here.clone(), message(c)));
+                }
+                forbidden_in(item, here, bad);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn parse_typed<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     // Every body the API takes is an object; serde would also read a struct
     // from a list, element by element, which is no way to send a command.
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
@@ -96,6 +143,128 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             Err(AppError::InvalidFields(vec![(field, message)]))
         }
     }
+}
+
+/// An HTML form's fields as a typed command.
+///
+/// The body must be `application/x-www-form-urlencoded` (415 otherwise); the
+/// CSRF token, checked by the session guard before the handler runs, is
+/// taken out; a field holding control characters, a field of the wrong type
+/// (`expected_revision=abc`), an unknown or a missing one is a 422 naming the
+/// field in words where the form has a label for it. Commands say
+/// `#[serde(deny_unknown_fields)]` and `#[serde(default)]` for fields a
+/// browser leaves out (unchecked boxes, unpressed buttons).
+pub struct FormBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for FormBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let ct = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|c| c.split(';').next())
+            .map(|m| m.trim().to_ascii_lowercase());
+        if ct.as_deref() != Some("application/x-www-form-urlencoded") {
+            return Err(AppError::UnsupportedMediaType(
+                "请通过页面上的表单提交（application/x-www-form-urlencoded）".into(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
+            AppError::TooLarge(format!(
+                "提交的内容不能超过 {} KB",
+                crate::BODY_LIMIT / 1024
+            ))
+        })?;
+        parse_form(&bytes).map(FormBody)
+    }
+}
+
+/// Reads a urlencoded form into `T`, with the errors described at
+/// [`FormBody`].
+pub fn parse_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    use kc_domain::text::{first_forbidden, message};
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(bytes)
+        .filter(|(k, _)| k != crate::auth::CSRF_FIELD)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let bad: Vec<(String, String)> = pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            first_forbidden(k)
+                .or_else(|| first_forbidden(v))
+                .map(|c| (label(k), message(c)))
+        })
+        .collect();
+    if !bad.is_empty() {
+        return Err(AppError::InvalidFields(bad));
+    }
+    let clean = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&pairs)
+        .finish();
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(clean.as_bytes()));
+    serde_path_to_error::deserialize::<_, T>(de).map_err(|e| {
+        let path = e.path().to_string();
+        let (field, message) = explain(&path, &e.into_inner().to_string());
+        let field = label(&field);
+        AppError::InvalidFields(vec![(field, message.replace("收到 string", "收到"))])
+    })
+}
+
+/// For form fields that are a number or nothing: an empty field is `None`,
+/// anything else must parse (a browser sends every field, filled or not).
+pub fn empty_as_none<'de, D, T>(de: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+{
+    use serde::Deserialize;
+    let s = String::deserialize(de)?;
+    match s.trim() {
+        "" => Ok(None),
+        t => t
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("应为整数，收到「{t}」"))),
+    }
+}
+
+/// The label a form shows for a field, so an error reads in words.
+fn label(field: &str) -> String {
+    let words = match field {
+        "value" => "数值",
+        "note" => "备注",
+        "comment" => "意见",
+        "period" => "期别",
+        "scope" => "范围",
+        "target" => "目标",
+        "indicator" => "指标",
+        "vintage" => "数据口径",
+        "expected_revision" => "版本号",
+        "username" => "用户名",
+        "password" => "密码",
+        "display_name" => "姓名",
+        "email" => "电子邮箱",
+        "roles" => "角色",
+        "current" => "当前密码",
+        "new" => "新密码",
+        "repeat" => "确认新密码",
+        "title" => "标题",
+        "stage" => "环节",
+        "action" => "操作",
+        "id" => "编号",
+        "amount" => "金额",
+        "contact" => "联系人",
+        "phone" => "联系电话",
+        "next" => "登录后前往的页面",
+        _ => return field.to_string(),
+    };
+    words.to_string()
 }
 
 fn syntax(e: &serde_json::Error) -> AppError {

@@ -177,9 +177,44 @@ pub fn router(state: AppState) -> Router {
             auth::guard,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(refuse_control_characters))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Refuses an address whose path or query, once percent-decoded, holds a
+/// character nobody types (`/plans/%00`, `?plan=%00`): PostgreSQL refuses
+/// NUL in text, SQLite would store it, and no page or filter has a use for
+/// it. One check here keeps every route and both databases alike.
+async fn refuse_control_characters(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let uri = req.uri();
+    let decoded = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    // `+` in a query is a space, never a control character, so plain
+    // percent-decoding is enough here. Tabs and line breaks, allowed in
+    // typed text, have no place in an address either (and would break the
+    // `Location` of a redirect built from it).
+    let bad = std::iter::once(uri.path()).chain(uri.query()).any(|part| {
+        decoded(part)
+            .chars()
+            .any(|c| c.is_control() || kc_domain::text::is_forbidden(c))
+    });
+    if !bad {
+        return next.run(req).await;
+    }
+    let e = AppError::BadRequest("网址中含有不可见的控制字符，请检查链接是否完整、正确".into());
+    if uri.path().starts_with("/api/") {
+        error::ApiError(e).into_response()
+    } else {
+        e.into_response()
+    }
 }
 
 /// Headers every answer carries: no framing by other sites, no guessing of

@@ -66,6 +66,8 @@ fn with_kind_indicators(mut plan: Plan) -> (Plan, Vec<String>) {
             decimals: 0,
             due_days: None,
             area_reports: None,
+            min: None,
+            max: None,
         });
         codes.push(code);
     }

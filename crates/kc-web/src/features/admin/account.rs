@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -13,6 +12,7 @@ use kc_domain::duty::DutyState;
 
 use crate::auth::{Session, session_cookie};
 use crate::error::AppError;
+use crate::extract::FormBody;
 use crate::{AppState, Params};
 
 fn render<T: Template>(t: &T) -> Result<Html<String>, AppError> {
@@ -80,11 +80,57 @@ pub struct LoginPage {
 
 /// Only local paths are followed after login, so a crafted link cannot send
 /// a user to another site.
-fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+/// Where to go after signing in: only a path on this site. Browsers read
+/// `//host`, `/\\host` and `/<tab>/host` (they drop tabs and line breaks)
+/// as another site, so the path is refused if it, or its percent-decoded
+/// form, starts with two slashes or holds a backslash, a control character
+/// or a space; a refused path means the home page.
+pub(crate) fn safe_next(next: &str) -> String {
+    let decoded = percent_encoding::percent_decode_str(next).decode_utf8_lossy();
+    let plain = |p: &str| {
+        p.starts_with('/')
+            && !p.starts_with("//")
+            && !p.contains('\\')
+            && !p.chars().any(|c| c.is_control() || c.is_whitespace())
+            && kc_domain::text::first_forbidden(p).is_none()
+    };
+    if plain(next) && plain(&decoded) {
         next.to_string()
     } else {
         "/".to_string()
+    }
+}
+
+/// Whether a sign-in form was posted from this site. A browser names the
+/// page's origin (or at least its address) on every cross-site POST; a
+/// form on another site that signs the visitor in to the attacker's
+/// account (login CSRF) is refused. Clients that send neither header
+/// (scripts) are not browsers and cannot be made to post by a page. Behind
+/// a reverse proxy, the proxy passes `Host` or `X-Forwarded-Host`.
+pub(crate) fn posted_from_here(headers: &axum::http::HeaderMap) -> bool {
+    let get = |h: &str| headers.get(h).and_then(|v| v.to_str().ok());
+    let hosts: Vec<&str> = [get("host"), get("x-forwarded-host")]
+        .into_iter()
+        .flatten()
+        .flat_map(|h| h.split(','))
+        .map(str::trim)
+        .collect();
+    let from = match (get("origin"), get("referer")) {
+        (Some(o), _) => o,
+        (None, Some(r)) => r,
+        (None, None) => return true,
+    };
+    match url::Url::parse(from) {
+        Ok(u) => {
+            let authority = match (u.host_str(), u.port()) {
+                (Some(h), Some(p)) => format!("{h}:{p}"),
+                (Some(h), None) => h.to_string(),
+                (None, _) => return false,
+            };
+            hosts.iter().any(|h| h.eq_ignore_ascii_case(&authority))
+        }
+        // `Origin: null` (a sandboxed frame, a file) is not this site.
+        Err(_) => false,
     }
 }
 
@@ -104,17 +150,29 @@ pub async fn login_form(q: Params) -> Result<Html<String>, AppError> {
     })
 }
 
+/// The sign-in form.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    /// Where to go after signing in; only a path on this site is followed.
+    next: Option<String>,
+}
+
 pub async fn login(
     State(st): State<AppState>,
     parts: axum::http::request::Parts,
-    Form(f): Form<HashMap<String, String>>,
+    FormBody(f): FormBody<LoginForm>,
 ) -> Result<Response, AppError> {
-    let username = f
-        .get("username")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default();
-    let password = f.get("password").cloned().unwrap_or_default();
-    let next = safe_next(f.get("next").map(String::as_str).unwrap_or("/"));
+    if !posted_from_here(&parts.headers) {
+        return Err(AppError::Forbidden(
+            "登录请求来自其他网站，已拒绝。请直接打开本系统的登录页面登录。".into(),
+        ));
+    }
+    let username = f.username.trim().to_string();
+    let password = f.password;
+    let next = safe_next(f.next.as_deref().unwrap_or("/"));
     let ip = crate::auth::client_ip(
         &parts.extensions,
         &parts.headers,
@@ -299,20 +357,28 @@ pub async fn password_form(
     })
 }
 
+/// Changing one's own password.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordForm {
+    current: String,
+    new: String,
+    repeat: String,
+}
+
 pub async fn change_password(
     State(st): State<AppState>,
     sess: Session,
-    Form(f): Form<HashMap<String, String>>,
+    FormBody(f): FormBody<PasswordForm>,
 ) -> Result<Response, AppError> {
-    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     let r = kc_app::auth::change_password(
         &st.store,
         &sess.actor(),
         &st.security.password,
         &sess.principal.username,
-        &get("current"),
-        &get("new"),
-        &get("repeat"),
+        &f.current,
+        &f.new,
+        &f.repeat,
     )
     .await;
     match r {

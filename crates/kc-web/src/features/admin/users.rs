@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -15,6 +14,7 @@ use kc_app::store::AuditFilter;
 use crate::account::Me;
 use crate::auth::Session;
 use crate::error::AppError;
+use crate::extract::FormBody;
 use crate::{AppState, Params};
 
 fn render<T: Template>(t: &T) -> Result<Html<String>, AppError> {
@@ -146,6 +146,11 @@ async fn answer(
             let page = users_page(st, sess, String::new(), m).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
+        // A refusal for this account (三员分立) is said on the page itself.
+        Err(AppError::Forbidden(m)) => {
+            let page = users_page(st, sess, String::new(), m).await?;
+            Ok((StatusCode::FORBIDDEN, render(&page)?).into_response())
+        }
         Err(e) => Err(e),
     }
 }
@@ -158,20 +163,35 @@ fn role_list(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// A new account: its name, the person's name and mail address.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct NewUserForm {
+    username: String,
+    display_name: String,
+    email: String,
+}
+
+/// The roles granted to an account, separated by spaces, commas or lines.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct RolesForm {
+    roles: String,
+}
+
 /// `POST /admin/users`: the system administrator creates an account without
 /// roles; granting them is the security administrator's work (三员分立).
 pub async fn create_user(
     State(st): State<AppState>,
     sess: Session,
-    Form(f): Form<HashMap<String, String>>,
+    FormBody(f): FormBody<NewUserForm>,
 ) -> Result<Response, AppError> {
     sess.require(sess.principal.manages_accounts(), "新建账号")?;
-    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     let r = async {
         let spec = UserSpec {
-            username: get("username").trim().to_string(),
-            display_name: get("display_name"),
-            email: get("email"),
+            username: f.username.trim().to_string(),
+            display_name: f.display_name,
+            email: f.email,
             roles: Vec::new(),
             password: None,
             must_change: true,
@@ -191,19 +211,14 @@ pub async fn set_roles(
     State(st): State<AppState>,
     sess: Session,
     Path(user): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    FormBody(f): FormBody<RolesForm>,
 ) -> Result<Response, AppError> {
     sess.require(sess.principal.manages_security(), "分配角色")?;
     let plans = st.store.plans().await?;
     let r = async {
-        let roles = kc_app::auth::parse_roles(
-            &role_list(f.get("roles").map(String::as_str).unwrap_or("")),
-            plans.first().map(|s| &s.plan),
-        )?;
-        if user == sess.principal.username {
-            return Err(AppError::BadRequest("不能修改自己的角色".into()));
-        }
-        kc_app::auth::set_roles(&st.store, &sess.actor(), &user, &roles).await?;
+        let roles =
+            kc_app::auth::parse_roles(&role_list(&f.roles), plans.first().map(|s| &s.plan))?;
+        kc_app::auth::admin_set_roles(&st.store, &sess.caller(), &user, &roles).await?;
         Ok(format!("已更新 {user} 的角色；其登录已失效，需重新登录。"))
     }
     .await;
@@ -217,7 +232,7 @@ pub async fn reset(
 ) -> Result<Response, AppError> {
     sess.require(sess.principal.manages_security(), "重置密码")?;
     let r = async {
-        let pw = kc_app::auth::reset_password(&st.store, &sess.actor(), &user).await?;
+        let pw = kc_app::auth::admin_reset_password(&st.store, &sess.caller(), &user).await?;
         Ok(format!(
             "已重置 {user} 的密码，临时密码：{pw}（只显示这一次；登录后须修改）"
         ))
@@ -234,10 +249,7 @@ async fn set_lock(
 ) -> Result<Response, AppError> {
     sess.require(sess.principal.manages_security(), "停用或启用账号")?;
     let r = async {
-        if user == sess.principal.username {
-            return Err(AppError::BadRequest("不能停用自己的账号".into()));
-        }
-        kc_app::auth::set_locked(&st.store, &sess.actor(), &user, lock).await?;
+        kc_app::auth::admin_set_locked(&st.store, &sess.caller(), &user, lock).await?;
         Ok(if lock {
             format!("已停用 {user}，其登录已全部失效。")
         } else {

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
+use crate::extract::FormBody;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -256,36 +256,46 @@ pub async fn whitelist(
     page(&st, &sess, &code, &q, None).await
 }
 
+/// A loan as the bank's form gives it.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoanForm {
+    credit_code: String,
+    number: String,
+    product: String,
+    amount: String,
+    lent_on: String,
+    due_on: String,
+    /// Only the coordinator names a bank; a bank's own name is its account's.
+    bank: String,
+}
+
+impl LoanForm {
+    fn fields(self) -> HashMap<&'static str, String> {
+        HashMap::from([
+            ("credit_code", self.credit_code),
+            ("number", self.number),
+            ("product", self.product),
+            ("amount", self.amount),
+            ("lent_on", self.lent_on),
+            ("due_on", self.due_on),
+            ("bank", self.bank),
+        ])
+    }
+}
+
 /// `POST /plans/{plan}/finance/loans`: a bank records a loan to a firm on
 /// the whitelist; the bank is the account's name.
 pub async fn record_loan(
     State(st): State<AppState>,
     sess: Session,
     Path(code): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    FormBody(f): FormBody<LoanForm>,
 ) -> Result<Response, AppError> {
     let (plan, _) = plan_of(&st, &sess, &code).await?;
     sess.require(sess.principal.records_loans(), "登记科技贷款")?;
-    let bank = if sess.principal.has(&kc_domain::auth::Role::Bank) {
-        sess.principal.display_name.clone()
-    } else {
-        f.get("bank")
-            .cloned()
-            .filter(|b| !b.trim().is_empty())
-            .unwrap_or_else(|| sess.principal.display_name.clone())
-    };
-    let mut cells: HashMap<&str, &str> = [
-        "credit_code",
-        "number",
-        "product",
-        "amount",
-        "lent_on",
-        "due_on",
-    ]
-    .iter()
-    .map(|c| (*c, f.get(*c).map(|s| s.as_str()).unwrap_or("")))
-    .collect();
-    cells.insert("bank", &bank);
+    let f = f.fields();
+    let cells: HashMap<&str, &str> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (_, engine) = st.plan_and_engine(&code).await?;
     let mut e = engine.write().await;
     let mut errors = match kc_app::cultivation::record_loan(
@@ -314,7 +324,11 @@ pub async fn record_loan(
         &sess,
         &code,
         &axum::extract::Query(HashMap::new()),
-        Some((&f, &errors, "请按提示修改后重新提交".into())),
+        Some((
+            &f.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            &errors,
+            "请按提示修改后重新提交".into(),
+        )),
     )
     .await
 }

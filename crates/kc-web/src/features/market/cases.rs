@@ -5,15 +5,14 @@
 
 use std::collections::HashMap;
 
+use crate::extract::FormBody;
 use askama::Template;
-use axum::Form;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use kc_app::cases::{self, CaseError, Loaded};
-use kc_app::work::Work;
 use kc_domain::market::{ChallengeDraft, ContractTerms, Deal, FieldError, MarketError, Stage};
 use kc_domain::registry;
 use serde_json::json;
@@ -107,27 +106,6 @@ fn area_name(plan: &kc_domain::Plan, area: &str) -> String {
     } else {
         plan.unit_name(area).to_string()
     }
-}
-
-/// Commits a case's unit of work with its audit entry; when it wrote
-/// registry records, the engine follows under its write lock.
-async fn finish(
-    w: Work,
-    sess: &Session,
-    engine: &kc_app::registries::SharedEngine,
-    action: &str,
-    object: String,
-    detail: serde_json::Value,
-) -> Result<(), AppError> {
-    let actor = sess.actor();
-    if w.touches_engine() {
-        let mut e = engine.write().await;
-        w.commit(&actor, action, &object, detail, Some(&mut e))
-            .await?;
-    } else {
-        w.commit(&actor, action, &object, detail, None).await?;
-    }
-    Ok(())
 }
 
 // ---- deals --------------------------------------------------------------------------------------
@@ -264,38 +242,36 @@ pub async fn deals_page(
     Ok(Html(page.render()?).into_response())
 }
 
+/// A match taken as a deal: the demand, what answers it (an achievement or
+/// an expert), the broker and the event where it was made.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct MatchForm {
+    demand: String,
+    offer: String,
+    expert: String,
+    broker: String,
+    event: String,
+}
+
 /// `POST /plans/{plan}/market/deals`: a broker (or the market's manager)
 /// takes a match: demand + achievement or expert + broker.
 pub async fn open_deal(
     State(st): State<AppState>,
     sess: Session,
     Path(code): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    FormBody(f): FormBody<MatchForm>,
 ) -> Result<Response, AppError> {
     crate::market::market_plan_of(&st, &sess, &code).await?;
     let (_, engine) = st.plan_and_engine(&code).await?;
-    let e = engine.read().await;
-    let area = cases::cell(&e, "demands", get(&f, "demand"), "area");
-    sess.require(sess.principal.takes_deals(&area), "承接对接事项")?;
     let m = cases::Match {
-        demand: get(&f, "demand"),
-        offer: get(&f, "offer"),
-        expert: get(&f, "expert"),
-        broker: get(&f, "broker"),
-        event: get(&f, "event"),
+        demand: &f.demand,
+        offer: &f.offer,
+        expert: &f.expert,
+        broker: &f.broker,
+        event: &f.event,
     };
-    let mut w = Work::begin(&st.store).await?;
-    let (id, deal) = cases::open_deal(&mut w, &e, &m, &sess.principal.username, st.today()).await?;
-    drop(e);
-    finish(
-        w,
-        &sess,
-        &engine,
-        "deal.open",
-        format!("deal:{id}"),
-        json!({"deal": deal}),
-    )
-    .await?;
+    let id = cases::take_match(&st.store, &engine, &sess.caller(), &m, st.today()).await?;
     Ok(Redirect::to(&format!("/plans/{code}/market/deals/{id}")).into_response())
 }
 
@@ -618,7 +594,7 @@ pub async fn deal_action(
     State(st): State<AppState>,
     sess: Session,
     Path((code, id, action)): Path<(String, i64, String)>,
-    Form(f): Form<HashMap<String, String>>,
+    FormBody(f): FormBody<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let (plan, _) = crate::market::market_plan_of(&st, &sess, &code).await?;
     let (_, engine) = st.plan_and_engine(&code).await?;
@@ -894,14 +870,11 @@ pub async fn challenge_publish(
     State(st): State<AppState>,
     sess: Session,
     Path(code): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    FormBody(f): FormBody<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let (_, nav) = crate::market::market_plan_of(&st, &sess, &code).await?;
     let (_, engine) = st.plan_and_engine(&code).await?;
-    let e = engine.read().await;
     let demand = get(&f, "demand").to_string();
-    let area = cases::cell(&e, "demands", &demand, "area");
-    sess.require(sess.principal.manages_market(&area), "发布揭榜挂帅榜单")?;
     let draft = ChallengeDraft {
         title: get(&f, "title"),
         goal: get(&f, "goal"),
@@ -909,33 +882,22 @@ pub async fn challenge_publish(
         deadline: get(&f, "deadline"),
         conditions: get(&f, "conditions"),
     };
-    let mut w = Work::begin(&st.store).await?;
-    match cases::publish_challenge(
-        &mut w,
-        &e,
+    match cases::publish(
+        &st.store,
+        &engine,
+        &sess.caller(),
         &demand,
         &draft,
         st.today(),
-        &sess.principal.username,
     )
     .await
     {
-        Ok((id, doc)) => {
-            drop(e);
-            finish(
-                w,
-                &sess,
-                &engine,
-                "challenge.publish",
-                format!("challenge:{id}"),
-                json!({"challenge": doc}),
-            )
-            .await?;
+        Ok(id) => {
             Ok(Redirect::to(&format!("/plans/{code}/market/challenges/{id}")).into_response())
         }
         Err(CaseError::Market(m)) => {
-            drop(w);
             let (message, errors) = form_failure(m);
+            let e = engine.read().await;
             let page = ChallengeNewPage {
                 nav,
                 demand_title: cases::cell(&e, "demands", &demand, "title"),
@@ -1226,142 +1188,110 @@ pub async fn challenge_action(
     State(st): State<AppState>,
     sess: Session,
     Path((code, id, action)): Path<(String, i64, String)>,
-    Form(f): Form<HashMap<String, String>>,
+    FormBody(f): FormBody<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let (plan, _) = crate::market::market_plan_of(&st, &sess, &code).await?;
-    let loaded = cases::challenge(&st.store, id).await?;
-    sess.require(
-        sess.principal.manages_market(&loaded.doc.area),
-        "管理这个揭榜挂帅榜单",
-    )?;
     let (_, engine) = st.plan_and_engine(&code).await?;
-    let rules = plan.market.challenge.clone();
     let today = st.today();
-    let on = |k: &'static str| {
-        day(f.get(k), today).map_err(|m| {
-            MarketError::Fields(vec![FieldError {
-                field: k,
-                message: m,
-            }])
-        })
-    };
-    let mut w = Work::begin(&st.store).await?;
-    let result: Result<serde_json::Value, CaseError> = async {
-        let mut doc = loaded.doc.clone();
-        let detail = match action.as_str() {
-            "apply" => {
-                let n = doc.apply(
-                    get(&f, "solver"),
-                    get(&f, "organization"),
-                    get(&f, "proposal"),
-                    today,
-                )?;
-                json!({"application": n, "organization": get(&f, "organization")})
-            }
-            "panel" => {
-                let key = get(&f, "expert");
-                let e = engine.read().await;
-                let name = cases::cell(&e, "experts", key, "name");
-                if name.is_empty() {
-                    return Err(MarketError::Fields(vec![FieldError {
-                        field: "expert",
-                        message: "请从专家库中选择专家".into(),
-                    }])
-                    .into());
-                }
-                let org = cases::cell(&e, "experts", key, "organization");
-                doc.add_panelist(key, &name, &org, get(&f, "declared"))?;
-                json!({"expert": key, "conflict": doc.panel.last().and_then(|p| p.conflict.clone())})
-            }
-            "review" => {
-                doc.start_review(&rules)?;
-                json!({"panel": doc.scorers().count()})
-            }
-            "score" => {
-                let application: u32 = get(&f, "application").parse().unwrap_or(0);
-                let mut errs = Vec::new();
-                let points: Vec<f64> = rules
-                    .criteria
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| {
-                        let raw = f.get(&format!("p{i}")).map(|s| s.trim()).unwrap_or("");
-                        raw.parse::<f64>().unwrap_or_else(|_| {
-                            errs.push(FieldError {
-                                field: "points",
-                                message: format!("“{}”的得分“{raw}”不是数字", c.name),
-                            });
-                            f64::NAN
-                        })
-                    })
-                    .collect();
-                if !errs.is_empty() {
-                    return Err(MarketError::Fields(errs).into());
-                }
-                let total = doc.score(&rules, application, get(&f, "expert"), &points)?;
-                json!({"application": application, "expert": get(&f, "expert"), "points": points, "total": total})
-            }
-            "award" => {
-                let w = doc.award(&rules, on("awarded_on")?)?;
-                json!({"winner": w, "standings": doc.standings(&rules)})
-            }
-            "milestone" => {
-                doc.add_milestone(get(&f, "milestone_title"), get(&f, "due_on"))?;
-                json!({"milestone": get(&f, "milestone_title"), "due_on": get(&f, "due_on")})
-            }
-            "milestone_done" => {
-                let i: usize = get(&f, "index").parse().unwrap_or(usize::MAX);
-                doc.complete_milestone(i, on("done_on")?, get(&f, "note"))?;
-                json!({"milestone": i})
-            }
-            "accept" => {
-                let passed = get(&f, "passed") == "1";
-                let e = engine.read().await;
-                let project = cases::accept_challenge(
-                    &mut w,
-                    &e,
-                    &plan,
-                    &loaded,
-                    on("accepted_on")?,
-                    passed,
-                    get(&f, "enterprise_opinion"),
-                    get(&f, "note"),
-                    get(&f, "project_area"),
-                    &sess.principal.username,
-                )
-                .await?;
-                return Ok(json!({"passed": passed, "project": project}));
-            }
-            other => return Err(CaseError::NotFound(format!("没有“{other}”这个操作"))),
-        };
-        cases::update_challenge(&mut w, &loaded, &doc).await?;
-        Ok(detail)
-    }
-    .await;
-    match result {
-        Ok(detail) => {
-            finish(
-                w,
-                &sess,
-                &engine,
-                &format!("challenge.{action}"),
-                format!("challenge:{id}"),
-                detail,
-            )
-            .await?;
-            Ok(
-                Redirect::to(&format!("/plans/{code}/market/challenges/{id}#{action}"))
-                    .into_response(),
-            )
+    let result = match challenge_step_of(&action, &f, &plan, today) {
+        Ok(step) => {
+            cases::challenge_step(&st.store, &engine, &plan, &sess.caller(), id, step, today).await
         }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/plans/{code}/market/challenges/{id}#{action}")).into_response(),
+        ),
         Err(CaseError::Market(m)) => {
-            drop(w);
             let (message, errors) = form_failure(m);
             let page = challenge_page_for(&st, &sess, &code, id, f, message, errors).await?;
             Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response())
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A challenge's form as its typed step; a bad field is a message beside it.
+fn challenge_step_of(
+    action: &str,
+    f: &HashMap<String, String>,
+    plan: &kc_domain::Plan,
+    today: NaiveDate,
+) -> Result<cases::ChallengeStep, CaseError> {
+    use cases::ChallengeStep as S;
+    let on = |k: &'static str| {
+        day(f.get(k), today).map_err(|m| {
+            CaseError::from(MarketError::Fields(vec![FieldError {
+                field: k,
+                message: m,
+            }]))
+        })
+    };
+    let text = |k: &str| get(f, k).to_string();
+    Ok(match action {
+        "apply" => S::Apply {
+            solver: text("solver"),
+            organization: text("organization"),
+            proposal: text("proposal"),
+        },
+        "panel" => S::Panel {
+            expert: text("expert"),
+            declared: text("declared"),
+        },
+        "review" => S::Review,
+        "score" => {
+            let mut errs = Vec::new();
+            let points: Vec<f64> = plan
+                .market
+                .challenge
+                .criteria
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let raw = f.get(&format!("p{i}")).map(|s| s.trim()).unwrap_or("");
+                    raw.parse::<f64>()
+                        .ok()
+                        .filter(|p| p.is_finite())
+                        .unwrap_or_else(|| {
+                            errs.push(FieldError {
+                                field: "points",
+                                message: format!("“{}”的得分“{raw}”不是数字", c.name),
+                            });
+                            f64::NAN
+                        })
+                })
+                .collect();
+            if !errs.is_empty() {
+                return Err(MarketError::Fields(errs).into());
+            }
+            S::Score {
+                application: get(f, "application").trim().parse().unwrap_or(0),
+                expert: text("expert"),
+                points,
+            }
+        }
+        "award" => S::Award {
+            on: on("awarded_on")?,
+        },
+        "milestone" => S::Milestone {
+            title: text("milestone_title"),
+            due_on: text("due_on"),
+        },
+        "milestone_done" => S::MilestoneDone {
+            index: get(f, "index").trim().parse().unwrap_or(usize::MAX),
+            on: on("done_on")?,
+            note: text("note"),
+        },
+        "accept" => S::Accept {
+            on: on("accepted_on")?,
+            passed: get(f, "passed") == "1",
+            enterprise_opinion: text("enterprise_opinion"),
+            note: text("note"),
+            project_area: text("project_area"),
+        },
+        other => return Err(CaseError::NotFound(format!("没有“{other}”这个操作"))),
+    })
 }
 
 /// `GET /api/v1/plans/{plan}/market/challenges`

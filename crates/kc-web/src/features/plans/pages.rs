@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
+use crate::extract::FormBody;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -710,7 +710,7 @@ fn target_page(
     let reported = !computed
         && plan
             .indicator(t.indicator.as_str())
-            .is_some_and(|i| !matches!(i.source, DataSource::Formula { .. }));
+            .is_some_and(|i| i.is_reported());
     let registry = match plan.indicator(t.indicator.as_str()).map(|i| &i.source) {
         Some(DataSource::Registry { registry, .. }) if computed => {
             kc_domain::registry::by_code(registry)
@@ -921,10 +921,9 @@ impl EntryForm {
         message: String,
     ) -> EntryForm {
         let ind = plan.indicator(raw.indicator.trim());
-        let reportable = plan
-            .indicators
-            .iter()
-            .filter(|i| !matches!(i.source, DataSource::Formula { .. }));
+        // Only what people type: formula and registry-computed indicators
+        // are not offered (they would be refused on saving).
+        let reportable = plan.indicators.iter().filter(|i| i.is_reported());
         let scope = if raw.scope.trim().is_empty() {
             "city"
         } else {
@@ -1080,37 +1079,48 @@ pub async fn entry_form(
     })
 }
 
+/// The value form: what a reporter typed, as text, so that a mistyped number
+/// comes back beside its field rather than as a refused form.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ValueForm {
+    target: String,
+    indicator: String,
+    scope: String,
+    period: String,
+    value: String,
+    note: String,
+    vintage: String,
+    /// The revision the form was filled against; empty for a first value.
+    #[serde(deserialize_with = "crate::extract::empty_as_none")]
+    expected_revision: Option<i64>,
+    /// `draft` keeps it as a draft; anything else submits it for review.
+    action: String,
+}
+
 /// `POST /plans/{plan}/values`: checks and stores a value. Errors re-render
 /// the form with the input kept and each message next to its field.
 pub async fn submit_value(
     State(st): State<AppState>,
     sess: Session,
     Path(code): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    FormBody(f): FormBody<ValueForm>,
 ) -> Result<Response, AppError> {
     let snap = load_snapshot(&st, &sess, &code, &HashMap::new()).await?;
-    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-    let target_code = get("target");
-    let target = snap.plan.target(&target_code);
+    let target = snap.plan.target(&f.target);
     let raw = RawEntry {
         indicator: target
             .map(|t| t.indicator.to_string())
-            .unwrap_or_else(|| get("indicator")),
-        scope: get("scope"),
-        period: get("period"),
-        value: get("value"),
-        note: get("note"),
-        vintage: get("vintage"),
+            .unwrap_or_else(|| f.indicator.clone()),
+        scope: f.scope,
+        period: f.period,
+        value: f.value,
+        note: f.note,
+        vintage: f.vintage,
     };
-    let expected_text = get("expected_revision");
-    let expected = match expected_text.trim() {
-        "" => None,
-        s => Some(
-            s.parse::<i64>()
-                .map_err(|_| AppError::BadRequest("表单已损坏，请刷新页面后重试".into()))?,
-        ),
-    };
-    let submit = get("action") != "draft";
+    let expected = f.expected_revision;
+    let expected_text = expected.map(|r| r.to_string()).unwrap_or_default();
+    let submit = f.action != "draft";
     let result = kc_app::workflow::record_value(
         &st.store,
         &snap.plan,

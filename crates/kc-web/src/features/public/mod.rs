@@ -8,14 +8,14 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use kc_domain::registry::{self, CellError, RegistryDef};
+use kc_domain::registry::{self, CellError};
 
 use crate::auth::Session;
 use crate::error::AppError;
+use crate::extract::FormBody;
 use crate::pages::Opt;
 use crate::registries::Input;
 use crate::{AppState, Params};
@@ -154,18 +154,7 @@ pub async fn market(State(st): State<AppState>, q: Params) -> Result<Response, A
     Ok((status, Html(page.render()?)).into_response())
 }
 
-/// The fields an enterprise fills in; the rest are set by the system.
-const PUBLIC_FIELDS: [&str; 9] = [
-    "title",
-    "description",
-    "field",
-    "cluster",
-    "enterprise",
-    "credit_code",
-    "area",
-    "budget",
-    "contact",
-];
+use kc_app::market::PUBLIC_FIELDS;
 
 #[derive(Template)]
 #[template(path = "public_submit.html")]
@@ -223,7 +212,7 @@ pub async fn submit(
     State(st): State<AppState>,
     ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    FormBody(f): FormBody<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let stored = public_plan(&st).await?;
     let plan = &stored.plan;
@@ -234,66 +223,29 @@ pub async fn submit(
         // Robots get the same answer as people and nothing is stored.
         return Ok(Redirect::to("/public/market?submitted=1").into_response());
     }
-    let mut errors: Vec<CellError> = Vec::new();
-    for req in ["area", "contact"] {
-        if f.get(req).is_none_or(|v| v.trim().is_empty()) {
-            let label = registry::DEMANDS.field(req).map_or("", |x| x.label);
-            errors.push(CellError {
-                field: req.into(),
-                label: label.into(),
-                value: String::new(),
-                reason: format!("请填写{label}"),
-            });
-        }
-    }
-    let now = chrono::Utc::now();
-    let number = format!(
-        "GK-{}-{:04}",
-        now.format("%Y%m%d%H%M%S"),
-        now.timestamp_subsec_micros() % 10_000
-    );
-    let mut cells: HashMap<&str, &str> = PUBLIC_FIELDS
-        .iter()
-        .map(|c| (*c, f.get(*c).map(|s| s.as_str()).unwrap_or("")))
-        .collect();
-    cells.insert("number", &number);
-    cells.insert("status", "待审核");
     let (_, engine) = st.plan_and_engine(plan.code.as_str()).await?;
-    let def: &'static RegistryDef = &registry::DEMANDS;
-    let checked = {
-        let e = engine.read().await;
-        kc_app::registries::check_record(&e, plan, def, &cells)
-    };
-    let rec = match checked {
-        Ok(rec) if errors.is_empty() => rec,
-        Ok(_) => return refuse(plan, &f, &errors),
-        Err(mut cell_errors) => {
-            cell_errors.extend(errors);
-            return refuse(plan, &f, &cell_errors);
-        }
-    };
-    if !st.public_posts.allow(&ip) {
-        return Err(AppError::BadRequest(
-            "提交过于频繁：同一网络地址每小时最多提交 5 条需求，请稍后再试".into(),
-        ));
-    }
-    {
+    let rec = {
         let mut e = engine.write().await;
-        kc_app::registries::save_record(
+        let admit = || st.public_posts.allow(&ip);
+        match kc_app::market::submit_public_demand(
             &st.store,
             &mut e,
-            def,
-            &rec,
-            None,
-            kc_app::registries::By {
-                actor: &kc_app::auth::Actor::new("public", &ip),
-                action: "market.submit",
-                reason: "",
-            },
+            plan,
+            &ip,
+            &f,
+            chrono::Utc::now(),
+            admit,
         )
-        .await?;
-    }
-    crate::market::after_save(&st, def, &rec);
+        .await
+        {
+            Ok(rec) => rec,
+            Err(kc_app::registries::RecordCmdError::Invalid(errors)) => {
+                return refuse(plan, &f, &errors);
+            }
+            Err(other) => return Err(other.into()),
+        }
+    };
+    crate::market::after_save(&st, &registry::DEMANDS, &rec);
     Ok(Redirect::to("/public/market?submitted=1").into_response())
 }
 
@@ -401,6 +353,17 @@ pub async fn moderation(
     Ok(Html(ModerationPage { nav, rows }.render()?))
 }
 
+/// A moderation decision as the form sends it.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModerationForm {
+    reg: String,
+    key: String,
+    /// `publish` or `reject`, from the button pressed.
+    decision: String,
+    reason: String,
+}
+
 /// `POST /plans/{plan}/market/moderation` (`reg`, `key`, `decision` =
 /// publish|reject, `reason`): publishing sets 已发布 and today's date;
 /// rejecting closes the listing and needs a reason.
@@ -408,67 +371,28 @@ pub async fn moderate(
     State(st): State<AppState>,
     sess: Session,
     axum::extract::Path(code): axum::extract::Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    FormBody(f): FormBody<ModerationForm>,
 ) -> Result<Response, AppError> {
     let (plan, _) = crate::market::market_plan_of(&st, &sess, &code).await?;
-    let reg = f.get("reg").map(String::as_str).unwrap_or("");
-    let def: &'static RegistryDef = match reg {
-        "demands" => &registry::DEMANDS,
-        "offers" => &registry::OFFERS,
-        _ => return Err(AppError::BadRequest("只能审核技术需求或科技成果".into())),
-    };
-    let key = f.get("key").cloned().unwrap_or_default();
-    let decision = f.get("decision").map(String::as_str).unwrap_or("");
-    let reason = f.get("reason").map(|s| s.trim()).unwrap_or("");
-    let (_, engine) = st.plan_and_engine(&code).await?;
-    let mut e = engine.write().await;
-    let rec = e
-        .row_of(def.code, &key)
-        .and_then(|row| e.record(def.code, row))
-        .ok_or_else(|| AppError::NotFound(format!("{}中没有“{key}”", def.name)))?;
-    let area = rec.get(def, "area").display();
-    sess.require(sess.principal.manages_market(&area), "审核这个市场的发布")?;
-    if rec.get(def, "status").display() != "待审核" {
-        return Err(AppError::State("该条目已审核过".into()));
-    }
-    let status = match (decision, def.code) {
-        ("publish", _) => "已发布",
-        ("reject", _) if reason.is_empty() => {
-            return Err(AppError::BadRequest("不予发布须填写理由".into()));
-        }
-        ("reject", "demands") => "已关闭",
-        ("reject", _) => "已下架",
+    let decision = match f.decision.as_str() {
+        "publish" => kc_app::market::Decision::Publish,
+        "reject" => kc_app::market::Decision::Reject,
         _ => return Err(AppError::BadRequest("请选择发布或不予发布".into())),
     };
-    let mut values: HashMap<&str, String> = def
-        .fields
-        .iter()
-        .map(|fd| (fd.code, rec.get(def, fd.code).display()))
-        .collect();
-    values.insert("status", status.into());
-    if status == "已发布" {
-        values.insert("published_on", st.today().to_string());
-    }
-    let cells: HashMap<&str, &str> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let new = kc_app::registries::check_record(&e, &plan, def, &cells).map_err(|errs| {
-        AppError::BadRequest(
-            errs.into_iter()
-                .map(|c| format!("{}：{}", c.label, c.reason))
-                .collect::<Vec<_>>()
-                .join("；"),
-        )
-    })?;
-    kc_app::registries::save_record(
+    let (_, engine) = st.plan_and_engine(&code).await?;
+    let mut e = engine.write().await;
+    let (def, new) = kc_app::market::moderate(
         &st.store,
         &mut e,
-        def,
-        &new,
-        Some(&key),
-        kc_app::registries::By {
-            actor: &sess.actor(),
-            action: &format!("market.{decision}"),
-            reason,
+        &plan,
+        &sess.caller(),
+        kc_app::market::Moderate {
+            reg: &f.reg,
+            key: &f.key,
+            decision,
+            reason: &f.reason,
         },
+        st.today(),
     )
     .await?;
     drop(e);

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -14,6 +13,7 @@ use kc_engine::Engine;
 
 use crate::auth::{Session, url_encode};
 use crate::error::AppError;
+use crate::extract::FormBody;
 use crate::pages::Opt;
 use crate::view::num;
 use crate::{AppState, Params};
@@ -752,7 +752,7 @@ pub async fn save(
     State(st): State<AppState>,
     sess: Session,
     Path((plan, reg)): Path<(String, String)>,
-    Form(f): Form<HashMap<String, String>>,
+    FormBody(f): FormBody<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     sess.require_business()?;
     sess.require(sess.principal.edits_records(), "登记或修改记录")?;
@@ -809,16 +809,23 @@ pub async fn save(
     }
 }
 
+/// The record to delete, by its key.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeleteForm {
+    key: String,
+}
+
 pub async fn delete(
     State(st): State<AppState>,
     sess: Session,
     Path((plan, reg)): Path<(String, String)>,
-    Form(f): Form<HashMap<String, String>>,
+    FormBody(f): FormBody<DeleteForm>,
 ) -> Result<Response, AppError> {
     sess.require_business()?;
     sess.require(sess.principal.edits_records(), "删除登记记录")?;
     let def = def_of(&reg)?;
-    let key = f.get("key").cloned().unwrap_or_default();
+    let key = f.key;
     let (_, engine) = st.plan_and_engine(&plan).await?;
     let mut e = engine.write().await;
     kc_app::registries::delete(&st.store, &mut e, &sess.caller(), def, &key).await?;

@@ -4,7 +4,6 @@
 use std::collections::{BTreeSet, HashMap};
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -16,6 +15,7 @@ use kc_domain::{Period, Plan};
 use crate::account::Me;
 use crate::auth::Session;
 use crate::error::AppError;
+use crate::extract::FormBody;
 use crate::{AppState, Params};
 
 fn render<T: Template>(t: &T) -> Result<Html<String>, AppError> {
@@ -284,10 +284,35 @@ fn back_to_history(plan: &Plan, rec: &kc_app::store::ValueRecord, done: &str) ->
     Redirect::to(&format!("{href}&done={done}")).into_response()
 }
 
-fn id_field(f: &HashMap<String, String>) -> Result<i64, AppError> {
-    f.get("id")
-        .and_then(|s| s.trim().parse().ok())
-        .ok_or_else(|| AppError::BadRequest("表单已损坏（缺少数据编号），请刷新页面后重试".into()))
+/// A review decision on one stored value.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReviewForm {
+    id: i64,
+    /// `approve` or `return`, from the button pressed.
+    action: String,
+    comment: String,
+}
+
+/// One stored value, by its number.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ValueIdForm {
+    id: i64,
+}
+
+/// A reminder to one unit, or to every unit with open duties.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct RemindForm {
+    unit: String,
+}
+
+/// A period to lock.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct LockForm {
+    period: String,
 }
 
 /// `POST /plans/{plan}/values/review` with `id`, `action=approve|return`,
@@ -296,17 +321,15 @@ pub async fn review(
     State(st): State<AppState>,
     sess: Session,
     Path(code): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    FormBody(f): FormBody<ReviewForm>,
 ) -> Result<Response, AppError> {
     let (plan, _) = plan_of(&st, &sess, &code).await?;
-    let id = id_field(&f)?;
-    let approve = match f.get("action").map(String::as_str) {
-        Some("approve") => true,
-        Some("return") => false,
+    let approve = match f.action.as_str() {
+        "approve" => true,
+        "return" => false,
         _ => return Err(AppError::BadRequest("请选择“审核通过”或“退回修改”".into())),
     };
-    let comment = f.get("comment").cloned().unwrap_or_default();
-    let rec = wf::review(&st.store, &plan, &sess.caller(), id, approve, &comment).await?;
+    let rec = wf::review(&st.store, &plan, &sess.caller(), f.id, approve, &f.comment).await?;
     Ok(back_to_history(
         &plan,
         &rec,
@@ -319,11 +342,10 @@ pub async fn submit(
     State(st): State<AppState>,
     sess: Session,
     Path(code): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    FormBody(f): FormBody<ValueIdForm>,
 ) -> Result<Response, AppError> {
     let (plan, _) = plan_of(&st, &sess, &code).await?;
-    let id = id_field(&f)?;
-    let rec = wf::submit(&st.store, &plan, &sess.caller(), id).await?;
+    let rec = wf::submit(&st.store, &plan, &sess.caller(), f.id).await?;
     Ok(back_to_history(&plan, &rec, "submitted"))
 }
 
@@ -450,16 +472,11 @@ pub async fn remind(
     State(st): State<AppState>,
     sess: Session,
     Path(code): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    FormBody(f): FormBody<RemindForm>,
 ) -> Result<Response, AppError> {
     let (plan, _) = plan_of(&st, &sess, &code).await?;
     sess.require(sess.principal.is_coordinator(), "发送催报提醒")?;
-    let units: Vec<String> = f
-        .get("unit")
-        .filter(|u| !u.is_empty())
-        .cloned()
-        .into_iter()
-        .collect();
+    let units: Vec<String> = Some(f.unit).filter(|u| !u.is_empty()).into_iter().collect();
     let out = wf::remind(
         &st.store,
         &plan,
@@ -481,10 +498,13 @@ pub async fn lock(
     State(st): State<AppState>,
     sess: Session,
     Path(code): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    FormBody(f): FormBody<LockForm>,
 ) -> Result<Response, AppError> {
     let (plan, _) = plan_of(&st, &sess, &code).await?;
-    let period: Period = crate::period_param(&f, "period")?;
+    let period: Period = f
+        .period
+        .parse()
+        .map_err(|e: kc_domain::period::PeriodError| AppError::BadRequest(e.to_string()))?;
     wf::lock_period(&st.store, &plan, &sess.caller(), period).await?;
     Ok(Redirect::to(&format!("/plans/{}/board?done=locked", plan.code)).into_response())
 }
@@ -508,7 +528,10 @@ pub async fn upload(
         match field.name() {
             Some("id") => id = field.text().await.ok().and_then(|t| t.trim().parse().ok()),
             Some("file") => {
-                let name = field.file_name().unwrap_or("").to_string();
+                // A name is shown back on pages and in downloads; what
+                // nobody types (a right-to-left override making
+                // `gpj.exe` read `exe.jpg`) is dropped.
+                let name = kc_domain::text::strip_forbidden(field.file_name().unwrap_or(""));
                 let bytes = field.bytes().await.map_err(|_| too_big())?;
                 file = Some((name, bytes.to_vec()));
             }
