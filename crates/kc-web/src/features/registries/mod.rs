@@ -873,7 +873,7 @@ pub async fn import(
     })? {
         match field.name() {
             Some("file") => {
-                let name = field.file_name().unwrap_or("").to_string();
+                let name = kc_domain::text::strip_forbidden(field.file_name().unwrap_or(""));
                 let bytes = field.bytes().await.map_err(|_| {
                     AppError::BadRequest(format!(
                         "上传失败：文件不能超过 {} MB",
