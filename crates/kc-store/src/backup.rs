@@ -342,6 +342,12 @@ impl Store {
             remove_sqlite(file);
             return Err(e);
         }
+        // It holds every account's password hash: readable by its owner only.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600));
+        }
         // What the file holds, read from the file itself.
         let b = Store::connect(&sqlite_url(file)).await?;
         let tables = b.table_counts().await?;

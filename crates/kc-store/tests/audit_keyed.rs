@@ -526,3 +526,52 @@ cases!(
     an_old_log_is_sealed_once => "sealed_once",
     backup_restore_verify_same_head_and_counts => "backup",
 );
+
+/// The anchor's cost per audit commit, for the figure in ARCHITECTURE.md:
+/// `cargo test -p kc-store --release --test audit_keyed -- --ignored
+/// anchor_cost --nocapture`.
+#[tokio::test(flavor = "current_thread")]
+#[ignore]
+async fn anchor_cost() {
+    use std::io::Write;
+    const N: usize = 2000;
+    let dir = temp("cost");
+    let line = format!("0123456789abcdef 123456 {}\n", "ab".repeat(32));
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(dir.join("plain.log"))
+        .unwrap();
+    let t = std::time::Instant::now();
+    for _ in 0..N {
+        f.write_all(line.as_bytes()).unwrap();
+    }
+    let plain = t.elapsed() / N as u32;
+    let t = std::time::Instant::now();
+    for _ in 0..N / 10 {
+        f.write_all(line.as_bytes()).unwrap();
+        f.sync_data().unwrap();
+    }
+    let synced = t.elapsed() / (N / 10) as u32;
+    println!("anchor line: O_APPEND write {plain:?}, with fdatasync {synced:?}");
+    for db in [Some(testkit::sqlite().await), testkit::postgres().await]
+        .into_iter()
+        .flatten()
+    {
+        let key = AuditKey::generate().unwrap();
+        let mut per = Vec::new();
+        for anchors in [None, Some(dir.join(format!("{}.log", db.label)))] {
+            let s = db.store.clone().with_audit_key(key.clone(), anchors);
+            s.seal_audit("t", "l").await.unwrap();
+            let t = std::time::Instant::now();
+            fill(&s, N).await;
+            per.push(t.elapsed() / N as u32);
+        }
+        println!(
+            "{}: audit commit without anchors {:?}, with anchors {:?}",
+            db.label, per[0], per[1]
+        );
+        db.cleanup().await;
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
