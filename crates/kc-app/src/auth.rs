@@ -771,24 +771,13 @@ pub async fn logout_everywhere(
 }
 
 /// Removes audit entries older than the retention period (never fewer than
-/// 180 days), recording the removal itself.
+/// 180 days); kc-store records the removal in its own MAC'd `audit.prune`
+/// entry in the same transaction, and refuses entries younger than that.
 pub async fn prune_audit(store: &Store, cfg: &SecurityConfig) -> Result<i64, StoreError> {
-    let days = cfg.audit_retention_days.max(180);
-    let cutoff = (Utc::now() - chrono::Duration::days(days))
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    // The removal and its own entry are one change.
-    let mut tx = store.begin().await?;
-    let n = tx.audit_prune(&cutoff).await?;
-    if n > 0 {
-        tx.commit(&audit_entry(
-            &Actor::new("system", "local"),
-            "audit.prune",
-            "audit",
-            serde_json::json!({"removed": n, "before": cutoff}),
-        ))
-        .await?;
-    }
-    Ok(n)
+    let days = cfg.audit_retention_days.max(kc_store::MIN_RETENTION_DAYS);
+    let cutoff = Utc::now() - chrono::Duration::days(days);
+    let pruned = store.prune_audit(cutoff, days, "system", "local").await?;
+    Ok(pruned.map(|p| p.removed).unwrap_or(0))
 }
 
 // ---- demo accounts -------------------------------------------------------------------------------

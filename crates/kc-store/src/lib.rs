@@ -12,6 +12,8 @@
 
 mod accounts;
 mod audit;
+mod audit_key;
+mod backup;
 mod cases;
 mod files;
 mod plans;
@@ -29,7 +31,12 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use accounts::{NewUser, Notification, SessionRow, User};
-pub use audit::{AuditEntry, AuditFilter, AuditReport, NewAudit, entry_hash};
+pub use audit::{
+    AuditEntry, AuditFilter, AuditReport, MIN_RETENTION_DAYS, MacCheck, NewAudit, Pruned, Sealed,
+    entry_hash,
+};
+pub use audit_key::{ANCHOR_FILE, AuditKey, KEY_FILE, KeyError, KeySource, data_dir, load_key};
+pub use backup::{BackupReport, RestoreReport};
 pub use cases::{Case, CaseFields};
 pub use files::Attachment;
 pub use plans::{PlanVersion, SavedPlan, StoredPlan};
@@ -93,6 +100,8 @@ pub struct Store {
     /// Commits with events made through this handle (and its clones): the
     /// read model compares it with what it has seen, without a query.
     local_commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The audit key and anchor file, when the process has them.
+    keeper: Option<std::sync::Arc<audit_key::Keeper>>,
 }
 
 static MIGRATE_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -156,7 +165,20 @@ impl Store {
             pool,
             backend,
             local_commits: Default::default(),
+            keeper: None,
         })
+    }
+
+    /// This handle (and its clones) signs audit entries with `key` and, with
+    /// `anchors`, appends every audit commit's head to that file. Call
+    /// [`Store::seal_audit`] next to seal a database written before it had a
+    /// key.
+    pub fn with_audit_key(mut self, key: AuditKey, anchors: Option<std::path::PathBuf>) -> Store {
+        self.keeper = Some(std::sync::Arc::new(audit_key::Keeper {
+            key,
+            anchors: anchors.map(audit_key::Anchors::new),
+        }));
+        self
     }
 
     pub fn backend(&self) -> Backend {

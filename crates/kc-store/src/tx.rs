@@ -17,6 +17,7 @@ use kc_domain::duty::ValueStatus;
 use sqlx::Row;
 
 use crate::audit::{self, AuditEntry, NewAudit};
+use crate::audit_key::Keeper;
 use crate::registries::StoredRecord;
 use crate::values::{NewValue, ValueRecord};
 use crate::{Backend, Result, Store, StoreError, now_text};
@@ -90,6 +91,12 @@ pub struct Tx {
     backend: Backend,
     local_commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
     events: Vec<(EventKind, String, String)>,
+    keeper: Option<std::sync::Arc<Keeper>>,
+    /// The newest entry appended in this transaction: anchored after the
+    /// commit.
+    anchor: Option<(String, i64, String)>,
+    /// The anchor starts the database's anchors afresh (a restore).
+    pub(crate) restore_anchor: bool,
 }
 
 /// Rows per INSERT statement, by backend. PostgreSQL gains from long
@@ -119,7 +126,23 @@ impl Store {
             backend: self.backend(),
             local_commits: self.local_commits.clone(),
             events: Vec::new(),
+            keeper: self.keeper.clone(),
+            anchor: None,
+            restore_anchor: false,
         })
+    }
+
+    /// A read-only view of the whole database as of one moment, for a
+    /// backup: on PostgreSQL a `REPEATABLE READ, READ ONLY` transaction
+    /// (every table read from one snapshot while writers go on).
+    pub(crate) async fn snapshot(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.pool().begin().await?;
+        if self.backend() == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
     }
 
     /// The events committed after `seq`, in commit order.
@@ -174,13 +197,27 @@ impl Tx {
             .push((kind, plan_code.to_string(), object.to_string()));
     }
 
-    /// Appends the audit entry and the events, and commits.
+    /// Appends the audit entry and the events, and commits; then appends
+    /// the new head to the anchor file (after the commit, so an anchor is
+    /// never ahead of the database).
     pub async fn commit(mut self, entry: &NewAudit) -> Result<AuditEntry> {
-        let done = audit::append(&mut self.tx, entry).await?;
+        let done = self.append_audit(entry).await?;
         let any = self.write_events(Some(done.seq)).await?;
         let counter = self.local_commits.clone();
+        let (keeper, anchor, restore) =
+            (self.keeper.take(), self.anchor.take(), self.restore_anchor);
         self.tx.commit().await?;
         committed(&counter, any);
+        if let (Some(k), Some((db_id, seq, mac))) = (keeper, anchor)
+            && let Some(a) = &k.anchors
+            && !db_id.is_empty()
+            && !mac.is_empty()
+            && let Err(e) = a.append(&db_id, seq, &mac, restore)
+        {
+            // The change is committed; a missing anchor only weakens the
+            // next check, which the next commit's anchor restores.
+            tracing::warn!(error = %e, file = %a.path.display(), "audit anchor not written");
+        }
         Ok(done)
     }
 
@@ -188,7 +225,13 @@ impl Tx {
     /// use case that records two facts (e.g. a deal signed and the contract
     /// it wrote).
     pub async fn audit(&mut self, entry: &NewAudit) -> Result<AuditEntry> {
-        audit::append(&mut self.tx, entry).await
+        self.append_audit(entry).await
+    }
+
+    async fn append_audit(&mut self, entry: &NewAudit) -> Result<AuditEntry> {
+        let a = audit::append(&mut self.tx, entry, self.keeper.as_deref()).await?;
+        self.anchor = Some((a.db_id, a.entry.seq, a.entry.mac.clone()));
+        Ok(a.entry)
     }
 
     /// Commits without an audit entry. Only for loads that are not a user's
@@ -199,6 +242,14 @@ impl Tx {
         let counter = self.local_commits.clone();
         self.tx.commit().await?;
         committed(&counter, any);
+        Ok(())
+    }
+
+    /// Commits a backup file's copy of a database: not a change of this
+    /// system's data, so it has no audit entry of its own (the source
+    /// records the backup).
+    pub(crate) async fn commit_copy(self) -> Result<()> {
+        self.tx.commit().await?;
         Ok(())
     }
 

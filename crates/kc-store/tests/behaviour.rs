@@ -341,11 +341,14 @@ async fn audit_retention_keeps_the_chain(s: &Store) {
     s.execute_raw("UPDATE audit_log SET at = '2020-01-01T00:00:00.000Z' WHERE seq <= 2")
         .await
         .unwrap();
-    // The edit above breaks their hashes; pruning removes exactly them.
-    assert_eq!(s.audit_prune("2021-01-01").await.unwrap(), 2);
+    // The edit above breaks their hashes; pruning removes exactly them and
+    // records itself.
+    let cutoff = "2021-01-01T00:00:00Z".parse().unwrap();
+    let p = s.prune_audit(cutoff, 180, "system", "local").await.unwrap();
+    assert_eq!(p.map(|p| (p.removed, p.through_seq)), Some((2, 2)));
     let r = s.audit_verify().await.unwrap();
     assert!(r.problems.is_empty(), "{:?}", r.problems);
-    assert_eq!(r.entries, 2);
+    assert_eq!(r.entries, 3);
     s.audit(&entry("u9", "login")).await.unwrap();
     assert!(verify_problems(s).await.is_empty());
 }

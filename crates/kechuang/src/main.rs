@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+mod backup;
 mod bench;
 use kc_store::Store;
 
@@ -21,7 +22,13 @@ const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// 数据目录：审计密钥 audit.key 与锚点文件 audit-anchors.log 所在（默认：SQLite 文件所在目录；PostgreSQL 为 ./data）
+    #[arg(long, global = true, env = "KECHUANG_DATA_DIR")]
+    data_dir: Option<PathBuf>,
 }
+
+/// `--data-dir`, set once in `main`.
+static DATA_DIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
 
 #[derive(Args, Clone)]
 struct DbArg {
@@ -51,6 +58,22 @@ enum Command {
     /// 审计日志
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// 备份整个数据库到一个文件（SQLite 格式；服务运行时也可备份，内容为同一时刻的快照）
+    Backup {
+        /// 备份文件（不得已存在）
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// 从备份文件恢复数据库，随后校验审计日志
+    Restore {
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
+        /// 目标库已有数据时仍然恢复（替换其全部内容）
+        #[arg(long)]
+        force: bool,
+    },
     /// 规划文件：检查、查看、载入
     #[command(subcommand)]
     Plan(PlanCmd),
@@ -200,7 +223,8 @@ enum UserCmd {
         #[command(flatten)]
         db: DbArg,
     },
-    /// 重置密码：生成临时密码并打印，下次登录须修改
+    /// 重置密码：生成临时密码并打印，下次登录须修改（在服务器上操作的应急通道，记入审计日志）
+    #[command(alias = "reset-password")]
     Reset {
         username: String,
         #[command(flatten)]
@@ -227,7 +251,7 @@ enum UserCmd {
 
 #[derive(Subcommand)]
 enum AuditCmd {
-    /// 校验审计日志的哈希链：发现任何改动或删除时以非零状态退出
+    /// 校验审计日志：哈希链、审计密钥校验码与锚点；发现任何改动、删除或截断时以非零状态退出
     Verify {
         #[command(flatten)]
         db: DbArg,
@@ -294,6 +318,7 @@ enum PlanCmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _ = DATA_DIR.set(cli.data_dir.clone());
     match cli.command {
         Command::Plan(PlanCmd::Check { file }) => plan_check(&file),
         Command::Plan(PlanCmd::Show { file, json }) => plan_show(&file, json),
@@ -328,6 +353,8 @@ fn main() -> ExitCode {
             db: db.db,
         })),
         Command::Audit(AuditCmd::Verify { db }) => run_async(audit_verify(db.db)),
+        Command::Backup { file, db } => run_async(backup::backup(file, db.db)),
+        Command::Restore { file, db, force } => run_async(backup::restore(file, db.db, force)),
         Command::Import {
             kind,
             file,
@@ -840,9 +867,15 @@ fn plan_show(file: &std::path::Path, json: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Connects, loads the audit key (created on first use) and seals the
+/// audit trail with it; every command that writes goes through here.
 async fn connect(url: &str) -> Result<Store, ExitCode> {
-    Store::connect(url).await.map_err(|e| {
+    let store = Store::connect(url).await.map_err(|e| {
         eprintln!("kechuang: {}", one_line(&e));
+        ExitCode::FAILURE
+    })?;
+    backup::with_key(store, url, true).await.map_err(|e| {
+        eprintln!("kechuang: {e}");
         ExitCode::FAILURE
     })
 }
@@ -931,6 +964,12 @@ async fn serve(db: String, addr: String, demo: bool, security: SecurityArgs) -> 
         kc_store::redact(&db),
         store.backend().name()
     );
+    if let (Some(id), Some(anchors)) = (store.audit_key_id(), store.anchor_path()) {
+        banner.push_str(&format!(
+            "审计密钥：编号 {id}；锚点文件：{}（二者须与数据库分开备份）\n",
+            anchors.display()
+        ));
+    }
     // The demo logins are printed only where they work: a database with
     // accounts of its own does not get them.
     let demo_logins = demo
@@ -1126,33 +1165,22 @@ async fn lock_user(
 }
 
 async fn audit_verify(db: String) -> ExitCode {
-    let store = match connect(&db).await {
+    let store = match Store::connect(&db).await {
         Ok(s) => s,
-        Err(code) => return code,
-    };
-    match store.audit_verify().await {
-        Ok(r) if r.problems.is_empty() => {
-            out(&format!(
-                "审计日志完整：{} 条记录，链头第 {} 条，哈希 {}\n（可把链头哈希另行留存，用于日后比对）\n",
-                r.entries, r.head_seq, r.head_hash
-            ));
-            ExitCode::SUCCESS
-        }
-        Ok(r) => {
-            eprintln!(
-                "kechuang: 审计日志被改动，发现 {} 处问题：",
-                r.problems.len()
-            );
-            for p in &r.problems {
-                eprintln!("  {p}");
-            }
-            ExitCode::FAILURE
-        }
         Err(e) => {
             eprintln!("kechuang: {}", one_line(&e));
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
-    }
+    };
+    // Read only: the key is looked for where serve finds it, never created.
+    let store = match backup::with_key(store, &db, false).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("kechuang: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    backup::verify_and_print(&store).await
 }
 
 /// Who runs a command on the server: the operating system's user name.

@@ -284,7 +284,7 @@ fn accounts_and_a_tampered_audit_trail() {
     let o = kechuang(&["audit", "verify", "--db", &db]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let out = text(&o.stdout);
-    assert!(out.contains("审计日志完整：4 条记录"), "{out}");
+    assert!(out.contains("审计日志完整：5 条记录"), "{out}");
 
     // … until a record is changed directly in the database.
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -304,4 +304,212 @@ fn accounts_and_a_tampered_audit_trail() {
         err.contains("审计日志被改动") && err.contains("内容被改动"),
         "{err}"
     );
+}
+
+fn kechuang_with(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kechuang"));
+    c.args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("KECHUANG_DB")
+        .env_remove("KECHUANG_AUDIT_KEY")
+        .env_remove("KECHUANG_DATA_DIR");
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    c.output().expect("run kechuang")
+}
+
+/// `audit verify`, `backup`, `restore` and the break-glass reset, as an
+/// operator runs them on one backend. `db` is a fresh database, `data` the
+/// folder for its audit key and anchors (given as `--data-dir`).
+async fn audit_backup_restore(db: &str, data: &std::path::Path, spare: &str) {
+    let data_s = data.display().to_string();
+    let run = |args: &[&str]| {
+        let mut a: Vec<&str> = args.to_vec();
+        a.extend(["--db", db, "--data-dir", &data_s]);
+        kechuang_with(&a, &[])
+    };
+    let o = run(&["plan", "load", BENGBU]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    // The first command made the key (0600) and sealed the database.
+    assert!(
+        text(&o.stderr).contains("已生成审计密钥"),
+        "{}",
+        text(&o.stderr)
+    );
+    let key_file = data.join("audit.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let key = std::fs::read_to_string(&key_file)
+        .unwrap()
+        .trim()
+        .to_string();
+    let o = run(&["user", "add", "sec", "--role", "secadmin"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    // Break-glass reset on the server, audited with the change.
+    let o = run(&["user", "reset-password", "sec"]);
+    assert!(
+        text(&o.stdout).contains("临时密码："),
+        "{}",
+        text(&o.stderr)
+    );
+    let store = kc_store::Store::connect(db).await.unwrap();
+    let last = store
+        .audit_entries(&kc_store::AuditFilter {
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (last[0].action.as_str(), last[0].object.as_str()),
+        ("user.reset", "user:sec")
+    );
+    assert!(last[0].actor.starts_with("cli:") && last[0].mac.len() == 64);
+    let u = store.user("sec").await.unwrap().unwrap();
+    assert!(u.must_change);
+    // An unknown name changes nothing and writes nothing.
+    let o = run(&["user", "reset", "nobody"]);
+    assert_eq!(o.status.code(), Some(1));
+    let again = store
+        .audit_entries(&kc_store::AuditFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(again[0].seq, last[0].seq);
+
+    let o = run(&["audit", "verify"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("审计日志完整：4 条记录") && out.contains("锚点 4 个相符"),
+        "{out}"
+    );
+
+    // Backup, then restore into an empty database elsewhere with the key
+    // given in the environment: the same chain, one restore entry on top.
+    let file = data.join("kc.backup");
+    let o = run(&["backup", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("审计链头第 4 条"),
+        "{}",
+        text(&o.stdout)
+    );
+    let elsewhere = temp_dir(&format!(
+        "restored-{}",
+        data.file_name().unwrap().to_string_lossy()
+    ));
+    let el = elsewhere.display().to_string();
+    let restore = |force: bool, envs: &[(&str, &str)]| {
+        let mut a = vec![
+            "restore",
+            file.to_str().unwrap(),
+            "--db",
+            spare,
+            "--data-dir",
+            &el,
+        ];
+        if force {
+            a.push("--force");
+        }
+        kechuang_with(&a, envs)
+    };
+    // Without the key a sealed backup is refused.
+    let o = restore(false, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("恢复需要同一把密钥"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = restore(false, &[("KECHUANG_AUDIT_KEY", &key)]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("备份的审计链头第 4 条")
+            && out.contains("审计日志完整：5 条记录，链头第 5 条"),
+        "{out}"
+    );
+    // Not over data without --force.
+    let o = restore(false, &[("KECHUANG_AUDIT_KEY", &key)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("--force"), "{}", text(&o.stderr));
+
+    // Verify without the key: refused, the database is sealed.
+    std::fs::rename(&key_file, data.join("audit.key.away")).unwrap();
+    let o = run(&["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("没有找到该密钥"),
+        "{}",
+        text(&o.stderr)
+    );
+    // And a write refuses to make a new key for it.
+    let o = run(&["user", "lock", "sec"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("不要生成新密钥"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!key_file.exists());
+    std::fs::rename(data.join("audit.key.away"), &key_file).unwrap();
+
+    // Tail truncation: the newest entries removed and the head moved back.
+    let e = store
+        .audit_entries(&kc_store::AuditFilter::default())
+        .await
+        .unwrap();
+    let keep = e.iter().find(|x| x.seq == 3).unwrap();
+    store
+        .execute_raw("DELETE FROM audit_log WHERE seq > 3")
+        .await
+        .unwrap();
+    store
+        .execute_raw(&format!(
+            "UPDATE audit_head SET seq = 3, hash = '{}' WHERE id = 1",
+            keep.hash
+        ))
+        .await
+        .unwrap();
+    let o = run(&["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("第一处在第 4 条") && err.contains("锚点文件记到第"),
+        "{err}"
+    );
+    store.close().await;
+}
+
+#[test]
+fn audit_verify_backup_and_restore_sqlite() {
+    let dir = temp_dir("audit-sqlite");
+    let db = format!("sqlite://{}", dir.join("kc.db").display());
+    let spare = temp_dir("audit-sqlite-spare");
+    let spare_db = format!("sqlite://{}", spare.join("kc.db").display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(audit_backup_restore(&db, &dir, &spare_db));
+}
+
+#[test]
+fn audit_verify_backup_and_restore_postgres() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (Some(db), Some(spare)) = (
+            kc_store::testkit::postgres().await,
+            kc_store::testkit::postgres().await,
+        ) else {
+            eprintln!("KECHUANG_TEST_PG_URL not set: PostgreSQL case skipped");
+            return;
+        };
+        let dir = temp_dir("audit-pg");
+        audit_backup_restore(&db.url, &dir, &spare.url).await;
+        db.cleanup().await;
+        spare.cleanup().await;
+    });
 }
