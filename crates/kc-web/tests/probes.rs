@@ -12,8 +12,22 @@ use common::{PLAN, TestApp};
 
 /// Every query parameter the pages and the API read.
 const PARAMS: [&str; 16] = [
-    "as_of", "scope", "q", "period", "indicator", "page", "per_page", "key", "next", "from", "to",
-    "sort", "cluster", "area", "field", "format",
+    "as_of",
+    "scope",
+    "q",
+    "period",
+    "indicator",
+    "page",
+    "per_page",
+    "key",
+    "next",
+    "from",
+    "to",
+    "sort",
+    "cluster",
+    "area",
+    "field",
+    "format",
 ];
 
 fn values() -> Vec<String> {

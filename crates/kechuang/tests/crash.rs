@@ -14,6 +14,7 @@ const ROUNDS: usize = 5;
 
 fn spawn(args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_kechuang"))
+        .env("KECHUANG_DATA_DIR", data_dir())
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -213,6 +214,7 @@ async fn import_survives_kill(db: &TestDb) {
     );
     let started = std::time::Instant::now();
     let status = Command::new(env!("CARGO_BIN_EXE_kechuang"))
+        .env("KECHUANG_DATA_DIR", data_dir())
         .args(["import", "events", &measure, "--db", &db.url])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -290,4 +292,11 @@ async fn crash_postgres() {
     };
     import_survives_kill(&db).await;
     db.cleanup().await;
+}
+
+/// The audit key and anchors of this test run's servers: one folder per
+/// test process (shared by the servers it starts, as instances on one
+/// database share theirs), never the source tree.
+fn data_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("kechuang-test-{}", std::process::id()))
 }

@@ -33,6 +33,7 @@ async fn start(url: &str) -> Server {
     // the test ends.
     let server = Server {
         child: Command::new(env!("CARGO_BIN_EXE_kechuang"))
+            .env("KECHUANG_DATA_DIR", data_dir())
             .args(["serve", "--db", url, "--addr", &addr])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -146,4 +147,11 @@ async fn a_value_posted_to_one_process_is_on_the_others_overview() {
     );
     drop((a, b));
     db.cleanup().await;
+}
+
+/// The audit key and anchors of this test run's servers: one folder per
+/// test process (shared by the servers it starts, as instances on one
+/// database share theirs), never the source tree.
+fn data_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("kechuang-test-{}", std::process::id()))
 }
