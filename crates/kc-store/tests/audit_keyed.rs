@@ -527,14 +527,18 @@ cases!(
     backup_restore_verify_same_head_and_counts => "backup",
 );
 
-/// The anchor's cost per audit commit, for the figure in ARCHITECTURE.md:
-/// `cargo test -p kc-store --release --test audit_keyed -- --ignored
-/// anchor_cost --nocapture`.
+/// Every audit commit appends one anchor line, and what that costs. CI runs
+/// it small; the figure in ARCHITECTURE.md comes from
+/// `KECHUANG_ANCHOR_COST_N=2000 cargo test -p kc-store --release --test
+/// audit_keyed anchor_cost -- --nocapture`. No timing is asserted.
 #[tokio::test(flavor = "current_thread")]
-#[ignore]
 async fn anchor_cost() {
     use std::io::Write;
-    const N: usize = 2000;
+    let n: usize = std::env::var("KECHUANG_ANCHOR_COST_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
+    let n10 = (n / 10).max(1);
     let dir = temp("cost");
     let line = format!("0123456789abcdef 123456 {}\n", "ab".repeat(32));
     let mut f = std::fs::OpenOptions::new()
@@ -543,16 +547,16 @@ async fn anchor_cost() {
         .open(dir.join("plain.log"))
         .unwrap();
     let t = std::time::Instant::now();
-    for _ in 0..N {
+    for _ in 0..n {
         f.write_all(line.as_bytes()).unwrap();
     }
-    let plain = t.elapsed() / N as u32;
+    let plain = t.elapsed() / n as u32;
     let t = std::time::Instant::now();
-    for _ in 0..N / 10 {
+    for _ in 0..n10 {
         f.write_all(line.as_bytes()).unwrap();
         f.sync_data().unwrap();
     }
-    let synced = t.elapsed() / (N / 10) as u32;
+    let synced = t.elapsed() / n10 as u32;
     println!("anchor line: O_APPEND write {plain:?}, with fdatasync {synced:?}");
     for db in [Some(testkit::sqlite().await), testkit::postgres().await]
         .into_iter()
@@ -560,17 +564,23 @@ async fn anchor_cost() {
     {
         let key = AuditKey::generate().unwrap();
         let mut per = Vec::new();
-        for anchors in [None, Some(dir.join(format!("{}.log", db.label)))] {
+        let anchor_file = dir.join(format!("{}.log", db.label));
+        for anchors in [None, Some(anchor_file.clone())] {
             let s = db.store.clone().with_audit_key(key.clone(), anchors);
             s.seal_audit("t", "l").await.unwrap();
             let t = std::time::Instant::now();
-            fill(&s, N).await;
-            per.push(t.elapsed() / N as u32);
+            fill(&s, n).await;
+            per.push(t.elapsed() / n as u32);
         }
         println!(
             "{}: audit commit without anchors {:?}, with anchors {:?}",
             db.label, per[0], per[1]
         );
+        let lines = std::fs::read_to_string(&anchor_file)
+            .unwrap()
+            .lines()
+            .count();
+        assert!(lines >= n, "{lines} anchor lines for {n} audit commits");
         db.cleanup().await;
     }
     let _ = std::fs::remove_dir_all(dir);

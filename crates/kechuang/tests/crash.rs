@@ -138,7 +138,7 @@ async fn values_survive_kill(db: &TestDb) {
                 for i in 0.. {
                     let body = serde_json::json!({
                         "plan": PLAN, "indicator": "task_tech_market", "scope": "city",
-                        "period": "2025Q1", "value": (round * 1000 + w * 10 + i % 10) as f64,
+                        "period": "2025Q1", "value": ((round * 7 + w * 10 + i) % 101) as f64,
                         "note": format!("w{w} #{i}"),
                     });
                     let r = http
