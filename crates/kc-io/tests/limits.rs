@@ -30,11 +30,22 @@ fn replace(
     write: impl FnOnce(&mut dyn Write),
     declared: Option<u32>,
 ) -> Vec<u8> {
+    replace_at(base, name, write, declared, 1)
+}
+
+/// [`replace`] at a deflate level (1 is fast; 9 packs the bomb to 1.5 MB).
+fn replace_at(
+    base: &[u8],
+    name: &str,
+    write: impl FnOnce(&mut dyn Write),
+    declared: Option<u32>,
+    level: i64,
+) -> Vec<u8> {
     let mut src = zip::ZipArchive::new(Cursor::new(base)).unwrap();
     let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let opts = SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
-        .compression_level(Some(1));
+        .compression_level(Some(level));
     for i in 0..src.len() {
         let f = src.by_index(i).unwrap();
         if f.name().unwrap() == name {
@@ -267,7 +278,7 @@ fn write_the_bomb() {
     ws.write_string(1, 1, "x").unwrap();
     ws.write_string(1, 2, "龙子湖区").unwrap();
     let base = wb.save_to_buffer().unwrap();
-    let bomb = replace(
+    let bomb = replace_at(
         &base,
         "xl/sharedStrings.xml",
         |w: &mut dyn Write| {
