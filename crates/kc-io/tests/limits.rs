@@ -291,6 +291,7 @@ fn write_the_bomb() {
                 .unwrap();
         },
         None,
+        9,
     );
     std::fs::write(&path, &bomb).unwrap();
     let mut check = Vec::new();
