@@ -4,6 +4,7 @@
 //! row, column, value and reason, and nothing is written unless the caller
 //! decides so.
 
+pub mod limits;
 pub mod report;
 pub mod sniff;
 
@@ -42,6 +43,11 @@ pub enum IoError {
     Kind,
     #[error("文件不是有效的 Excel（.xlsx）文件")]
     Xlsx(#[source] calamine::XlsxError),
+    #[error("文件不是有效的 Excel（.xlsx）文件：{0}")]
+    NotXlsx(String),
+    /// A limit of [`limits`] was passed; the message says which and what to do.
+    #[error("{0}")]
+    Limit(String),
     #[error("Excel 文件中没有工作表")]
     NoSheet,
     #[error("工作表为空：第一行应为列名")]
@@ -106,13 +112,41 @@ pub fn read_csv(bytes: &[u8]) -> Result<Sheet, IoError> {
     if headers.iter().all(|h| h.is_empty()) {
         return Err(IoError::Empty);
     }
+    // Columns past the last named one are never read: not kept.
+    let width = headers
+        .iter()
+        .rposition(|h| !h.is_empty())
+        .map_or(0, |i| i + 1);
+    if width > limits::MAX_COLUMNS {
+        return Err(limits::too_many_columns());
+    }
     let mut rows = Vec::new();
     for (i, r) in records.enumerate() {
+        let line = i + 2;
+        if line > limits::MAX_ROWS {
+            return Err(limits::too_many_rows());
+        }
         let r = r.map_err(|source| IoError::Csv {
-            line: i as u64 + 2,
+            line: line as u64,
             source,
         })?;
-        rows.push((i + 2, r.iter().map(str::to_string).collect()));
+        let mut cells: Vec<String> = Vec::with_capacity(r.len().min(width));
+        for (c, cell) in r.iter().enumerate().take(width) {
+            if cell.len() > limits::MAX_CELL_CHARS && cell.chars().count() > limits::MAX_CELL_CHARS
+            {
+                let name = headers.get(c).filter(|h| !h.is_empty());
+                let col = match name {
+                    Some(h) => format!("“{h}”列"),
+                    None => format!("{} 列", limits::column_letters(c as u32)),
+                };
+                return Err(limits::cell_too_long(&format!("{line} 行{col}")));
+            }
+            cells.push(from_export(cell).to_string());
+        }
+        if let Some(last) = cells.iter().rposition(|c| !c.is_empty()) {
+            cells.truncate(last + 1);
+            rows.push((line, cells));
+        }
     }
     Ok(Sheet { headers, rows })
 }
@@ -142,32 +176,79 @@ fn cell_text(d: &Data) -> String {
     }
 }
 
-/// Reads the first worksheet. Formulas arrive as their cached values; the
-/// other cells of a merged range arrive empty.
+/// Reads the first worksheet, cell by cell (never the sheet as one dense
+/// range, whose size a two-cell file can make enormous). The package is
+/// first checked against [`limits`]. Formulas arrive as their cached values;
+/// the other cells of a merged range arrive empty. Columns are counted from
+/// A: a sheet whose header starts at B has an empty first column, which
+/// the header map ignores.
 pub fn read_xlsx(bytes: &[u8]) -> Result<Sheet, IoError> {
+    limits::check_xlsx(bytes)?;
     let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(IoError::Xlsx)?;
-    let range = wb
-        .worksheet_range_at(0)
-        .ok_or(IoError::NoSheet)?
-        .map_err(IoError::Xlsx)?;
-    let (first_row, _) = range.start().unwrap_or((0, 0));
-    let mut rows = range.rows();
-    let headers: Vec<String> = match rows.next() {
-        None => return Err(IoError::Empty),
-        Some(r) => r.iter().map(|c| cell_text(c).trim().to_string()).collect(),
-    };
+    let name = wb.sheet_names().first().cloned().ok_or(IoError::NoSheet)?;
+    let mut reader = wb.worksheet_cells_reader(&name).map_err(IoError::Xlsx)?;
+    let mut headers: Option<Vec<String>> = None;
+    let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
+    let mut current: Option<(u32, Vec<String>)> = None;
+    let mut slots: usize = 0;
+    let mut finish =
+        |row: u32, cells: Vec<String>, headers: &mut Option<Vec<String>>| -> Result<(), IoError> {
+            match headers {
+                None => *headers = Some(cells.iter().map(|c| c.trim().to_string()).collect()),
+                Some(_) => {
+                    if rows.len() + 2 > limits::MAX_ROWS {
+                        return Err(limits::too_many_rows());
+                    }
+                    rows.push((row as usize + 1, cells));
+                }
+            }
+            Ok(())
+        };
+    while let Some(cell) = reader.next_cell().map_err(IoError::Xlsx)? {
+        let (r, c) = cell.get_position();
+        let text = cell_text(&Data::from(cell.get_value().clone()));
+        if text.is_empty() {
+            continue;
+        }
+        if text.len() > limits::MAX_CELL_CHARS && text.chars().count() > limits::MAX_CELL_CHARS {
+            return Err(limits::cell_too_long(&format!(
+                "{} 行 {} 列",
+                r as u64 + 1,
+                limits::column_letters(c)
+            )));
+        }
+        if current.as_ref().is_some_and(|(row, _)| *row != r) {
+            let (row, cells) = current.take().unwrap_or_default();
+            finish(row, cells, &mut headers)?;
+        }
+        let width = match &headers {
+            None => limits::MAX_COLUMNS,
+            Some(h) => h.len(),
+        };
+        let c = c as usize;
+        if c >= width {
+            if headers.is_none() {
+                return Err(limits::too_many_columns());
+            }
+            continue;
+        }
+        let (_, cells) = current.get_or_insert_with(|| (r, Vec::new()));
+        if c >= cells.len() {
+            slots += c + 1 - cells.len();
+            if slots > limits::MAX_CELLS {
+                return Err(limits::too_many_cells());
+            }
+            cells.resize(c + 1, String::new());
+        }
+        cells[c] = from_export(&text).to_string();
+    }
+    if let Some((row, cells)) = current.take() {
+        finish(row, cells, &mut headers)?;
+    }
+    let headers = headers.ok_or(IoError::Empty)?;
     if headers.iter().all(|h| h.is_empty()) {
         return Err(IoError::Empty);
     }
-    let rows = rows
-        .enumerate()
-        .map(|(i, r)| {
-            (
-                first_row as usize + i + 2,
-                r.iter().map(cell_text).collect(),
-            )
-        })
-        .collect();
     Ok(Sheet { headers, rows })
 }
 
@@ -325,18 +406,109 @@ fn key_labels(def: &RegistryDef) -> String {
 
 // ---- writing ---------------------------------------------------------------------
 
-/// Records as CSV in UTF-8 with a byte-order mark (so Excel opens it right).
-pub fn write_csv<'r>(def: &RegistryDef, records: impl IntoIterator<Item = &'r Record>) -> Vec<u8> {
+// ---- CSV and formulas ----------------------------------------------------------------
+//
+// A spreadsheet opening a CSV file runs a cell that begins with `=`, `+`,
+// `-` or `@` (and, in some, a tab or carriage return) as a formula:
+// `=HYPERLINK("http://…")` typed into a public form would become a link in
+// an officer's Excel. Every CSV we write therefore prefixes such a cell with
+// `'` (OWASP's rule), which spreadsheets show as text. Plain numbers (`-5`,
+// `+3.5`, `-1e3`) are left alone: a spreadsheet reads them as numbers, not
+// formulas. Import undoes the prefix exactly: a cell `'` + X, where X would
+// have been prefixed, comes back as X, so an export re-imports unchanged.
+// A cell that begins with a formula character is always kept as text and
+// never evaluated. XLSX needs none of this: its strings are typed strings.
+
+/// Characters that make a spreadsheet read a CSV cell as a formula.
+pub const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Whether a spreadsheet reads `s` as a plain decimal number: an optional
+/// sign, digits with at most one point, an optional exponent.
+fn plain_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    let (mut digits, mut point) = (0, false);
+    while i < b.len() {
+        match b[i] {
+            b'0'..=b'9' => digits += 1,
+            b'.' if !point => point = true,
+            _ => break,
+        }
+        i += 1;
+    }
+    if digits == 0 {
+        return false;
+    }
+    if i < b.len() && matches!(b[i], b'e' | b'E') {
+        i += 1;
+        if i < b.len() && matches!(b[i], b'+' | b'-') {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// Whether `s`, leading `'` aside, would be read as a formula.
+fn formula_like(s: &str) -> bool {
+    let t = s.trim_start_matches('\'');
+    t.starts_with(FORMULA_START) && !plain_number(t)
+}
+
+/// A cell as a CSV export writes it: `'` before a cell a spreadsheet would
+/// run as a formula (and before one that already looks escaped, so the
+/// import's undoing is exact).
+pub fn for_export(s: &str) -> std::borrow::Cow<'_, str> {
+    if formula_like(s) {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    }
+}
+
+/// A cell as imported: the `'` of [`for_export`] removed, nothing else.
+pub fn from_export(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if formula_like(rest) => rest,
+        _ => s,
+    }
+}
+
+/// The one CSV writer of every export: UTF-8 with a byte-order mark (so
+/// Excel opens it right), every cell through [`for_export`].
+pub fn csv_table<R, C>(rows: impl IntoIterator<Item = R>) -> Vec<u8>
+where
+    R: IntoIterator<Item = C>,
+    C: AsRef<str>,
+{
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
         let mut w = csv::Writer::from_writer(&mut out);
-        let _ = w.write_record(def.fields.iter().map(|f| f.label));
-        for r in records {
-            let _ = w.write_record(r.values.iter().map(Value::display));
+        for r in rows {
+            // Writing to memory cannot fail.
+            let _ = w.write_record(r.into_iter().map(|c| for_export(c.as_ref()).into_owned()));
         }
         let _ = w.flush();
     }
     out
+}
+
+/// Records as CSV (see [`csv_table`]).
+pub fn write_csv<'r>(def: &RegistryDef, records: impl IntoIterator<Item = &'r Record>) -> Vec<u8> {
+    let header: Vec<String> = def.fields.iter().map(|f| f.label.to_string()).collect();
+    csv_table(
+        std::iter::once(header).chain(
+            records
+                .into_iter()
+                .map(|r| r.values.iter().map(Value::display).collect()),
+        ),
+    )
 }
 
 fn column_width(def: &RegistryDef, i: usize) -> f64 {

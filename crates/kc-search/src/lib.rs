@@ -20,7 +20,6 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
 };
-use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::{LowerCaser, NgramTokenizer, TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
 
@@ -188,7 +187,6 @@ struct Fields {
 
 /// The index.
 pub struct SearchIndex {
-    index: Index,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     f: Fields,
@@ -237,7 +235,6 @@ impl SearchIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         Ok(SearchIndex {
-            index,
             reader,
             writer: Mutex::new(writer),
             f,
@@ -313,30 +310,19 @@ impl SearchIndex {
     /// bigrams (×0.5); any may match.
     fn text_query(&self, text: &str) -> Result<Clauses, SearchError> {
         let text = text.trim();
-        if text.chars().count() > 200 {
+        if text.chars().count() > MAX_QUERY_CHARS {
             return Err(SearchError::TooLong);
         }
-        let mut ws = words(text);
-        ws.sort();
-        ws.dedup();
-        let mut grams: Vec<String> = Vec::new();
-        let mut bg = self.index.tokenizer_for_field(self.f.bigram)?;
-        let mut s = bg.token_stream(text);
-        while s.advance() {
-            let t = s.token().text.clone();
-            if t.chars().all(char::is_alphanumeric) && !grams.contains(&t) {
-                grams.push(t);
-            }
-        }
-        if ws.is_empty() && grams.is_empty() {
+        let terms = query_terms(text);
+        if terms.words.is_empty() && terms.grams.is_empty() {
             return Err(SearchError::Empty);
         }
         let mut clauses = Vec::new();
-        for w in &ws {
+        for w in &terms.words {
             clauses.push(term(self.f.title, w, 3.0));
             clauses.push(term(self.f.body, w, 1.5));
         }
-        for g in &grams {
+        for g in &terms.grams {
             clauses.push(term(self.f.bigram, g, 0.5));
         }
         Ok(clauses)
@@ -402,20 +388,23 @@ impl SearchIndex {
             &query,
             &(Count, TopDocs::with_limit(limit).order_by_score()),
         )?;
-        let mut title_snip = SnippetGenerator::create(&searcher, &text, self.f.title)?;
-        title_snip.set_max_num_chars(200);
-        let mut body_snip = SnippetGenerator::create(&searcher, &text, self.f.body)?;
-        body_snip.set_max_num_chars(120);
+        let terms = query_terms(q.text.trim()).all();
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let d: TantivyDocument = searcher.doc(addr)?;
             let get = |field: Field| stored_text(&d, field);
             let title = get(self.f.title);
+            let body = get(self.f.body);
+            let body_ranges = match_ranges(&body, &terms);
             hits.push(Hit {
                 kind: get(self.f.kind),
                 key: get(self.f.key),
-                title_marks: marks(&title_snip.snippet(&title), &title),
-                body_marks: marks(&body_snip.snippet(&get(self.f.body)), ""),
+                title_marks: mark(&title, &match_ranges(&title, &terms), TITLE_CHARS),
+                body_marks: if body_ranges.is_empty() {
+                    Vec::new()
+                } else {
+                    mark(&body, &body_ranges, BODY_CHARS)
+                },
                 title,
                 score,
                 field: get(self.f.field),
@@ -583,30 +572,182 @@ fn stored_text(d: &TantivyDocument, field: Field) -> String {
         .unwrap_or_default()
 }
 
-/// A snippet as (text, matched) parts; `whole` is returned unmarked when
-/// nothing matched in it.
-fn marks(s: &tantivy::snippet::Snippet, whole: &str) -> Marked {
-    let text = s.fragment();
-    if text.is_empty() {
-        return if whole.is_empty() {
-            Vec::new()
-        } else {
-            vec![(whole.to_string(), false)]
-        };
+// ---- highlights ---------------------------------------------------------------------
+//
+// Highlights are computed here, not by tantivy's snippets: jieba's search
+// mode yields overlapping words (传感器 → 传感, 感器, 传感器) and bigrams
+// overlap by construction, and overlapping ranges broke the snippet's
+// slicing (a panic on 新能源) and repeated text (传感感器传感器). Ranges
+// here are found on the text's own tokens, merged until none overlap or
+// touch, and cut only where the text has a character boundary.
+
+/// The longest query, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// Characters of a title shown with its highlights.
+const TITLE_CHARS: usize = 200;
+/// Characters of a body shown around its highlights.
+const BODY_CHARS: usize = 120;
+/// Characters shown before the first highlight of a cut body.
+const BODY_LEAD: usize = 10;
+
+/// A query's terms as the index matches them: jieba words and character
+/// bigrams, in lower case, each once.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryTerms {
+    pub words: Vec<String>,
+    /// Pairs of neighbouring characters, both letters or digits.
+    pub grams: Vec<String>,
+}
+
+impl QueryTerms {
+    /// Words and bigrams together, for [`match_ranges`].
+    pub fn all(&self) -> std::collections::HashSet<String> {
+        self.words.iter().chain(&self.grams).cloned().collect()
     }
-    let mut out = Vec::new();
-    let mut at = 0;
-    for r in s.highlighted() {
-        if r.start > at {
-            out.push((text[at..r.start].to_string(), false));
+}
+
+/// The terms of a query (the caller trims and limits its length).
+pub fn query_terms(text: &str) -> QueryTerms {
+    let mut words = words(text);
+    words.sort();
+    words.dedup();
+    let mut grams: Vec<String> = Vec::new();
+    for (_, _, g) in bigrams(text) {
+        if g.chars().all(char::is_alphanumeric) && !grams.contains(&g) {
+            grams.push(g);
         }
-        out.push((text[r.start..r.end].to_string(), true));
-        at = r.end;
     }
-    if at < text.len() {
-        out.push((text[at..].to_string(), false));
+    QueryTerms { words, grams }
+}
+
+/// Every pair of neighbouring characters of `text` with its byte range,
+/// lower case (as the index's bigram field holds them).
+fn bigrams(text: &str) -> impl Iterator<Item = (usize, usize, String)> + '_ {
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        let (start, a) = chars.next()?;
+        let &(at_b, b) = chars.peek()?;
+        let gram: String = [a, b].iter().flat_map(|c| c.to_lowercase()).collect();
+        Some((start, at_b + b.len_utf8(), gram))
+    })
+}
+
+/// Where `terms` occur in `text`: the byte ranges of the text's own words
+/// and bigrams that are terms, merged so that no two overlap or touch,
+/// sorted, every bound on a character boundary.
+pub fn match_ranges(
+    text: &str,
+    terms: &std::collections::HashSet<String>,
+) -> Vec<std::ops::Range<usize>> {
+    if terms.is_empty() || text.is_empty() {
+        return Vec::new();
+    }
+    let mut found: Vec<std::ops::Range<usize>> = Vec::new();
+    for t in JIEBA.tokenize(text, TokenizeMode::Search, true) {
+        if t.byte_start < t.byte_end && terms.contains(&t.word.to_lowercase()) {
+            found.push(t.byte_start..t.byte_end);
+        }
+    }
+    for (start, end, gram) in bigrams(text) {
+        if terms.contains(&gram) {
+            found.push(start..end);
+        }
+    }
+    // Defensive: a range the text cannot be cut at is dropped, never sliced.
+    found.retain(|r| r.end <= text.len() && text.get(r.clone()).is_some());
+    found.sort_by_key(|r| (r.start, r.end));
+    let mut merged: Vec<std::ops::Range<usize>> = Vec::with_capacity(found.len());
+    for r in found {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    merged
+}
+
+/// `text` as (part, highlighted) pieces, given the ranges of
+/// [`match_ranges`]. A text of at most `max_chars` characters comes back
+/// whole; a longer one as the window of `max_chars` characters holding the
+/// most highlighted characters (a few characters before the first); a
+/// highlight the window cuts is left plain. The pieces joined are exactly
+/// that window of the text.
+pub fn mark(text: &str, ranges: &[std::ops::Range<usize>], max_chars: usize) -> Marked {
+    if text.is_empty() {
+        return Vec::new();
+    }
+    let window = window(text, ranges, max_chars);
+    let mut out: Marked = Vec::new();
+    let mut push = |part: &str, hit: bool| {
+        if part.is_empty() {
+            return;
+        }
+        match out.last_mut() {
+            Some((last, h)) if *h == hit => last.push_str(part),
+            _ => out.push((part.to_string(), hit)),
+        }
+    };
+    let mut at = window.start;
+    for r in ranges {
+        // A highlight the window cuts is shown as plain text: a part of a
+        // word is not what was searched for.
+        let (start, end) = (r.start, r.end);
+        if start < at || end > window.end {
+            continue;
+        }
+        if let (Some(before), Some(hit)) = (text.get(at..start), text.get(start..end)) {
+            push(before, false);
+            push(hit, true);
+            at = end;
+        }
+    }
+    if let Some(rest) = text.get(at..window.end) {
+        push(rest, false);
     }
     out
+}
+
+/// The byte range of the window [`mark`] shows.
+fn window(
+    text: &str,
+    ranges: &[std::ops::Range<usize>],
+    max_chars: usize,
+) -> std::ops::Range<usize> {
+    // Byte offset of every character, and the end.
+    let bounds: Vec<usize> = text
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(text.len()))
+        .collect();
+    let n = bounds.len() - 1;
+    if n <= max_chars {
+        return 0..text.len();
+    }
+    let char_at = |byte: usize| bounds.partition_point(|&b| b < byte);
+    let spans: Vec<(usize, usize)> = ranges
+        .iter()
+        .map(|r| (char_at(r.start), char_at(r.end)))
+        .collect();
+    let mut best = (0usize, 0usize); // (highlighted characters, first character)
+    for &(s, _) in &spans {
+        let from = s.saturating_sub(BODY_LEAD).min(n - max_chars);
+        let to = from + max_chars;
+        let shown: usize = spans
+            .iter()
+            .skip_while(|(_, e)| *e <= from)
+            .take_while(|(s, _)| *s < to)
+            .map(|(s, e)| (*e).min(to) - (*s).max(from))
+            .sum();
+        if shown > best.0 {
+            best = (shown, from);
+        }
+        if spans.len() > 64 && shown > 0 {
+            // Many matches: the first good window is good enough.
+            break;
+        }
+    }
+    let from = best.1;
+    bounds[from]..bounds[from + max_chars]
 }
 
 #[cfg(test)]

@@ -425,33 +425,28 @@ pub async fn audit_export(
     sess.require(sess.principal.reads_audit(), "导出审计日志")?;
     let f = audit_filter(&q, i64::MAX)?;
     let entries = st.store.audit_entries(&f).await?;
-    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
-    let row = |w: &mut csv::Writer<Vec<u8>>, r: [&str; 9]| {
-        w.write_record(r)
-            .map_err(|e| AppError::Internal(e.to_string()))
-    };
-    row(
-        &mut w,
-        [
-            "序号",
-            "时间（北京时间）",
-            "操作人",
-            "来源地址",
-            "操作",
-            "对象",
-            "详情",
-            "前序哈希",
-            "哈希",
-        ],
-    )?;
-    for e in &entries {
-        let seq = e.seq.to_string();
-        let at = local_time(&e.at);
-        row(
-            &mut w,
-            [
-                &seq,
-                &at,
+    let times: Vec<(String, String)> = entries
+        .iter()
+        .map(|e| (e.seq.to_string(), local_time(&e.at)))
+        .collect();
+    let header = vec![
+        "序号",
+        "时间（北京时间）",
+        "操作人",
+        "来源地址",
+        "操作",
+        "对象",
+        "详情",
+        "前序哈希",
+        "哈希",
+    ];
+    // kc-io's one CSV writer: a cell that would run as a formula (a failed
+    // login's user name "=HYPERLINK(…)") is written as text.
+    let bytes = kc_io::csv_table(
+        std::iter::once(header).chain(entries.iter().zip(&times).map(|(e, (seq, at))| {
+            vec![
+                seq.as_str(),
+                at.as_str(),
                 &e.actor,
                 &e.ip,
                 &e.action,
@@ -459,12 +454,9 @@ pub async fn audit_export(
                 &e.detail,
                 &e.prev_hash,
                 &e.hash,
-            ],
-        )?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+            ]
+        })),
+    );
     kc_app::auth::audit(
         &st.store,
         &sess.actor(),
