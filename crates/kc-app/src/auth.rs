@@ -342,7 +342,8 @@ pub async fn login(
     let token = new_token();
     let csrf = new_token();
     let mut tx = store.begin().await?;
-    tx.record_login(user.id, &token_hash(&token), &csrf, ip)
+    tx.record_login(user.id).await?;
+    tx.open_session(&token_hash(&token), user.id, &csrf, ip)
         .await?;
     tx.commit(&audit_entry(&who, "login", &object, serde_json::json!({})))
         .await?;

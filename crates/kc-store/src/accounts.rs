@@ -162,45 +162,33 @@ impl Store {
         tx.commit_without_audit().await
     }
 
-    /// Records a failed login; returns the new failure count. When it
-    /// reaches `threshold` the account is locked until `lock_until`.
+    /// Records a failed login; returns the new failure count (fixtures;
+    /// the login use case does it with its audit entry through
+    /// [`crate::Tx::record_failed_login`]).
     pub async fn record_failed_login(
         &self,
         user_id: i64,
         threshold: i64,
         lock_until: &str,
     ) -> Result<i64> {
-        let row = sqlx::query(
-            "UPDATE users SET failed_count = failed_count + 1 WHERE id = $1 RETURNING failed_count",
-        )
-        .bind(user_id)
-        .fetch_one(self.pool())
-        .await?;
-        let n: i64 = row.try_get("failed_count")?;
-        if n >= threshold {
-            sqlx::query("UPDATE users SET locked_until = $1, failed_count = 0 WHERE id = $2")
-                .bind(lock_until)
-                .bind(user_id)
-                .execute(self.pool())
-                .await?;
-        }
+        let mut tx = self.begin().await?;
+        let n = tx
+            .record_failed_login(user_id, threshold, lock_until)
+            .await?;
+        tx.commit_without_audit().await?;
         Ok(n)
     }
 
-    /// Records a successful login.
+    /// Records a successful login (fixtures; see [`crate::Tx::record_login`]).
     pub async fn record_login(&self, user_id: i64) -> Result<()> {
-        sqlx::query(
-            "UPDATE users SET failed_count = 0, locked_until = NULL, last_login_at = $1 WHERE id = $2",
-        )
-        .bind(now_text())
-        .bind(user_id)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        let mut tx = self.begin().await?;
+        tx.record_login(user_id).await?;
+        tx.commit_without_audit().await
     }
 
     // ---- sessions -------------------------------------------------------------------------
 
+    /// Opens a session (fixtures; see [`crate::Tx::open_session`]).
     pub async fn create_session(
         &self,
         token_hash: &str,
@@ -208,19 +196,9 @@ impl Store {
         csrf: &str,
         ip: &str,
     ) -> Result<()> {
-        let now = now_text();
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen, ip)
-             VALUES ($1, $2, $3, $4, $4, $5)",
-        )
-        .bind(token_hash)
-        .bind(user_id)
-        .bind(csrf)
-        .bind(now.as_str())
-        .bind(ip)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        let mut tx = self.begin().await?;
+        tx.open_session(token_hash, user_id, csrf, ip).await?;
+        tx.commit_without_audit().await
     }
 
     /// The session of a token hash, with its user and roles.
@@ -467,22 +445,27 @@ impl crate::Tx {
         Ok(n)
     }
 
-    /// Records a successful login and opens its session.
-    pub async fn record_login(
+    /// Records a successful login: the failure count and any lock cleared.
+    pub async fn record_login(&mut self, user_id: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE users SET failed_count = 0, locked_until = NULL, last_login_at = $1 WHERE id = $2",
+        )
+        .bind(now_text())
+        .bind(user_id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Opens a session for a token hash.
+    pub async fn open_session(
         &mut self,
-        user_id: i64,
         token_hash: &str,
+        user_id: i64,
         csrf: &str,
         ip: &str,
     ) -> Result<()> {
         let now = now_text();
-        sqlx::query(
-            "UPDATE users SET failed_count = 0, locked_until = NULL, last_login_at = $1 WHERE id = $2",
-        )
-        .bind(now.as_str())
-        .bind(user_id)
-        .execute(self.conn())
-        .await?;
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen, ip)
              VALUES ($1, $2, $3, $4, $4, $5)",
