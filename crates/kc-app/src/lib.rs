@@ -12,6 +12,7 @@ pub mod store {
     };
 }
 
+pub mod allocation;
 pub mod analytics;
 pub mod auth;
 pub mod cases;
@@ -299,6 +300,12 @@ pub fn evaluate_snapshot(
     today: NaiveDate,
     engine: Option<&Engine>,
 ) -> Snapshot {
+    // A scope is judged on its own targets: an area on its allocated
+    // shares and the city's rates, never on the city's counts.
+    let mut stored = stored;
+    if *scope != Scope::City {
+        stored.plan = stored.plan.for_scope(scope);
+    }
     let mut set = scope_set_reported(&stored.plan, &observations(&records), scope);
     let computed = engine
         .map(|e| fill_computed(e, &stored.plan, scope, &mut set))

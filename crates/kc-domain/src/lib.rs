@@ -21,6 +21,7 @@
 //!   from the engine's `f64`.
 //! - [`time`]: Beijing time (UTC+8) for instants read elsewhere.
 
+pub mod allocation;
 pub mod auth;
 pub mod code;
 pub mod credit;

@@ -609,6 +609,57 @@ pub struct Target {
     /// this keeps the original, with when and why it changed.
     #[serde(default)]
     pub revision: Option<Revision>,
+    /// A target written as a multiple of the baseline (`"2×基期"`, 翻一番):
+    /// the factor; `value` is then the factor times the baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiple: Option<f64>,
+    /// The target's allocation table (目标任务分解表): each area's (or
+    /// department's) own share, judged in that unit's scope.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allocations: Vec<Allocation>,
+    /// Whose target this is in the scope it is judged in (see
+    /// [`Plan::for_scope`]).
+    #[serde(default)]
+    pub origin: TargetOrigin,
+}
+
+/// One unit's share of a target: an area's or a department's own baseline,
+/// yearly targets (year-end checkpoints) and final target.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Allocation {
+    /// An area's or a department's code.
+    pub unit: Code,
+    pub value: TargetValue,
+    pub baseline: Option<Baseline>,
+    pub checkpoints: Vec<Checkpoint>,
+    /// Who answers for the share (责任单位), when the plan names someone
+    /// other than the unit itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responsible: Option<String>,
+}
+
+/// Where the numbers a target is judged against come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetOrigin {
+    /// The plan's own target for its whole scope (the city).
+    #[default]
+    Plan,
+    /// The unit's share from the allocation table.
+    Allocated,
+    /// A rate that does not depend on size (a share, a per-capita figure, a
+    /// growth rate), not allocated: the unit is held to the city's rate.
+    CityRate,
+}
+
+impl TargetOrigin {
+    pub fn zh(self) -> &'static str {
+        match self {
+            TargetOrigin::Plan => "规划目标",
+            TargetOrigin::Allocated => "分解目标",
+            TargetOrigin::CityRate => "沿用全市目标",
+        }
+    }
 }
 
 /// What a target was before its mid-term revision.
@@ -682,7 +733,10 @@ impl Target {
             (_, TargetValue::Range { min, max }) => {
                 format!("{}–{} {}", num(min), num(max), self.unit)
             }
-            (_, TargetValue::Number { value }) => format!("{op} {} {}", num(value), self.unit),
+            (_, TargetValue::Number { value }) => match self.multiple {
+                Some(f) => format!("{op} {} {}（基期的 {} 倍）", num(value), self.unit, num(f)),
+                None => format!("{op} {} {}", num(value), self.unit),
+            },
         }
     }
 }
@@ -720,7 +774,97 @@ pub fn fmt_num(v: f64, decimals: usize) -> String {
     if s == "-0" { "0".to_string() } else { s }
 }
 
+impl Target {
+    /// The share of `unit` (an area's or a department's code), if allocated.
+    pub fn allocation(&self, unit: &str) -> Option<&Allocation> {
+        self.allocations.iter().find(|a| a.unit.as_str() == unit)
+    }
+
+    /// Whether the target's number depends on the size of the scope (a
+    /// count, a sum): such a target means nothing for an area unless it is
+    /// allocated. Rates, shares and per-capita figures do not.
+    pub fn scales_with_scope(&self, plan: &Plan) -> bool {
+        let additive = plan
+            .indicator(self.indicator.as_str())
+            .is_none_or(|i| i.additive);
+        let rate_kind = matches!(
+            self.kind,
+            TargetKind::Share | TargetKind::PerCapita | TargetKind::GrowthRate | TargetKind::Range
+        );
+        additive || !rate_kind
+    }
+
+    /// This target as `unit` is judged on it: its allocated share, or the
+    /// city's rate for a size-free target; `None` when the target is not
+    /// the unit's to meet.
+    pub fn for_unit(&self, plan: &Plan, unit: &str) -> Option<Target> {
+        if let Some(a) = self.allocation(unit) {
+            let mut t = self.clone();
+            t.value = a.value;
+            t.baseline = a.baseline.clone();
+            t.checkpoints = a.checkpoints.clone();
+            // A mid-term revision changed the city's number, not the share.
+            t.revision = None;
+            t.multiple = None;
+            t.allocations = Vec::new();
+            t.origin = TargetOrigin::Allocated;
+            return Some(t);
+        }
+        if self.scales_with_scope(plan) {
+            return None;
+        }
+        let mut t = self.clone();
+        // The city's baseline is not the area's starting point: the area's
+        // own first value is.
+        t.baseline = None;
+        t.allocations = Vec::new();
+        t.origin = TargetOrigin::CityRate;
+        Some(t)
+    }
+}
+
 impl Plan {
+    /// The plan as `scope` is judged on it. For the city, the plan itself.
+    /// For an area, its own targets: each allocated target with the area's
+    /// share, each size-free target (a rate) with the city's rate, and no
+    /// others — an area is never judged against the city's count. For a
+    /// department, allocated targets take the department's share and the
+    /// others stay as they are (a department reports the city's figure of
+    /// its indicators).
+    pub fn for_scope(&self, scope: &crate::Scope) -> Plan {
+        let mut p = self.clone();
+        match scope {
+            crate::Scope::City => {}
+            crate::Scope::Area(a) => {
+                p.targets = self
+                    .targets
+                    .iter()
+                    .filter_map(|t| t.for_unit(self, a.as_str()))
+                    .collect();
+                let kept: std::collections::HashSet<&str> =
+                    p.targets.iter().map(|t| t.code.as_str()).collect();
+                for g in &mut p.goals {
+                    g.targets.retain(|t| kept.contains(t.as_str()));
+                }
+            }
+            crate::Scope::Department(d) => {
+                for t in &mut p.targets {
+                    if t.allocation(d.as_str()).is_some()
+                        && let Some(own) = t.for_unit(self, d.as_str())
+                    {
+                        *t = own;
+                    }
+                }
+            }
+        }
+        p
+    }
+
+    /// Whether any target is allocated to areas or departments.
+    pub fn has_allocations(&self) -> bool {
+        self.targets.iter().any(|t| !t.allocations.is_empty())
+    }
+
     /// The plan with the chosen target values: for `Original`, every revised
     /// target goes back to its first value (and keeps its revision record).
     pub fn with_targets(&self, set: TargetSet) -> Plan {

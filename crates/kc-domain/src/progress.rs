@@ -146,6 +146,13 @@ pub struct Evaluation {
     pub years: Vec<YearResult>,
     /// Relative targets: the latest value of the series compared with.
     pub compared_with: Option<f64>,
+    /// When `as_of` is past the deadline: the date the target was judged at
+    /// (its deadline) and the values reported for later periods (期后数据),
+    /// shown beside the verdict and never used for it.
+    #[serde(default)]
+    pub judged_at: Option<NaiveDate>,
+    #[serde(default)]
+    pub after_deadline: Vec<Point>,
 }
 
 impl Evaluation {
@@ -172,6 +179,8 @@ impl Evaluation {
             path: Vec::new(),
             years: Vec::new(),
             compared_with: None,
+            judged_at: None,
+            after_deadline: Vec::new(),
         }
     }
 }
@@ -179,7 +188,33 @@ impl Evaluation {
 /// Evaluates `target` of `plan` on the observations in `data` as of `as_of`.
 /// `data` must already hold formula indicators (see
 /// [`crate::series::resolve_formulas`]).
+///
+/// A target is judged at its deadline (终期评估): once `as_of` is past it,
+/// the verdict uses the values of periods ending on or before the deadline,
+/// and the values of later periods are listed in `after_deadline` beside
+/// it — a value reached a year late does not turn a missed target into an
+/// achieved one, and a later dip does not undo an achieved one.
 pub fn evaluate(plan: &Plan, target: &Target, data: &SeriesSet, as_of: NaiveDate) -> Evaluation {
+    if as_of <= target.deadline {
+        return evaluate_at(plan, target, data, as_of);
+    }
+    let mut ev = evaluate_at(plan, target, data, target.deadline);
+    ev.as_of = as_of;
+    ev.judged_at = Some(target.deadline);
+    ev.after_deadline = data
+        .get(target.indicator.as_str())
+        .iter()
+        .filter(|o| o.period.end() > target.deadline && o.period.end() <= as_of)
+        .map(|o| Point {
+            date: o.period.end(),
+            value: o.value,
+            provisional: o.provisional,
+        })
+        .collect();
+    ev
+}
+
+fn evaluate_at(plan: &Plan, target: &Target, data: &SeriesSet, as_of: NaiveDate) -> Evaluation {
     let obs: Vec<Obs> = data
         .get(target.indicator.as_str())
         .iter()

@@ -60,6 +60,9 @@ fn target(kind: TargetKind, value: TargetValue) -> Target {
         weight: 1.0,
         note: String::new(),
         revision: None,
+        multiple: None,
+        allocations: Vec::new(),
+        origin: Default::default(),
     }
 }
 
@@ -663,4 +666,112 @@ fn rollup_by_hand_and_without_data() {
     let r = kc_domain::rollup::rollup(std::iter::empty(), &StatusRule::default());
     assert_eq!(r.status, Status::NoData);
     assert_eq!(r.completion, None);
+}
+
+// ---- area targets and the deadline -------------------------------------------
+
+/// An area is judged on its own share: its baseline, its yearly targets and
+/// its final target; a count that is not allocated is not the area's to
+/// meet; a rate is held to the city's rate from the area's own start.
+#[test]
+fn an_area_is_judged_on_its_own_target() {
+    let mut plan = plan_with(
+        vec![
+            indicator("x", Measure::Stock, true),
+            indicator("r", Measure::Stock, false),
+            indicator("y", Measure::Stock, true),
+        ],
+        2,
+    );
+    let mut t = target(TargetKind::Stock, num(1200.0));
+    t.baseline = baseline(700.0, "2022-12-31");
+    t.allocations = vec![Allocation {
+        unit: code("a0"),
+        value: num(300.0),
+        baseline: baseline(150.0, "2022-12-31"),
+        checkpoints: vec![Checkpoint {
+            date: d("2023-12-31"),
+            value: 250.0,
+        }],
+        responsible: None,
+    }];
+    let mut rate = target(TargetKind::Share, num(3.0));
+    rate.code = code("R");
+    rate.indicator = code("r");
+    rate.baseline = baseline(2.0, "2022-12-31");
+    let mut count = target(TargetKind::Stock, num(50.0));
+    count.code = code("C");
+    count.indicator = code("y");
+    plan.targets = vec![t, rate, count];
+
+    let a0 = plan.for_scope(&Scope::Area(code("a0")));
+    let codes: Vec<&str> = a0.targets.iter().map(|t| t.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        vec!["T", "R"],
+        "the unallocated count is not the area's"
+    );
+    let own = a0.target("T").unwrap();
+    assert_eq!(
+        (own.value, own.origin),
+        (num(300.0), TargetOrigin::Allocated)
+    );
+    assert_eq!(own.baseline.as_ref().unwrap().value, 150.0);
+    let r = a0.target("R").unwrap();
+    assert_eq!((r.value, r.origin), (num(3.0), TargetOrigin::CityRate));
+    assert!(
+        r.baseline.is_none(),
+        "the city's baseline is not the area's start"
+    );
+    // The other area has no share of T.
+    let a1 = plan.for_scope(&Scope::Area(code("a1")));
+    assert!(a1.target("T").is_none());
+    // The city is the plan itself.
+    assert_eq!(plan.for_scope(&Scope::City).targets.len(), 3);
+
+    // 240 at the end of 2023 against the area's 250 checkpoint (from 150):
+    // completion 60% vs 66.7% expected → on track; against the city's
+    // 1,200 from 700 the same 240 would be negative completion.
+    let data = set(&[("2023Q4", 240.0)]);
+    let e = evaluate(&a0, own, &data, d("2023-12-31"));
+    assert!(
+        (e.completion.unwrap() - 60.0).abs() < 1e-9,
+        "{:?}",
+        e.completion
+    );
+    assert!((e.expected.unwrap() - 250.0).abs() < 1e-9);
+    assert_eq!(e.status, Status::AtRisk);
+    let city = evaluate(&plan, plan.target("T").unwrap(), &data, d("2023-12-31"));
+    assert!(city.completion.unwrap() < 0.0);
+}
+
+/// Past the deadline a target is judged at the deadline: a later value is
+/// shown beside the verdict and never used for it.
+#[test]
+fn a_target_is_judged_at_its_deadline() {
+    let plan = plan_with(vec![indicator("x", Measure::Stock, true)], 0);
+    let mut t = target(TargetKind::Stock, num(7000.0));
+    t.strict = true;
+    t.baseline = baseline(5000.0, "2022-12-31");
+    let data = set(&[("2025Q3", 6500.0), ("2025Q4", 6900.0), ("2026Q3", 7100.0)]);
+    let e = evaluate(&plan, &t, &data, d("2026-09-30"));
+    assert_eq!(e.status, Status::OffTrack, "missed at the deadline");
+    assert_eq!(e.value, Some(6900.0));
+    assert_eq!(e.value_date, Some(d("2025-12-31")));
+    assert_eq!(e.judged_at, Some(d("2025-12-31")));
+    assert_eq!(e.as_of, d("2026-09-30"));
+    assert_eq!(e.after_deadline.len(), 1);
+    assert_eq!(
+        (e.after_deadline[0].date, e.after_deadline[0].value),
+        (d("2026-09-30"), 7100.0)
+    );
+    // At the deadline itself nothing is after it.
+    let at = evaluate(&plan, &t, &data, d("2025-12-31"));
+    assert_eq!((at.status, at.judged_at), (Status::OffTrack, None));
+    assert!(at.after_deadline.is_empty());
+    // Achieved at the deadline stays achieved after a later dip.
+    let dip = set(&[("2025Q4", 7200.0), ("2026Q2", 6800.0)]);
+    let e = evaluate(&plan, &t, &dip, d("2026-06-30"));
+    assert_eq!(e.status, Status::Achieved);
+    assert_eq!(e.after_deadline.len(), 1);
 }

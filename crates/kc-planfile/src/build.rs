@@ -3,13 +3,14 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
+use chrono::NaiveDate;
 use kc_domain::Code;
 use kc_domain::expr::Expr;
 use kc_domain::period::{DateRange, Frequency};
 use kc_domain::plan::{
-    Area, Baseline, Checkpoint, Curve, DataSource, Department, Direction, EveryNodeRule,
-    ForecastMethod, Goal, GrowthBasis, Indicator, Measure, Node, Plan, PlanStatus, Reporting,
-    SourceDoc, StatusRule, Target, TargetKind, TargetValue, Universe,
+    Allocation, Area, Baseline, Checkpoint, Curve, DataSource, Department, Direction,
+    EveryNodeRule, ForecastMethod, Goal, GrowthBasis, Indicator, Measure, Node, Plan, PlanStatus,
+    Reporting, SourceDoc, StatusRule, Target, TargetKind, TargetValue, Universe,
 };
 use toml_edit::Table;
 
@@ -135,7 +136,19 @@ pub fn build(ctx: &Ctx<'_>, root: &Table) -> Option<Plan> {
 
     let plan_period = header.as_ref().map(|h| h.period);
     let ind_codes = declared(root, "indicator");
-    let targets = read_targets(ctx, root, &ind_map, &ind_codes, &node_codes, plan_period);
+    let unit_codes = Units {
+        areas: areas.iter().map(|(a, _)| a.code.as_str()).collect(),
+        departments: dept_codes.clone(),
+    };
+    let targets = read_targets(
+        ctx,
+        root,
+        &ind_map,
+        &ind_codes,
+        &node_codes,
+        plan_period,
+        &unit_codes,
+    );
     let target_codes = declared(root, "target");
 
     let mut goal_refs: HashSet<String> = HashSet::new();
@@ -764,6 +777,12 @@ fn read_nodes(
     placed
 }
 
+/// The codes an allocation may name.
+pub(crate) struct Units<'a> {
+    pub areas: HashSet<&'a str>,
+    pub departments: HashSet<&'a str>,
+}
+
 fn read_targets(
     ctx: &Ctx<'_>,
     root: &Table,
@@ -771,10 +790,11 @@ fn read_targets(
     ind_codes: &HashSet<String>,
     nodes: &HashSet<String>,
     period: Option<DateRange>,
+    units: &Units<'_>,
 ) -> Vec<(Target, Span)> {
     let mut out = Vec::new();
     for o in list(ctx, root, "target") {
-        if let Some(t) = read_target(&o, indicators, ind_codes, nodes, period) {
+        if let Some(t) = read_target(&o, indicators, ind_codes, nodes, period, units) {
             out.push((t, o.span()));
         }
         o.finish();
@@ -807,6 +827,7 @@ fn read_target(
     ind_codes: &HashSet<String>,
     nodes: &HashSet<String>,
     period: Option<DateRange>,
+    units: &Units<'_>,
 ) -> Option<Target> {
     let ctx = o.ctx;
     let code = o.req_code("code");
@@ -847,11 +868,32 @@ fn read_target(
     };
     let kind_span = o.get("kind").and_then(|n| n.span());
     let value_span = o.get("target").and_then(|n| n.span());
-    let value = read_value(o, kind);
+    let baseline = o.sub("baseline").and_then(|b| {
+        let value = b.opt_f64("value");
+        if !b.has("value") {
+            b.ctx.error(b.span(), "baseline 缺少 value", Some("数字"));
+        }
+        let date = b.req_date("date");
+        let source = b.opt_str("source").unwrap_or_default();
+        // An estimate must never pass for a published figure: unless the
+        // file says `reported = true`, a baseline counts as estimated.
+        let reported = b.opt_bool("reported").unwrap_or(false);
+        b.finish();
+        Some(Baseline {
+            value: value?,
+            date: date?,
+            source,
+            reported,
+        })
+    });
+    let (value, multiple) = match read_value(o, kind, baseline.as_ref()) {
+        Some((v, m)) => (Some(v), m),
+        None => (None, None),
+    };
     // `[target.revision]`: the mid-term revision replaces the value in force
     // and keeps the original beside it.
     let revision = o.sub("revision").and_then(|r| {
-        let revised = read_value(&r, kind);
+        let revised = read_value(&r, kind, baseline.as_ref()).map(|(v, _)| v);
         let date = r.req_date("date");
         let note = r.opt_str("note").unwrap_or_default();
         r.finish();
@@ -889,24 +931,6 @@ fn read_target(
         _ => None,
     };
     let strict = o.opt_bool("strict").unwrap_or(false);
-    let baseline = o.sub("baseline").and_then(|b| {
-        let value = b.opt_f64("value");
-        if !b.has("value") {
-            b.ctx.error(b.span(), "baseline 缺少 value", Some("数字"));
-        }
-        let date = b.req_date("date");
-        let source = b.opt_str("source").unwrap_or_default();
-        // An estimate must never pass for a published figure: unless the
-        // file says `reported = true`, a baseline counts as estimated.
-        let reported = b.opt_bool("reported").unwrap_or(false);
-        b.finish();
-        Some(Baseline {
-            value: value?,
-            date: date?,
-            source,
-            reported,
-        })
-    });
     let curve = o
         .opt_choice("curve", &["linear", "compound", "steps"])
         .and_then(|c| Curve::parse(&c))
@@ -1119,6 +1143,15 @@ fn read_target(
             );
         }
     }
+    let allocations = match kind {
+        Some(k) => read_allocations(o, k, units, baseline.as_ref(), deadline, period),
+        None => Vec::new(),
+    };
+    if let (Some(k), Some(ind), Some(TargetValue::Number { value: city })) =
+        (kind, indicator, value)
+    {
+        warn_sums(o, k, ind, city, baseline.as_ref(), &allocations, units);
+    }
     let kind = kind?;
     if let (Some(r), Some(p)) = (&revision, period)
         && !p.contains(r.date)
@@ -1152,12 +1185,95 @@ fn read_target(
         basis,
         weight,
         note,
+        multiple,
+        allocations,
+        origin: Default::default(),
     })
+}
+
+/// `target = 1200`, `target = { min = 3, max = 5 }`, `target = "done"` or a
+/// multiple of the baseline (`target = "2×基期"`, `"翻一番"`), resolved
+/// against `baseline` and returned with its factor.
+fn read_value(
+    o: &Obj<'_, '_, '_>,
+    kind: Option<TargetKind>,
+    baseline: Option<&Baseline>,
+) -> Option<(TargetValue, Option<f64>)> {
+    if let Some(n) = o.get("target")
+        && let Some(text) = n.as_str()
+        && text != "done"
+    {
+        let Some(factor) = multiple_of(text) else {
+            o.ctx.error(
+                n.span(),
+                format!("{} 的 target 无法识别（“{text}”）", o.what),
+                Some("数字、区间、\"done\"，或基期的倍数：\"2×基期\"、\"翻一番\""),
+            );
+            return None;
+        };
+        let Some(b) = baseline else {
+            o.ctx.error(
+                n.span(),
+                format!(
+                    "{} 的 target 是基期的倍数，但没有写基期（baseline）",
+                    o.what
+                ),
+                Some("baseline = { value = 795, date = 2022-12-31 }"),
+            );
+            return None;
+        };
+        if matches!(
+            kind,
+            Some(
+                TargetKind::Rank | TargetKind::Relative | TargetKind::Milestone | TargetKind::Task
+            )
+        ) {
+            o.ctx.error(
+                n.span(),
+                "排名、相对比较、里程碑和定性任务不能写成基期的倍数",
+                Some("数字"),
+            );
+            return None;
+        }
+        return Some((
+            TargetValue::Number {
+                value: b.value * factor,
+            },
+            Some(factor),
+        ));
+    }
+    read_plain_value(o, kind).map(|v| (v, None))
+}
+
+/// The factor of a multiple of the baseline: `2×基期`, `2x基期`, `2倍基期`,
+/// `基期的2倍`, `翻一番` (2), `翻两番` (4), `倍增` (2).
+pub(crate) fn multiple_of(text: &str) -> Option<f64> {
+    let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let named = match t.as_str() {
+        "翻一番" | "倍增" => Some(2.0),
+        "翻两番" => Some(4.0),
+        _ => None,
+    };
+    if named.is_some() {
+        return named;
+    }
+    let number = t
+        .strip_suffix("基期")
+        .and_then(|r| {
+            r.strip_suffix('×')
+                .or_else(|| r.strip_suffix('x'))
+                .or_else(|| r.strip_suffix('X'))
+                .or_else(|| r.strip_suffix('*'))
+                .or_else(|| r.strip_suffix("倍"))
+        })
+        .or_else(|| t.strip_prefix("基期的").and_then(|r| r.strip_suffix('倍')))?;
+    let f: f64 = number.parse().ok()?;
+    (f.is_finite() && f > 0.0).then_some(f)
 }
 
 /// `target = 1200`, `target = { min = 3, max = 5 }` or `target = "done"`.
 /// Some kinds have a natural default when `target` is left out.
-fn read_value(o: &Obj<'_, '_, '_>, kind: Option<TargetKind>) -> Option<TargetValue> {
+fn read_plain_value(o: &Obj<'_, '_, '_>, kind: Option<TargetKind>) -> Option<TargetValue> {
     let expected = "数字（1200）、区间（{ min = 3, max = 5 }）或 \"done\"";
     let Some(n) = o.get("target") else {
         return match kind {
@@ -1209,6 +1325,221 @@ fn read_value(o: &Obj<'_, '_, '_>, kind: Option<TargetKind>) -> Option<TargetVal
         Some(expected),
     );
     None
+}
+
+/// Kinds whose number is a count or a sum over the scope: an additive
+/// indicator's area shares of them should add up to the city's.
+fn adds_up(kind: TargetKind) -> bool {
+    matches!(
+        kind,
+        TargetKind::Stock
+            | TargetKind::PeriodCount
+            | TargetKind::Cumulative
+            | TargetKind::Annual
+            | TargetKind::YearlyTotal
+    )
+}
+
+/// Warns where the areas' shares of an additive target do not add up to the
+/// city's target (or their baselines to the city's baseline).
+fn warn_sums(
+    o: &Obj<'_, '_, '_>,
+    kind: TargetKind,
+    ind: &Indicator,
+    city: f64,
+    city_baseline: Option<&Baseline>,
+    allocations: &[Allocation],
+    units: &Units<'_>,
+) {
+    if !ind.additive || !adds_up(kind) {
+        return;
+    }
+    let areas: Vec<&Allocation> = allocations
+        .iter()
+        .filter(|a| units.areas.contains(a.unit.as_str()))
+        .collect();
+    if areas.is_empty() {
+        return;
+    }
+    let span = o.get("areas").and_then(|n| n.span());
+    let sum: f64 = areas
+        .iter()
+        .map(|a| a.value.path_end(kc_domain::plan::Direction::Up))
+        .sum();
+    let all = areas.len() == units.areas.len();
+    let near = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+    if !near(sum, city) {
+        let covered = if all {
+            "全部地区".to_string()
+        } else {
+            format!(
+                "已分解的 {} 个地区（共 {} 个）",
+                areas.len(),
+                units.areas.len()
+            )
+        };
+        let word = if sum < city { "小于" } else { "大于" };
+        o.ctx.warn(
+            span.clone(),
+            format!(
+                "{} 的地区目标之和不等于全市目标：{covered}合计 {}，{word}全市目标 {}",
+                o.what,
+                kc_domain::plan::fmt_num(sum, 4),
+                kc_domain::plan::fmt_num(city, 4)
+            ),
+        );
+    }
+    if all
+        && let Some(b) = city_baseline
+        && areas.iter().all(|a| a.baseline.is_some())
+    {
+        let base: f64 = areas
+            .iter()
+            .filter_map(|a| a.baseline.as_ref().map(|b| b.value))
+            .sum();
+        if !near(base, b.value) {
+            o.ctx.warn(
+                span,
+                format!(
+                    "{} 的地区基期值之和 {} 不等于全市基期值 {}",
+                    o.what,
+                    kc_domain::plan::fmt_num(base, 4),
+                    kc_domain::plan::fmt_num(b.value, 4)
+                ),
+            );
+        }
+    }
+}
+
+/// `[target.areas]` and `[target.departments]`: each unit's own share (the
+/// allocation table, 目标任务分解表), keyed by the unit's code:
+/// `longzihu = { baseline = 80, target = 150, years = { 2023 = 100 } }`.
+fn read_allocations(
+    o: &Obj<'_, '_, '_>,
+    kind: TargetKind,
+    units: &Units<'_>,
+    city_baseline: Option<&Baseline>,
+    deadline: Option<NaiveDate>,
+    period: Option<DateRange>,
+) -> Vec<Allocation> {
+    let ctx = o.ctx;
+    let mut out = Vec::new();
+    for (key, known, what) in [
+        ("areas", &units.areas, "地区"),
+        ("departments", &units.departments, "部门"),
+    ] {
+        let Some(table) = o.sub(key) else { continue };
+        if matches!(kind, TargetKind::Rank | TargetKind::Relative) {
+            ctx.error(
+                table.span(),
+                format!("{} 是{}，不能分解到{what}", o.what, kind.zh()),
+                Some("只分解数量、金额、比率等目标"),
+            );
+            table.entries();
+            continue;
+        }
+        for (code, node, key_span) in table.entries() {
+            let unit = match Code::parse(code) {
+                Ok(c) => c,
+                Err(e) => {
+                    ctx.error(key_span, format!("{} 的 {key}：{e}", o.what), None);
+                    continue;
+                }
+            };
+            if !known.contains(code) {
+                ctx.error(
+                    key_span,
+                    format!("{} 分解到未定义的{what} {code}", o.what),
+                    Some(&format!(
+                        "已在 [[{}]] 中定义的{what}编码",
+                        &key[..key.len() - 1]
+                    )),
+                );
+                continue;
+            }
+            let Some(a) = Obj::new(ctx, node, format!("{} 的 {key}.{code}", o.what)) else {
+                continue;
+            };
+            let baseline = match a.get("baseline") {
+                None => None,
+                Some(n) => match n.as_f64() {
+                    Some(value) => {
+                        // A bare number shares the city baseline's date.
+                        let date = city_baseline
+                            .map(|b| b.date)
+                            .or(period.and_then(|p| p.start.pred_opt()));
+                        date.map(|date| Baseline {
+                            value,
+                            date,
+                            source: String::new(),
+                            reported: false,
+                        })
+                    }
+                    None => a.sub("baseline").and_then(|b| {
+                        let value = b.opt_f64("value");
+                        let date = b.req_date("date");
+                        let source = b.opt_str("source").unwrap_or_default();
+                        let reported = b.opt_bool("reported").unwrap_or(false);
+                        b.finish();
+                        Some(Baseline {
+                            value: value?,
+                            date: date?,
+                            source,
+                            reported,
+                        })
+                    }),
+                },
+            };
+            let value = read_value(&a, Some(kind), baseline.as_ref()).map(|(v, _)| v);
+            let mut checkpoints = Vec::new();
+            if let Some(years) = a.sub("years") {
+                for (year, n, span) in years.entries() {
+                    let end = year
+                        .parse::<i32>()
+                        .ok()
+                        .and_then(|y| NaiveDate::from_ymd_opt(y, 12, 31));
+                    let (Some(date), Some(v)) = (end, n.as_f64()) else {
+                        ctx.error(
+                            span,
+                            format!("{} 的 years 应写成 年份 = 数字", a.what),
+                            Some("years = { 2023 = 100, 2024 = 125 }"),
+                        );
+                        continue;
+                    };
+                    let from = baseline
+                        .as_ref()
+                        .map(|b| b.date)
+                        .or(period.map(|p| p.start));
+                    if from.is_some_and(|f| date <= f) || deadline.is_some_and(|d| date >= d) {
+                        ctx.error(
+                            span,
+                            format!(
+                                "{} 的 {year} 年目标不在基期与截止日期之间（截止年份的目标写在 target）",
+                                a.what
+                            ),
+                            Some("基期之后、截止日期之前的年份"),
+                        );
+                        continue;
+                    }
+                    checkpoints.push(Checkpoint { date, value: v });
+                }
+                checkpoints.sort_by_key(|c| c.date);
+            }
+            let responsible = a.opt_str("responsible");
+            a.finish();
+            if let Some(value) = value {
+                out.push(Allocation {
+                    unit,
+                    value,
+                    baseline,
+                    checkpoints,
+                    responsible,
+                });
+            }
+        }
+        table.finish();
+    }
+    out
 }
 
 fn read_universe(o: &Obj<'_, '_, '_>, indicators: &HashMap<&str, &Indicator>) -> Option<Universe> {

@@ -94,5 +94,16 @@ pub fn target_json(plan: &Plan, t: &Target) -> Value {
         "basis": t.basis,
         "weight": t.weight,
         "note": t.note,
+        "multiple": t.multiple,
+        "origin": t.origin,
+        "origin_zh": t.origin.zh(),
+        "allocations": t.allocations.iter().map(|a| json!({
+            "unit": a.unit,
+            "unit_name": plan.unit_name(a.unit.as_str()),
+            "target": a.value.path_end(t.direction),
+            "baseline": a.baseline,
+            "checkpoints": a.checkpoints,
+            "responsible": a.responsible,
+        })).collect::<Vec<_>>(),
     })
 }

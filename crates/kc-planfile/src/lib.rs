@@ -6,6 +6,7 @@
 mod build;
 mod catalogue;
 mod compute;
+mod edit;
 mod json;
 mod market;
 mod ranking;
@@ -17,6 +18,7 @@ use std::fmt;
 use kc_domain::Plan;
 
 pub use catalogue::{DEFAULT_CATALOGUE, default_catalogue, parse_catalogue};
+pub use edit::with_allocations;
 pub use json::{plan_json, target_json};
 pub use rules::{
     DEFAULT_MUJUN, DEFAULT_RULES, default_mujun, default_rules, parse_mujun, parse_rules,
@@ -53,8 +55,30 @@ impl fmt::Display for PlanErrors {
     }
 }
 
+/// A valid plan and what `plan check` still warns about.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub plan: Plan,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Checked {
+    /// The warnings as `file:line:column: message` lines.
+    pub fn warning_lines(&self, file: &str) -> Vec<String> {
+        self.warnings
+            .iter()
+            .map(|d| format!("{file}:{}:{}: {}", d.line, d.column, d.message))
+            .collect()
+    }
+}
+
 /// Reads and checks a plan. `file` names the file in messages.
 pub fn parse_plan(file: &str, text: &str) -> Result<Plan, PlanErrors> {
+    check_plan(file, text).map(|c| c.plan)
+}
+
+/// Reads and checks a plan, keeping the warnings (`plan check`).
+pub fn check_plan(file: &str, text: &str) -> Result<Checked, PlanErrors> {
     let ctx = reader::Ctx::new(text);
     let doc = match toml_edit::Document::parse(text) {
         Ok(doc) => doc,
@@ -70,7 +94,11 @@ pub fn parse_plan(file: &str, text: &str) -> Result<Plan, PlanErrors> {
     };
     let plan = build::build(&ctx, doc.as_table());
     match plan {
-        Some(plan) if !ctx.has_errors() => Ok(plan),
+        Some(plan) if !ctx.has_errors() => {
+            let mut warnings = ctx.take_warnings();
+            warnings.sort_by_key(|d| (d.line, d.column));
+            Ok(Checked { plan, warnings })
+        }
         _ => {
             let mut errors = ctx.into_errors();
             errors.sort_by_key(|d| (d.line, d.column));

@@ -15,6 +15,9 @@ use crate::Diagnostic;
 pub struct Ctx<'s> {
     src: &'s str,
     errors: RefCell<Vec<Diagnostic>>,
+    /// What a valid plan should still look at (area targets that do not add
+    /// up to the city's, targets left to fill in).
+    warnings: RefCell<Vec<Diagnostic>>,
 }
 
 impl<'s> Ctx<'s> {
@@ -22,7 +25,24 @@ impl<'s> Ctx<'s> {
         Ctx {
             src,
             errors: RefCell::new(Vec::new()),
+            warnings: RefCell::new(Vec::new()),
         }
+    }
+
+    pub fn take_warnings(&self) -> Vec<Diagnostic> {
+        std::mem::take(&mut *self.warnings.borrow_mut())
+    }
+
+    /// Records a warning at `span`: the plan is valid, but someone should
+    /// look.
+    pub fn warn(&self, span: Option<Range<usize>>, message: impl Into<String>) {
+        let (line, column) = self.locate(span.map(|s| s.start).unwrap_or(0));
+        self.warnings.borrow_mut().push(Diagnostic {
+            line,
+            column,
+            message: message.into(),
+            expected: None,
+        });
     }
 
     pub fn into_errors(self) -> Vec<Diagnostic> {

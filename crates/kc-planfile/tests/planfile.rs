@@ -479,6 +479,54 @@ const BAD: &[(&str, &str, &str, &str)] = &[
         "target = 1200\nweight = -1",
         "weight 不能为负数",
     ),
+    (
+        "allocation to an unknown area",
+        "target = 1200",
+        "target = 1200\nareas = { zz = { target = 5 } }",
+        "T1 分解到未定义的地区 zz",
+    ),
+    (
+        "allocation to an unknown department",
+        "target = 1200",
+        "target = 1200\ndepartments = { fgw = { target = 5 } }",
+        "T1 分解到未定义的部门 fgw",
+    ),
+    (
+        "allocation without a target",
+        "target = 1200",
+        "target = 1200\nareas = { a1 = { baseline = 5 } }",
+        "areas.a1 缺少必填字段 target",
+    ),
+    (
+        "allocation year after the deadline",
+        "target = 1200",
+        "target = 1200\nareas = { a1 = { target = 5, years = { 2025 = 4 } } }",
+        "2025 年目标不在基期与截止日期之间",
+    ),
+    (
+        "allocation year not a year",
+        "target = 1200",
+        "target = 1200\nareas = { a1 = { target = 5, years = { soon = 4 } } }",
+        "years 应写成 年份 = 数字",
+    ),
+    (
+        "allocation with an unknown field",
+        "target = 1200",
+        "target = 1200\nareas = { a1 = { target = 5, goal = 4 } }",
+        "areas.a1 中有未知字段 goal",
+    ),
+    (
+        "multiple without a baseline",
+        "target = 1200",
+        "target = \"2×基期\"",
+        "target 是基期的倍数，但没有写基期",
+    ),
+    (
+        "a word that is not a multiple",
+        "target = 1200",
+        "target = \"很多\"",
+        "target 无法识别（“很多”）",
+    ),
 ];
 
 #[test]
@@ -548,4 +596,136 @@ fn bengbu_market_rules_are_read() {
     );
     assert_eq!(m.challenge.combine, kc_domain::market::Combine::TrimmedMean);
     assert_eq!((m.challenge.pass_score, m.challenge.min_panel), (60.0, 3));
+}
+
+/// Area targets (the allocation table): read with their own baseline and
+/// yearly targets, the areas' sum checked against the city's target.
+#[test]
+fn area_targets_are_read_and_their_sum_checked() {
+    let two_areas = BASE
+        .replacen(
+            "[[department]]",
+            "[[area]]\ncode = \"a2\"\nname = \"乙县\"\n\n[[department]]",
+            1,
+        )
+        .replacen("unit = \"家\"", "unit = \"家\"\nadditive = true", 1);
+    let text = two_areas.replacen(
+        "target = 1200",
+        "target = 1200\nbaseline = { value = 700, date = 2022-12-31 }\n\
+         areas = { a1 = { baseline = 400, target = 700, years = { 2023 = 500, 2024 = 600 }, responsible = \"甲区科技局\" }, \
+         a2 = { baseline = 300, target = 450 } }",
+        1,
+    );
+    let checked = kc_planfile::check_plan("t.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let t = checked.plan.target("T1").unwrap();
+    assert_eq!(t.allocations.len(), 2);
+    let a1 = t.allocation("a1").unwrap();
+    assert_eq!(
+        a1.value,
+        kc_domain::plan::TargetValue::Number { value: 700.0 }
+    );
+    let b = a1.baseline.as_ref().unwrap();
+    // A bare number shares the city baseline's date.
+    assert_eq!(
+        (b.value, b.date.to_string()),
+        (400.0, "2022-12-31".to_string())
+    );
+    let years: Vec<(String, f64)> = a1
+        .checkpoints
+        .iter()
+        .map(|c| (c.date.to_string(), c.value))
+        .collect();
+    assert_eq!(
+        years,
+        vec![("2023-12-31".into(), 500.0), ("2024-12-31".into(), 600.0)]
+    );
+    assert_eq!(a1.responsible.as_deref(), Some("甲区科技局"));
+    // 700 + 450 = 1,150 < 1,200: a warning, not an error.
+    let lines = checked.warning_lines("t.toml");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("地区目标之和不等于全市目标：全部地区合计 1150，小于全市目标 1200"),
+        "{lines:?}"
+    );
+    assert!(lines[0].starts_with("t.toml:"), "located: {lines:?}");
+    // Shares that add up, with baselines that add up: no warning.
+    let even = text.replacen(
+        "a2 = { baseline = 300, target = 450 }",
+        "a2 = { baseline = 300, target = 500 }",
+        1,
+    );
+    let checked = kc_planfile::check_plan("t.toml", &even).unwrap();
+    assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
+    // Baselines that do not add up are named.
+    let off = even.replacen("baseline = 300", "baseline = 250", 1);
+    let lines = kc_planfile::check_plan("t.toml", &off)
+        .unwrap()
+        .warning_lines("t.toml");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("地区基期值之和 650 不等于全市基期值 700")),
+        "{lines:?}"
+    );
+    // A rate is not summed.
+    let rate = BASE
+        .replacen("unit = \"家\"", "unit = \"%\"\nadditive = false", 1)
+        .replacen("kind = \"stock\"", "kind = \"share\"", 1)
+        .replacen(
+            "target = 1200",
+            "target = 3\nareas = { a1 = { target = 2.5 } }",
+            1,
+        );
+    let checked = kc_planfile::check_plan("t.toml", &rate).unwrap_or_else(|e| panic!("{e}"));
+    assert!(checked.warnings.is_empty(), "{:?}", checked.warnings);
+}
+
+/// 翻一番 and "2×基期": the target is the factor times the baseline.
+#[test]
+fn multiples_of_the_baseline() {
+    for (written, factor) in [
+        ("2×基期", 2.0),
+        ("1.5x基期", 1.5),
+        ("3倍基期", 3.0),
+        ("基期的2倍", 2.0),
+        ("翻一番", 2.0),
+        ("翻两番", 4.0),
+        ("倍增", 2.0),
+    ] {
+        let text = BASE.replacen(
+            "target = 1200",
+            &format!("target = \"{written}\"\nbaseline = {{ value = 600, date = 2022-12-31 }}"),
+            1,
+        );
+        let plan =
+            kc_planfile::parse_plan("t.toml", &text).unwrap_or_else(|e| panic!("{written}: {e}"));
+        let t = plan.target("T1").unwrap();
+        assert_eq!(
+            t.value,
+            kc_domain::plan::TargetValue::Number {
+                value: 600.0 * factor
+            },
+            "{written}"
+        );
+        assert_eq!(t.multiple, Some(factor));
+        assert!(t.describe().contains(&format!(
+            "基期的 {} 倍",
+            kc_domain::plan::fmt_num(factor, 2)
+        )));
+    }
+}
+
+/// The shipped plans carry area targets.
+#[test]
+fn shipped_plans_allocate_targets_to_areas() {
+    for (file, text) in [("bengbu", BENGBU), ("chuzhou", CHUZHOU)] {
+        let checked = kc_planfile::check_plan(file, text).unwrap_or_else(|e| panic!("{e}"));
+        let allocated = checked
+            .plan
+            .targets
+            .iter()
+            .filter(|t| !t.allocations.is_empty())
+            .count();
+        assert!(allocated >= 3, "{file}: {allocated} targets allocated");
+    }
 }

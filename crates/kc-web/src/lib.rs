@@ -364,6 +364,18 @@ pub(crate) fn scope_param(q: &HashMap<String, String>) -> Result<kc_domain::Scop
 
 /// The snapshot a page asks for, from the read model (built on first use),
 /// mapping a missing plan or unknown scope to 404.
+/// The answer for a target a snapshot does not judge: not in the plan, or
+/// not the scope's to meet (a count not allocated to the area).
+pub(crate) fn not_in_scope(snap: &kc_app::Snapshot, target: &str) -> AppError {
+    if snap.scope != kc_domain::Scope::City {
+        return AppError::NotFound(format!(
+            "目标“{target}”不是{}的考核目标：规划中没有这个目标，或它是没有分解到本地区的数量类目标（见目标任务分解表）",
+            snap.scope.name(&snap.plan)
+        ));
+    }
+    AppError::NotFound(format!("规划中没有编号为“{target}”的目标"))
+}
+
 pub(crate) async fn load_snapshot(
     st: &AppState,
     sess: &auth::Session,

@@ -393,6 +393,21 @@ fn cases(
         case("GET", p("/warnings"), Body::None, BUSINESS),
         case("GET", p("/ranking"), Body::None, BUSINESS),
         case("GET", p("/areas/gaoxin"), Body::None, BUSINESS),
+        case("GET", p("/allocation"), Body::None, BUSINESS),
+        case("GET", p("/allocation?format=csv"), Body::None, BUSINESS),
+        case("GET", p("/allocation/T1-1"), Body::None, &["kjj"]),
+        // An empty form for an unallocated target changes nothing.
+        case("POST", p("/allocation/T1-1"), Body::Form(vec![]), &["kjj"]),
+        case(
+            "POST",
+            p("/allocation/import"),
+            Body::Upload(
+                vec![],
+                "分解表.csv",
+                "目标编号,责任地区或部门,期末目标\n".as_bytes().to_vec(),
+            ),
+            &["kjj"],
+        ),
         case(
             "GET",
             format!("/api/v1/plans/{PLAN}/warnings"),

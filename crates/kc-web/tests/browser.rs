@@ -514,3 +514,46 @@ async fn challenge_cycle(c: &Client, app: &TestApp) -> Result<(), fantoccini::er
     sign_out(c).await?;
     Ok(())
 }
+
+/// Issue 14: the coordinator lowers 龙子湖区's share of the high-tech
+/// enterprise target in the allocation form, and the area's page judges
+/// the area against the new share.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_area_target_is_edited_in_chromium() {
+    let app = TestApp::sqlite().await;
+    let driver = start_driver().await;
+    let c = browser(&driver).await;
+    let result = area_target(&c, &app).await;
+    let _ = c.close().await;
+    app.stop().await;
+    result.unwrap();
+}
+
+async fn area_target(c: &Client, app: &TestApp) -> Result<(), fantoccini::error::CmdError> {
+    sign_in(c, app, "kjj", &format!("/plans/{PLAN}/areas/longzihu")).await?;
+    let status = |c: &Client| {
+        let c = c.clone();
+        async move {
+            c.find(Locator::Css("#own-targets tr[data-code='T3-2'] .status"))
+                .await?
+                .text()
+                .await
+        }
+    };
+    assert_eq!(status(c).await?, "滞后", "behind its share of 122");
+    c.goto(&app.url(&format!("/plans/{PLAN}/allocation/T3-2")))
+        .await?;
+    let field = c
+        .find(Locator::Css("input[name='target.longzihu']"))
+        .await?;
+    assert_eq!(field.prop("value").await?.as_deref(), Some("122"));
+    field.clear().await?;
+    field.send_keys("95").await?;
+    click(c, "save-allocation").await?;
+    let table = c.find(Locator::Id("t-T3-2")).await?.text().await?;
+    assert!(table.contains("95"), "{table}");
+    c.goto(&app.url(&format!("/plans/{PLAN}/areas/longzihu")))
+        .await?;
+    assert_eq!(status(c).await?, "已完成", "99 firms against a share of 95");
+    Ok(())
+}

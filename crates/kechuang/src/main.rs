@@ -314,6 +314,29 @@ enum PlanCmd {
         #[command(flatten)]
         db: DbArg,
     },
+    /// 目标任务分解表：导出为 Excel/CSV，或导入填好的表（生成规划新版本）
+    #[command(subcommand)]
+    Allocation(AllocationCmd),
+}
+
+#[derive(Subcommand)]
+enum AllocationCmd {
+    /// 导出分解表（按扩展名 .xlsx 或 .csv）
+    Export {
+        file: PathBuf,
+        #[arg(long)]
+        plan: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// 导入分解表：逐行检查，有错误时列出全部错误、不写入；通过后生成规划新版本
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        plan: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
 }
 
 fn main() -> ExitCode {
@@ -323,6 +346,7 @@ fn main() -> ExitCode {
         Command::Plan(PlanCmd::Check { file }) => plan_check(&file),
         Command::Plan(PlanCmd::Show { file, json }) => plan_show(&file, json),
         Command::Plan(PlanCmd::Load { file, db }) => run_async(plan_load(file, db.db)),
+        Command::Plan(PlanCmd::Allocation(cmd)) => run_async(plan_allocation(cmd)),
         Command::Serve {
             db,
             addr,
@@ -799,23 +823,39 @@ fn read_plan(file: &std::path::Path) -> Result<(kc_domain::Plan, String), ExitCo
 }
 
 fn plan_check(file: &std::path::Path) -> ExitCode {
-    let plan = match read_plan(file) {
-        Ok((p, _)) => p,
-        Err(code) => return code,
+    let Ok((_, text)) = read_plan(file) else {
+        return ExitCode::from(2);
     };
-    let mut s = kc_planfile::summary(&plan);
+    let name = file.display().to_string();
+    let Ok(checked) = kc_planfile::check_plan(&name, &text) else {
+        return ExitCode::from(2);
+    };
+    let plan = &checked.plan;
+    let mut s = kc_planfile::summary(plan);
     s.push_str("考核目标：\n");
     for t in &plan.targets {
         s.push_str(&format!(
-            "  {:<6} {}：{}（{}，截止 {}）\n",
+            "  {:<6} {}：{}（{}，截止 {}）",
             t.code,
             t.name,
             t.describe(),
             t.kind.zh(),
             t.deadline
         ));
+        if !t.allocations.is_empty() {
+            s.push_str(&format!("，分解到 {} 个单位", t.allocations.len()));
+        }
+        s.push('\n');
     }
-    s.push_str("检查通过。\n");
+    let warnings = checked.warning_lines(&name);
+    if warnings.is_empty() {
+        s.push_str("检查通过。\n");
+    } else {
+        s.push_str(&format!("检查通过，另有 {} 处提醒：\n", warnings.len()));
+        for w in warnings {
+            s.push_str(&format!("  提醒：{w}\n"));
+        }
+    }
     out(&s);
     ExitCode::SUCCESS
 }
@@ -1181,6 +1221,103 @@ async fn audit_verify(db: String) -> ExitCode {
         }
     };
     backup::verify_and_print(&store).await
+}
+
+/// `plan allocation export|import`: the allocation table as a file.
+async fn plan_allocation(cmd: AllocationCmd) -> ExitCode {
+    let (file, plan, db, import) = match cmd {
+        AllocationCmd::Export { file, plan, db } => (file, plan, db.db, false),
+        AllocationCmd::Import { file, plan, db } => (file, plan, db.db, true),
+    };
+    let name = file.display().to_string();
+    let Some(kind) = kc_io::FileKind::from_name(&name) else {
+        eprintln!("kechuang: “{name}”不是 .xlsx 或 .csv 文件");
+        return ExitCode::from(2);
+    };
+    let store = match connect(&db).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if !import {
+        let stored = match store.plan(&plan).await {
+            Ok(Some(s)) => s,
+            Ok(None) => {
+                eprintln!("kechuang: 数据库中没有规划 {plan}");
+                return ExitCode::from(2);
+            }
+            Err(e) => {
+                eprintln!("kechuang: {}", one_line(&e));
+                return ExitCode::FAILURE;
+            }
+        };
+        let bytes = match kind {
+            kc_io::FileKind::Xlsx => match kc_app::allocation::export_xlsx(&stored.plan) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("kechuang: {}", one_line(&e));
+                    return ExitCode::FAILURE;
+                }
+            },
+            kc_io::FileKind::Csv => kc_app::allocation::export_csv(&stored.plan),
+        };
+        if let Err(e) = std::fs::write(&file, bytes) {
+            eprintln!("kechuang: 无法写入 {name}：{e}");
+            return ExitCode::FAILURE;
+        }
+        out(&format!(
+            "已导出 {}（第 {} 版）的目标任务分解表：{name}\n",
+            stored.plan.name, stored.version.version
+        ));
+        return ExitCode::SUCCESS;
+    }
+    let bytes = match std::fs::read(&file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("kechuang: 无法读取 {name}：{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let principal = kc_domain::auth::Principal {
+        username: cli_actor().username,
+        display_name: "服务器操作员".into(),
+        roles: vec![kc_domain::auth::Role::Coordinator],
+    };
+    let caller = kc_app::auth::Caller::new(principal, "local");
+    match kc_app::allocation::import(&store, &caller, &plan, kind, &bytes).await {
+        Ok(saved) => {
+            if saved.saved.created {
+                out(&format!(
+                    "已导入分解表，生成规划 {plan} 第 {} 版。\n",
+                    saved.saved.version.version
+                ));
+            } else {
+                out(&format!(
+                    "分解表与第 {} 版相同，未生成新版本。\n",
+                    saved.saved.version.version
+                ));
+            }
+            for w in saved.warnings {
+                out(&format!("  提醒：{w}\n"));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(kc_app::allocation::AllocationError::Rows(problems)) => {
+            for p in &problems {
+                eprintln!("{name}:第 {} 行：{}", p.row, p.message);
+            }
+            eprintln!("共 {} 处错误，未写入任何数据。", problems.len());
+            ExitCode::from(2)
+        }
+        Err(kc_app::allocation::AllocationError::Plan(e)) => {
+            eprintln!("{e}");
+            eprintln!("导入后的规划未通过检查，未写入任何数据。");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("kechuang: {}", one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Who runs a command on the server: the operating system's user name.

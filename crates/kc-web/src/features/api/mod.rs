@@ -63,6 +63,8 @@ fn target_progress(snap: &Snapshot, t: &kc_domain::plan::Target, detail: bool) -
         j["value"] = json!(e.value);
         j["value_date"] = json!(e.value_date);
         j["provisional"] = json!(e.provisional);
+        j["judged_at"] = json!(e.judged_at);
+        j["after_deadline"] = json!(e.after_deadline);
         j["expected"] = json!(e.expected);
         j["expected_now"] = json!(e.expected_now);
         j["completion"] = json!(e.completion);
@@ -140,7 +142,7 @@ pub async fn target(
     let t = snap
         .plan
         .target(&target)
-        .ok_or_else(|| AppError::NotFound(format!("规划中没有编号为“{target}”的目标")))?;
+        .ok_or_else(|| crate::not_in_scope(&snap, &target))?;
     let mut j = snapshot_header(&snap);
     j["target"] = target_progress(&snap, t, true);
     Ok(Json(j))

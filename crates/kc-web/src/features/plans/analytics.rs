@@ -21,12 +21,15 @@ fn render<T: Template>(t: &T) -> Result<Html<String>, AppError> {
     Ok(Html(t.render()?))
 }
 
-/// The city snapshot (for the date and the navigation) and the warnings.
+/// The snapshot (for the date and the navigation) and the warnings: the
+/// city's, or with `scope=area:…` where `by_area` allows it, that area's
+/// against its own targets.
 async fn city_and_warnings(
     st: &AppState,
     sess: &Session,
     code: &str,
     q: &Params,
+    by_area: bool,
 ) -> Result<
     (
         std::sync::Arc<Snapshot>,
@@ -36,8 +39,12 @@ async fn city_and_warnings(
     AppError,
 > {
     let mut q = q.0.clone();
-    // Warnings and rankings are the city's; the scope selector does not apply.
-    q.remove("scope");
+    // Rankings are the city's; warnings are the city's or one area's (a
+    // department's own figures have no warnings of their own).
+    let area = q.get("scope").is_some_and(|s| s.starts_with("area:"));
+    if !(by_area && area) {
+        q.remove("scope");
+    }
     let snap = load_snapshot(st, sess, code, &q).await?;
     let (now, history) = analytics::warnings(&snap.plan, &snap.set, snap.as_of);
     Ok((snap, now, history))
@@ -122,7 +129,7 @@ pub async fn warnings(
     Path(code): Path<String>,
     q: Params,
 ) -> Result<Html<String>, AppError> {
-    let (snap, now, history) = city_and_warnings(&st, &sess, &code, &q).await?;
+    let (snap, now, history) = city_and_warnings(&st, &sess, &code, &q, true).await?;
     let nav = Nav::new(&snap, &sess).at(format!("/plans/{}/warnings", snap.plan.code));
     let rows = warning_views(&snap, &now, &nav);
     let history = history
@@ -157,7 +164,7 @@ pub async fn warnings_api(
     Path(code): Path<String>,
     q: Params,
 ) -> Result<Json<Value>, ApiError> {
-    let (snap, now, history) = city_and_warnings(&st, &sess, &code, &q).await?;
+    let (snap, now, history) = city_and_warnings(&st, &sess, &code, &q, true).await?;
     Ok(Json(json!({
         "plan": snap.plan.code,
         "as_of": snap.as_of,
@@ -260,7 +267,7 @@ pub async fn ranking(
     Path(code): Path<String>,
     q: Params,
 ) -> Result<Html<String>, AppError> {
-    let (snap, _, _) = city_and_warnings(&st, &sess, &code, &q).await?;
+    let (snap, _, _) = city_and_warnings(&st, &sess, &code, &q, false).await?;
     let Some((spec, rows, previous)) = ranking_of(&st, &snap).await? else {
         return Err(AppError::NotFound(
             "本规划没有规定县区排名（[ranking]）".into(),
@@ -301,7 +308,7 @@ pub async fn ranking_api(
     Path(code): Path<String>,
     q: Params,
 ) -> Result<Json<Value>, ApiError> {
-    let (snap, _, _) = city_and_warnings(&st, &sess, &code, &q).await?;
+    let (snap, _, _) = city_and_warnings(&st, &sess, &code, &q, false).await?;
     let Some((spec, rows, previous)) = ranking_of(&st, &snap).await? else {
         return Err(AppError::NotFound("本规划没有规定县区排名（[ranking]）".into()).into());
     };
@@ -338,7 +345,7 @@ pub async fn dashboard(
     Path(code): Path<String>,
     q: Params,
 ) -> Result<Html<String>, AppError> {
-    let (snap, now, _) = city_and_warnings(&st, &sess, &code, &q).await?;
+    let (snap, now, _) = city_and_warnings(&st, &sess, &code, &q, true).await?;
     let nav = Nav::new(&snap, &sess).at(format!("/plans/{}/dashboard", snap.plan.code));
     let ranking = ranking_of(&st, &snap).await?;
     let plan = &snap.plan;
@@ -393,6 +400,12 @@ pub struct AreaPage {
     pub change: String,
     pub ranking_name: String,
     pub rows: Vec<ShareRow>,
+    /// The area's own targets (allocated shares and the city's rates) as
+    /// judged in the area's scope.
+    pub own: Vec<TargetRow>,
+    pub own_counts: Vec<StatusCount>,
+    pub red: usize,
+    pub yellow: usize,
 }
 
 /// `GET /plans/{plan}/areas/{area}`: one area — its place in the ranking,
@@ -404,7 +417,7 @@ pub async fn area(
     Path((code, area)): Path<(String, String)>,
     q: Params,
 ) -> Result<Html<String>, AppError> {
-    let (snap, _, _) = city_and_warnings(&st, &sess, &code, &q).await?;
+    let (snap, _, _) = city_and_warnings(&st, &sess, &code, &q, false).await?;
     let plan = &snap.plan;
     let idx = plan
         .areas
@@ -479,8 +492,25 @@ pub async fn area(
         None => (String::new(), String::new(), String::new(), String::new()),
     };
     let a = &plan.areas[idx];
+    // The area judged on its own targets, at the same date.
+    let mut aq = q.0.clone();
+    aq.insert("scope".into(), format!("area:{}", a.code));
+    aq.insert("as_of".into(), snap.as_of.to_string());
+    let own_snap = load_snapshot(&st, &sess, &code, &aq).await?;
+    let own: Vec<TargetRow> = own_snap
+        .plan
+        .targets
+        .iter()
+        .map(|t| TargetRow::new(&own_snap, t))
+        .collect();
+    let (warned, _) = analytics::warnings(&own_snap.plan, &own_snap.set, own_snap.as_of);
+    let red = warned.iter().filter(|w| w.level == Level::Red).count();
     let nav = Nav::new(&snap, &sess).at(format!("/plans/{}/areas/{}", plan.code, a.code));
     render(&AreaPage {
+        own_counts: status_counts(own_snap.all_counts()),
+        own,
+        red,
+        yellow: warned.len() - red,
         area: a.code.to_string(),
         area_name: a.name.clone(),
         rank,

@@ -1,5 +1,6 @@
-//! The plan itself: overview, nodes, targets, value entry and history, areas, warnings and ranking (`analytics`), the report page (`reports`), charts and view models.
+//! The plan itself: overview, the allocation table (`allocation`), nodes, targets, value entry and history, areas, warnings and ranking (`analytics`), the report page (`reports`), charts and view models.
 
+pub(crate) mod allocation;
 pub(crate) mod analytics;
 pub(crate) mod chart;
 pub(crate) mod pages;
@@ -10,6 +11,7 @@ pub(crate) mod view;
 pub(crate) fn router() -> axum::Router<crate::AppState> {
     axum::Router::new()
         .merge(pages::routes())
+        .merge(allocation::routes())
         .merge(analytics::routes())
         .merge(reports::routes())
 }

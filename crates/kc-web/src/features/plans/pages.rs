@@ -602,7 +602,7 @@ pub async fn target(
     let t = snap
         .plan
         .target(&target)
-        .ok_or_else(|| AppError::NotFound(format!("规划中没有编号为“{target}”的目标")))?;
+        .ok_or_else(|| crate::not_in_scope(&snap, &target))?;
     let form = EntryForm::for_indicator(&snap.plan, t.indicator.as_str(), Some(t.code.as_str()))
         .for_user(&snap.plan, &sess);
     let mut page = target_page(&snap, &sess, t, form, q.contains_key("saved"))?;

@@ -116,8 +116,29 @@ impl TargetRow {
                 .unwrap_or_default(),
             status: status.zh(),
             status_class: status_class(status),
-            note: e.map(lag_text).unwrap_or_default(),
+            note: e
+                .map(|e| with_after_deadline(lag_text(e), e))
+                .unwrap_or_default(),
         }
+    }
+}
+
+/// Past the deadline: the verdict is the deadline's, and later values are
+/// shown beside it (期后数据), never used for it.
+fn with_after_deadline(note: String, e: &kc_domain::Evaluation) -> String {
+    let Some(at) = e.judged_at else { return note };
+    let mut out = format!("按截止日期 {at} 判断");
+    if let Some(p) = e.after_deadline.last() {
+        out.push_str(&format!(
+            "；期后数据 {} 为 {}（不计入）",
+            p.date,
+            kc_domain::plan::fmt_num(p.value, 2)
+        ));
+    }
+    if note.is_empty() {
+        out
+    } else {
+        format!("{note}；{out}")
     }
 }
 
