@@ -17,6 +17,7 @@ pub mod analytics;
 pub mod auth;
 pub mod cases;
 pub mod cultivation;
+pub mod final_eval;
 pub mod mail;
 pub mod market;
 pub mod model;

@@ -78,7 +78,7 @@ pub fn build(
         })
         .collect();
     let who = match variant {
-        Variant::City => format!("{}（全市）", plan.city),
+        Variant::City => plan.whole_label(),
         Variant::Area(a) => plan.unit_name(a.as_str()).to_string(),
         Variant::Department(d) => format!("{}牵头或参与", plan.unit_name(d.as_str())),
     };
@@ -108,7 +108,7 @@ pub fn build(
         ),
         subtitle: format!("（{} · {}）", period_label(snap), who),
         // The bureau that runs the plan; callers may name another.
-        issuer: format!("{}科技局", plan.city),
+        issuer: plan.report_issuer(),
         date: chinese_date(issued),
         basis: format!(
             "依据《{}》第 {} 版所列目标值；数据截至{}。",

@@ -530,6 +530,8 @@ mod tests {
             name: String::new(),
             short_name: None,
             city: String::new(),
+            level: None,
+            issuer: None,
             period: kc_domain::DateRange {
                 start: NaiveDate::from_ymd_opt(2023, 1, 1).unwrap(),
                 end: NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),

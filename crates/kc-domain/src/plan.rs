@@ -21,7 +21,17 @@ pub struct Plan {
     pub code: Code,
     pub name: String,
     pub short_name: Option<String>,
+    /// The name of the plan's whole scope: a city, or a district or county
+    /// for a district's plan.
     pub city: String,
+    /// The scope's level as people say it: 市 (default), 区, 县, 开发区…
+    /// (“全市”, “全区”).
+    #[serde(default)]
+    pub level: Option<String>,
+    /// Who issues the plan's reports (e.g. 蚌埠市科技局); by default the
+    /// scope's name with 科技局.
+    #[serde(default)]
+    pub issuer: Option<String>,
     pub period: DateRange,
     pub status: PlanStatus,
     pub source: Option<SourceDoc>,
@@ -272,6 +282,11 @@ pub struct Indicator {
     /// report additive indicators that nobody computes.
     #[serde(default)]
     pub area_reports: Option<bool>,
+    /// A stock whose records are valid one evaluation year at a time (科技型
+    /// 中小企业 are evaluated each year): month-end values fall at each
+    /// year's start and rise through the year, so forecasts use year-ends.
+    #[serde(default)]
+    pub resets_yearly: bool,
     /// The smallest and largest value a person may type, where the plan says
     /// (a growth rate may be −100 % to several hundred %); otherwise
     /// [`Indicator::value_range`] gives the default for the unit.
@@ -613,6 +628,10 @@ pub struct Target {
     /// the factor; `value` is then the factor times the baseline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multiple: Option<f64>,
+    /// A drafted plan's target whose value the bureau has yet to set
+    /// (`target = "待定"`): not judged until it is.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
     /// The target's allocation table (目标任务分解表): each area's (or
     /// department's) own share, judged in that unit's scope.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -700,6 +719,9 @@ impl TargetSet {
 impl Target {
     /// The text of the target as people say it: ≥ 1200 家, 前5名, 3–5 次/年.
     pub fn describe(&self) -> String {
+        if self.pending {
+            return "待定".to_string();
+        }
         let num = |v: f64| fmt_num(v, 2);
         let op = match (self.direction, self.strict) {
             (Direction::Up, false) => "≥",
@@ -824,6 +846,23 @@ impl Target {
 }
 
 impl Plan {
+    /// “全市”, “全区”, “全县”: the whole of the plan's scope.
+    pub fn whole(&self) -> String {
+        format!("全{}", self.level.as_deref().unwrap_or("市"))
+    }
+
+    /// “蚌埠市（全市）”: the scope's label in selectors and reports.
+    pub fn whole_label(&self) -> String {
+        format!("{}（{}）", self.city, self.whole())
+    }
+
+    /// Who signs the plan's reports.
+    pub fn report_issuer(&self) -> String {
+        self.issuer
+            .clone()
+            .unwrap_or_else(|| format!("{}科技局", self.city))
+    }
+
     /// The plan as `scope` is judged on it. For the city, the plan itself.
     /// For an area, its own targets: each allocated target with the area's
     /// share, each size-free target (a rate) with the city's rate, and no

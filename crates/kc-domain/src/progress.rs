@@ -195,6 +195,11 @@ impl Evaluation {
 /// it — a value reached a year late does not turn a missed target into an
 /// achieved one, and a later dip does not undo an achieved one.
 pub fn evaluate(plan: &Plan, target: &Target, data: &SeriesSet, as_of: NaiveDate) -> Evaluation {
+    if target.pending {
+        let mut ev = Evaluation::empty(target, as_of);
+        ev.reason = Some("目标值待定".to_string());
+        return ev;
+    }
     if as_of <= target.deadline {
         return evaluate_at(plan, target, data, as_of);
     }
@@ -249,7 +254,7 @@ fn evaluate_at(plan: &Plan, target: &Target, data: &SeriesSet, as_of: NaiveDate)
                 })
                 .collect();
             let evidence = false;
-            along_path(target, Some(start), points, evidence, as_of, rule)
+            along_path(target, Some(start), points, evidence, as_of, rule, false)
         }
         _ => {
             let mut points: Vec<Point> = stock_points(&obs)
@@ -269,7 +274,10 @@ fn evaluate_at(plan: &Plan, target: &Target, data: &SeriesSet, as_of: NaiveDate)
                 value: b.value,
                 provisional: false,
             });
-            along_path(target, start, points, evidence, as_of, rule)
+            let yearly = plan
+                .indicator(target.indicator.as_str())
+                .is_some_and(|i| i.resets_yearly);
+            along_path(target, start, points, evidence, as_of, rule, yearly)
         }
     }
 }
@@ -329,6 +337,7 @@ fn along_path(
     evidence: bool,
     as_of: NaiveDate,
     rule: StatusRule,
+    yearly: bool,
 ) -> Evaluation {
     let mut ev = Evaluation::empty(target, as_of);
     let goal = target.value.path_end(target.direction);
@@ -399,7 +408,14 @@ fn along_path(
         {
             series.push((s.date, s.value));
         }
-        series.extend(points.iter().map(|p| (p.date, p.value)));
+        // A stock that restarts each evaluation year is comparable only at
+        // year-ends: a forecast through the saw-tooth would fall short.
+        series.extend(
+            points
+                .iter()
+                .filter(|p| !yearly || (p.date.month() == 12 && p.date.day() == 31))
+                .map(|p| (p.date, p.value)),
+        );
         ev.forecast = forecast::forecast(&series, target.forecast, target.deadline).map(|mut f| {
             clamp_forecast(target, &mut f);
             f

@@ -20,6 +20,7 @@ fn plan() -> Plan {
         decimals: 0,
         due_days: None,
         area_reports: None,
+        resets_yearly: false,
         min: None,
         max: None,
     };
@@ -28,6 +29,8 @@ fn plan() -> Plan {
         name: "p".into(),
         short_name: None,
         city: "某市".into(),
+        level: None,
+        issuer: None,
         period: DateRange {
             start: NaiveDate::from_ymd_opt(2023, 1, 1).unwrap(),
             end: NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),

@@ -31,6 +31,7 @@ fn indicator(c: &str, measure: Measure, additive: bool) -> Indicator {
         decimals: 0,
         due_days: None,
         area_reports: None,
+        resets_yearly: false,
         min: None,
         max: None,
     }
@@ -61,6 +62,7 @@ fn target(kind: TargetKind, value: TargetValue) -> Target {
         note: String::new(),
         revision: None,
         multiple: None,
+        pending: false,
         allocations: Vec::new(),
         origin: Default::default(),
     }
@@ -72,6 +74,8 @@ fn plan_with(indicators: Vec<Indicator>, areas: usize) -> Plan {
         name: "p".into(),
         short_name: None,
         city: "市".into(),
+        level: None,
+        issuer: None,
         period: DateRange {
             start: d("2023-01-01"),
             end: d("2025-12-31"),
@@ -774,4 +778,38 @@ fn a_target_is_judged_at_its_deadline() {
     let e = evaluate(&plan, &t, &dip, d("2026-06-30"));
     assert_eq!(e.status, Status::Achieved);
     assert_eq!(e.after_deadline.len(), 1);
+}
+
+/// A stock valid one evaluation year at a time rises through each year and
+/// falls at the next year's start: its forecast uses the year-ends, so it
+/// is not dragged below the current value by the saw-tooth.
+#[test]
+fn a_yearly_resetting_stock_is_forecast_from_year_ends() {
+    let mut plan = plan_with(vec![indicator("x", Measure::Stock, true)], 0);
+    let mut t = target(TargetKind::Stock, num(1500.0));
+    t.baseline = baseline(795.0, "2022-12-31");
+    let data = set(&[
+        ("2023Q1", 200.0),
+        ("2023Q2", 500.0),
+        ("2023Q3", 800.0),
+        ("2023Q4", 1000.0),
+        ("2024Q1", 250.0),
+        ("2024Q2", 600.0),
+        ("2024Q3", 950.0),
+        ("2024Q4", 1200.0),
+        ("2025Q1", 300.0),
+        ("2025Q2", 800.0),
+        ("2025Q3", 1390.0),
+    ]);
+    let saw = evaluate(&plan, &t, &data, d("2025-09-30"))
+        .forecast
+        .unwrap();
+    assert!(saw.value < 1390.0, "through the saw-tooth: {}", saw.value);
+    plan.indicators[0].resets_yearly = true;
+    let yearly = evaluate(&plan, &t, &data, d("2025-09-30"))
+        .forecast
+        .unwrap();
+    // 795 → 1000 → 1200: about 1,400 at the end of 2025.
+    assert!((yearly.value - 1400.0).abs() < 20.0, "{}", yearly.value);
+    assert_eq!(yearly.points_used, 3);
 }

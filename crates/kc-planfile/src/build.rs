@@ -203,6 +203,8 @@ pub fn build(ctx: &Ctx<'_>, root: &Table) -> Option<Plan> {
         name: header.name,
         short_name: header.short_name,
         city: header.city,
+        level: header.level,
+        issuer: header.issuer,
         period: header.period,
         status: header.status,
         source: header.source,
@@ -273,6 +275,8 @@ struct Header {
     name: String,
     short_name: Option<String>,
     city: String,
+    level: Option<String>,
+    issuer: Option<String>,
     period: DateRange,
     status: PlanStatus,
     source: Option<SourceDoc>,
@@ -317,6 +321,8 @@ fn read_header_fields(o: &Obj<'_, '_, '_>) -> Option<Header> {
     let name = o.req_str("name");
     let short_name = o.opt_str("short_name");
     let city = o.req_str("city");
+    let level = o.opt_str("level");
+    let issuer = o.opt_str("issuer");
     let start = o.req_date("start");
     let end = o.req_date("end");
     let status = match o.opt_choice("status", &["draft", "final"]).as_deref() {
@@ -393,6 +399,8 @@ fn read_header_fields(o: &Obj<'_, '_, '_>) -> Option<Header> {
         name: name?,
         short_name,
         city: city?,
+        level,
+        issuer,
         period: DateRange { start, end },
         status,
         source,
@@ -523,6 +531,7 @@ fn read_indicators(
             ok
         });
         let area_reports = o.opt_bool("area_reports");
+        let resets_yearly = o.opt_choice("resets", &["yearly"]).is_some();
         let min = o.opt_f64("min").and_then(kc_domain::money::from_f64);
         let max = o.opt_f64("max").and_then(kc_domain::money::from_f64);
         if let (Some(lo), Some(hi)) = (min, max)
@@ -550,6 +559,7 @@ fn read_indicators(
                     decimals,
                     due_days: due,
                     area_reports,
+                    resets_yearly,
                     min,
                     max,
                 },
@@ -886,9 +896,25 @@ fn read_target(
             reported,
         })
     });
-    let (value, multiple) = match read_value(o, kind, baseline.as_ref()) {
-        Some((v, m)) => (Some(v), m),
-        None => (None, None),
+    // `target = "待定"`: a drafted plan's target the bureau has yet to set.
+    let pending = o.get("target").and_then(|n| n.as_str()) == Some("待定");
+    let (value, multiple) = if pending {
+        let b = baseline.as_ref().map(|b| b.value).unwrap_or(0.0);
+        o.ctx.warn(
+            value_span.clone(),
+            format!("{} 的目标值待定（target = \"待定\"），请填写", o.what),
+        );
+        let v = if kind == Some(TargetKind::Range) {
+            TargetValue::Range { min: b, max: b }
+        } else {
+            TargetValue::Number { value: b }
+        };
+        (Some(v), None)
+    } else {
+        match read_value(o, kind, baseline.as_ref()) {
+            Some((v, m)) => (Some(v), m),
+            None => (None, None),
+        }
     };
     // `[target.revision]`: the mid-term revision replaces the value in force
     // and keeps the original beside it.
@@ -1186,6 +1212,7 @@ fn read_target(
         weight,
         note,
         multiple,
+        pending,
         allocations,
         origin: Default::default(),
     })

@@ -124,3 +124,141 @@ fn unchanged(plan: &Plan, code: &str, rows: &[AllocationRow]) -> bool {
             })
         })
 }
+
+/// A target's value at the old plan's deadline, from its final evaluation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FinalValue {
+    pub value: f64,
+    pub date: chrono::NaiveDate,
+}
+
+/// Kinds whose final value is a level the next plan starts from.
+fn starts_from_level(kind: kc_domain::plan::TargetKind) -> bool {
+    use kc_domain::plan::TargetKind as K;
+    matches!(
+        kind,
+        K::Stock | K::Share | K::PerCapita | K::ZeroCount | K::Range | K::Rank
+    )
+}
+
+/// Kinds whose number the bureau sets anew for the next plan.
+fn set_anew(kind: kc_domain::plan::TargetKind) -> bool {
+    use kc_domain::plan::TargetKind as K;
+    !matches!(
+        kind,
+        K::Rank | K::Relative | K::Milestone | K::Task | K::ZeroCount
+    )
+}
+
+/// The next plan drafted from `plan` (its text `text`): the same
+/// indicators, units, areas, structure, ranking and market rules; the new
+/// period; every target's deadline at the new end, its baseline the final
+/// value at the old deadline (for levels), and its number left `"待定"` for
+/// the bureau (so `plan check` lists what is missing). Allocations,
+/// checkpoints and revisions belong to the old period and are dropped.
+pub fn draft_next(
+    file: &str,
+    text: &str,
+    plan: &Plan,
+    start: chrono::NaiveDate,
+    end: chrono::NaiveDate,
+    finals: &std::collections::HashMap<String, FinalValue>,
+    source: &str,
+) -> Result<String, PlanErrors> {
+    use chrono::Datelike;
+    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| PlanErrors {
+        file: file.to_string(),
+        errors: vec![Diagnostic {
+            line: 1,
+            column: 1,
+            message: format!("TOML 语法错误：{}", e.message().trim()),
+            expected: None,
+        }],
+    })?;
+    let date = |d: chrono::NaiveDate| -> Value {
+        let dt = toml_edit::Datetime {
+            date: Some(toml_edit::Date {
+                year: d.year() as u16,
+                month: d.month() as u8,
+                day: d.day() as u8,
+            }),
+            time: None,
+            offset: None,
+        };
+        Value::from(dt)
+    };
+    let (old_span, new_span) = (
+        format!("{}-{}", plan.period.start.year(), plan.period.end.year()),
+        format!("{}-{}", start.year(), end.year()),
+    );
+    if let Some(p) = doc.get_mut("plan").and_then(Item::as_table_like_mut) {
+        let code = plan.code.as_str();
+        let code = if code.contains(&old_span) {
+            code.replace(&old_span, &new_span)
+        } else {
+            format!("{code}-{new_span}")
+        };
+        p.insert("code", Item::Value(Value::from(code)));
+        p.insert(
+            "name",
+            Item::Value(Value::from(format!(
+                "{}（{}—{}年）",
+                plan.name,
+                start.year(),
+                end.year()
+            ))),
+        );
+        p.insert("status", Item::Value(Value::from("draft")));
+        p.insert("start", Item::Value(date(start)));
+        p.insert("end", Item::Value(date(end)));
+        p.remove("source");
+    }
+    if let Some(p) = doc.get_mut("plan").and_then(Item::as_table_mut) {
+        p.decor_mut().set_prefix(format!(
+            "# 下一轮规划草稿：由 kechuang plan draft 从《{}》生成（{source}）。\n# 基期值为上一轮各目标截止日期的终期评估值；target = \"待定\" 的目标值请填写（plan check 会逐项提醒）。\n",
+            plan.name
+        ));
+    }
+    if let Some(targets) = doc.get_mut("target").and_then(Item::as_array_of_tables_mut) {
+        for t in targets.iter_mut() {
+            let Some(code) = t.get("code").and_then(Item::as_str).map(str::to_string) else {
+                continue;
+            };
+            let Some(old) = plan.target(&code) else {
+                continue;
+            };
+            for key in [
+                "deadline",
+                "checkpoints",
+                "revision",
+                "areas",
+                "departments",
+            ] {
+                t.remove(key);
+            }
+            if set_anew(old.kind) {
+                t.insert("target", Item::Value(Value::from("待定")));
+            }
+            match finals.get(&code) {
+                Some(f) if starts_from_level(old.kind) => {
+                    let mut b = InlineTable::new();
+                    b.insert("value", number(f.value));
+                    b.insert("date", date(f.date));
+                    b.insert(
+                        "source",
+                        Value::from(format!("上一轮规划终期评估值（{}）", plan.code)),
+                    );
+                    b.insert("reported", Value::from(true));
+                    t.insert("baseline", Item::Value(Value::InlineTable(b)));
+                }
+                // A flow, a rate of growth or a share of coverage restarts
+                // with the new period: the old baseline is the old period's.
+                _ if old.baseline.is_some() && !starts_from_level(old.kind) => {
+                    t.remove("baseline");
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(doc.to_string())
+}

@@ -12,6 +12,18 @@ pub fn plan_json(plan: &Plan) -> Value {
         "name": plan.name,
         "short_name": plan.short_name,
         "city": plan.city,
+        "level": plan.level,
+        "whole": plan.whole_label(),
+        "issuer": plan.report_issuer(),
+        "reporting": {
+            "due_days": plan.reporting.due_days,
+            "indicators": plan.indicators.iter().filter(|i| i.is_reported()).map(|i| json!({
+                "code": i.code,
+                "frequency": i.frequency,
+                "due_days": i.due_days.unwrap_or(plan.reporting.due_days),
+                "area_reports": i.areas_report(),
+            })).collect::<Vec<_>>(),
+        },
         "period": { "start": plan.period.start, "end": plan.period.end },
         "status": plan.status,
         "source": plan.source,

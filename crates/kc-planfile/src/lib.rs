@@ -18,7 +18,7 @@ use std::fmt;
 use kc_domain::Plan;
 
 pub use catalogue::{DEFAULT_CATALOGUE, default_catalogue, parse_catalogue};
-pub use edit::with_allocations;
+pub use edit::{FinalValue, draft_next, with_allocations};
 pub use json::{plan_json, target_json};
 pub use rules::{
     DEFAULT_MUJUN, DEFAULT_RULES, default_mujun, default_rules, parse_mujun, parse_rules,

@@ -46,14 +46,22 @@ pub(crate) fn read_ranking(
         };
         let code = it.req_code("code");
         let indicator = it.req_code("indicator");
-        if let Some(i) = &indicator
-            && !indicators.iter().any(|x| &x.code == i)
-        {
-            ctx.error(
-                it.get("indicator").and_then(|n| n.span()),
-                format!("[[ranking.item]] 引用了未定义的指标 {i}"),
-                Some("已在 [[indicator]] 中定义的指标编码"),
-            );
+        if let Some(i) = &indicator {
+            match indicators.iter().find(|x| &x.code == i) {
+                None => ctx.error(
+                    it.get("indicator").and_then(|n| n.span()),
+                    format!("[[ranking.item]] 引用了未定义的指标 {i}"),
+                    Some("已在 [[indicator]] 中定义的指标编码"),
+                ),
+                // An item the areas have no numbers for would rank every
+                // area alike.
+                Some(x) if !has_area_data(x) => ctx.error(
+                    it.get("indicator").and_then(|n| n.span()),
+                    format!("[[ranking.item]] 的指标 {i}（{}）没有分地区的数据，无法用于县区排名", x.name),
+                    Some("由各地区报送的指标（additive = true 或 area_reports = true），或由登记库计算的指标"),
+                ),
+                Some(_) => {}
+            }
         }
         let basis = it
             .opt_choice("basis", &["value", "growth"])
@@ -117,4 +125,16 @@ pub(crate) fn read_ranking(
         tie_break: tie,
         note,
     })
+}
+
+/// Whether the areas have numbers of their own for `ind`: they report it,
+/// or the engine computes it from a registry, or it is a formula.
+fn has_area_data(ind: &Indicator) -> bool {
+    match &ind.source {
+        kc_domain::plan::DataSource::Reported => ind.areas_report(),
+        kc_domain::plan::DataSource::Registry { compute, .. } => {
+            compute.is_some() || ind.areas_report()
+        }
+        kc_domain::plan::DataSource::Formula { .. } => true,
+    }
 }

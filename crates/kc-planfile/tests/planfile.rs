@@ -402,6 +402,12 @@ const BAD: &[(&str, &str, &str, &str)] = &[
         "[[ranking.item]] 引用了未定义的指标 nope",
     ),
     (
+        "ranking on an indicator the areas do not report",
+        "target = 1200",
+        "target = 1200\n\n[ranking]\n[[ranking.item]]\ncode = \"R1\"\nindicator = \"hte\"\n",
+        "[[ranking.item]] 的指标 hte（高企数）没有分地区的数据，无法用于县区排名",
+    ),
+    (
         "ranking without items",
         "target = 1200",
         "target = 1200\n\n[ranking]\nname = \"争先\"\n",

@@ -394,6 +394,27 @@ fn cases(
         case("GET", p("/ranking"), Body::None, BUSINESS),
         case("GET", p("/areas/gaoxin"), Body::None, BUSINESS),
         case("GET", p("/allocation"), Body::None, BUSINESS),
+        // Before the plan's end the final evaluation is a 400 for those
+        // who may read it, a 403 for the others.
+        case("GET", p("/final"), Body::None, BUSINESS),
+        case(
+            "GET",
+            p("/draft?start=2026-01-01&end=2030-12-31"),
+            Body::None,
+            &["kjj"],
+        ),
+        case(
+            "GET",
+            format!("/api/v1/plans/{PLAN}/final"),
+            Body::None,
+            BUSINESS,
+        ),
+        case(
+            "GET",
+            p("/reports/download?period=final&format=html"),
+            Body::None,
+            BUSINESS,
+        ),
         case("GET", p("/allocation?format=csv"), Body::None, BUSINESS),
         case("GET", p("/allocation/T1-1"), Body::None, &["kjj"]),
         // An empty form for an unallocated target changes nothing.

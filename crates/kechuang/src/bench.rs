@@ -66,6 +66,7 @@ fn with_kind_indicators(mut plan: Plan) -> (Plan, Vec<String>) {
             decimals: 0,
             due_days: None,
             area_reports: None,
+            resets_yearly: false,
             min: None,
             max: None,
         });

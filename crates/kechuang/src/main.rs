@@ -314,6 +314,23 @@ enum PlanCmd {
         #[command(flatten)]
         db: DbArg,
     },
+    /// 起草下一轮规划：沿用指标、单位、地区和结构，基期值取上一轮终期评估值，目标值留待填写
+    Draft {
+        /// 上一轮规划的编码
+        #[arg(long)]
+        from: String,
+        /// 新规划期开始日期，如 2026-01-01
+        #[arg(long)]
+        start: chrono::NaiveDate,
+        /// 新规划期结束日期，如 2030-12-31
+        #[arg(long)]
+        end: chrono::NaiveDate,
+        /// 输出的规划文件
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
+    },
     /// 目标任务分解表：导出为 Excel/CSV，或导入填好的表（生成规划新版本）
     #[command(subcommand)]
     Allocation(AllocationCmd),
@@ -347,6 +364,13 @@ fn main() -> ExitCode {
         Command::Plan(PlanCmd::Show { file, json }) => plan_show(&file, json),
         Command::Plan(PlanCmd::Load { file, db }) => run_async(plan_load(file, db.db)),
         Command::Plan(PlanCmd::Allocation(cmd)) => run_async(plan_allocation(cmd)),
+        Command::Plan(PlanCmd::Draft {
+            from,
+            start,
+            end,
+            output,
+            db,
+        }) => run_async(plan_draft(from, start, end, output, db.db)),
         Command::Serve {
             db,
             addr,
@@ -1223,6 +1247,48 @@ async fn audit_verify(db: String) -> ExitCode {
     backup::verify_and_print(&store).await
 }
 
+/// `plan draft`: the next plan's file, checked, with what is left to fill.
+async fn plan_draft(
+    from: String,
+    start: chrono::NaiveDate,
+    end: chrono::NaiveDate,
+    output: PathBuf,
+    db: String,
+) -> ExitCode {
+    let store = match connect(&db).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let engines = kc_app::registries::Engines::new();
+    let today = kc_app::time::today_beijing();
+    let draft = match kc_app::final_eval::draft(&store, &engines, &from, start, end, today).await {
+        Ok(d) => d,
+        Err(kc_app::report::ReportError::Store(e)) => {
+            eprintln!("kechuang: {}", one_line(&e));
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            eprintln!("kechuang: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(e) = std::fs::write(&output, &draft.text) {
+        eprintln!("kechuang: 无法写入 {}：{e}", output.display());
+        return ExitCode::FAILURE;
+    }
+    out(&format!(
+        "已写出下一轮规划草稿 {}（{} 至 {}），检查通过；还有 {} 处待填写：\n",
+        output.display(),
+        start,
+        end,
+        draft.warnings.len()
+    ));
+    for w in &draft.warnings {
+        out(&format!("  提醒：{w}\n"));
+    }
+    ExitCode::SUCCESS
+}
+
 /// `plan allocation export|import`: the allocation table as a file.
 async fn plan_allocation(cmd: AllocationCmd) -> ExitCode {
     let (file, plan, db, import) = match cmd {
@@ -1357,11 +1423,16 @@ struct ReportArgs {
 }
 
 async fn report(a: ReportArgs) -> ExitCode {
-    let period: kc_domain::Period = match a.period.parse() {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("kechuang: {e}");
-            return ExitCode::from(2);
+    // `final`: the final evaluation (终期评估) of a plan whose period ended.
+    let period: Option<kc_domain::Period> = if a.period == "final" {
+        None
+    } else {
+        match a.period.parse() {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("kechuang: {e}（终期评估写 --period final）");
+                return ExitCode::from(2);
+            }
         }
     };
     let ext = a
@@ -1409,23 +1480,33 @@ async fn report(a: ReportArgs) -> ExitCode {
     };
     let today = kc_app::time::today_beijing();
     let engines = kc_app::registries::Engines::new();
-    let request = kc_app::report::ReportRequest {
-        period,
-        scope: &a.scope,
-        targets,
+    let made = match period {
+        Some(period) => {
+            let request = kc_app::report::ReportRequest {
+                period,
+                scope: &a.scope,
+                targets,
+            };
+            kc_app::report::generate(&store, &engines, &plan_code, &request, today).await
+        }
+        None if a.scope != "city" => Err(kc_app::report::ReportError::Invalid(
+            "终期评估报告按全市出具，分地区的结果在报告的“分地区”表中；请去掉 --scope".into(),
+        )),
+        None => kc_app::final_eval::final_evaluation(&store, &engines, &plan_code, today)
+            .await
+            .map(|fe| kc_app::final_eval::report(&fe, today)),
     };
-    let mut report =
-        match kc_app::report::generate(&store, &engines, &plan_code, &request, today).await {
-            Ok(r) => r,
-            Err(kc_app::report::ReportError::Store(e)) => {
-                eprintln!("kechuang: {}", one_line(&e));
-                return ExitCode::FAILURE;
-            }
-            Err(e) => {
-                eprintln!("kechuang: {e}");
-                return ExitCode::from(2);
-            }
-        };
+    let mut report = match made {
+        Ok(r) => r,
+        Err(kc_app::report::ReportError::Store(e)) => {
+            eprintln!("kechuang: {}", one_line(&e));
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            eprintln!("kechuang: {e}");
+            return ExitCode::from(2);
+        }
+    };
     if let Some(i) = a.issuer {
         report.issuer = i;
     }
@@ -1454,7 +1535,7 @@ async fn report(a: ReportArgs) -> ExitCode {
                 &store,
                 &user,
                 "export",
-                &format!("report:{plan_code}/{period}/{}", a.scope),
+                &format!("report:{plan_code}/{}/{}", a.period, a.scope),
                 serde_json::json!({"format": format, "file": a.output.display().to_string()}),
             )
             .await

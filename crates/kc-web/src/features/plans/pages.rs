@@ -47,6 +47,8 @@ pub struct Nav {
     /// The page's own path, for the as-of form.
     pub here: String,
     pub me: crate::account::Me,
+    /// The plan's period has ended: its final evaluation is open.
+    pub ended: bool,
 }
 
 impl Nav {
@@ -55,7 +57,7 @@ impl Nav {
         let scope = snap.scope.to_string();
         let mut scopes = vec![Opt {
             value: "city".into(),
-            label: format!("{}（全市）", plan.city),
+            label: plan.whole_label(),
             selected: snap.scope == Scope::City,
         }];
         scopes.extend(plan.areas.iter().map(|a| {
@@ -82,6 +84,7 @@ impl Nav {
             query: format!("?as_of={}&scope={}", snap.as_of, scope),
             here: format!("/plans/{}", plan.code),
             me: crate::account::Me::new(sess, Some(plan)),
+            ended: plan.period.end < kc_app::time::today_beijing(),
         }
     }
 
@@ -931,7 +934,7 @@ impl EntryForm {
         };
         let mut scopes = vec![Opt {
             value: "city".into(),
-            label: format!("{}（全市）", plan.city),
+            label: plan.whole_label(),
             selected: scope == "city",
         }];
         for a in &plan.areas {
