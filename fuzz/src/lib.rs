@@ -54,6 +54,29 @@ pub fn warm_up(name: &str) {
 pub const PLAN_TEXT: &str = include_str!("../../plans/bengbu-2023-2025.toml");
 pub const PLAN_EXAMPLE: &str = include_str!("../../plans/examples/chuzhou-2024-2027.toml");
 
+/// Small valid plan files (a few KB at most), written for fuzzing from the
+/// structure of the two real ones: AFL runs a plan-sized input hundreds of
+/// times a second, the 43 KB plan about fifty (docs/fuzzing.md).
+pub const SMALL_PLANS: &[(&str, &str)] = &[
+    ("minimal", include_str!("../seeds/planfile/minimal.toml")),
+    ("small", include_str!("../seeds/planfile/small.toml")),
+    ("kinds", include_str!("../seeds/planfile/kinds.toml")),
+    (
+        "ranking-market",
+        include_str!("../seeds/planfile/ranking-market.toml"),
+    ),
+];
+
+/// The largest seed written for AFL (`smoke --write-seeds`), per target:
+/// AFL works best on small inputs. For `planfile` this leaves out the two
+/// real plans (18 and 43 KB), which the smoke driver still runs.
+pub fn afl_seed_limit(name: &str) -> usize {
+    match name {
+        "planfile" => 8 * 1024,
+        _ => 64 * 1024,
+    }
+}
+
 static PLAN: LazyLock<kc_domain::Plan> =
     LazyLock::new(|| kc_planfile::parse_plan("plan.toml", PLAN_TEXT).expect("the plan"));
 
@@ -221,12 +244,18 @@ pub fn number(data: &[u8]) {
 pub fn seeds(name: &str) -> Vec<Vec<u8>> {
     let strs = |v: &[&str]| v.iter().map(|s| s.as_bytes().to_vec()).collect::<Vec<_>>();
     match name {
-        "planfile" => strs(&[
-            PLAN_TEXT,
-            PLAN_EXAMPLE,
-            kc_planfile::DEFAULT_CATALOGUE,
-            "[plan]\ncode = \"x\"\n",
-        ]),
+        "planfile" => {
+            let mut v = strs(&SMALL_PLANS.iter().map(|(_, p)| *p).collect::<Vec<_>>());
+            v.extend(strs(&[
+                kc_planfile::DEFAULT_CATALOGUE,
+                kc_planfile::DEFAULT_RULES,
+                kc_planfile::DEFAULT_MUJUN,
+                "[plan]\ncode = \"x\"\n",
+                PLAN_TEXT,
+                PLAN_EXAMPLE,
+            ]));
+            v
+        }
         "csv" => {
             let (csv, _) = demo_files();
             let mut v = csv;
@@ -375,4 +404,40 @@ pub fn mutate(name: &str, input: &[u8], other: &[u8], rng: &mut Rng) -> Vec<u8> 
     }
     v.truncate(1 << 20);
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The small plan seeds are valid plans (so that AFL starts from deep in
+    /// the checker, not from its first error), and small.
+    #[test]
+    fn small_plans_parse() {
+        for (name, text) in SMALL_PLANS {
+            assert!(
+                text.len() <= afl_seed_limit("planfile"),
+                "{name}: {} bytes",
+                text.len()
+            );
+            let checked = kc_planfile::check_plan(name, text).unwrap_or_else(|e| panic!("{e}"));
+            assert!(!checked.plan.targets.is_empty(), "{name}");
+            let _ = kc_planfile::plan_json(&checked.plan);
+            let _ = kc_planfile::summary(&checked.plan);
+        }
+        kc_planfile::parse_catalogue("c", kc_planfile::DEFAULT_CATALOGUE).expect("catalogue");
+        kc_planfile::parse_rules("r", kc_planfile::DEFAULT_RULES).expect("rules");
+        kc_planfile::parse_mujun("m", kc_planfile::DEFAULT_MUJUN).expect("mujun");
+    }
+
+    /// Every planfile seed AFL gets is small; the real plans are left out.
+    #[test]
+    fn afl_planfile_seeds_small() {
+        let kept: Vec<_> = seeds("planfile")
+            .into_iter()
+            .filter(|s| s.len() <= afl_seed_limit("planfile"))
+            .collect();
+        assert_eq!(kept.len(), SMALL_PLANS.len() + 4);
+        assert!(kept.iter().all(|s| s.len() <= 4 * 1024));
+    }
 }

@@ -240,3 +240,69 @@ pub fn previous_quarter_end(d: NaiveDate) -> NaiveDate {
     let start = kc_domain::Frequency::Quarterly.period_containing(d).start();
     start.pred_opt().unwrap_or(start)
 }
+
+/// One area's place when areas are ranked on their own targets.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OwnRank {
+    pub area: String,
+    pub name: String,
+    pub rank: usize,
+    /// The weighted mean completion of the area's own targets, each capped
+    /// to 0–100 (an achieved target counts 100), in per cent.
+    pub score: f64,
+    pub achieved: usize,
+    /// Targets with a completion (the others have no data or no path yet).
+    pub judged: usize,
+    pub targets: usize,
+}
+
+/// Areas ranked by "completion of own targets" (按本地区目标完成度): each
+/// area's snapshot judges it on its allocated shares and the city's rates;
+/// the score is the weighted mean of the capped completions. Areas with
+/// equal scores share a rank (1, 1, 3).
+pub fn own_target_ranking(snaps: &[&crate::Snapshot]) -> Vec<OwnRank> {
+    let mut rows: Vec<OwnRank> = snaps
+        .iter()
+        .map(|s| {
+            let (mut sum, mut weights, mut judged, mut achieved) = (0.0, 0.0, 0, 0);
+            for t in &s.plan.targets {
+                let Some(e) = s.eval(t.code.as_str()) else {
+                    continue;
+                };
+                let done = if e.status == kc_domain::Status::Achieved {
+                    achieved += 1;
+                    Some(100.0)
+                } else {
+                    e.completion.map(|c| c.clamp(0.0, 100.0))
+                };
+                if let Some(c) = done.filter(|c| c.is_finite()) {
+                    sum += c * t.weight;
+                    weights += t.weight;
+                    judged += 1;
+                }
+            }
+            let area = match &s.scope {
+                kc_domain::Scope::Area(a) => a.to_string(),
+                other => other.to_string(),
+            };
+            OwnRank {
+                name: s.scope.name(&s.plan).to_string(),
+                area,
+                rank: 0,
+                score: if weights > 0.0 { sum / weights } else { 0.0 },
+                achieved,
+                judged,
+                targets: s.plan.targets.len(),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.area.cmp(&b.area)));
+    for i in 0..rows.len() {
+        rows[i].rank = if i > 0 && (rows[i].score - rows[i - 1].score).abs() < 1e-9 {
+            rows[i - 1].rank
+        } else {
+            i + 1
+        };
+    }
+    rows
+}

@@ -570,6 +570,20 @@ pub struct Baseline {
 pub struct Checkpoint {
     pub date: NaiveDate,
     pub value: f64,
+    /// A binding interim target (阶段目标), judged at its date: `AtLeast`
+    /// (达到) or `MoreThan` (超过); `None` when it only shapes the path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding: Option<Binding>,
+}
+
+/// How a binding checkpoint is met, in the target's direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Binding {
+    /// 达到: at least (at most, for a falling target).
+    AtLeast,
+    /// 超过: more than (less than, for a falling target).
+    MoreThan,
 }
 
 /// The set a coverage target covers.

@@ -30,8 +30,8 @@ use crate::forecast::{self, Forecast, recent_pace_per_month};
 use crate::path::Path;
 use crate::period::{DAYS_PER_MONTH, DAYS_PER_YEAR, Period, days_between, ymd};
 use crate::plan::{
-    Curve, Direction, GrowthBasis, Measure, Plan, StatusRule, Target, TargetKind, TargetValue,
-    Universe,
+    Binding, Curve, Direction, GrowthBasis, Measure, Plan, StatusRule, Target, TargetKind,
+    TargetValue, Universe,
 };
 use crate::series::{Obs, SeriesSet, running_totals, stock_points};
 
@@ -153,6 +153,20 @@ pub struct Evaluation {
     pub judged_at: Option<NaiveDate>,
     #[serde(default)]
     pub after_deadline: Vec<Point>,
+    /// Binding interim targets (阶段目标) whose date has come, each judged
+    /// on the latest value on or before it.
+    #[serde(default)]
+    pub interim: Vec<Interim>,
+}
+
+/// A binding checkpoint judged at its date.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Interim {
+    pub date: NaiveDate,
+    pub target: f64,
+    pub binding: Binding,
+    pub value: Option<f64>,
+    pub met: Option<bool>,
 }
 
 impl Evaluation {
@@ -181,6 +195,7 @@ impl Evaluation {
             compared_with: None,
             judged_at: None,
             after_deadline: Vec::new(),
+            interim: Vec::new(),
         }
     }
 }
@@ -201,9 +216,12 @@ pub fn evaluate(plan: &Plan, target: &Target, data: &SeriesSet, as_of: NaiveDate
         return ev;
     }
     if as_of <= target.deadline {
-        return evaluate_at(plan, target, data, as_of);
+        let mut ev = evaluate_at(plan, target, data, as_of);
+        judge_interim(target, &mut ev);
+        return ev;
     }
     let mut ev = evaluate_at(plan, target, data, target.deadline);
+    judge_interim(target, &mut ev);
     ev.as_of = as_of;
     ev.judged_at = Some(target.deadline);
     ev.after_deadline = data
@@ -303,6 +321,53 @@ fn coverage_points(target: &Target, points: Vec<Point>, data: &SeriesSet) -> Vec
             })
         })
         .collect()
+}
+
+/// Judges the binding checkpoints whose date the data have reached; a
+/// missed one keeps a target that is otherwise on track at 需关注.
+fn judge_interim(target: &Target, ev: &mut Evaluation) {
+    let Some(last) = ev.value_date else { return };
+    for c in target.checkpoints.iter().filter(|c| c.date <= last) {
+        let Some(binding) = c.binding else { continue };
+        let value = ev
+            .points
+            .iter()
+            .rfind(|p| p.date <= c.date)
+            .map(|p| p.value);
+        let met = value.map(|v| match (target.direction, binding) {
+            (Direction::Up, Binding::AtLeast) => v >= c.value,
+            (Direction::Up, Binding::MoreThan) => v > c.value,
+            (Direction::Down, Binding::AtLeast) => v <= c.value,
+            (Direction::Down, Binding::MoreThan) => v < c.value,
+        });
+        ev.interim.push(Interim {
+            date: c.date,
+            target: c.value,
+            binding,
+            value,
+            met,
+        });
+    }
+    if let Some(missed) = ev.interim.iter().find(|i| i.met == Some(false))
+        && ev.status == Status::OnTrack
+    {
+        ev.status = Status::AtRisk;
+        let op = match (target.direction, missed.binding) {
+            (Direction::Up, Binding::AtLeast) => "≥",
+            (Direction::Up, Binding::MoreThan) => ">",
+            (Direction::Down, Binding::AtLeast) => "≤",
+            (Direction::Down, Binding::MoreThan) => "<",
+        };
+        ev.reason = Some(format!(
+            "{} 的阶段目标 {op} {} 未达到（实为 {}）",
+            missed.date,
+            crate::plan::fmt_num(missed.target, 2),
+            missed
+                .value
+                .map(|v| crate::plan::fmt_num(v, 2))
+                .unwrap_or_else(|| "无数据".into())
+        ));
+    }
 }
 
 /// Whether `v` satisfies the target's condition.

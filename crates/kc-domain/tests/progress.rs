@@ -696,6 +696,7 @@ fn an_area_is_judged_on_its_own_target() {
         checkpoints: vec![Checkpoint {
             date: d("2023-12-31"),
             value: 250.0,
+            binding: None,
         }],
         responsible: None,
     }];
@@ -812,4 +813,44 @@ fn a_yearly_resetting_stock_is_forecast_from_year_ends() {
     // 795 → 1000 → 1200: about 1,400 at the end of 2025.
     assert!((yearly.value - 1400.0).abs() < 20.0, "{}", yearly.value);
     assert_eq!(yearly.points_used, 3);
+}
+
+/// "超过 1000 家 by 2024" as a binding checkpoint: judged at its date; a
+/// miss keeps a target that is otherwise on track at 需关注, with the reason.
+#[test]
+fn a_binding_checkpoint_is_judged_at_its_date() {
+    let plan = plan_with(vec![indicator("x", Measure::Stock, true)], 0);
+    let mut t = target(TargetKind::Stock, num(1500.0));
+    t.baseline = baseline(795.0, "2022-12-31");
+    t.checkpoints = vec![Checkpoint {
+        date: d("2024-12-31"),
+        value: 1000.0,
+        binding: Some(Binding::MoreThan),
+    }];
+    let data = set(&[("2024Q4", 1000.0), ("2025Q1", 1140.0)]);
+    let e = evaluate(&plan, &t, &data, d("2025-03-31"));
+    assert_eq!(e.interim.len(), 1);
+    assert_eq!(
+        (e.interim[0].value, e.interim[0].met),
+        (Some(1000.0), Some(false))
+    );
+    assert_eq!(e.status, Status::AtRisk, "{:?}", e.reason);
+    assert!(
+        e.reason
+            .as_deref()
+            .unwrap()
+            .contains("2024-12-31 的阶段目标 > 1000 未达到（实为 1000）")
+    );
+    // 达到 (at least) is met by 1,000, and the target is on track again.
+    t.checkpoints[0].binding = Some(Binding::AtLeast);
+    let e = evaluate(&plan, &t, &data, d("2025-03-31"));
+    assert_eq!(e.interim[0].met, Some(true));
+    assert_eq!(e.status, Status::OnTrack);
+    // A checkpoint that only shapes the path is not judged.
+    t.checkpoints[0].binding = None;
+    assert!(
+        evaluate(&plan, &t, &data, d("2025-03-31"))
+            .interim
+            .is_empty()
+    );
 }

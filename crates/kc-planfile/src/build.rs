@@ -981,6 +981,13 @@ fn read_target(
                     if !c.has("value") {
                         ctx.error(c.span(), "检查点缺少 value", Some("数字"));
                     }
+                    // `binding = true`: an interim target judged at its
+                    // date (达到); `strict = true` also: more than (超过).
+                    let binding = match (c.opt_bool("binding"), c.opt_bool("strict")) {
+                        (_, Some(true)) => Some(kc_domain::plan::Binding::MoreThan),
+                        (Some(true), _) => Some(kc_domain::plan::Binding::AtLeast),
+                        _ => None,
+                    };
                     c.finish();
                     if let (Some(date), Some(value)) = (date, value) {
                         let from = baseline
@@ -995,7 +1002,11 @@ fn read_target(
                                 Some("晚于基期（或规划期开始）且早于 deadline 的日期"),
                             );
                         }
-                        checkpoints.push(Checkpoint { date, value });
+                        checkpoints.push(Checkpoint {
+                            date,
+                            value,
+                            binding,
+                        });
                     }
                 }
             }
@@ -1548,7 +1559,11 @@ fn read_allocations(
                         );
                         continue;
                     }
-                    checkpoints.push(Checkpoint { date, value: v });
+                    checkpoints.push(Checkpoint {
+                        date,
+                        value: v,
+                        binding: None,
+                    });
                 }
                 checkpoints.sort_by_key(|c| c.date);
             }

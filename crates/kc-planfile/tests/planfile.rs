@@ -735,3 +735,22 @@ fn shipped_plans_allocate_targets_to_areas() {
         assert!(allocated >= 3, "{file}: {allocated} targets allocated");
     }
 }
+
+/// `binding = true` (达到) and `strict = true` (超过) make a checkpoint an
+/// interim target.
+#[test]
+fn binding_checkpoints_are_read() {
+    let text = BASE.replacen(
+        "target = 1200",
+        "target = 1200\nbaseline = { value = 700, date = 2022-12-31 }\ncheckpoints = [{ date = 2023-12-31, value = 800 }, { date = 2024-12-31, value = 1000, strict = true }, { date = 2025-06-30, value = 1100, binding = true }]",
+        1,
+    );
+    let plan = kc_planfile::parse_plan("t.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let b: Vec<Option<kc_domain::plan::Binding>> = plan.targets[0]
+        .checkpoints
+        .iter()
+        .map(|c| c.binding)
+        .collect();
+    use kc_domain::plan::Binding::*;
+    assert_eq!(b, vec![None, Some(MoreThan), Some(AtLeast)]);
+}

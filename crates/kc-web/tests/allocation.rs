@@ -55,6 +55,22 @@ async fn an_area_is_judged_on_its_own_targets(app: &TestApp) {
         .await;
     assert_eq!(status, 200);
     assert!(page.contains("龙子湖区"));
+    // Areas ranked on their own targets: nine rows, best first, scores
+    // within 0–100, ranks from 1.
+    let own = app
+        .get_json(&format!("/api/v1/plans/{PLAN}/ranking/own"))
+        .await;
+    let rows = own["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 9);
+    assert_eq!(rows[0]["rank"], 1);
+    let scores: Vec<f64> = rows.iter().map(|r| r["score"].as_f64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    assert!(
+        scores.iter().all(|s| (0.0..=100.0).contains(s)),
+        "{scores:?}"
+    );
+    let (status, _) = app.get(&format!("/plans/{PLAN}/ranking/own")).await;
+    assert_eq!(status, 200);
     // A target the area does not answer for says so.
     let (status, page) = app
         .get(&format!("/plans/{PLAN}/targets/T1-1?scope=area:longzihu"))
@@ -70,6 +86,18 @@ async fn the_coordinator_edits_an_area_target(app: &TestApp) {
     let before = version(app).await;
     let area = format!("/api/v1/plans/{PLAN}/targets?scope=area:longzihu");
     let old = target(&app.get_json(&area).await, "T3-2").unwrap().clone();
+    let score = |j: Value| {
+        j["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["area"] == "longzihu")
+            .unwrap()["score"]
+            .as_f64()
+            .unwrap()
+    };
+    let own = format!("/api/v1/plans/{PLAN}/ranking/own");
+    let score_before = score(app.get_json(&own).await);
     let form = app
         .text_as(&kjj, &format!("/plans/{PLAN}/allocation/T3-2"))
         .await;
@@ -122,6 +150,10 @@ async fn the_coordinator_edits_an_area_target(app: &TestApp) {
     );
     assert_eq!(old["status"], "off_track", "{old}");
     assert_eq!(new["status"], "achieved", "{new}");
+    assert!(
+        score(app.get_json(&own).await) > score_before,
+        "an easier share raises the area's own-target score"
+    );
 
     // A word in a number cell: 422, the message names the area, the typed
     // value is kept, nothing written.

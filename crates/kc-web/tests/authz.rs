@@ -397,6 +397,13 @@ fn cases(
         // Before the plan's end the final evaluation is a 400 for those
         // who may read it, a 403 for the others.
         case("GET", p("/final"), Body::None, BUSINESS),
+        case("GET", p("/ranking/own"), Body::None, BUSINESS),
+        case(
+            "GET",
+            format!("/api/v1/plans/{PLAN}/ranking/own"),
+            Body::None,
+            BUSINESS,
+        ),
         case(
             "GET",
             p("/draft?start=2026-01-01&end=2030-12-31"),

@@ -89,7 +89,7 @@ fn write_seeds(dir: &str) {
         std::fs::create_dir_all(&d).expect("seed folder");
         for (i, s) in kc_fuzz::seeds(name).iter().enumerate() {
             // AFL works best on small inputs: large seeds are left out.
-            if s.len() <= 64 * 1024 {
+            if s.len() <= kc_fuzz::afl_seed_limit(name) {
                 std::fs::write(d.join(format!("seed-{i}")), s).expect("seed");
             }
         }

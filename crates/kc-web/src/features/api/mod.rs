@@ -65,6 +65,7 @@ fn target_progress(snap: &Snapshot, t: &kc_domain::plan::Target, detail: bool) -
         j["provisional"] = json!(e.provisional);
         j["judged_at"] = json!(e.judged_at);
         j["after_deadline"] = json!(e.after_deadline);
+        j["interim"] = json!(e.interim);
         j["expected"] = json!(e.expected);
         j["expected_now"] = json!(e.expected_now);
         j["completion"] = json!(e.completion);

@@ -529,7 +529,72 @@ pub(crate) fn routes() -> axum::Router<crate::AppState> {
         .route("/plans/{plan}/dashboard", get(self::dashboard))
         .route("/plans/{plan}/warnings", get(self::warnings))
         .route("/plans/{plan}/ranking", get(self::ranking))
+        .route("/plans/{plan}/ranking/own", get(self::own_ranking))
+        .route(
+            "/api/v1/plans/{plan}/ranking/own",
+            get(self::own_ranking_api),
+        )
         .route("/plans/{plan}/areas/{area}", get(self::area))
         .route("/api/v1/plans/{plan}/warnings", get(self::warnings_api))
         .route("/api/v1/plans/{plan}/ranking", get(self::ranking_api))
+}
+
+// ---- ranking on own targets ------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "ranking_own.html")]
+pub struct OwnRankingPage {
+    pub nav: Nav,
+    pub rows: Vec<analytics::OwnRank>,
+}
+
+impl OwnRankingPage {
+    fn score(v: &f64) -> String {
+        fmt_num(*v, 1)
+    }
+}
+
+/// Every area's snapshot at the city's date.
+async fn own_rows(
+    st: &AppState,
+    sess: &Session,
+    code: &str,
+    q: &Params,
+) -> Result<(std::sync::Arc<Snapshot>, Vec<analytics::OwnRank>), AppError> {
+    let (snap, _, _) = city_and_warnings(st, sess, code, q, false).await?;
+    let mut snaps = Vec::new();
+    for a in &snap.plan.areas {
+        let mut aq = q.0.clone();
+        aq.insert("scope".into(), format!("area:{}", a.code));
+        aq.insert("as_of".into(), snap.as_of.to_string());
+        snaps.push(load_snapshot(st, sess, code, &aq).await?);
+    }
+    let refs: Vec<&Snapshot> = snaps.iter().map(|s| &**s).collect();
+    Ok((snap, analytics::own_target_ranking(&refs)))
+}
+
+/// `GET /plans/{plan}/ranking/own`: areas ranked on their own targets.
+pub async fn own_ranking(
+    State(st): State<AppState>,
+    sess: Session,
+    Path(code): Path<String>,
+    q: Params,
+) -> Result<Html<String>, AppError> {
+    let (snap, rows) = own_rows(&st, &sess, &code, &q).await?;
+    let nav = Nav::new(&snap, &sess).at(format!("/plans/{}/ranking/own", snap.plan.code));
+    render(&OwnRankingPage { nav, rows })
+}
+
+pub async fn own_ranking_api(
+    State(st): State<AppState>,
+    sess: Session,
+    Path(code): Path<String>,
+    q: Params,
+) -> Result<Json<Value>, ApiError> {
+    let (snap, rows) = own_rows(&st, &sess, &code, &q).await?;
+    Ok(Json(json!({
+        "as_of": snap.as_of,
+        "method": "按本地区目标完成度：各项本地区目标完成进度（0–100%，已完成计 100%）按权重平均",
+        "rows": rows,
+    })))
 }
