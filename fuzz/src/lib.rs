@@ -103,9 +103,32 @@ fn import(kind: kc_io::FileKind, data: &[u8]) {
         return;
     };
     let cx = CellContext::new(&PLAN, kc_planfile::default_catalogue());
-    for def in [&registry::ENTERPRISES, &registry::FIGURES, &registry::CONTRACTS] {
+    for def in [
+        &registry::ENTERPRISES,
+        &registry::FIGURES,
+        &registry::CONTRACTS,
+    ] {
         let _ = kc_io::check_sheet(def, &sheet, &cx, &|c| c.len() == 18);
     }
+    // The plan's two tables read from the same files: the allocation table
+    // (分解表) and the target table (目标表).
+    let _ = kc_domain::allocation::read(&PLAN, &sheet.headers, &sheet.rows);
+    let _ = kc_domain::target_table::read(&PLAN, &sheet.headers, &sheet.rows);
+}
+
+/// The plan's target table (目标表) as CSV, a seed for the import targets.
+fn target_table_csv() -> Vec<u8> {
+    use kc_domain::allocation::Cell;
+    let rows = kc_domain::target_table::table(&PLAN).into_iter().map(|r| {
+        r.into_iter()
+            .map(|c| match c {
+                Cell::Text(t) => t,
+                Cell::Number(n) => kc_domain::plan::fmt_num(n, 6),
+                Cell::Empty => String::new(),
+            })
+            .collect::<Vec<_>>()
+    });
+    kc_io::csv_table(std::iter::once(kc_domain::target_table::headers(&PLAN)).chain(rows))
 }
 
 /// CSV import: decoding, the reader with its limits, every row's check.
@@ -259,6 +282,7 @@ pub fn seeds(name: &str) -> Vec<Vec<u8>> {
         "csv" => {
             let (csv, _) = demo_files();
             let mut v = csv;
+            v.push(target_table_csv());
             v.push(
                 "统一社会信用代码,企业名称,所在地区\n91110000802100433B,'=1+1,龙子湖区\n"
                     .as_bytes()
@@ -269,7 +293,11 @@ pub fn seeds(name: &str) -> Vec<Vec<u8>> {
         "xlsx" | "sniff" => {
             let (_, mut xlsx) = demo_files();
             if name == "sniff" {
-                xlsx.extend(strs(&["%PDF-1.7\n1 0 obj\n", "\u{89}PNG\r\n\u{1a}\n", "GIF89a"]));
+                xlsx.extend(strs(&[
+                    "%PDF-1.7\n1 0 obj\n",
+                    "\u{89}PNG\r\n\u{1a}\n",
+                    "GIF89a",
+                ]));
                 xlsx.push(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1".to_vec());
             }
             xlsx
@@ -285,8 +313,16 @@ pub fn seeds(name: &str) -> Vec<Vec<u8>> {
         ]),
         "period" => strs(&["2025Q2", "2025-06", "2025", " 2025q4 ", "2024-12"]),
         "number" => strs(&[
-            "1,200", "-3.5", "１２００", "1e3", "2.52%", "12，345．5", "336.4", "2024-05-01",
-            "2024年5月1日", "20240501",
+            "1,200",
+            "-3.5",
+            "１２００",
+            "1e3",
+            "2.52%",
+            "12，345．5",
+            "336.4",
+            "2024-05-01",
+            "2024年5月1日",
+            "20240501",
         ]),
         _ => Vec::new(),
     }
@@ -309,7 +345,11 @@ fn demo_files() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
         },
     );
     let (mut csv, mut xlsx) = (Vec::new(), Vec::new());
-    for def in [&registry::ENTERPRISES, &registry::FIGURES, &registry::CONTRACTS] {
+    for def in [
+        &registry::ENTERPRISES,
+        &registry::FIGURES,
+        &registry::CONTRACTS,
+    ] {
         let recs = by.get(def.code).cloned().unwrap_or_default();
         csv.push(kc_io::write_csv(def, &recs));
         csv.push(kc_io::template_csv(def));
@@ -327,18 +367,77 @@ fn demo_files() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
 fn dictionary(name: &str) -> &'static [&'static str] {
     match name {
         "planfile" => &[
-            "[[", "]]", "=", "\"", "'''", "\n", "[plan]", "[[indicator]]", "[indicator.compute]",
-            "[[target]]", "kind", "code", "1e400", "-0", "2025-13-01", "inf", "nan", "{}", "[]",
+            "[[",
+            "]]",
+            "=",
+            "\"",
+            "'''",
+            "\n",
+            "[plan]",
+            "[[indicator]]",
+            "[indicator.compute]",
+            "[[target]]",
+            "kind",
+            "code",
+            "1e400",
+            "-0",
+            "2025-13-01",
+            "inf",
+            "nan",
+            "{}",
+            "[]",
         ],
         "csv" | "xlsx" => &[
-            ",", "\"", "\n", "\r\n", "'=", "=", "-", "\t", "\u{feff}", "<c r=\"XFD1048576\">",
-            "<si><t>", "</t></si>", "<row r=\"1048577\">", "t=\"s\"", "<v>999999999</v>", "&amp;",
+            ",",
+            "\"",
+            "\n",
+            "\r\n",
+            "'=",
+            "=",
+            "-",
+            "\t",
+            "\u{feff}",
+            "<c r=\"XFD1048576\">",
+            "<si><t>",
+            "</t></si>",
+            "<row r=\"1048577\">",
+            "t=\"s\"",
+            "<v>999999999</v>",
+            "&amp;",
         ],
         "period" | "number" => &[
-            "Q", "q", "-", "年", "月", "日", "%", "，", "．", "e", "E", "+", "0", "9", "13",
-            "99999999999999999999999999999", "１", "－", " ",
+            "Q",
+            "q",
+            "-",
+            "年",
+            "月",
+            "日",
+            "%",
+            "，",
+            "．",
+            "e",
+            "E",
+            "+",
+            "0",
+            "9",
+            "13",
+            "99999999999999999999999999999",
+            "１",
+            "－",
+            " ",
         ],
-        _ => &["新能源", "传感器", "\n", "😀", "\u{301}", "İ", "ß", "能", " ", "，"],
+        _ => &[
+            "新能源",
+            "传感器",
+            "\n",
+            "😀",
+            "\u{301}",
+            "İ",
+            "ß",
+            "能",
+            " ",
+            "，",
+        ],
     }
 }
 
@@ -356,7 +455,11 @@ impl Rng {
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
     pub fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
     }
 }
 

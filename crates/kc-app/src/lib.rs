@@ -21,6 +21,7 @@ pub mod final_eval;
 pub mod mail;
 pub mod market;
 pub mod model;
+pub mod plan_edit;
 pub mod registries;
 pub mod report;
 pub mod time;

@@ -42,6 +42,7 @@ pub mod registry;
 pub mod report;
 pub mod rollup;
 pub mod series;
+pub mod target_table;
 pub mod text;
 pub mod time;
 pub mod value;

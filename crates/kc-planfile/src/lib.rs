@@ -12,6 +12,7 @@ mod market;
 mod ranking;
 mod reader;
 mod rules;
+mod targets;
 
 use std::fmt;
 
@@ -22,6 +23,9 @@ pub use edit::{FinalValue, draft_next, with_allocations};
 pub use json::{plan_json, target_json};
 pub use rules::{
     DEFAULT_MUJUN, DEFAULT_RULES, default_mujun, default_rules, parse_mujun, parse_rules,
+};
+pub use targets::{
+    IndicatorEdit, NewPlan, NodeEdit, plan_from_table, with_indicator, with_node, with_target,
 };
 
 /// One problem in a plan file.

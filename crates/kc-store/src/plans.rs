@@ -106,6 +106,18 @@ impl crate::Tx {
             created: true,
         })
     }
+
+    /// The newest version number of a plan as this transaction sees it, for
+    /// an edit that must start from the version its author saw.
+    pub async fn latest_plan_version(&mut self, code: &str) -> Result<Option<i64>> {
+        let row = sqlx::query(
+            "SELECT version FROM plan_versions WHERE plan_code = $1 ORDER BY version DESC LIMIT 1",
+        )
+        .bind(code)
+        .fetch_optional(self.conn())
+        .await?;
+        Ok(row.map(|r| r.try_get("version")).transpose()?)
+    }
 }
 
 impl Store {

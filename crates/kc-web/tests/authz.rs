@@ -436,6 +436,41 @@ fn cases(
             ),
             &["kjj"],
         ),
+        // The plan editor: the coordinator only; empty forms are refused
+        // with messages (422), never written.
+        case("GET", p("/edit"), Body::None, &["kjj"]),
+        case("GET", p("/edit/new-target"), Body::None, &["kjj"]),
+        case("POST", p("/edit/new-target"), Body::Form(vec![]), &["kjj"]),
+        case("GET", p("/edit/targets/T1-1"), Body::None, &["kjj"]),
+        case(
+            "POST",
+            p("/edit/targets/T1-1"),
+            Body::Form(vec![]),
+            &["kjj"],
+        ),
+        case("GET", p("/edit/nodes/A1"), Body::None, &["kjj"]),
+        case("POST", p("/edit/nodes/A1"), Body::Form(vec![]), &["kjj"]),
+        case(
+            "GET",
+            p("/edit/indicators/rd_intensity"),
+            Body::None,
+            &["kjj"],
+        ),
+        case(
+            "POST",
+            p("/edit/indicators/rd_intensity"),
+            Body::Form(vec![]),
+            &["kjj"],
+        ),
+        case("GET", p("/table?format=csv"), Body::None, BUSINESS),
+        case("GET", p("/versions/diff"), Body::None, BUSINESS),
+        case("GET", "/plans/import".into(), Body::None, &["kjj"]),
+        case(
+            "POST",
+            "/plans/import".into(),
+            Body::Upload(vec![], "目标表.csv", "目标编号\n".as_bytes().to_vec()),
+            &["kjj"],
+        ),
         case(
             "GET",
             format!("/api/v1/plans/{PLAN}/warnings"),

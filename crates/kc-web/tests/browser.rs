@@ -557,3 +557,50 @@ async fn area_target(c: &Client, app: &TestApp) -> Result<(), fantoccini::error:
     assert_eq!(status(c).await?, "已完成", "99 firms against a share of 95");
     Ok(())
 }
+
+/// The coordinator edits a target in the plan editor: a bad value is shown
+/// beside its field, a good one saves a new version whose difference from
+/// the previous one the versions page shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_is_edited_in_the_plan_editor_in_chromium() {
+    let app = TestApp::sqlite().await;
+    let driver = start_driver().await;
+    let c = browser(&driver).await;
+    let result = plan_editor(&c, &app).await;
+    let _ = c.close().await;
+    app.stop().await;
+    result.unwrap();
+}
+
+async fn plan_editor(c: &Client, app: &TestApp) -> Result<(), fantoccini::error::CmdError> {
+    sign_in(c, app, "kjj", &format!("/plans/{PLAN}/edit")).await?;
+    c.find(Locator::Css("#edit-targets tr[data-code='T3-2'] a"))
+        .await?
+        .click()
+        .await?;
+    let target = c.wait().for_element(Locator::Id("f-target")).await?;
+    assert_eq!(target.prop("value").await?.as_deref(), Some("1200"));
+    target.clear().await?;
+    target.send_keys("一千三").await?;
+    click(c, "save-plan-edit").await?;
+    let err = c.find(Locator::Id("err-target")).await?.text().await?;
+    assert!(err.contains("期末目标“一千三”"), "{err}");
+    let target = c.find(Locator::Id("f-target")).await?;
+    assert_eq!(
+        target.prop("value").await?.as_deref(),
+        Some("一千三"),
+        "what was typed is kept"
+    );
+    target.clear().await?;
+    target.send_keys("1300").await?;
+    click(c, "save-plan-edit").await?;
+    let msg = c.find(Locator::Id("edit-message")).await?.text().await?;
+    assert!(msg.contains("已保存"), "{msg}");
+    c.goto(&app.url(&format!("/plans/{PLAN}/versions/diff")))
+        .await?;
+    let summary = c.find(Locator::Id("diff-summary")).await?.text().await?;
+    assert!(summary.contains("删去 1 行，增加 1 行"), "{summary}");
+    let diff = c.find(Locator::Id("diff")).await?.text().await?;
+    assert!(diff.contains("target = 1300"), "{diff}");
+    Ok(())
+}

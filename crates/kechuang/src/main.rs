@@ -334,6 +334,44 @@ enum PlanCmd {
     /// 目标任务分解表：导出为 Excel/CSV，或导入填好的表（生成规划新版本）
     #[command(subcommand)]
     Allocation(AllocationCmd),
+    /// 目标表（每行一个目标）：从规划文件导出为 Excel/CSV，或用填好的表生成新规划文件
+    #[command(subcommand)]
+    Table(TableCmd),
+}
+
+#[derive(Subcommand)]
+enum TableCmd {
+    /// 导出规划文件的目标表（按扩展名 .xlsx 或 .csv）
+    Export {
+        /// 规划文件
+        plan: PathBuf,
+        /// 输出的目标表
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+    /// 用目标表生成新规划文件：地区、部门和指标沿用 --base 规划，逐行检查，有错误时列出全部错误、不写文件
+    Import {
+        /// 填好的目标表（.xlsx 或 .csv）
+        file: PathBuf,
+        /// 沿用其地区、部门和指标的规划文件
+        #[arg(long)]
+        base: PathBuf,
+        /// 新规划编码，如 bengbu-2026-2030
+        #[arg(long)]
+        code: String,
+        /// 新规划名称
+        #[arg(long)]
+        name: String,
+        /// 规划期开始日期，如 2026-01-01
+        #[arg(long)]
+        start: chrono::NaiveDate,
+        /// 规划期结束日期，如 2030-12-31
+        #[arg(long)]
+        end: chrono::NaiveDate,
+        /// 输出的规划文件
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -364,6 +402,7 @@ fn main() -> ExitCode {
         Command::Plan(PlanCmd::Show { file, json }) => plan_show(&file, json),
         Command::Plan(PlanCmd::Load { file, db }) => run_async(plan_load(file, db.db)),
         Command::Plan(PlanCmd::Allocation(cmd)) => run_async(plan_allocation(cmd)),
+        Command::Plan(PlanCmd::Table(cmd)) => plan_table(cmd),
         Command::Plan(PlanCmd::Draft {
             from,
             start,
@@ -1287,6 +1326,132 @@ async fn plan_draft(
         out(&format!("  提醒：{w}\n"));
     }
     ExitCode::SUCCESS
+}
+
+/// `plan table export|import`: the target table of a plan file, or a new
+/// plan file from a filled-in table. Files only: `plan load` stores the
+/// result, so the bureau can read it before it counts.
+fn plan_table(cmd: TableCmd) -> ExitCode {
+    let read_plan = |path: &std::path::Path| -> Result<(String, kc_domain::Plan), ExitCode> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            eprintln!("kechuang: 无法读取 {file}：{e}");
+            ExitCode::from(2)
+        })?;
+        match kc_planfile::parse_plan(&file, &text) {
+            Ok(p) => Ok((text, p)),
+            Err(e) => {
+                eprintln!("{e}");
+                Err(ExitCode::from(2))
+            }
+        }
+    };
+    match cmd {
+        TableCmd::Export { plan, output } => {
+            let name = output.display().to_string();
+            let Some(kind) = kc_io::FileKind::from_name(&name) else {
+                eprintln!("kechuang: “{name}”不是 .xlsx 或 .csv 文件");
+                return ExitCode::from(2);
+            };
+            let (_, p) = match read_plan(&plan) {
+                Ok(x) => x,
+                Err(code) => return code,
+            };
+            let bytes = match kind {
+                kc_io::FileKind::Xlsx => match kc_app::plan_edit::export_xlsx(&p) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        eprintln!("kechuang: {}", one_line(&e));
+                        return ExitCode::FAILURE;
+                    }
+                },
+                kc_io::FileKind::Csv => kc_app::plan_edit::export_csv(&p),
+            };
+            if let Err(e) = std::fs::write(&output, bytes) {
+                eprintln!("kechuang: 无法写入 {name}：{e}");
+                return ExitCode::FAILURE;
+            }
+            out(&format!(
+                "已导出 {} 的目标表（{} 项目标）：{name}\n",
+                p.name,
+                p.targets.len()
+            ));
+            ExitCode::SUCCESS
+        }
+        TableCmd::Import {
+            file,
+            base,
+            code,
+            name,
+            start,
+            end,
+            output,
+        } => {
+            let fname = file.display().to_string();
+            let Some(kind) = kc_io::FileKind::from_name(&fname) else {
+                eprintln!("kechuang: “{fname}”不是 .xlsx 或 .csv 文件");
+                return ExitCode::from(2);
+            };
+            let code = match kc_domain::code::Code::parse(&code) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("kechuang: 新规划编码：{e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let (base_text, base_plan) = match read_plan(&base) {
+                Ok(x) => x,
+                Err(code) => return code,
+            };
+            let bytes = match std::fs::read(&file) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("kechuang: 无法读取 {fname}：{e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let new = kc_planfile::NewPlan {
+                code,
+                name,
+                start,
+                end,
+            };
+            match kc_app::plan_edit::plan_from_file(&base_plan, &base_text, &new, kind, &bytes) {
+                Ok((checked, text)) => {
+                    if let Err(e) = std::fs::write(&output, &text) {
+                        eprintln!("kechuang: 无法写入 {}：{e}", output.display());
+                        return ExitCode::FAILURE;
+                    }
+                    out(&format!(
+                        "已写出新规划 {}（{} 项目标），检查通过：{}\n",
+                        checked.plan.name,
+                        checked.plan.targets.len(),
+                        output.display()
+                    ));
+                    for w in checked.warning_lines(&output.display().to_string()) {
+                        out(&format!("  提醒：{w}\n"));
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(kc_app::plan_edit::PlanEditError::Rows(problems)) => {
+                    for p in &problems {
+                        eprintln!("{fname}:第 {} 行：{}", p.row, p.message);
+                    }
+                    eprintln!("共 {} 处错误，未写入任何文件。", problems.len());
+                    ExitCode::from(2)
+                }
+                Err(e @ kc_app::plan_edit::PlanEditError::Invalid(_)) => {
+                    eprintln!("{e}");
+                    eprintln!("生成的规划未通过检查，未写入任何文件。");
+                    ExitCode::from(2)
+                }
+                Err(e) => {
+                    eprintln!("kechuang: {}", one_line(&e));
+                    ExitCode::from(2)
+                }
+            }
+        }
+    }
 }
 
 /// `plan allocation export|import`: the allocation table as a file.

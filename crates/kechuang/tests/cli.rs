@@ -52,6 +52,76 @@ fn plan_show_json_is_the_tree() {
     assert!(text(&o.stdout).contains("A1 创新平台体系重构行动（行动）"));
 }
 
+/// `plan table export` then `plan table import` on the same frame: a new
+/// plan file that `plan check` accepts, with the same targets; a bad table
+/// exits 2 naming its rows and writes nothing.
+#[test]
+fn a_target_table_becomes_a_new_plan_file() {
+    let dir = temp_dir("table");
+    let xlsx = dir.join("目标表.xlsx");
+    let out_file = dir.join("new.toml");
+    let o = kechuang(&[
+        "plan",
+        "table",
+        "export",
+        BENGBU,
+        "-o",
+        xlsx.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("39 项目标"), "{}", text(&o.stdout));
+    let args = |table: &str, out: &str| {
+        vec![
+            "plan".to_string(),
+            "table".into(),
+            "import".into(),
+            table.into(),
+            "--base".into(),
+            BENGBU.into(),
+            "--code".into(),
+            "bengbu-copy".into(),
+            "--name".into(),
+            "蚌埠市科技强市行动方案（复制）".into(),
+            "--start".into(),
+            "2023-01-01".into(),
+            "--end".into(),
+            "2025-12-31".into(),
+            "-o".into(),
+            out.into(),
+        ]
+    };
+    let a = args(xlsx.to_str().unwrap(), out_file.to_str().unwrap());
+    let o = kechuang(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = kechuang(&["plan", "check", out_file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let new = kc_planfile::parse_plan("n", &std::fs::read_to_string(&out_file).unwrap()).unwrap();
+    let old = kc_planfile::parse_plan("b", &std::fs::read_to_string(BENGBU).unwrap()).unwrap();
+    assert_eq!(new.code.as_str(), "bengbu-copy");
+    let codes = |p: &kc_domain::Plan| {
+        p.targets
+            .iter()
+            .map(|t| t.code.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(codes(&new), codes(&old));
+
+    let bad = dir.join("坏表.csv");
+    std::fs::write(
+        &bad,
+        "目标编号,目标名称,目标类型,计量单位,期末目标\nA1,甲,存量,家,10\nA2,乙,期末存量,家,很多\n",
+    )
+    .unwrap();
+    let never = dir.join("never.toml");
+    let a = args(bad.to_str().unwrap(), never.to_str().unwrap());
+    let o = kechuang(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(err.contains("第 2 行：目标类型“存量”应为以下之一"), "{err}");
+    assert!(err.contains("第 3 行：期末目标“很多”应为数字"), "{err}");
+    assert!(!never.exists(), "nothing written");
+}
+
 #[test]
 fn a_bad_plan_exits_2_with_every_error_located_and_writes_nothing() {
     let dir = temp_dir("bad");
