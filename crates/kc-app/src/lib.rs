@@ -17,6 +17,7 @@ pub mod analytics;
 pub mod auth;
 pub mod cases;
 pub mod cultivation;
+pub mod demo_next;
 pub mod final_eval;
 pub mod mail;
 pub mod market;
@@ -30,7 +31,7 @@ pub mod workflow;
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use kc_domain::series::{Obs, ScopedObs, SeriesSet, resolve_formulas, scope_set_reported};
 use kc_domain::{Evaluation, Plan, Scope, Status, Vintage, evaluate};
 use kc_domain::{Frequency, Period};
@@ -41,10 +42,42 @@ use kc_store::{NewValue, PlanVersion, SavedPlan, Store, StoreError, ValueRecord}
 pub const BENGBU_PLAN: &str = include_str!("../../../plans/bengbu-2023-2025.toml");
 pub const BENGBU_PLAN_FILE: &str = "plans/bengbu-2023-2025.toml";
 
-/// The last month the demo history covers: a quarter before the plan ends,
-/// so the demo shows a plan still in progress.
+/// The last day the demo history covers today (see [`demo_through_at`]).
 pub fn demo_through() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2025, 9, 30).expect("valid date")
+    demo_through_at(time::today_beijing())
+}
+
+/// The last day the demo history covers on `today`: the end of the last
+/// quarter whose figures were due by then, no later than the demo plan's
+/// end. On 2025-10-20 that is 2025-09-30 (a plan in progress, as the tests
+/// see it); from 2026 on, the plan's end (a plan to evaluate).
+pub fn demo_through_at(today: NaiveDate) -> NaiveDate {
+    match kc_planfile::parse_plan(BENGBU_PLAN_FILE, BENGBU_PLAN) {
+        Ok(plan) => demo_through_for(&plan, today),
+        Err(_) => today,
+    }
+}
+
+/// The end of the last quarter of `plan` whose figures were due (the plan's
+/// reporting days after it ended) by `today`, capped at the plan's end.
+pub fn demo_through_for(plan: &Plan, today: NaiveDate) -> NaiveDate {
+    last_quarter_due(plan, today).min(plan.period.end)
+}
+
+/// The end of the last quarter whose figures were due by `today` under
+/// `plan`'s reporting days.
+fn last_quarter_due(plan: &Plan, today: NaiveDate) -> NaiveDate {
+    let due = chrono::Days::new(u64::from(plan.reporting.due_days));
+    let d = today.checked_sub_days(due).unwrap_or(today);
+    let quarter_start = NaiveDate::from_ymd_opt(d.year(), (d.month() - 1) / 3 * 3 + 1, 1)
+        .expect("the first day of a quarter");
+    // `d` itself when it is a quarter's last day, else the day before its
+    // quarter began.
+    if d.month().is_multiple_of(3) && d.succ_opt().is_none_or(|n| n.month() != d.month()) {
+        d
+    } else {
+        quarter_start.pred_opt().unwrap_or(quarter_start)
+    }
 }
 
 pub const DEMO_SEED: u64 = 2023;
@@ -120,34 +153,48 @@ pub struct DemoReport {
     pub accounts_created: usize,
 }
 
-/// Loads the Bengbu plan, its demo history of reported values and
-/// city-scale demo registries into an empty database. Whatever the database
-/// already holds is left as it is.
+/// Loads the demo as of today (see [`load_demo_at`]).
 pub async fn load_demo(store: &Store) -> Result<DemoReport, LoadError> {
+    load_demo_at(store, time::today_beijing()).await
+}
+
+/// A demo value as stored: reported, approved, entered some days after its
+/// period.
+fn demo_value(plan: &Plan, code: &str, v: kc_demo::DemoValue) -> NewValue {
+    NewValue {
+        entered_at: Some(demo_reported_at(plan, &v)),
+        plan_code: code.to_string(),
+        unit: plan
+            .indicator(&v.indicator)
+            .map(|i| i.unit.clone())
+            .unwrap_or_default(),
+        indicator: v.indicator,
+        scope: v.scope,
+        period: v.period,
+        value: v.value,
+        note: v.note,
+        vintage: v.vintage,
+        entered_by: "demo".to_string(),
+        status: kc_domain::duty::ValueStatus::Approved,
+        correction: false,
+    }
+}
+
+/// Loads the Bengbu plan, its demo history of reported values as far as it
+/// would be reported on `today` ([`demo_through_at`]) and city-scale demo
+/// registries into an empty database; once the plan has ended, also the
+/// next plan drafted from it with its first quarters ([`demo_next`]).
+/// Whatever the database already holds is left as it is.
+pub async fn load_demo_at(store: &Store, today: NaiveDate) -> Result<DemoReport, LoadError> {
     let saved = load_plan_text(store, BENGBU_PLAN_FILE, BENGBU_PLAN, "demo").await?;
     let code = saved.version.plan_code.clone();
     let plan = kc_planfile::parse_plan(BENGBU_PLAN_FILE, BENGBU_PLAN)?;
     let mut values_loaded = 0;
     if store.count_values(&code).await? == 0 {
-        let values: Vec<NewValue> = kc_demo::generate(&plan, DEMO_SEED, demo_through())
+        let through = demo_through_for(&plan, today);
+        let values: Vec<NewValue> = kc_demo::generate(&plan, DEMO_SEED, through)
             .into_iter()
-            .map(|v| NewValue {
-                entered_at: Some(demo_reported_at(&plan, &v)),
-                plan_code: code.clone(),
-                unit: plan
-                    .indicator(&v.indicator)
-                    .map(|i| i.unit.clone())
-                    .unwrap_or_default(),
-                indicator: v.indicator,
-                scope: v.scope,
-                period: v.period,
-                value: v.value,
-                note: v.note,
-                vintage: v.vintage,
-                entered_by: "demo".to_string(),
-                status: kc_domain::duty::ValueStatus::Approved,
-                correction: false,
-            })
+            .map(|v| demo_value(&plan, &code, v))
             .collect();
         values_loaded = store.append_values(&values).await?;
     }
@@ -158,7 +205,9 @@ pub async fn load_demo(store: &Store) -> Result<DemoReport, LoadError> {
             &plan,
             kc_demo::registries::Scale::City,
             DEMO_SEED,
-            demo_through(),
+            // The registries run on past the plan's end: firms keep being
+            // certified, and the next plan counts them.
+            last_quarter_due(&plan, today),
             |_| {},
         )
         .await?;
@@ -166,6 +215,7 @@ pub async fn load_demo(store: &Store) -> Result<DemoReport, LoadError> {
     }
     records_loaded += market::load_demo_listings(store, &plan, DEMO_SEED).await?;
     let accounts_created = auth::load_demo_accounts(store, &plan).await?;
+    values_loaded += demo_next::load(store, &plan, today).await?;
     Ok(DemoReport {
         plan_loaded: saved.created,
         values_loaded,
@@ -302,18 +352,39 @@ pub fn evaluate_snapshot(
     today: NaiveDate,
     engine: Option<&Engine>,
 ) -> Snapshot {
+    evaluate_snapshot_with_history(stored, records, &[], scope, as_of, today, engine)
+}
+
+/// [`evaluate_snapshot`] with the figures of the plan this one follows
+/// (`earlier`, periods before it starts) in its series: charts and
+/// forecasts see the indicator's whole history; `records` (duties, the
+/// board, history pages) stay this plan's own.
+pub fn evaluate_snapshot_with_history(
+    stored: kc_store::StoredPlan,
+    records: Vec<ValueRecord>,
+    earlier: &[ValueRecord],
+    scope: &Scope,
+    as_of: Option<NaiveDate>,
+    today: NaiveDate,
+    engine: Option<&Engine>,
+) -> Snapshot {
     // A scope is judged on its own targets: an area on its allocated
     // shares and the city's rates, never on the city's counts.
     let mut stored = stored;
     if *scope != Scope::City {
         stored.plan = stored.plan.for_scope(scope);
     }
-    let mut set = scope_set_reported(&stored.plan, &observations(&records), scope);
+    let mut obs = observations(earlier);
+    obs.extend(observations(&records));
+    let mut set = scope_set_reported(&stored.plan, &obs, scope);
     let computed = engine
         .map(|e| fill_computed(e, &stored.plan, scope, &mut set))
         .unwrap_or_default();
     resolve_formulas(&stored.plan, &mut set);
-    let latest_data = set.latest_end();
+    // The previous plan's figures are history, not this plan's latest data.
+    let latest_data = set
+        .latest_end()
+        .filter(|d| earlier.is_empty() || *d >= stored.plan.period.start);
     let as_of = as_of.unwrap_or_else(|| default_as_of(&stored.plan, latest_data, today));
     let evals = stored
         .plan

@@ -27,8 +27,8 @@ use kc_domain::plan::TargetSet;
 use kc_domain::{Period, Scope};
 use kc_store::{Event, EventKind, Store, StoreError, StoredPlan, ValueRecord};
 
+use crate::Snapshot;
 use crate::registries::{Engines, SharedEngine};
-use crate::{Snapshot, evaluate_snapshot};
 
 type Key = (String, Scope, Period);
 
@@ -43,6 +43,9 @@ pub struct PlanView {
     approved_behind: HashMap<Key, ValueRecord>,
     /// How many of `latest` are not approved.
     unpublished: usize,
+    /// The approved figures of the plan this one follows, for periods
+    /// before this plan starts: its history (empty for a first plan).
+    earlier: Arc<Vec<ValueRecord>>,
     snapshots: std::sync::Mutex<HashMap<SnapKey, Arc<Snapshot>>>,
 }
 
@@ -96,8 +99,14 @@ impl PlanView {
             stored,
             latest,
             approved_behind,
+            earlier: Arc::new(Vec::new()),
             snapshots: Default::default(),
         }
+    }
+
+    fn with_earlier(mut self, earlier: Arc<Vec<ValueRecord>>) -> PlanView {
+        self.earlier = earlier;
+        self
     }
 
     fn sees(&self, who: Option<&Principal>, r: &ValueRecord) -> bool {
@@ -174,9 +183,10 @@ impl PlanView {
         if targets == TargetSet::Original {
             stored.plan = stored.plan.with_targets(TargetSet::Original);
         }
-        let snap = Arc::new(evaluate_snapshot(
+        let snap = Arc::new(crate::evaluate_snapshot_with_history(
             stored,
             records,
+            &self.earlier,
             scope,
             as_of,
             today,
@@ -287,7 +297,18 @@ impl ReadModel {
         };
         let latest = self.store.latest_values(code).await?;
         let approved = self.store.approved_values(code).await?;
-        Ok(Some(PlanView::new(Arc::new(stored), latest, approved)))
+        let earlier = match &stored.plan.follows {
+            Some(prev) => {
+                let start = stored.plan.period.start;
+                let mut v = self.store.approved_values(prev.as_str()).await?;
+                v.retain(|r| r.period.end() < start);
+                v
+            }
+            None => Vec::new(),
+        };
+        Ok(Some(
+            PlanView::new(Arc::new(stored), latest, approved).with_earlier(Arc::new(earlier)),
+        ))
     }
 
     /// Applies every event committed since the last call. Cheap when there
@@ -339,6 +360,19 @@ impl ReadModel {
         if rebuild_engines {
             self.engines.invalidate().await;
         }
+        // A plan that follows a changed one reads its history again.
+        let changed: std::collections::HashSet<&str> = events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Value | EventKind::Plan))
+            .map(|e| e.plan_code.as_str())
+            .collect();
+        map.retain(|_, v| {
+            v.stored
+                .plan
+                .follows
+                .as_ref()
+                .is_none_or(|f| !changed.contains(f.as_str()))
+        });
         for (plan, keys) in values {
             let Some(old) = map.get(plan).cloned() else {
                 continue;
@@ -351,11 +385,14 @@ impl ReadModel {
         if registries_changed {
             // Computed indicators moved: every plan's snapshots start again.
             for v in map.values_mut() {
-                *v = Arc::new(PlanView::of(
-                    v.stored.clone(),
-                    v.latest.clone(),
-                    v.approved_behind.clone(),
-                ));
+                *v = Arc::new(
+                    PlanView::of(
+                        v.stored.clone(),
+                        v.latest.clone(),
+                        v.approved_behind.clone(),
+                    )
+                    .with_earlier(v.earlier.clone()),
+                );
             }
         }
         self.plans.store(Arc::new(map));
@@ -420,7 +457,8 @@ impl ReadModel {
                     b.period.to_string(),
                 ))
         });
-        Ok(PlanView::of(old.stored.clone(), latest, approved_behind))
+        Ok(PlanView::of(old.stored.clone(), latest, approved_behind)
+            .with_earlier(old.earlier.clone()))
     }
 
     /// Brings one record into every built engine from the database (a save

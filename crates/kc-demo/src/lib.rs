@@ -532,6 +532,7 @@ mod tests {
             city: String::new(),
             level: None,
             issuer: None,
+            follows: None,
             period: kc_domain::DateRange {
                 start: NaiveDate::from_ymd_opt(2023, 1, 1).unwrap(),
                 end: NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),

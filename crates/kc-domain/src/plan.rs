@@ -32,6 +32,11 @@ pub struct Plan {
     /// scope's name with 科技局.
     #[serde(default)]
     pub issuer: Option<String>,
+    /// The plan this one follows (the previous three- or five-year plan):
+    /// its approved figures before this plan starts are this plan's
+    /// history, so an indicator's series runs across both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follows: Option<Code>,
     pub period: DateRange,
     pub status: PlanStatus,
     pub source: Option<SourceDoc>,

@@ -31,6 +31,7 @@ fn plan() -> Plan {
         city: "某市".into(),
         level: None,
         issuer: None,
+        follows: None,
         period: DateRange {
             start: NaiveDate::from_ymd_opt(2023, 1, 1).unwrap(),
             end: NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),

@@ -76,6 +76,7 @@ fn plan_with(indicators: Vec<Indicator>, areas: usize) -> Plan {
         city: "市".into(),
         level: None,
         issuer: None,
+        follows: None,
         period: DateRange {
             start: d("2023-01-01"),
             end: d("2025-12-31"),

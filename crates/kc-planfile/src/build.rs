@@ -205,6 +205,7 @@ pub fn build(ctx: &Ctx<'_>, root: &Table) -> Option<Plan> {
         city: header.city,
         level: header.level,
         issuer: header.issuer,
+        follows: header.follows,
         period: header.period,
         status: header.status,
         source: header.source,
@@ -277,6 +278,7 @@ struct Header {
     city: String,
     level: Option<String>,
     issuer: Option<String>,
+    follows: Option<Code>,
     period: DateRange,
     status: PlanStatus,
     source: Option<SourceDoc>,
@@ -323,6 +325,16 @@ fn read_header_fields(o: &Obj<'_, '_, '_>) -> Option<Header> {
     let city = o.req_str("city");
     let level = o.opt_str("level");
     let issuer = o.opt_str("issuer");
+    let follows = o.opt_code("follows");
+    if let (Some(f), Some(c)) = (&follows, &code)
+        && f == c
+    {
+        o.ctx.error(
+            o.get("follows").and_then(|n| n.span()),
+            "[plan] follows 不能是本规划自己的编码",
+            Some("上一轮规划的编码"),
+        );
+    }
     let start = o.req_date("start");
     let end = o.req_date("end");
     let status = match o.opt_choice("status", &["draft", "final"]).as_deref() {
@@ -401,6 +413,7 @@ fn read_header_fields(o: &Obj<'_, '_, '_>) -> Option<Header> {
         city: city?,
         level,
         issuer,
+        follows,
         period: DateRange { start, end },
         status,
         source,

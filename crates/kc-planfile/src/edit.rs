@@ -209,6 +209,8 @@ pub fn draft_next(
             ))),
         );
         p.insert("status", Item::Value(Value::from("draft")));
+        // The old plan's figures are this one's history.
+        p.insert("follows", Item::Value(Value::from(plan.code.as_str())));
         p.insert("start", Item::Value(date(start)));
         p.insert("end", Item::Value(date(end)));
         p.remove("source");
@@ -227,12 +229,15 @@ pub fn draft_next(
             let Some(old) = plan.target(&code) else {
                 continue;
             };
+            // A note explains the old period's numbers (its baseline, its
+            // sources): the bureau writes the new plan's own.
             for key in [
                 "deadline",
                 "checkpoints",
                 "revision",
                 "areas",
                 "departments",
+                "note",
             ] {
                 t.remove(key);
             }
@@ -258,6 +263,26 @@ pub fn draft_next(
                 }
                 _ => {}
             }
+        }
+    }
+    // A goal's name states the old period's number (高新技术企业达到1200家):
+    // the new plan states its own goals. Its targets stay; a goal stays
+    // where it is the only home of a target without a task.
+    let homeless: HashSet<&str> = plan
+        .targets
+        .iter()
+        .filter(|t| t.node.is_none())
+        .map(|t| t.code.as_str())
+        .collect();
+    if let Some(goals) = doc.get_mut("goal").and_then(Item::as_array_of_tables_mut) {
+        goals.retain(|g| {
+            g.get("targets").and_then(Item::as_array).is_some_and(|a| {
+                a.iter()
+                    .any(|v| v.as_str().is_some_and(|c| homeless.contains(c)))
+            })
+        });
+        if goals.is_empty() {
+            doc.remove("goal");
         }
     }
     Ok(doc.to_string())

@@ -15,6 +15,7 @@ pub fn plan_json(plan: &Plan) -> Value {
         "level": plan.level,
         "whole": plan.whole_label(),
         "issuer": plan.report_issuer(),
+        "follows": plan.follows,
         "reporting": {
             "due_days": plan.reporting.due_days,
             "indicators": plan.indicators.iter().filter(|i| i.is_reported()).map(|i| json!({

@@ -49,9 +49,13 @@ impl TestApp {
         db: TestDb,
         f: impl FnOnce(kc_web::AppState) -> kc_web::AppState,
     ) -> TestApp {
-        kc_app::load_demo(&db.store).await.expect("demo data loads");
-        let state = f(kc_web::AppState::new(db.store.clone())
-            .with_today(NaiveDate::from_ymd_opt(2025, 10, 20).unwrap()));
+        // The tests live on 2025-10-20: the demo as it was then, a plan in
+        // its last quarter (history to 2025-09-30, no next plan yet).
+        let today = NaiveDate::from_ymd_opt(2025, 10, 20).unwrap();
+        kc_app::load_demo_at(&db.store, today)
+            .await
+            .expect("demo data loads");
+        let state = f(kc_web::AppState::new(db.store.clone()).with_today(today));
         let clock = state.clock.clone();
         let (listener, addr) = kc_web::bind("127.0.0.1:0").await.expect("bind port 0");
         let server = tokio::spawn(async move {

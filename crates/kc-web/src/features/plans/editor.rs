@@ -1311,6 +1311,8 @@ pub struct DiffPage {
     pub lines: Vec<kc_app::plan_edit::DiffLine>,
     pub added: usize,
     pub removed: usize,
+    /// Said instead of a diff (a plan with one version).
+    pub note: String,
 }
 
 /// `GET /plans/{plan}/versions/diff?from=A&to=B` (default: the newest
@@ -1333,6 +1335,21 @@ pub async fn diff(
     };
     let to = num("to", newest)?;
     let from = num("from", to - 1)?;
+    let nav = Nav::new(&snap, &sess).at(format!("/plans/{code}/versions/diff"));
+    if from < 1 && to == 1 {
+        return Ok(Html(
+            DiffPage {
+                nav,
+                from: 1,
+                to: 1,
+                lines: Vec::new(),
+                added: 0,
+                removed: 0,
+                note: "本规划只有第 1 版，还没有可比较的版本。".into(),
+            }
+            .render()?,
+        ));
+    }
     let text = |v: i64| {
         let st = &st;
         let code = &code;
@@ -1347,7 +1364,8 @@ pub async fn diff(
     let lines = kc_app::plan_edit::diff(&old, &new);
     Ok(Html(
         DiffPage {
-            nav: Nav::new(&snap, &sess).at(format!("/plans/{code}/versions/diff")),
+            nav,
+            note: String::new(),
             from,
             to,
             added: lines.iter().filter(|l| l.tag == '+').count(),
