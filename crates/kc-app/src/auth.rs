@@ -409,9 +409,14 @@ pub fn parse_roles(
 ) -> Result<Vec<Role>, AccountError> {
     let mut roles = Vec::new();
     for t in texts.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
-        let r: Role = t
-            .parse()
-            .map_err(|e: kc_domain::auth::RoleError| AccountError::Invalid(e.to_string()))?;
+        // A role by its code or, as people say it, by its name (龙子湖区填报员).
+        let by_name = plan.and_then(|p| Role::every(p).into_iter().find(|r| r.zh(Some(p)) == t));
+        let r: Role = match by_name {
+            Some(r) => r,
+            None => t
+                .parse()
+                .map_err(|e: kc_domain::auth::RoleError| AccountError::Invalid(e.to_string()))?,
+        };
         if let Some(p) = plan {
             r.check_in(p)
                 .map_err(|e| AccountError::Invalid(e.to_string()))?;

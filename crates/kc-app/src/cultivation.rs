@@ -508,7 +508,9 @@ pub fn whitelist_of(regs: &Registers, book: &RuleBook, code: &str) -> Option<Whi
     let f = regs.firm(code)?;
     let held: Vec<String> = regs.held.get(code).cloned().unwrap_or_default();
     let latest = regs.facts(code).and_then(|x| x.years.first());
-    let (on_list, reasons) = eligibility::whitelist(&book.whitelist, latest, &held);
+    let cat = crate::registries::catalogue();
+    let name_of = |k: &str| cat.find(k).map_or(k.to_string(), |x| x.name.clone());
+    let (on_list, reasons) = eligibility::whitelist(&book.whitelist, latest, &held, &name_of);
     Some(WhiteRow {
         firm: f.clone(),
         on_list,

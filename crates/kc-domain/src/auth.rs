@@ -86,6 +86,30 @@ impl Role {
         }
     }
 
+    /// Every role an account can hold in `plan`: the three administrators,
+    /// the plan-wide roles, then a reporter and a reviewer for each
+    /// department and each area, in the plan's order.
+    pub fn every(plan: &Plan) -> Vec<Role> {
+        let mut v = vec![
+            Role::SysAdmin,
+            Role::SecAdmin,
+            Role::AuditAdmin,
+            Role::Coordinator,
+            Role::Leader,
+            Role::Broker,
+            Role::Bank,
+        ];
+        for d in &plan.departments {
+            v.push(Role::DeptReporter(d.code.clone()));
+            v.push(Role::DeptReviewer(d.code.clone()));
+        }
+        for a in &plan.areas {
+            v.push(Role::AreaReporter(a.code.clone()));
+            v.push(Role::AreaReviewer(a.code.clone()));
+        }
+        v
+    }
+
     /// Checks that a scoped role names a department or area of `plan`.
     pub fn check_in(&self, plan: &Plan) -> Result<(), RoleError> {
         let (what, code, ok) = match self {

@@ -269,6 +269,7 @@ pub fn whitelist(
     rule: &WhitelistRule,
     latest: Option<&YearFigures>,
     held: &[String],
+    name_of: &dyn Fn(&str) -> String,
 ) -> (bool, Vec<Reason>) {
     let mut reasons = Vec::new();
     if rule.require_rd_activity {
@@ -320,9 +321,10 @@ pub fn whitelist(
             detail: if found.is_empty() {
                 "无".into()
             } else {
+                // The qualification's name, as the catalogue gives it.
                 found
                     .iter()
-                    .map(|s| s.as_str())
+                    .map(|s| name_of(s))
                     .collect::<Vec<_>>()
                     .join("、")
             },

@@ -558,26 +558,33 @@ fn tiers_pipeline_and_whitelist() {
     let w = &book.whitelist;
     let year = good_year(2024);
     let held = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let cat = kc_planfile::default_catalogue();
+    let name = |k: &str| cat.find(k).map_or(k.to_string(), |x| x.name.clone());
     // R&D activity, two class-I IP, a valid tech-SME record: on the list.
-    let (on, why) = whitelist(w, Some(&year), &held(&["tsme"]));
+    let (on, why) = whitelist(w, Some(&year), &held(&["tsme"]), &name);
     assert!(on, "{why:?}");
+    // The qualification is named in words.
+    assert_eq!(why.last().unwrap().detail, "科技型中小企业", "{why:?}");
     // No qualification: off, and it says which condition failed.
-    let (on, why) = whitelist(w, Some(&year), &held(&["listing_reserve"]));
+    let (on, why) = whitelist(w, Some(&year), &held(&["listing_reserve"]), &name);
     assert!(!on);
     assert_eq!(why.iter().filter(|r| r.met == Some(false)).count(), 1);
     // No IP and no institution.
     let mut y = good_year(2024);
     y.ip_class1 = Some(n(0.0));
     y.ip_class2 = Some(n(0.0));
-    assert!(!whitelist(w, Some(&y), &held(&["hte"])).0);
+    assert!(!whitelist(w, Some(&y), &held(&["hte"]), &name).0);
     y.has_rd_institution = Some(true);
-    assert!(whitelist(w, Some(&y), &held(&["hte"])).0);
+    assert!(whitelist(w, Some(&y), &held(&["hte"]), &name).0);
     // Unknown R&D activity keeps a firm off and says 未填报.
     y.has_rd_activity = None;
-    let (on, why) = whitelist(w, Some(&y), &held(&["hte"]));
+    let (on, why) = whitelist(w, Some(&y), &held(&["hte"]), &name);
     assert!(!on);
     assert_eq!(why[0].detail, "未填报");
-    assert!(!whitelist(w, None, &held(&["hte"])).0, "no figures at all");
+    assert!(
+        !whitelist(w, None, &held(&["hte"]), &name).0,
+        "no figures at all"
+    );
 }
 
 #[test]

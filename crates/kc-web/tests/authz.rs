@@ -685,6 +685,12 @@ fn cases(
             &["admin"],
         ),
         case(
+            "GET",
+            "/admin/users/wuhe-reviewer/roles".into(),
+            Body::None,
+            &["security"],
+        ),
+        case(
             "POST",
             "/admin/users/wuhe-reviewer/roles".into(),
             Body::Form(vec![("roles", "area_reviewer:wuhe".into())]),

@@ -27,6 +27,43 @@ fn rows(page: &str, table: &str) -> Vec<String> {
     body.split("<tr").skip(1).map(|r| r.to_string()).collect()
 }
 
+/// Every row of a paged list (a page holds at most 100): the pages walked
+/// with `per=100` until the total the pager states is reached.
+async fn every_row(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    table: &str,
+) -> Vec<String> {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let mut out = Vec::new();
+    for page in 1.. {
+        let p = app
+            .text_as(client, &format!("{path}{sep}per=100&page={page}"))
+            .await;
+        let total: usize = p
+            .split("共 <b>")
+            .nth(1)
+            .and_then(|x| x.split("</b>").next())
+            .unwrap_or_else(|| panic!("{path}: no total in the pager"))
+            .parse()
+            .unwrap();
+        let r = if total == 0 {
+            Vec::new()
+        } else {
+            rows(&p, table)
+        };
+        assert!(r.len() <= 100, "{path}: {} rows on a page", r.len());
+        out.extend(r);
+        if out.len() >= total {
+            assert_eq!(out.len(), total, "{path}: the pages hold the total");
+            break;
+        }
+        assert!(page < 200, "{path}: the pages never end");
+    }
+    out
+}
+
 fn cells(row: &str) -> Vec<String> {
     row.split("<td")
         .skip(1)
@@ -79,7 +116,15 @@ async fn prechecks_per_area_with_gaps(app: &TestApp) {
         page.contains("规则版本 2023.1"),
         "results name the rule version"
     );
-    let listed = rows(&page, "prechecks");
+    // The first page shows 50 rows and the total.
+    assert_eq!(rows(&page, "prechecks").len(), 50);
+    let listed = every_row(
+        app,
+        &app.http,
+        &format!("/plans/{PLAN}/cultivation?rule=hte"),
+        "prechecks",
+    )
+    .await;
     let total: usize = ["符合条件", "接近条件", "数据不全", "不符合"]
         .iter()
         .map(|l| count(&page, l))
@@ -132,7 +177,15 @@ async fn prechecks_per_area_with_gaps(app: &TestApp) {
             .get(&format!("/plans/{PLAN}/cultivation?rule=hte&area={area}"))
             .await;
         assert_eq!(s, 200, "{area}");
-        sum += rows(&p, "prechecks").len();
+        let _ = p;
+        sum += every_row(
+            app,
+            &app.http,
+            &format!("/plans/{PLAN}/cultivation?rule=hte&area={area}"),
+            "prechecks",
+        )
+        .await
+        .len();
     }
     assert_eq!(sum, listed.len(), "the areas add up to the city");
     // Filter and export.
@@ -141,7 +194,14 @@ async fn prechecks_per_area_with_gaps(app: &TestApp) {
             "/plans/{PLAN}/cultivation?rule=tsme&verdict=eligible"
         ))
         .await;
-    let e = rows(&eligible, "prechecks");
+    let _ = eligible;
+    let e = every_row(
+        app,
+        &app.http,
+        &format!("/plans/{PLAN}/cultivation?rule=tsme&verdict=eligible"),
+        "prechecks",
+    )
+    .await;
     assert!(e.iter().all(|r| r.contains("data-verdict=\"eligible\"")));
     let x = xlsx_rows(
         app,
@@ -224,7 +284,13 @@ async fn two_zero_lists_trace_to_the_registries(app: &TestApp) {
 async fn mujun_under_two_weightings(app: &TestApp) {
     let (s, page) = app.get(&format!("/plans/{PLAN}/cultivation/mujun")).await;
     assert_eq!(s, 200);
-    let list = rows(&page, "mujun");
+    let list = every_row(
+        app,
+        &app.http,
+        &format!("/plans/{PLAN}/cultivation/mujun"),
+        "mujun",
+    )
+    .await;
     let scored = list.iter().filter(|r| !cells(r)[7].is_empty()).count();
     let counts = rows(&page, "class-counts");
     let (a, b) = counts.iter().fold((0, 0), |(a, b), r| {
@@ -264,7 +330,13 @@ async fn mujun_under_two_weightings(app: &TestApp) {
 async fn pools_with_service_records_and_the_pipeline(app: &TestApp) {
     let (s, page) = app.get(&format!("/plans/{PLAN}/cultivation/pools")).await;
     assert_eq!(s, 200);
-    let list = rows(&page, "pools");
+    let list = every_row(
+        app,
+        &app.http,
+        &format!("/plans/{PLAN}/cultivation/pools"),
+        "pools",
+    )
+    .await;
     let per_area = rows(&page, "pool-areas");
     let total: usize = per_area
         .iter()
@@ -302,12 +374,13 @@ async fn pools_with_service_records_and_the_pipeline(app: &TestApp) {
         .await;
     assert_eq!(num(e) as usize, count(&pre, "符合条件"));
     assert_eq!(num(n) as usize, count(&pre, "接近条件"));
-    let (_, small) = app
-        .get(&format!(
-            "/plans/{PLAN}/cultivation/pools?tier=small_high&area=gaoxin"
-        ))
-        .await;
-    let s = rows(&small, "pools");
+    let s = every_row(
+        app,
+        &app.http,
+        &format!("/plans/{PLAN}/cultivation/pools?tier=small_high&area=gaoxin"),
+        "pools",
+    )
+    .await;
     assert!(
         s.iter()
             .all(|r| cells(r)[3] == "小升高" && cells(r)[1].contains("高新"))
@@ -328,8 +401,40 @@ async fn a_bank_sees_the_whitelist_and_records_loans(app: &TestApp) {
     let page = app
         .text_as(&bank, &format!("/plans/{PLAN}/finance/whitelist"))
         .await;
-    let list = rows(&page, "whitelist");
+    let list = every_row(
+        app,
+        &bank,
+        &format!("/plans/{PLAN}/finance/whitelist"),
+        "whitelist",
+    )
+    .await;
     assert!(!list.is_empty());
+    // A name typed in the search box finds the firm.
+    let first_name = cells(&list[0])[0].clone();
+    let found = app
+        .text_as(
+            &bank,
+            &format!(
+                "/plans/{PLAN}/finance/whitelist?q={}",
+                percent_encoding::utf8_percent_encode(
+                    &first_name,
+                    percent_encoding::NON_ALPHANUMERIC
+                )
+            ),
+        )
+        .await;
+    assert!(
+        rows(&found, "whitelist")
+            .iter()
+            .any(|r| r.contains(&first_name))
+    );
+    // Qualifications by their names, never their codes.
+    assert!(
+        list.iter()
+            .all(|r| !r.contains("hte") && !r.contains("tsme")),
+        "{}",
+        list[0]
+    );
     // Every firm listed says why.
     assert!(
         list.iter()

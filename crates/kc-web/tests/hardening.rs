@@ -293,6 +293,77 @@ async fn administrators_cannot_take_over_each_other(app: &TestApp) {
     );
 }
 
+/// Roles are picked by their names (issue 15): the picker lists every role
+/// in words, ticks the account's own, saves what is ticked; a typed list
+/// takes names as people say them; a refusal stays on the picker.
+async fn roles_are_picked_by_name(app: &TestApp) {
+    let sec = app.client_as("security").await;
+    let page = app.text_as(&sec, "/admin/users/wuhe-reporter/roles").await;
+    assert!(
+        page.contains("五河县填报员") && page.contains("龙子湖区审核员"),
+        "{page}"
+    );
+    assert!(
+        page.contains("value=\"area_reporter:wuhe\" checked"),
+        "the account's own role is ticked"
+    );
+    assert!(!page.contains("dept_reporter:部门编码"), "no codes to read");
+    let users = app.text_as(&sec, "/admin/users").await;
+    assert!(
+        !users.contains("area_reporter:"),
+        "the list shows names, not codes"
+    );
+    let save = |form: Vec<(&'static str, &'static str)>| {
+        let sec = sec.clone();
+        let url = app.url("/admin/users/wuhe-reporter/roles");
+        async move {
+            let r = sec.post(url).form(&form).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (s, _) = save(vec![
+        ("picker", "1"),
+        ("role", "area_reporter:wuhe"),
+        ("role", "area_reviewer:longzihu"),
+    ])
+    .await;
+    assert_eq!(s, 200);
+    let roles = || async {
+        let mut r = app
+            .db
+            .store
+            .user("wuhe-reporter")
+            .await
+            .unwrap()
+            .unwrap()
+            .roles;
+        r.sort();
+        r
+    };
+    assert_eq!(
+        roles().await,
+        ["area_reporter:wuhe", "area_reviewer:longzihu"]
+    );
+    // Names typed as people say them.
+    let (s, page) = save(vec![("roles", "五河县填报员、龙子湖区填报员")]).await;
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(
+        roles().await,
+        ["area_reporter:longzihu", "area_reporter:wuhe"]
+    );
+    // An administrator's role with another one: refused on the picker,
+    // the boxes as ticked.
+    let (s, page) = save(vec![
+        ("picker", "1"),
+        ("role", "auditadmin"),
+        ("role", "area_reporter:wuhe"),
+    ])
+    .await;
+    assert!(s == 422 || s == 403, "{s}");
+    assert!(page.contains("id=\"roles-error\""), "{page}");
+    assert!(page.contains("value=\"auditadmin\" checked"));
+}
+
 /// Item 12: values are checked by their indicator: a share within 0–100,
 /// the period no finer than the indicator's frequency; computed indicators
 /// are not offered on the entry form.
@@ -408,4 +479,5 @@ on_both_backends!(
     administrators_cannot_take_over_each_other,
     values_are_checked_by_their_indicator,
     forms_are_typed,
+    roles_are_picked_by_name,
 );

@@ -25,7 +25,6 @@ pub struct UserRow {
     pub username: String,
     pub display_name: String,
     pub email: String,
-    pub roles: String,
     pub roles_zh: String,
     pub state: String,
     pub disabled: bool,
@@ -43,7 +42,6 @@ pub struct UsersPage {
     pub error: String,
     pub can_create: bool,
     pub can_secure: bool,
-    pub role_help: String,
 }
 
 async fn users_page(
@@ -79,7 +77,6 @@ async fn users_page(
                 },
                 disabled: u.disabled,
                 locked: locked.is_some(),
-                roles: u.roles.join(" "),
                 roles_zh: roles
                     .iter()
                     .map(|r| r.zh(plan))
@@ -96,22 +93,6 @@ async fn users_page(
             }
         })
         .collect();
-    let role_help = match plan {
-        Some(p) => format!(
-            "角色：sysadmin（系统管理员）、secadmin（安全管理员）、auditadmin（审计管理员）、coordinator（规划统筹）、leader（领导）、dept_reporter:部门编码、dept_reviewer:部门编码、area_reporter:地区编码、area_reviewer:地区编码。部门编码：{}；地区编码：{}。",
-            p.departments
-                .iter()
-                .map(|d| format!("{}={}", d.code, d.name))
-                .collect::<Vec<_>>()
-                .join("，"),
-            p.areas
-                .iter()
-                .map(|a| format!("{}={}", a.code, a.name))
-                .collect::<Vec<_>>()
-                .join("，"),
-        ),
-        None => String::new(),
-    };
     Ok(UsersPage {
         me: Me::new(sess, None),
         users,
@@ -119,7 +100,6 @@ async fn users_page(
         error,
         can_create: sess.principal.manages_accounts(),
         can_secure: sess.principal.manages_security(),
-        role_help,
     })
 }
 
@@ -172,11 +152,78 @@ pub struct NewUserForm {
     email: String,
 }
 
-/// The roles granted to an account, separated by spaces, commas or lines.
-#[derive(serde::Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
-pub struct RolesForm {
-    roles: String,
+/// A group of role check boxes: its heading and (value, label, ticked).
+pub type RoleGroup = (&'static str, Vec<(String, String, bool)>);
+
+/// One account's roles as check boxes with their names, grouped as people
+/// think of them: administrators, plan-wide roles, departments, areas.
+#[derive(Template)]
+#[template(path = "admin_roles.html")]
+pub struct RolesPage {
+    pub me: Me,
+    pub username: String,
+    pub display_name: String,
+    pub groups: Vec<RoleGroup>,
+    pub error: String,
+}
+
+async fn roles_page(
+    st: &AppState,
+    sess: &Session,
+    user: &str,
+    chosen: Option<&[String]>,
+    error: String,
+) -> Result<RolesPage, AppError> {
+    let plans = st.store.plans().await?;
+    let plan = plans
+        .first()
+        .map(|s| &s.plan)
+        .ok_or_else(|| AppError::BadRequest("还没有载入规划，无法按部门和地区分配角色".into()))?;
+    let u = st
+        .store
+        .user(user)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("没有账号“{user}”")))?;
+    let held: Vec<String> = match chosen {
+        Some(c) => c.to_vec(),
+        None => u.roles.clone(),
+    };
+    let mut groups: Vec<RoleGroup> = vec![
+        ("管理员（三员分立，不能兼任其他角色）", Vec::new()),
+        ("全局角色", Vec::new()),
+        ("部门", Vec::new()),
+        ("地区", Vec::new()),
+    ];
+    for r in kc_domain::auth::Role::every(plan) {
+        let g = match r {
+            kc_domain::auth::Role::SysAdmin
+            | kc_domain::auth::Role::SecAdmin
+            | kc_domain::auth::Role::AuditAdmin => 0,
+            kc_domain::auth::Role::DeptReporter(_) | kc_domain::auth::Role::DeptReviewer(_) => 2,
+            kc_domain::auth::Role::AreaReporter(_) | kc_domain::auth::Role::AreaReviewer(_) => 3,
+            _ => 1,
+        };
+        let code = r.to_string();
+        let on = held.contains(&code);
+        groups[g].1.push((code, r.zh(Some(plan)), on));
+    }
+    Ok(RolesPage {
+        me: Me::new(sess, None),
+        username: u.username,
+        display_name: u.display_name,
+        groups,
+        error,
+    })
+}
+
+/// `GET /admin/users/{user}/roles`: the security administrator's picker.
+pub async fn roles_form(
+    State(st): State<AppState>,
+    sess: Session,
+    Path(user): Path<String>,
+) -> Result<Response, AppError> {
+    sess.require(sess.principal.manages_security(), "分配角色")?;
+    Ok(render(&roles_page(&st, &sess, &user, None, String::new()).await?)?.into_response())
 }
 
 /// `POST /admin/users`: the system administrator creates an account without
@@ -206,23 +253,48 @@ pub async fn create_user(
     answer(&st, &sess, r).await
 }
 
-/// `POST /admin/users/{user}/roles` with `roles` (space separated).
+/// `POST /admin/users/{user}/roles`: the picker's check boxes (`role`,
+/// repeated) or a typed list (`roles`: names such as 龙子湖区填报员 or
+/// codes, separated by spaces, commas or lines).
 pub async fn set_roles(
     State(st): State<AppState>,
     sess: Session,
     Path(user): Path<String>,
-    FormBody(f): FormBody<RolesForm>,
+    FormBody(f): FormBody<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     sess.require(sess.principal.manages_security(), "分配角色")?;
     let plans = st.store.plans().await?;
+    let mut asked: Vec<String> = Vec::new();
+    let mut picker = false;
+    for (k, v) in &f {
+        match k.as_str() {
+            "role" => {
+                picker = true;
+                asked.push(v.trim().to_string());
+            }
+            "roles" => asked.extend(role_list(v)),
+            "_csrf" | "picker" => picker |= k == "picker",
+            other => {
+                return Err(AppError::BadRequest(format!(
+                    "表单中有不认识的字段“{other}”"
+                )));
+            }
+        }
+    }
     let r = async {
-        let roles =
-            kc_app::auth::parse_roles(&role_list(&f.roles), plans.first().map(|s| &s.plan))?;
+        let roles = kc_app::auth::parse_roles(&asked, plans.first().map(|s| &s.plan))?;
         kc_app::auth::admin_set_roles(&st.store, &sess.caller(), &user, &roles).await?;
         Ok(format!("已更新 {user} 的角色；其登录已失效，需重新登录。"))
     }
     .await;
-    answer(&st, &sess, r).await
+    match r {
+        // A refusal from the picker is shown on the picker, boxes as ticked.
+        Err(AppError::BadRequest(m)) | Err(AppError::Forbidden(m)) if picker => {
+            let page = roles_page(&st, &sess, &user, Some(&asked), m).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        r => answer(&st, &sess, r).await,
+    }
 }
 
 pub async fn reset(
@@ -483,7 +555,10 @@ pub(crate) fn routes() -> axum::Router<crate::AppState> {
     use axum::routing::{get, post};
     axum::Router::new()
         .route("/admin/users", get(self::users).post(self::create_user))
-        .route("/admin/users/{user}/roles", post(self::set_roles))
+        .route(
+            "/admin/users/{user}/roles",
+            get(self::roles_form).post(self::set_roles),
+        )
         .route("/admin/users/{user}/reset", post(self::reset))
         .route("/admin/users/{user}/lock", post(self::lock))
         .route("/admin/users/{user}/unlock", post(self::unlock))

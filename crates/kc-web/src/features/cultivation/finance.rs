@@ -53,6 +53,8 @@ pub struct WhitelistPage {
     pub message: String,
     pub may_record: bool,
     pub query: String,
+    pub pager: crate::paging::Pager,
+    pub text: String,
 }
 
 async fn plan_of(
@@ -134,10 +136,12 @@ async fn page(
     }
     drop(e);
     loans.sort_by(|a, b| b.lent_on.cmp(&a.lent_on));
+    let text = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
     let rows: Vec<WhiteView> = cultivation::whitelist(&regs, book)
         .into_iter()
         .filter(|r| r.on_list)
         .filter(|r| area.as_deref().is_none_or(|a| r.firm.area == a))
+        .filter(|r| crate::paging::matches(&text, &[&r.firm.name, &r.firm.credit_code]))
         .map(|r| {
             let (n, sum) = per_firm
                 .get(&r.firm.credit_code)
@@ -205,10 +209,22 @@ async fn page(
         .await;
     }
     let w = &book.whitelist;
-    let (values, errors, message) = match form {
+    let (mut values, errors, message) = match form {
         Some((f, e, m)) => (f.clone(), e.to_vec(), m),
         None => (HashMap::new(), Vec::new(), String::new()),
     };
+    // "登记贷款" on a firm's row opens the form with the firm filled in.
+    if let Some(firm) = q.get("loan_for").filter(|c| !c.trim().is_empty())
+        && !values.contains_key("credit_code")
+    {
+        values.insert("credit_code".into(), firm.trim().to_string());
+    }
+    let (rows, pager) = crate::paging::paginate(
+        rows,
+        q,
+        &format!("/plans/{code}/finance/whitelist"),
+        "whitelist",
+    );
     let status = if message.is_empty() {
         StatusCode::OK
     } else {
@@ -241,7 +257,13 @@ async fn page(
         inputs: loan_inputs(&plan, &values, &errors),
         message,
         may_record: sess.principal.records_loans(),
-        query: format!("area={}&", area.unwrap_or_default()),
+        query: format!(
+            "area={}&q={}&",
+            area.unwrap_or_default(),
+            crate::paging::encode(&text)
+        ),
+        pager,
+        text,
     };
     Ok((status, Html(page.render()?)).into_response())
 }

@@ -105,6 +105,9 @@ pub struct PrecheckPage {
     pub counts: Vec<(&'static str, usize)>,
     pub rows: Vec<PrecheckView>,
     pub query: String,
+    pub pager: crate::paging::Pager,
+    /// What the reader typed in the search box (name or credit code).
+    pub text: String,
 }
 
 /// What a firm lacks, in one line: the conditions not met or near, with
@@ -156,9 +159,11 @@ pub async fn prechecks(
         .iter()
         .map(|v| (v.zh(), all.iter().filter(|r| r.check.verdict == *v).count()))
         .collect();
+    let text = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
     let rows: Vec<PrecheckView> = all
         .iter()
         .filter(|r| verdict.is_empty() || r.check.verdict.code() == verdict)
+        .filter(|r| crate::paging::matches(&text, &[&r.firm.name, &r.firm.credit_code]))
         .map(|r| PrecheckView {
             code: r.firm.credit_code.clone(),
             name: r.firm.name.clone(),
@@ -204,10 +209,15 @@ pub async fn prechecks(
         .await;
     }
     let query = format!(
-        "rule={rule}&area={}&verdict={verdict}&year={year}&",
-        area.clone().unwrap_or_default()
+        "rule={rule}&area={}&verdict={verdict}&year={year}&q={}&",
+        area.clone().unwrap_or_default(),
+        crate::paging::encode(&text)
     );
+    let (rows, pager) =
+        crate::paging::paginate(rows, &q, &format!("/plans/{code}/cultivation"), "prechecks");
     let page = PrecheckPage {
+        pager,
+        text,
         nav,
         rules: eligibility::RULES
             .iter()
@@ -481,6 +491,8 @@ pub struct MujunPage {
     pub rows: Vec<MuView>,
     pub query: String,
     pub version: String,
+    pub pager: crate::paging::Pager,
+    pub text: String,
 }
 
 fn method(s: &kc_domain::mujun::Scheme) -> String {
@@ -534,9 +546,11 @@ pub async fn mujun(
     };
     let (a, b) = (pick("a", 0)?, pick("b", 1)?);
     let all = cultivation::mujun_rows(&regs, year, a, b);
+    let text = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
     let rows: Vec<&cultivation::MuRow> = all
         .iter()
         .filter(|r| area.as_deref().is_none_or(|x| r.firm.area == x))
+        .filter(|r| crate::paging::matches(&text, &[&r.firm.name, &r.firm.credit_code]))
         .collect();
     let rank = |c: &Option<String>| {
         c.as_ref()
@@ -641,7 +655,16 @@ pub async fn mujun(
             })
             .collect::<Vec<_>>()
     };
+    let up = views.iter().filter(|v| v.moved == "升").count();
+    let down = views.iter().filter(|v| v.moved == "降").count();
+    let (views, pager) = crate::paging::paginate(
+        views,
+        &q,
+        &format!("/plans/{code}/cultivation/mujun"),
+        "mujun",
+    );
     let page = MujunPage {
+        pager,
         nav,
         areas: area_options(&plan, area.as_deref()),
         schemes: scheme_opts(&b.code),
@@ -656,15 +679,17 @@ pub async fn mujun(
             .map(|i| format!("{}（{}）", i.name, i.unit))
             .collect(),
         classes,
-        up: views.iter().filter(|v| v.moved == "升").count(),
-        down: views.iter().filter(|v| v.moved == "降").count(),
+        up,
+        down,
         rows: views,
         query: format!(
-            "area={}&year={year}&a={}&b={}&",
+            "area={}&year={year}&a={}&b={}&q={}&",
             area.unwrap_or_default(),
             a.code,
-            b.code
+            b.code,
+            crate::paging::encode(&text)
         ),
+        text,
         version: schemes.version.clone(),
     };
     Ok(Html(page.render()?).into_response())
@@ -714,6 +739,8 @@ pub struct PoolsPage {
     pub rates: String,
     pub query: String,
     pub on: String,
+    pub pager: crate::paging::Pager,
+    pub text: String,
 }
 
 /// `GET /plans/{plan}/cultivation/pools?tier=&area=&format=xlsx`: the
@@ -732,10 +759,12 @@ pub async fn pools(
     let book = kc_planfile::default_rules();
     let follow = followups(&st, &code).await?;
     let all = cultivation::pools(&regs, book, on, &follow);
+    let text = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
     let views: Vec<PoolView> = all
         .iter()
         .filter(|r| area.as_deref().is_none_or(|a| r.firm.area == a))
         .filter(|r| tier_q.is_empty() || r.tier.code() == tier_q)
+        .filter(|r| crate::paging::matches(&text, &[&r.firm.name, &r.firm.credit_code]))
         .map(|r| PoolView {
             code: r.firm.credit_code.clone(),
             name: r.firm.name.clone(),
@@ -842,7 +871,14 @@ pub async fn pools(
             meets_with: meets(f.map(|f| f + expected)),
         });
     }
+    let (views, pager) = crate::paging::paginate(
+        views,
+        &q,
+        &format!("/plans/{code}/cultivation/pools"),
+        "pools",
+    );
     let page = PoolsPage {
+        pager,
         nav,
         areas: area_options(&plan, area.as_deref()),
         tiers: std::iter::once(Opt {
@@ -865,7 +901,12 @@ pub async fn pools(
             book.pipeline.eligible_rate * 100.0,
             book.pipeline.near_rate * 100.0
         ),
-        query: format!("tier={tier_q}&area={}&", area.unwrap_or_default()),
+        query: format!(
+            "tier={tier_q}&area={}&q={}&",
+            area.unwrap_or_default(),
+            crate::paging::encode(&text)
+        ),
+        text,
         on: on.to_string(),
     };
     Ok(Html(page.render()?).into_response())

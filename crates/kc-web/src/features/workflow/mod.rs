@@ -92,6 +92,9 @@ pub struct DutiesPage {
     pub filter: String,
     pub counts: Vec<(&'static str, &'static str, usize)>,
     pub total: usize,
+    pub pager: crate::paging::Pager,
+    /// What the reader typed in the search box (unit, indicator, area).
+    pub text: String,
 }
 
 fn state_code(s: DutyState) -> &'static str {
@@ -149,16 +152,33 @@ pub async fn duties(
         "open" => r.state.is_open(),
         f => state_code(r.state) == f,
     };
-    let mut shown: Vec<&&DutyRow> = mine.iter().filter(keep).collect();
+    let text = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
+    let mut shown: Vec<&&DutyRow> = mine
+        .iter()
+        .filter(keep)
+        .filter(|r| {
+            crate::paging::matches(
+                &text,
+                &[
+                    plan.unit_name(r.duty.unit.as_str()),
+                    plan.indicator(r.duty.indicator.as_str())
+                        .map_or("", |i| i.name.as_str()),
+                    r.duty.scope.name(&plan),
+                    &r.duty.period.zh(),
+                ],
+            )
+        })
+        .collect();
     shown.sort_by(|a, b| {
         b.duty
             .due
             .cmp(&a.duty.due)
             .then(a.duty.unit.cmp(&b.duty.unit))
     });
+    let (shown, pager) =
+        crate::paging::paginate(shown, &q, &format!("/plans/{code}/duties"), "duties");
     let views = shown
         .into_iter()
-        .take(1000)
         .map(|r| {
             let ind = plan.indicator(r.duty.indicator.as_str());
             DutyView {
@@ -195,6 +215,8 @@ pub async fn duties(
         filter,
         counts,
         total: mine.len(),
+        pager,
+        text,
     })
 }
 
