@@ -364,6 +364,62 @@ async fn roles_are_picked_by_name(app: &TestApp) {
     assert!(page.contains("value=\"auditadmin\" checked"));
 }
 
+/// The audit trail in words (issue 15): actions, objects and details read
+/// as Chinese, people by name, the stored entry one click away; a date
+/// typed as people write it is read, a bad one is said on the page.
+async fn the_audit_trail_reads_in_words(app: &TestApp) {
+    // Something to read: a login and a value submitted.
+    let _ = app.client_as("tjj-reporter").await;
+    let auditor = app.client_as("auditor").await;
+    let r = auditor.get(app.url("/admin/audit")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let page = r.text().await.unwrap();
+    let table = page.split("id=\"audit\"").nth(1).unwrap();
+    assert!(table.contains("<td>登录</td>"), "{table}");
+    // Outside the stored entry (in <details>) no action code is shown.
+    let shown: String = table
+        .split("<details")
+        .map(|part| part.split("</details>").last().unwrap_or(""))
+        .collect();
+    for code in ["login", "value.submit", "user.demo", "{\""] {
+        assert!(
+            !shown.contains(&format!(">{code}<")),
+            "{code} shown as a code"
+        );
+    }
+    assert!(table.contains("原始记录"));
+    // A date as people write it.
+    let r = auditor
+        .get(app.url("/admin/audit?from=2020/1/1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    // A bad one: the page, with the message beside the filter.
+    let r = auditor
+        .get(app.url("/admin/audit?from=%E6%98%8E%E5%A4%A9"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("id=\"audit-error\"") && page.contains("日期“明天”不正确"),
+        "{page}"
+    );
+    assert!(page.contains("name=\"actor\""), "the filter form is kept");
+    // The export carries the words beside the codes.
+    let csv = auditor
+        .get(app.url("/admin/audit/export"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.lines().next().unwrap().contains("操作说明"));
+}
+
 /// Item 12: values are checked by their indicator: a share within 0–100,
 /// the period no finer than the indicator's frequency; computed indicators
 /// are not offered on the entry form.
@@ -480,4 +536,5 @@ on_both_backends!(
     values_are_checked_by_their_indicator,
     forms_are_typed,
     roles_are_picked_by_name,
+    the_audit_trail_reads_in_words,
 );

@@ -1,6 +1,7 @@
-//! Accounts and administration: sign-in, home, password (`account`), users and the audit trail (`users`).
+//! Accounts and administration: sign-in, home, password (`account`), users and the audit trail (`users`, its words in `audit_words`).
 
 pub(crate) mod account;
+pub(crate) mod audit_words;
 pub(crate) mod users;
 
 /// This feature's routes.

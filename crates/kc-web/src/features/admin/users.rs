@@ -15,6 +15,7 @@ use crate::account::Me;
 use crate::auth::Session;
 use crate::error::AppError;
 use crate::extract::FormBody;
+use crate::pages::Opt;
 use crate::{AppState, Params};
 
 fn render<T: Template>(t: &T) -> Result<Html<String>, AppError> {
@@ -353,11 +354,16 @@ pub async fn unlock(
 pub struct AuditRow {
     pub seq: i64,
     pub at: String,
+    /// The person's name, and the account name beside it.
+    pub actor_name: String,
     pub actor: String,
     pub ip: String,
+    /// The action and object in words.
     pub action: String,
     pub object: String,
     pub detail: String,
+    /// The entry as stored (code, object and JSON), for the auditor.
+    pub raw: String,
 }
 
 #[derive(Template)]
@@ -366,12 +372,14 @@ pub struct AuditPage {
     pub me: Me,
     pub rows: Vec<AuditRow>,
     pub actor: String,
-    pub action: String,
     pub from: String,
     pub to: String,
     pub query: String,
     pub verify: Option<(bool, String)>,
     pub retention_days: i64,
+    pub actions: Vec<Opt>,
+    /// A filter the page could not read, said beside it.
+    pub error: String,
 }
 
 fn audit_filter(q: &HashMap<String, String>, limit: i64) -> Result<AuditFilter, AppError> {
@@ -380,9 +388,9 @@ fn audit_filter(q: &HashMap<String, String>, limit: i64) -> Result<AuditFilter, 
     let date = |k: &str| -> Result<Option<chrono::NaiveDate>, AppError> {
         match q.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()) {
             None => Ok(None),
-            Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map(Some)
-                .map_err(|_| AppError::BadRequest(format!("日期“{s}”格式不正确，应为 YYYY-MM-DD"))),
+            Some(s) => kc_domain::registry::parse_date(s).map(Some).ok_or_else(|| {
+                AppError::BadRequest(format!("日期“{s}”不正确，应为如 2025-12-01 的日期"))
+            }),
         }
     };
     let start_utc = |d: chrono::NaiveDate| format!("{}T16:00:00.000Z", d - chrono::Days::new(1));
@@ -412,39 +420,77 @@ async fn audit_page(
     sess: &Session,
     q: &HashMap<String, String>,
     verify: Option<(bool, String)>,
-) -> Result<Html<String>, AppError> {
+) -> Result<Response, AppError> {
     sess.require(
         sess.principal.reads_audit(),
         "查看审计日志（仅限审计管理员）",
     )?;
-    let f = audit_filter(q, 500)?;
-    let rows = st
+    // A filter that cannot be read is said on the page, the list empty.
+    let (f, error) = match audit_filter(q, 500) {
+        Ok(f) => (Some(f), String::new()),
+        Err(AppError::BadRequest(m)) => (None, m),
+        Err(e) => return Err(e),
+    };
+    let entries = match &f {
+        Some(f) => st.store.audit_entries(f).await?,
+        None => Vec::new(),
+    };
+    let names: HashMap<String, String> = st
         .store
-        .audit_entries(&f)
+        .users()
         .await?
+        .into_iter()
+        .map(|u| (u.username, u.display_name))
+        .collect();
+    let rows = entries
         .into_iter()
         .map(|e| AuditRow {
             seq: e.seq,
             at: local_time(&e.at),
+            actor_name: names
+                .get(&e.actor)
+                .filter(|n| !n.is_empty())
+                .cloned()
+                .unwrap_or_default(),
+            raw: format!("{} {} {}", e.action, e.object, e.detail),
+            action: super::audit_words::action_zh(&e.action),
+            object: super::audit_words::object_zh(&e.object),
+            detail: super::audit_words::detail_zh(&e.detail),
             actor: e.actor,
             ip: e.ip,
-            action: e.action,
-            object: e.object,
-            detail: e.detail,
         })
         .collect();
     let get = |k: &str| q.get(k).cloned().unwrap_or_default();
-    render(&AuditPage {
+    let chosen = get("action");
+    let actions = std::iter::once(Opt {
+        value: String::new(),
+        label: "全部操作".into(),
+        selected: chosen.is_empty(),
+    })
+    .chain(super::audit_words::ACTIONS.iter().map(|(c, n)| Opt {
+        value: c.to_string(),
+        label: n.to_string(),
+        selected: *c == chosen,
+    }))
+    .collect();
+    let page = AuditPage {
         me: Me::new(sess, None),
         rows,
         actor: get("actor"),
-        action: get("action"),
         from: get("from"),
         to: get("to"),
         query: audit_query(q),
         verify,
         retention_days: st.security.audit_retention_days,
-    })
+        actions,
+        error,
+    };
+    let status = if page.error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, render(&page)?).into_response())
 }
 
 /// `GET /admin/audit?actor=&action=&from=&to=`: the newest 500 matches.
@@ -452,7 +498,7 @@ pub async fn audit(
     State(st): State<AppState>,
     sess: Session,
     q: Params,
-) -> Result<Html<String>, AppError> {
+) -> Result<Response, AppError> {
     audit_page(&st, &sess, &q, None).await
 }
 
@@ -461,7 +507,7 @@ pub async fn audit_verify(
     State(st): State<AppState>,
     sess: Session,
     q: Params,
-) -> Result<Html<String>, AppError> {
+) -> Result<Response, AppError> {
     sess.require(sess.principal.reads_audit(), "校验审计日志")?;
     let r = st.store.audit_verify().await?;
     kc_app::auth::audit(
@@ -507,6 +553,7 @@ pub async fn audit_export(
         "操作人",
         "来源地址",
         "操作",
+        "操作说明",
         "对象",
         "详情",
         "前序哈希",
@@ -514,20 +561,27 @@ pub async fn audit_export(
     ];
     // kc-io's one CSV writer: a cell that would run as a formula (a failed
     // login's user name "=HYPERLINK(…)") is written as text.
+    let words: Vec<String> = entries
+        .iter()
+        .map(|e| super::audit_words::action_zh(&e.action))
+        .collect();
     let bytes = kc_io::csv_table(
-        std::iter::once(header).chain(entries.iter().zip(&times).map(|(e, (seq, at))| {
-            vec![
-                seq.as_str(),
-                at.as_str(),
-                &e.actor,
-                &e.ip,
-                &e.action,
-                &e.object,
-                &e.detail,
-                &e.prev_hash,
-                &e.hash,
-            ]
-        })),
+        std::iter::once(header).chain(entries.iter().zip(&times).zip(&words).map(
+            |((e, (seq, at)), w)| {
+                vec![
+                    seq.as_str(),
+                    at.as_str(),
+                    &e.actor,
+                    &e.ip,
+                    &e.action,
+                    w.as_str(),
+                    &e.object,
+                    &e.detail,
+                    &e.prev_hash,
+                    &e.hash,
+                ]
+            },
+        )),
     );
     kc_app::auth::audit(
         &st.store,
