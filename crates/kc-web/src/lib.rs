@@ -60,6 +60,19 @@ pub struct AppState {
     pub search_stale: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Recent public submissions per client address (spam limit).
     pub public_posts: std::sync::Arc<public::Recent>,
+    /// People's names by account, for histories (read once, dropped when an
+    /// account changes).
+    pub(crate) names: std::sync::Arc<NameCache>,
+}
+
+/// Account name → the person's name, read from the store on first use.
+#[derive(Default)]
+pub(crate) struct NameCache(std::sync::RwLock<Option<std::sync::Arc<HashMap<String, String>>>>);
+
+impl NameCache {
+    fn clear(&self) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = None;
+    }
 }
 
 impl AppState {
@@ -71,12 +84,16 @@ impl AppState {
         ));
         let sessions = std::sync::Arc::new(auth::SessionCache::default());
         let cache = sessions.clone();
+        let names = std::sync::Arc::new(NameCache::default());
+        let names_cache = names.clone();
         model.on_event(move |e| {
             if e.kind == kc_app::store::EventKind::User {
                 cache.apply(&e.object);
+                names_cache.clear();
             }
         });
         AppState {
+            names,
             model,
             sessions,
             clock: Default::default(),
@@ -104,6 +121,31 @@ impl AppState {
     pub fn with_smtp(mut self, smtp: Option<kc_app::mail::SmtpConfig>) -> Self {
         self.smtp = smtp;
         self
+    }
+
+    /// People's names by account name (an account without one keeps its
+    /// account name).
+    pub(crate) async fn names(&self) -> Result<std::sync::Arc<HashMap<String, String>>, AppError> {
+        if let Some(n) = self
+            .names
+            .0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
+            return Ok(n);
+        }
+        let map: HashMap<String, String> = self
+            .store
+            .users()
+            .await?
+            .into_iter()
+            .filter(|u| !u.display_name.trim().is_empty())
+            .map(|u| (u.username, u.display_name))
+            .collect();
+        let map = std::sync::Arc::new(map);
+        *self.names.0.write().unwrap_or_else(|e| e.into_inner()) = Some(map.clone());
+        Ok(map)
     }
 
     pub fn with_today(mut self, today: NaiveDate) -> Self {

@@ -393,7 +393,10 @@ async fn stale_form_is_shown_the_newer_value(app: &TestApp) {
         .unwrap();
     assert_eq!(r.status().as_u16(), 409);
     let body = r.text().await.unwrap();
-    assert!(body.contains("已被 kjj 修改为 12.6（第 2 版）"), "{body}");
+    assert!(
+        body.contains("已被 市科技局（规划统筹） 修改为 12.6（第 2 版）"),
+        "the person by name: {body}"
+    );
     assert!(
         body.contains("name=\"expected_revision\" value=\"2\""),
         "the form should now expect revision 2"
@@ -474,7 +477,39 @@ async fn another_city_serves(app: &TestApp) {
     assert_eq!(j["targets"].as_array().unwrap().len(), plan.targets.len());
 }
 
+/// The value form says what a reporter needs beside the number (issue 15):
+/// unit, frequency, allowed range, the period before, the target and what
+/// is expected by now, for the reporter's own area.
+async fn the_value_form_shows_what_a_reporter_needs(app: &TestApp) {
+    let reporter = app.client_as("longzihu-reporter").await;
+    let page = app
+        .text_as(
+            &reporter,
+            &format!(
+                "/plans/{PLAN}/values/new?indicator=task_tech_market&scope=area:longzihu&period=2025Q3"
+            ),
+        )
+        .await;
+    let ctx = page
+        .split("id=\"entry-context\"")
+        .nth(1)
+        .expect("the context beside the form")
+        .split("</dl>")
+        .next()
+        .unwrap();
+    for label in ["计量单位", "报送频率", "允许范围", "上期数值", "目标 T6-1"] {
+        assert!(ctx.contains(label), "{label} in {ctx}");
+    }
+    assert!(
+        ctx.contains("0 至 100 %"),
+        "a completion share is 0–100: {ctx}"
+    );
+    assert!(ctx.contains("2025年第2季度"), "the period before: {ctx}");
+    assert!(ctx.contains("应达到"), "expected by now: {ctx}");
+}
+
 on_both_backends!(
+    the_value_form_shows_what_a_reporter_needs,
     pages_render,
     unknown_things_are_404_and_bad_params_400,
     api_reports_progress_as_of_a_date,

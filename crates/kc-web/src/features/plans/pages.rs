@@ -377,7 +377,13 @@ pub struct ValueRow {
 }
 
 impl ValueRow {
-    fn new(plan: &Plan, r: &kc_app::store::ValueRecord, decimals: u8) -> ValueRow {
+    fn new(
+        plan: &Plan,
+        r: &kc_app::store::ValueRecord,
+        decimals: u8,
+        names: &HashMap<String, String>,
+    ) -> ValueRow {
+        let who = |u: &str| names.get(u).cloned().unwrap_or_else(|| u.to_string());
         let key = format!(
             "?indicator={}&scope={}&period={}",
             r.indicator, r.scope, r.period
@@ -402,7 +408,7 @@ impl ValueRow {
             } else {
                 format!(
                     "{} {}{}",
-                    r.reviewed_by,
+                    who(&r.reviewed_by),
                     short_time(r.reviewed_at.as_deref().unwrap_or("")),
                     if r.review_comment.is_empty() {
                         String::new()
@@ -413,7 +419,7 @@ impl ValueRow {
             },
             correction: r.correction,
             note: r.note.clone(),
-            entered: format!("{} {}", r.entered_by, short_time(&r.entered_at)),
+            entered: format!("{} {}", who(&r.entered_by), short_time(&r.entered_at)),
             edit_href: format!("/plans/{}/values/new{key}", plan.code),
             history_href: format!("/plans/{}/values/history{key}", plan.code),
         }
@@ -608,7 +614,8 @@ pub async fn target(
         .ok_or_else(|| crate::not_in_scope(&snap, &target))?;
     let form = EntryForm::for_indicator(&snap.plan, t.indicator.as_str(), Some(t.code.as_str()))
         .for_user(&snap.plan, &sess);
-    let mut page = target_page(&snap, &sess, t, form, q.contains_key("saved"))?;
+    let names = st.names().await?;
+    let mut page = target_page(&snap, &sess, t, form, q.contains_key("saved"), &names)?;
     if snap.is_computed(t.indicator.as_str()) && snap.scope == Scope::City {
         let (_, engine) = st.plan_and_engine(&code).await?;
         page.areas = area_rows(&snap, t, &*engine.read().await);
@@ -664,6 +671,7 @@ fn target_page(
     t: &Target,
     form: EntryForm,
     saved: bool,
+    names: &HashMap<String, String>,
 ) -> Result<TargetPage, AppError> {
     let plan = &snap.plan;
     let e = snap
@@ -739,7 +747,7 @@ fn target_page(
         .into_iter()
         .take(200)
         .map(|r| {
-            let mut row = ValueRow::new(plan, r, ind_dec);
+            let mut row = ValueRow::new(plan, r, ind_dec, names);
             if r.indicator != t.indicator.as_str() {
                 row.scope_name.push_str("（对比指标）");
             }
@@ -879,6 +887,10 @@ pub struct EntryForm {
     pub errors: HashMap<&'static str, String>,
     pub message: String,
     pub csrf: String,
+    /// What a reporter needs beside the number (label, text): the unit, the
+    /// frequency, the allowed range, the last period's value, the targets
+    /// on the indicator and what is expected by now.
+    pub context: Vec<(String, String)>,
 }
 
 impl EntryForm {
@@ -996,6 +1008,7 @@ impl EntryForm {
             errors: errors.into_iter().map(|e| (e.field, e.message)).collect(),
             message,
             csrf: String::new(),
+            context: Vec::new(),
         }
     }
 
@@ -1011,6 +1024,98 @@ pub struct EntryPage {
     pub nav: Nav,
     pub form: EntryForm,
     pub history_href: String,
+}
+
+/// What a reporter sees beside the value form for `indicator` in `scope`
+/// for `period`: unit, frequency, allowed range, the value of the period
+/// before, and each target on the indicator with its expected value by now,
+/// in that scope (an area's own targets for an area).
+pub(crate) async fn entry_context(
+    st: &AppState,
+    sess: &Session,
+    code: &str,
+    indicator: &str,
+    scope: &str,
+    period: &str,
+) -> Vec<(String, String)> {
+    let Ok(scope_v) = scope.parse::<Scope>() else {
+        return Vec::new();
+    };
+    let q = HashMap::from([("scope".to_string(), scope.to_string())]);
+    let Ok(snap) = load_snapshot(st, sess, code, &q).await else {
+        return Vec::new();
+    };
+    let plan = &snap.plan;
+    let Some(ind) = plan.indicator(indicator) else {
+        return Vec::new();
+    };
+    let unit = ind.unit.clone();
+    let mut out = vec![
+        ("计量单位".to_string(), unit.clone()),
+        ("报送频率".to_string(), ind.frequency.zh().to_string()),
+    ];
+    let (lo, hi) = ind.value_range();
+    let show = kc_domain::money::display;
+    out.push((
+        "允许范围".to_string(),
+        match (lo, hi) {
+            (Some(a), Some(b)) => format!("{} 至 {} {unit}", show(a), show(b)),
+            (Some(a), None) => format!("不小于 {} {unit}", show(a)),
+            (None, Some(b)) => format!("不大于 {} {unit}", show(b)),
+            (None, None) => "不限".to_string(),
+        },
+    ));
+    let this = period.parse::<Period>().ok();
+    let last = snap
+        .records
+        .iter()
+        .filter(|r| r.indicator == indicator && r.scope == scope_v)
+        .filter(|r| this.is_none_or(|p| r.period.end() < p.end()))
+        .max_by_key(|r| r.period.end());
+    out.push((
+        "上期数值".to_string(),
+        match last {
+            Some(r) => format!("{} {unit}（{}）", num(r.value, 4), r.period.zh()),
+            None => "暂无".to_string(),
+        },
+    ));
+    // The scope's own targets; where an area has none on the indicator, the
+    // city's, said as such.
+    let own = plan
+        .targets
+        .iter()
+        .any(|t| t.indicator.as_str() == indicator);
+    let city;
+    let (snap, whose) = if own || scope_v == Scope::City {
+        (&snap, "")
+    } else {
+        match load_snapshot(st, sess, code, &HashMap::new()).await {
+            Ok(s) => {
+                city = s;
+                (&city, "（全市目标，本地区未分解）")
+            }
+            Err(_) => return out,
+        }
+    };
+    for t in snap
+        .plan
+        .targets
+        .iter()
+        .filter(|t| t.indicator.as_str() == indicator)
+    {
+        let Some(ev) = snap.eval(t.code.as_str()) else {
+            continue;
+        };
+        let expected = ev
+            .expected_now
+            .map(|e| format!("；{} 应达到 {} {unit}", snap.as_of, num(e, 4)))
+            .unwrap_or_default();
+        out.push((
+            format!("目标 {}", t.code),
+            format!("{}{expected}{whose}", t.describe()),
+        ));
+    }
+    out
 }
 
 /// `GET /plans/{plan}/values/new?indicator=&scope=&period=&target=`: the form,
@@ -1075,6 +1180,8 @@ pub async fn entry_form(
         String::new(),
     )
     .for_user(&snap.plan, &sess);
+    let mut form = form;
+    form.context = entry_context(&st, &sess, &code, &raw.indicator, &raw.scope, &raw.period).await;
     render(&EntryPage {
         nav: Nav::new(&snap, &sess),
         form,
@@ -1157,7 +1264,11 @@ pub async fn submit_value(
             Vec::new(),
             format!(
                 "提交前该数据已被 {} 修改为 {}（第 {} 版）。请核对后决定是否仍以您的数值覆盖，再次提交即可。",
-                current.entered_by,
+                st.names()
+                    .await?
+                    .get(&current.entered_by)
+                    .cloned()
+                    .unwrap_or_else(|| current.entered_by.clone()),
                 num(current.value, 6),
                 current.revision
             ),
@@ -1174,13 +1285,15 @@ pub async fn submit_value(
         message,
     )
     .for_user(&snap.plan, &sess);
+    let mut form = form;
+    form.context = entry_context(&st, &sess, &code, &raw.indicator, &raw.scope, &raw.period).await;
     let status = if form.errors.is_empty() {
         axum::http::StatusCode::CONFLICT
     } else {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     };
     let body = match target {
-        Some(t) => target_page(&snap, &sess, t, form, false)?.render()?,
+        Some(t) => target_page(&snap, &sess, t, form, false, &*st.names().await?)?.render()?,
         None => EntryPage {
             nav: Nav::new(&snap, &sess),
             form,
@@ -1246,6 +1359,8 @@ pub async fn history(
     if !p.sees_unpublished(plan, key) {
         revisions.retain(|r| r.status == ValueStatus::Approved);
     }
+    let names = st.names().await?;
+    let who = |u: &str| names.get(u).cloned().unwrap_or_else(|| u.to_string());
     let ids: Vec<i64> = revisions.iter().map(|r| r.id).collect();
     let revision_of = |id: i64| {
         revisions
@@ -1271,7 +1386,7 @@ pub async fn history(
                 .unwrap_or("其他");
             (
                 format!("第 {} 版", revision_of(e.value_id)),
-                format!("{} {}", e.actor, short_time(&e.at)),
+                format!("{} {}", who(&e.actor), short_time(&e.at)),
                 action.to_string(),
                 e.comment,
             )
@@ -1291,7 +1406,7 @@ pub async fn history(
                     revision_of(a.value_id),
                     (a.size + 1023) / 1024
                 ),
-                format!("{} {}", a.uploaded_by, short_time(&a.uploaded_at)),
+                format!("{} {}", who(&a.uploaded_by), short_time(&a.uploaded_at)),
             )
         })
         .collect();
@@ -1311,7 +1426,7 @@ pub async fn history(
     };
     let rows = revisions
         .iter()
-        .map(|r| ValueRow::new(plan, r, ind.decimals))
+        .map(|r| ValueRow::new(plan, r, ind.decimals, &names))
         .collect();
     render(&HistoryPage {
         title: format!("{} · {} · {}", ind.name, scope.name(plan), period.zh()),

@@ -259,6 +259,7 @@ pub async fn review_queue(
         .into_iter()
         .map(|r| ((r.indicator, r.scope.to_string(), r.period), r.value))
         .collect();
+    let names = st.names().await?;
     let mut rows = Vec::new();
     for (r, _) in st.store.newest_values(plan.code.as_str()).await? {
         if r.status != kc_domain::duty::ValueStatus::Submitted
@@ -289,7 +290,10 @@ pub async fn review_queue(
             note: r.note.clone(),
             entered: format!(
                 "{} {}",
-                r.entered_by,
+                names
+                    .get(&r.entered_by)
+                    .cloned()
+                    .unwrap_or_else(|| r.entered_by.clone()),
                 kc_app::auth::local_time(&r.entered_at)
             ),
             href: kc_app::workflow::history_href(&plan, &r),
