@@ -661,3 +661,34 @@ pub async fn import_registry(
     tx.commit(&audit_of(&out)).await?;
     Ok(out)
 }
+
+/// Records as an export shows them: areas and qualification kinds by their
+/// names (what people read and what an import takes back), every other
+/// value as stored.
+pub fn named_for_export<'r>(
+    def: &kc_domain::registry::RegistryDef,
+    records: impl IntoIterator<Item = &'r kc_domain::registry::Record>,
+    plan: &kc_domain::Plan,
+) -> Vec<kc_domain::registry::Record> {
+    use kc_domain::registry::{FieldType, OUTSIDE, Value};
+    let cat = catalogue();
+    records
+        .into_iter()
+        .map(|r| {
+            let mut r = r.clone();
+            for (i, v) in r.values.iter_mut().enumerate() {
+                let Value::Text(code) = v else { continue };
+                let name = match def.fields.get(i).map(|f| f.ty) {
+                    Some(FieldType::Area) if code == OUTSIDE => Some("市外".to_string()),
+                    Some(FieldType::Area) => plan.area(code).map(|a| a.name.clone()),
+                    Some(FieldType::QualKind) => cat.get(code).map(|k| k.name.clone()),
+                    _ => None,
+                };
+                if let Some(n) = name {
+                    *v = Value::Text(n);
+                }
+            }
+            r
+        })
+        .collect()
+}

@@ -138,6 +138,46 @@ async fn registry_pages_and_drill_down(app: &TestApp) {
         assert!(cd.contains("filename*=UTF-8''"), "{cd}");
         assert!(!r.bytes().await.unwrap().is_empty());
     }
+    // Exports name areas and qualification kinds in words (issue 15), and
+    // an import takes the words back.
+    let csv = app
+        .http
+        .get(app.url(&format!(
+            "/plans/{PLAN}/registries/qualifications/export.csv?area=wuhe"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().any(|l| l.contains("高新技术企业")));
+    let ents = app
+        .http
+        .get(app.url(&format!(
+            "/plans/{PLAN}/registries/enterprises/export.csv?area=wuhe"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let ents: Vec<&str> = ents.lines().skip(1).collect();
+    assert!(!ents.is_empty());
+    assert!(
+        ents.iter()
+            .all(|l| l.contains("五河县") && !l.contains(",wuhe")),
+        "{}",
+        ents[0]
+    );
+    assert!(
+        !rows
+            .iter()
+            .any(|l| l.contains(",hte,") || l.contains(",tsme,"))
+    );
 }
 
 async fn forms_change_the_computed_numbers_at_once(app: &TestApp) {

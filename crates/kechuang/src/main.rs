@@ -680,6 +680,19 @@ async fn export(kind: String, file: PathBuf, db: String, template: bool) -> Exit
             return ExitCode::FAILURE;
         }
         rows.sort_by(|a, b| a.0.cmp(&b.0));
+        // Areas and qualification kinds by name (the plan's areas), as the
+        // pages show them and an import takes them back.
+        let named = match store.plans().await {
+            Ok(plans) => plans.first().map(|p| {
+                kc_app::registries::named_for_export(def, rows.iter().map(|(_, r)| r), &p.plan)
+            }),
+            Err(_) => None,
+        };
+        if let Some(n) = named {
+            for ((_, r), n) in rows.iter_mut().zip(n) {
+                *r = n;
+            }
+        }
         exported = Some((store, rows.len()));
         let recs: Vec<&kc_domain::registry::Record> = rows.iter().map(|(_, r)| r).collect();
         match fk {

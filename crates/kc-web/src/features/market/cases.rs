@@ -327,6 +327,34 @@ fn contract_choices(field: &str, blank: bool) -> Vec<&'static str> {
     out
 }
 
+/// The seller's and buyer's areas picked by name (the plan's areas and
+/// 市外), never typed as codes.
+fn with_area_choices(mut inputs: Vec<Input>, plan: &kc_domain::Plan) -> Vec<Input> {
+    for i in inputs
+        .iter_mut()
+        .filter(|i| i.code == "seller_area" || i.code == "buyer_area")
+    {
+        let chosen = i.value.clone();
+        i.options = std::iter::once((String::new(), "（请选择）".to_string()))
+            .chain(
+                plan.areas
+                    .iter()
+                    .map(|a| (a.code.to_string(), a.name.clone())),
+            )
+            .chain(std::iter::once((
+                registry::OUTSIDE.to_string(),
+                "市外".to_string(),
+            )))
+            .map(|(value, label)| Opt {
+                selected: value == chosen || label == chosen,
+                value,
+                label,
+            })
+            .collect();
+    }
+    inputs
+}
+
 fn sign_inputs(t: &ContractTerms, amounts: (&str, &str), errors: &[FieldError]) -> Vec<Input> {
     let kinds = contract_choices("type", false);
     let org_types = contract_choices("seller_type", true);
@@ -358,8 +386,8 @@ fn sign_inputs(t: &ContractTerms, amounts: (&str, &str), errors: &[FieldError]) 
         ),
         input(
             "seller_area",
-            "卖方所在地区（编码；市外填 outside）",
-            "text",
+            "卖方所在地区",
+            "select",
             t.seller_area.clone(),
             &[],
             errors,
@@ -390,8 +418,8 @@ fn sign_inputs(t: &ContractTerms, amounts: (&str, &str), errors: &[FieldError]) 
         ),
         input(
             "buyer_area",
-            "买方所在地区（编码）",
-            "text",
+            "买方所在地区",
+            "select",
             t.buyer_area.clone(),
             &[],
             errors,
@@ -528,7 +556,10 @@ async fn deal_page_for(
                 selected: false,
             })
             .collect(),
-        sign: sign_inputs(&terms, (&amounts.0, &amounts.1), &errors),
+        sign: with_area_choices(
+            sign_inputs(&terms, (&amounts.0, &amounts.1), &errors),
+            &plan,
+        ),
         register_on: form
             .map(|f| get(f, "registered_on").to_string())
             .unwrap_or_else(|| st.today().to_string()),

@@ -357,6 +357,8 @@ pub async fn export(
     let e = engine.read().await;
     let (rows, _) = select(&e, &stored.plan, def, &q)?;
     let recs: Vec<Record> = rows.iter().filter_map(|r| e.record(def.code, *r)).collect();
+    // Areas and qualification kinds by name, as the lists show them.
+    let recs = kc_app::registries::named_for_export(def, &recs, &stored.plan);
     let bytes = match kind {
         kc_io::FileKind::Xlsx if recs.len() > 1_048_575 => {
             return Err(AppError::BadRequest(
