@@ -202,12 +202,25 @@ pub async fn page(
             "offers" => "科技成果",
             _ => "专家",
         },
-        href: format!(
-            "/plans/{}/registries/{}/record?key={}",
-            plan.code,
-            h.kind,
-            crate::auth::url_encode(&h.key)
-        ),
+        // Only to a page the reader may open: the record for the bureau,
+        // the listing's matches for a broker, nothing for an expert.
+        href: if sess.principal.reads_business() {
+            format!(
+                "/plans/{}/registries/{}/record?key={}",
+                plan.code,
+                h.kind,
+                crate::auth::url_encode(&h.key)
+            )
+        } else if h.kind == "demands" || h.kind == "offers" {
+            format!(
+                "/plans/{}/market/match?kind={}&key={}",
+                plan.code,
+                h.kind,
+                crate::auth::url_encode(&h.key)
+            )
+        } else {
+            String::new()
+        },
         tags: [
             h.field.as_str(),
             h.cluster.as_str(),

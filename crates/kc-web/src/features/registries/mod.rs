@@ -472,6 +472,8 @@ pub struct RecordPage {
     pub fields: Vec<(&'static str, String)>,
     pub related: Vec<Related>,
     pub validity: String,
+    /// Whether this reader may change this record (no link to a refusal).
+    pub may_change: bool,
 }
 
 pub async fn record(
@@ -578,7 +580,9 @@ pub async fn record(
         String::new()
     };
     let title = rec.get(def, def.title).display();
+    let may_change = may_edit(&sess, &e, def, &rec).is_ok() && sess.principal.edits_records();
     render(&RecordPage {
+        may_change,
         nav: RegNav::new(p, &e, &sess),
         code: def.code,
         name: def.name,

@@ -1,0 +1,121 @@
+//! No dead ends (issue 15): every link a role is shown leads to a page that
+//! role may open. Each role's pages are walked from its home page, two
+//! links deep, and every same-site link on them is followed: none may
+//! answer 403 (a refusal the page should not have offered) or 5xx.
+
+#[macro_use]
+mod common;
+
+use std::collections::{BTreeSet, VecDeque};
+
+use common::TestApp;
+
+/// Same-site links of a page (`href="/…"`), without fragments; downloads
+/// and sign-out are left alone.
+fn links(page: &str) -> Vec<String> {
+    page.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|h| h.starts_with('/') && !h.starts_with("//"))
+        .map(|h| h.replace("&amp;", "&"))
+        .map(|h| h.split('#').next().unwrap_or("").to_string())
+        .filter(|h| {
+            !h.is_empty()
+                && !h.contains("format=")
+                && !h.contains("/export")
+                && !h.contains("/template")
+                && !h.contains("/source")
+                && !h.contains("/download")
+                && !h.starts_with("/assets")
+                && !h.contains("/files/")
+        })
+        .collect()
+}
+
+/// Follows the links of `user`'s pages from `start`, `depth` clicks deep,
+/// at most `cap` pages; returns the links that were refused or failed.
+async fn walk(
+    app: &TestApp,
+    user: &str,
+    start: &[&str],
+    depth: usize,
+    cap: usize,
+) -> (Vec<String>, usize) {
+    let client = app.client_as(user).await;
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut queue: VecDeque<(String, usize, String)> = start
+        .iter()
+        .map(|s| (s.to_string(), 0, "(start)".to_string()))
+        .collect();
+    let mut bad = Vec::new();
+    while let Some((path, d, from)) = queue.pop_front() {
+        // Pages differ by their path and which list page, not every filter.
+        let shape = path.split('?').next().unwrap_or("").to_string()
+            + if path.contains("page=") { "?page" } else { "" };
+        if seen.len() >= cap || !seen.insert(shape) {
+            continue;
+        }
+        let r = client.get(app.url(&path)).send().await.unwrap();
+        let status = r.status().as_u16();
+        if status == 403 || status >= 500 {
+            bad.push(format!("{user}: {path} → {status} (linked from {from})"));
+            continue;
+        }
+        if d >= depth || status != 200 {
+            continue;
+        }
+        let ct = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        if !ct.starts_with("text/html") {
+            continue;
+        }
+        let body = r.text().await.unwrap();
+        for l in links(&body) {
+            queue.push_back((l, d + 1, path.clone()));
+        }
+    }
+    (bad, seen.len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_role_is_shown_a_link_it_may_not_open() {
+    let app = TestApp::sqlite().await;
+    let plan = common::PLAN;
+    let home = "/".to_string();
+    let overview = format!("/plans/{plan}");
+    let market = format!("/plans/{plan}/market/search?q=传感器");
+    let whitelist = format!("/plans/{plan}/finance/whitelist");
+    let registries = format!("/plans/{plan}/registries/incubators");
+    let mut bad = Vec::new();
+    for (user, start) in [
+        (
+            "longzihu-reporter",
+            vec![home.as_str(), overview.as_str(), registries.as_str()],
+        ),
+        ("longzihu-reviewer", vec![home.as_str(), overview.as_str()]),
+        ("tjj-reporter", vec![home.as_str(), overview.as_str()]),
+        ("leader", vec![home.as_str(), overview.as_str()]),
+        ("broker", vec![home.as_str(), market.as_str()]),
+        ("bank", vec![home.as_str(), whitelist.as_str()]),
+        ("admin", vec![home.as_str()]),
+        ("security", vec![home.as_str()]),
+        ("auditor", vec![home.as_str()]),
+    ] {
+        let (b, pages) = walk(&app, user, &start, 2, 120).await;
+        eprintln!("{user}: {pages} pages walked");
+        // The walk really went through the role's pages.
+        let least = if ["admin", "security", "auditor", "bank"].contains(&user) {
+            2
+        } else {
+            10
+        };
+        assert!(pages >= least, "{user}: only {pages} pages");
+        bad.extend(b);
+    }
+    app.stop().await;
+    assert!(bad.is_empty(), "links to refusals:\n{}", bad.join("\n"));
+}
