@@ -604,3 +604,87 @@ async fn plan_editor(c: &Client, app: &TestApp) -> Result<(), fantoccini::error:
     assert!(diff.contains("target = 1300"), "{diff}");
     Ok(())
 }
+
+/// The pages people open on a phone (issue 15) fit 390 px: no horizontal
+/// scroll of the page itself (wide tables scroll inside their own box).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn main_pages_fit_a_phone_in_chromium() {
+    let app = TestApp::sqlite().await;
+    let driver = start_driver().await;
+    let c = browser(&driver).await;
+    let result = phone(&c, &app).await;
+    let _ = c.close().await;
+    app.stop().await;
+    result.unwrap();
+}
+
+/// How far the page is wider than the window, and the widest element that
+/// sticks out (for the message).
+async fn overflow(c: &Client) -> Result<(i64, String), fantoccini::error::CmdError> {
+    let v = c
+        .execute(
+            r#"const w = document.documentElement.clientWidth;
+               let worst = '', most = 0;
+               for (const e of document.querySelectorAll('body *')) {
+                 const r = e.getBoundingClientRect();
+                 if (r.right - w > most && getComputedStyle(e).position !== 'fixed') {
+                   let p = e.parentElement, clipped = false;
+                   while (p) { const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll' || o === 'hidden') { clipped = true; break; } p = p.parentElement; }
+                   if (!clipped) { most = r.right - w; worst = e.tagName + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : ''); }
+                 }
+               }
+               return [document.documentElement.scrollWidth - w, worst];"#,
+            vec![],
+        )
+        .await?;
+    Ok((
+        v[0].as_i64().unwrap_or(0),
+        v[1].as_str().unwrap_or("").to_string(),
+    ))
+}
+
+async fn phone(c: &Client, app: &TestApp) -> Result<(), fantoccini::error::CmdError> {
+    c.set_window_size(390, 844).await?;
+    let mut bad = Vec::new();
+    for (user, pages) in [
+        (
+            "leader",
+            vec![
+                format!("/plans/{PLAN}/dashboard"),
+                format!("/plans/{PLAN}"),
+                format!("/plans/{PLAN}/warnings"),
+            ],
+        ),
+        (
+            "longzihu-reporter",
+            vec![
+                format!("/plans/{PLAN}/duties"),
+                format!(
+                    "/plans/{PLAN}/values/new?indicator=task_tech_market&scope=area:longzihu&period=2025Q3"
+                ),
+                "/".to_string(),
+            ],
+        ),
+    ] {
+        sign_in(c, app, user, &pages[0]).await?;
+        for (i, p) in pages.iter().enumerate() {
+            c.goto(&app.url(p)).await?;
+            let (extra, worst) = overflow(c).await?;
+            if extra > 0 {
+                bad.push(format!("{user} {p}: {extra} px too wide ({worst})"));
+            }
+            // KC_SCREENSHOTS=dir keeps what the phone shows (README images).
+            if let Ok(dir) = std::env::var("KC_SCREENSHOTS") {
+                let png = c.screenshot().await?;
+                let _ = std::fs::write(format!("{dir}/phone-{user}-{i}.png"), png);
+            }
+        }
+        sign_out(c).await?;
+    }
+    assert!(
+        bad.is_empty(),
+        "pages wider than a phone:\n{}",
+        bad.join("\n")
+    );
+    Ok(())
+}

@@ -1050,6 +1050,7 @@ pub(crate) async fn entry_context(
         return Vec::new();
     };
     let unit = ind.unit.clone();
+    let decimals = ind.decimals;
     let mut out = vec![
         ("计量单位".to_string(), unit.clone()),
         ("报送频率".to_string(), ind.frequency.zh().to_string()),
@@ -1075,7 +1076,7 @@ pub(crate) async fn entry_context(
     out.push((
         "上期数值".to_string(),
         match last {
-            Some(r) => format!("{} {unit}（{}）", num(r.value, 4), r.period.zh()),
+            Some(r) => format!("{} {unit}（{}）", num(r.value, ind.decimals), r.period.zh()),
             None => "暂无".to_string(),
         },
     ));
@@ -1108,7 +1109,7 @@ pub(crate) async fn entry_context(
         };
         let expected = ev
             .expected_now
-            .map(|e| format!("；{} 应达到 {} {unit}", snap.as_of, num(e, 4)))
+            .map(|e| format!("；{} 应达到 {} {unit}", snap.as_of, num(e, decimals)))
             .unwrap_or_default();
         out.push((
             format!("目标 {}", t.code),
