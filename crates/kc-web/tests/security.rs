@@ -472,7 +472,27 @@ async fn review_rules_and_escaping(app: &TestApp) {
                 .as_u16()
         }
     };
-    assert_eq!(review(reviewer.clone(), "return", "").await, 422);
+    // Without a reason: back to the value's page, the message beside the
+    // comment box (issue 15), nothing decided.
+    let r = reviewer
+        .post(app.url(&format!("/plans/{PLAN}/values/review")))
+        .form(&[
+            ("id", id.to_string()),
+            ("action", "return".into()),
+            ("comment", String::new()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.contains("problem=comment"), "{to}");
+    let page = app.text_as(&reviewer, &to).await;
+    assert!(
+        page.contains("id=\"err-comment\"") && page.contains("退回时请写明原因"),
+        "{page}"
+    );
+    assert!(page.contains("待审核"), "still waiting for review");
     assert_eq!(
         review(reviewer.clone(), "return", "<script>alert('x')</script>").await,
         303

@@ -1326,6 +1326,8 @@ pub struct HistoryPage {
     pub upload_limit_mb: usize,
     pub locked: bool,
     pub message: String,
+    /// Said beside the review comment (a return without a reason).
+    pub comment_error: String,
 }
 
 pub async fn history(
@@ -1429,7 +1431,13 @@ pub async fn history(
         .iter()
         .map(|r| ValueRow::new(plan, r, ind.decimals, &names))
         .collect();
+    let comment_error = if q.get("problem").map(String::as_str) == Some("comment") {
+        "退回时请写明原因，便于填报单位修改".to_string()
+    } else {
+        String::new()
+    };
     render(&HistoryPage {
+        comment_error,
         title: format!("{} · {} · {}", ind.name, scope.name(plan), period.zh()),
         edit_href: format!(
             "/plans/{}/values/new?indicator={}&scope={}&period={}",

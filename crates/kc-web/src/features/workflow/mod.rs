@@ -355,7 +355,19 @@ pub async fn review(
         "return" => false,
         _ => return Err(AppError::BadRequest("请选择“审核通过”或“退回修改”".into())),
     };
-    let rec = wf::review(&st.store, &plan, &sess.caller(), f.id, approve, &f.comment).await?;
+    let rec = match wf::review(&st.store, &plan, &sess.caller(), f.id, approve, &f.comment).await {
+        Ok(rec) => rec,
+        // A return without a reason goes back to the value's page with the
+        // message beside the comment box, not to an error page.
+        Err(kc_app::RecordError::Invalid(errs)) if errs.iter().any(|e| e.field == "comment") => {
+            let Some(r) = st.store.value_by_id(f.id).await? else {
+                return Err(AppError::NotFound("数据不存在".into()));
+            };
+            let href = kc_app::workflow::history_href(&plan, &r);
+            return Ok(Redirect::to(&format!("{href}&problem=comment#review")).into_response());
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok(back_to_history(
         &plan,
         &rec,
