@@ -114,6 +114,7 @@ pub fn session_cookie(token: &str, secure: bool) -> String {
 
 fn is_public(path: &str) -> bool {
     path == "/login"
+        || path == "/guide"
         || path == "/healthz"
         || path.starts_with("/static/")
         || path.starts_with("/public/")

@@ -119,3 +119,35 @@ async fn no_role_is_shown_a_link_it_may_not_open() {
     app.stop().await;
     assert!(bad.is_empty(), "links to refusals:\n{}", bad.join("\n"));
 }
+
+/// The guide (操作指南) opens without signing in and has a part for every
+/// role; each role's header links to its own part.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_has_its_guide() {
+    let app = TestApp::sqlite().await;
+    let r = app.anonymous().get(app.url("/guide")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let guide = r.text().await.unwrap();
+    for (user, anchor) in [
+        ("kjj", "coordinator"),
+        ("leader", "leader"),
+        ("tjj-reporter", "dept-reporter"),
+        ("longzihu-reporter", "area-reporter"),
+        ("longzihu-reviewer", "area-reviewer"),
+        ("broker", "broker"),
+        ("bank", "bank"),
+        ("admin", "sysadmin"),
+        ("security", "secadmin"),
+        ("auditor", "auditadmin"),
+    ] {
+        assert!(guide.contains(&format!("id=\"{anchor}\"")), "{anchor}");
+        let c = app.client_as(user).await;
+        let home = app.text_as(&c, "/").await;
+        assert!(
+            home.contains(&format!("href=\"/guide#{anchor}\"")),
+            "{user}'s header links to the guide's {anchor}"
+        );
+    }
+    assert!(guide.contains("id=\"public\"") && guide.contains("id=\"dept-reviewer\""));
+    app.stop().await;
+}

@@ -39,6 +39,8 @@ pub struct Me {
     /// May edit some registry records.
     pub records: bool,
     pub coordinator: bool,
+    /// The part of the guide (操作指南) for this reader's first role.
+    pub guide: &'static str,
 }
 
 impl Me {
@@ -63,8 +65,37 @@ impl Me {
             audit: p.reads_audit(),
             records: p.edits_records(),
             coordinator: p.is_coordinator(),
+            guide: p.roles.first().map_or("", guide_anchor),
         }
     }
+}
+
+/// The guide's section for a role (its anchor on `/guide`).
+pub fn guide_anchor(r: &kc_domain::auth::Role) -> &'static str {
+    use kc_domain::auth::Role as R;
+    match r {
+        R::SysAdmin => "sysadmin",
+        R::SecAdmin => "secadmin",
+        R::AuditAdmin => "auditadmin",
+        R::Coordinator => "coordinator",
+        R::Leader => "leader",
+        R::DeptReporter(_) => "dept-reporter",
+        R::DeptReviewer(_) => "dept-reviewer",
+        R::AreaReporter(_) => "area-reporter",
+        R::AreaReviewer(_) => "area-reviewer",
+        R::Broker => "broker",
+        R::Bank => "bank",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "guide.html")]
+pub struct GuidePage;
+
+/// `GET /guide`: the guide for every role (操作指南), open without signing
+/// in; the header links each reader to the part for their role.
+pub async fn guide() -> Result<Html<String>, AppError> {
+    Ok(Html(GuidePage.render()?))
 }
 
 // ---- login ---------------------------------------------------------------------------------

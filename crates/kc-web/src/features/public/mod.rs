@@ -404,6 +404,7 @@ pub async fn moderate(
 pub(crate) fn routes() -> axum::Router<crate::AppState> {
     use axum::routing::get;
     axum::Router::new()
+        .route("/guide", get(crate::account::guide))
         .route("/public/market", get(self::market))
         .route(
             "/public/market/submit",
