@@ -23,6 +23,7 @@ enum Part {
     Text(String),
     Name,
     Roles,
+    RolesShown,
     Csrf,
 }
 
@@ -43,6 +44,7 @@ impl Rendered {
             let (part, skip) = match after.as_bytes().first() {
                 Some(b'n') => (Part::Name, 1),
                 Some(b'r') => (Part::Roles, 1),
+                Some(b's') => (Part::RolesShown, 1),
                 Some(b'c') => (Part::Csrf, 1),
                 // Not one of ours: keep the character as it was.
                 _ => (Part::Text(MARK.to_string()), 0),
@@ -71,6 +73,7 @@ impl Rendered {
                 }
                 Part::Name => write!(out, "{}", esc(&me.name)),
                 Part::Roles => write!(out, "{}", esc(&me.roles)),
+                Part::RolesShown => write!(out, "{}", esc(&me.roles_shown)),
                 Part::Csrf => write!(out, "{}", esc(&me.csrf)),
             };
         }
@@ -90,6 +93,7 @@ pub fn marked(me: &Me) -> Me {
     Me {
         name: format!("{MARK}n"),
         roles: format!("{MARK}r"),
+        roles_shown: format!("{MARK}s"),
         csrf: format!("{MARK}c"),
         ..me.clone()
     }
@@ -115,7 +119,8 @@ fn menu(me: &Me) -> u32 {
     .fold(0, |acc, (i, b)| acc | (u32::from(*b) << i))
 }
 
-type Key = (u64, &'static str, u32);
+/// (snapshot serial, page, menu, the reader's part of the guide).
+type Key = (u64, &'static str, u32, &'static str);
 
 /// Rendered pages by (snapshot serial, page, menu). Bounded: past the limit
 /// it starts again (a page renders in well under a millisecond).
@@ -136,7 +141,7 @@ impl PageCache {
         me: &Me,
         render: impl FnOnce(Me) -> Result<String, E>,
     ) -> Result<String, E> {
-        let key = (serial, page, menu(me));
+        let key = (serial, page, menu(me), me.guide);
         let hit = self
             .map
             .lock()
@@ -198,6 +203,8 @@ mod tests {
         Me {
             name: name.into(),
             roles: "规划统筹".into(),
+            roles_shown: "（规划统筹）".into(),
+            guide: "coordinator",
             csrf: csrf.into(),
             reports: false,
             reviews: false,

@@ -149,5 +149,24 @@ async fn every_role_has_its_guide() {
         );
     }
     assert!(guide.contains("id=\"public\"") && guide.contains("id=\"dept-reviewer\""));
+    // The header says a role once (市科技局（规划统筹）, not …（规划统筹）（规划统筹）),
+    // on pages rendered once for many readers too.
+    let kjj = app.client_as("kjj").await;
+    for path in ["/".to_string(), format!("/plans/{}", common::PLAN)] {
+        let page = app.text_as(&kjj, &path).await;
+        assert!(page.contains("市科技局（规划统筹）"), "{path}");
+        assert!(
+            !page.contains("（规划统筹）</a><span class=\"muted small\">（规划统筹）"),
+            "{path}"
+        );
+    }
+    let reporter = app.client_as("longzihu-reporter").await;
+    let page = app
+        .text_as(&reporter, &format!("/plans/{}", common::PLAN))
+        .await;
+    assert!(
+        page.contains("href=\"/guide#area-reporter\""),
+        "the cached page has the reader's guide"
+    );
     app.stop().await;
 }

@@ -25,6 +25,9 @@ fn render<T: Template>(t: &T) -> Result<Html<String>, AppError> {
 pub struct Me {
     pub name: String,
     pub roles: String,
+    /// The roles as shown after the name, in brackets, or nothing when the
+    /// name already says them (市科技局（规划统筹）).
+    pub roles_shown: String,
     pub csrf: String,
     pub reports: bool,
     pub reviews: bool,
@@ -46,14 +49,20 @@ pub struct Me {
 impl Me {
     pub fn new(s: &Session, plan: Option<&kc_domain::Plan>) -> Me {
         let p = &s.principal;
+        let roles = p
+            .roles
+            .iter()
+            .map(|r| r.zh(plan))
+            .collect::<Vec<_>>()
+            .join("、");
         Me {
             name: p.display_name.clone(),
-            roles: p
-                .roles
-                .iter()
-                .map(|r| r.zh(plan))
-                .collect::<Vec<_>>()
-                .join("、"),
+            roles_shown: if roles.is_empty() || p.display_name.contains(&roles) {
+                String::new()
+            } else {
+                format!("（{roles}）")
+            },
+            roles,
             csrf: s.csrf.clone(),
             reports: p.reports_any(),
             reviews: p.reviews_any(),
