@@ -74,6 +74,48 @@ async fn registry_pages_and_drill_down(app: &TestApp) {
         d.contains("亿元"),
         "the drill sentence gives the total with its unit"
     );
+    // The list behind a sum shows the amounts summed (issue 15).
+    let head = d
+        .split("<thead>")
+        .nth(1)
+        .unwrap()
+        .split("</thead>")
+        .next()
+        .unwrap();
+    assert!(head.contains("成交额") || head.contains("金额"), "{head}");
+    // The list behind the high-tech count names each firm and when its
+    // qualification ends.
+    let (_, t32) = app.get(&format!("/plans/{PLAN}/targets/T3-2")).await;
+    let (_, q) = app.get(&href_of(&t32, "indicator=hte_count")).await;
+    let head = q
+        .split("<thead>")
+        .nth(1)
+        .unwrap()
+        .split("</thead>")
+        .next()
+        .unwrap();
+    assert!(
+        head.contains("企业名称") && head.contains("有效期至"),
+        "{head}"
+    );
+    let body = q
+        .split("<tbody>")
+        .nth(1)
+        .unwrap()
+        .split("</tbody>")
+        .next()
+        .unwrap();
+    let first = body.split("<tr").nth(1).unwrap();
+    let name = first
+        .split("<td")
+        .nth(1)
+        .and_then(|c| c.split("</a>").next())
+        .and_then(|c| c.rsplit('>').next())
+        .unwrap_or("");
+    assert!(
+        name.contains("公司") || name.len() > 6,
+        "a firm's name: {first}"
+    );
     // Lists, search, area filter, paging, record view.
     let (status, list) = app
         .get(&format!(

@@ -239,6 +239,32 @@ pub async fn list(
         .clamp(1, pages);
     let ncols = def.fields.len().min(LIST_COLUMNS);
     let title = def.index(def.title).unwrap_or(0);
+    // What counts is shown: a drill-down into a sum lists the amount summed
+    // even when it is not among the first columns.
+    let mut cols: Vec<usize> = (0..ncols).collect();
+    if let Some(kc_domain::plan::DataSource::Registry {
+        compute: Some(c), ..
+    }) = q
+        .get("indicator")
+        .and_then(|i| stored.plan.indicator(i))
+        .map(|i| &i.source)
+        && let kc_domain::plan::Aggregate::Sum { field } = &c.aggregate
+        && let Some(i) = def.index(field)
+        && !cols.contains(&i)
+    {
+        cols.push(i);
+    }
+    // Records of a firm (qualifications, yearly figures…) name the firm.
+    let firm_field = def
+        .enterprise
+        .filter(|_| def.code != registry::ENTERPRISES.code)
+        .and_then(|f| def.index(f));
+    let is_qual = def.code == registry::QUALIFICATIONS.code;
+    let valid_until = if is_qual {
+        def.index("valid_until")
+    } else {
+        None
+    };
     let list_rows = rows
         .iter()
         .skip((page - 1) * PAGE)
@@ -246,15 +272,37 @@ pub async fn list(
         .filter_map(|r| {
             let rec = e.record(def.code, *r)?;
             let key = e.key_of(def.code, *r)?.to_string();
-            let mut cells: Vec<String> = (0..ncols)
-                .map(|i| shown(def, i, &rec.values[i], &stored.plan, &e))
+            let mut cells: Vec<String> = cols
+                .iter()
+                .map(|&i| shown(def, i, &rec.values[i], &stored.plan, &e))
                 .collect();
-            if title >= ncols {
+            if title >= ncols && !cols.contains(&title) {
                 cells[0] = format!(
                     "{}（{}）",
                     cells[0],
                     shown(def, title, &rec.values[title], &stored.plan, &e)
                 );
+            }
+            // A qualification's end of validity is the catalogue's rule
+            // when the record does not state it.
+            if let Some(vi) = valid_until
+                && let Some(pos) = cols.iter().position(|&c| c == vi)
+                && cells[pos].is_empty()
+            {
+                cells[pos] = e
+                    .catalogue()
+                    .validity(&rec)
+                    .map(|(_, end)| end.map_or("长期有效".into(), |d| d.to_string()))
+                    .unwrap_or_default();
+            }
+            if let Some(fi) = firm_field {
+                let code = rec.values[fi].display();
+                let name = e
+                    .row_of(registry::ENTERPRISES.code, &code)
+                    .and_then(|r| e.record(registry::ENTERPRISES.code, r))
+                    .map(|x| x.values[1].display())
+                    .unwrap_or_default();
+                cells.insert(0, name);
             }
             Some(Row {
                 href: format!(
@@ -296,11 +344,14 @@ pub async fn list(
         nav: RegNav::new(&stored.plan, &e, &sess),
         code: def.code,
         name: def.name,
-        columns: def
-            .fields
-            .iter()
-            .take(ncols)
-            .map(|f| Column { label: f.label })
+        columns: firm_field
+            .map(|_| Column {
+                label: "企业名称"
+            })
+            .into_iter()
+            .chain(cols.iter().map(|&i| Column {
+                label: def.fields[i].label,
+            }))
             .collect(),
         rows: list_rows,
         total,
