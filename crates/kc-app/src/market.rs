@@ -174,9 +174,9 @@ pub async fn load_demo_listings(
             .map(|(i, t)| {
                 vec![
                     ("number", format!("ZJ-{i:03}")),
-                    ("name", format!("专家{}", i + 1)),
+                    ("name", kc_demo::names::person(i)),
                     ("organization", owners[i % owners.len()].to_string()),
-                    ("title_rank", "教授级高工".to_string()),
+                    ("title_rank", kc_demo::names::title(i).to_string()),
                     ("field", t.field.to_string()),
                     ("expertise", t.terms.join("、")),
                 ]
@@ -214,7 +214,7 @@ pub async fn load_demo_listings(
             .map(|(i, (code, name))| {
                 vec![
                     ("number", format!("JJR-{:03}", i + 1)),
-                    ("name", format!("经纪人{}", i + 1)),
+                    ("name", kc_demo::names::person(200 + i)),
                     ("agency", format!("{name}技术转移服务中心")),
                     ("area", code.clone()),
                     ("registered_on", "2024-04-01".to_string()),

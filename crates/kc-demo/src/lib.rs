@@ -9,6 +9,7 @@
 //! sum); the others by the city.
 
 pub mod market;
+pub mod names;
 pub mod registries;
 
 use chrono::{Datelike, NaiveDate};

@@ -286,48 +286,50 @@ fn generate_city(
             ("未上市", "", Value::Null)
         };
         let clusters = ["新能源", "新型显示", "智能传感", "生物化工", "其他", "其他"];
-        emit(
+        let mut firm = rec(
             &reg::ENTERPRISES,
-            &rec(
-                &reg::ENTERPRISES,
-                &[
-                    ("credit_code", t(&code)),
-                    (
-                        "name",
-                        t(&format!(
-                            "{}{}科技有限公司",
-                            pick(rng, &["皖", "淮", "蚌", "华", "中", "新"]),
-                            i
-                        )),
-                    ),
-                    ("area", t(areas[ai].code.as_str())),
-                    (
-                        "industry_code",
-                        t(&format!("C{}", 3000 + rng.next_u64() % 999)),
-                    ),
-                    ("cluster", t(pick(rng, &clusters))),
-                    // From a stream of its own, so the other fields stay as
-                    // they were before this one existed.
-                    (
-                        "tech_field",
-                        t(pick(&mut rng.fork(&code), reg::TECH_FIELDS)),
-                    ),
-                    ("above_scale", Value::Bool(above_scale)),
-                    ("manufacturing", Value::Bool(manufacturing)),
-                    ("registered_on", Value::Date(registered)),
-                    ("listing_status", t(status)),
-                    (
-                        "listing_board",
-                        if board.is_empty() {
-                            Value::Null
-                        } else {
-                            t(board)
-                        },
-                    ),
-                    ("listed_on", listed_on),
-                ],
-            ),
+            &[
+                ("credit_code", t(&code)),
+                (
+                    "name",
+                    // The draw stays (the stream after it is unchanged);
+                    // the name itself reads as a firm's.
+                    t(pick(rng, &["皖", "淮", "蚌", "华", "中", "新"])),
+                ),
+                ("area", t(areas[ai].code.as_str())),
+                (
+                    "industry_code",
+                    t(&format!("C{}", 3000 + rng.next_u64() % 999)),
+                ),
+                ("cluster", t(pick(rng, &clusters))),
+                // From a stream of its own, so the other fields stay as
+                // they were before this one existed.
+                (
+                    "tech_field",
+                    t(pick(&mut rng.fork(&code), reg::TECH_FIELDS)),
+                ),
+                ("above_scale", Value::Bool(above_scale)),
+                ("manufacturing", Value::Bool(manufacturing)),
+                ("registered_on", Value::Date(registered)),
+                ("listing_status", t(status)),
+                (
+                    "listing_board",
+                    if board.is_empty() {
+                        Value::Null
+                    } else {
+                        t(board)
+                    },
+                ),
+                ("listed_on", listed_on),
+            ],
         );
+        // The firm's name, from its place and cluster (the draw above only
+        // keeps the random stream as it was).
+        let cluster = firm.get(&reg::ENTERPRISES, "cluster").display();
+        if let Some(n) = reg::ENTERPRISES.index("name") {
+            firm.values[n] = t(&crate::names::firm(i, &areas[ai].name, &cluster));
+        }
+        emit(&reg::ENTERPRISES, &firm);
         firms.push(Firm {
             code,
             area: ai,
@@ -749,7 +751,14 @@ fn generate_city(
                             "seller_type",
                             t(pick(rng, &["高校", "科研院所", "企业", "企业"])),
                         ),
-                        ("buyer_name", t(&format!("买方{}", n_contract % 5000))),
+                        (
+                            "buyer_name",
+                            t(&crate::names::firm(
+                                2000 + (n_contract % 5000) as usize,
+                                "蚌埠",
+                                "其他",
+                            )),
+                        ),
                         ("buyer_area", t(buyer_area)),
                         (
                             "buyer_type",
