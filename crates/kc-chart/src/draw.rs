@@ -124,19 +124,37 @@ fn line_chart(svg: &mut String, l: &Line, decimals: u8) {
     let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let lo = if lo >= 0.0 && lo < hi * 0.5 { 0.0 } else { lo };
     let y = value_axis(svg, lo, hi);
-    // Year ticks on the time axis.
+    // Years on the time axis: a line where each year begins and the year's
+    // name in the middle of its span, so that a year-end value (2024-12-31)
+    // sits at the end of its own year, not on the next year's line.
     for year in start.year()..=end.year() + 1 {
         let Some(d) = NaiveDate::from_ymd_opt(year, 1, 1) else {
             continue;
         };
-        if d < start || d > end {
+        if d >= start && d <= end {
+            let px = x.map(day(d));
+            let _ = write!(
+                svg,
+                r##"<line x1="{px:.1}" x2="{px:.1}" y1="{TOP}" y2="{yb}" stroke="#f3f4f6"/>"##,
+                yb = H - BOTTOM,
+            );
+        }
+        let (Some(a), Some(b)) = (
+            NaiveDate::from_ymd_opt(year, 1, 1),
+            NaiveDate::from_ymd_opt(year, 12, 31),
+        ) else {
+            continue;
+        };
+        let (a, b) = (a.max(start), b.min(end));
+        // A year shown for less than a quarter is left unnamed (no room).
+        if (b - a).num_days() < 90 {
             continue;
         }
-        let px = x.map(day(d));
+        let mid = a + (b - a) / 2;
+        let px = x.map(day(mid));
         let _ = write!(
             svg,
-            r##"<line x1="{px:.1}" x2="{px:.1}" y1="{TOP}" y2="{yb}" stroke="#f3f4f6"/><text x="{px:.1}" y="{ty}" text-anchor="middle" fill="#4b5563">{year}</text>"##,
-            yb = H - BOTTOM,
+            r##"<text x="{px:.1}" y="{ty}" text-anchor="middle" fill="#4b5563">{year}</text>"##,
             ty = H - BOTTOM + 18.0
         );
     }
@@ -354,6 +372,42 @@ pub(crate) mod tests {
             .filter_map(|s| s.split_once('>').and_then(|(_, r)| r.split_once("</text>")))
             .map(|(t, _)| t)
             .collect()
+    }
+
+    /// A year-end value sits inside its own year: after the year's name,
+    /// before the next year's (issue 15: yearly values were drawn on the next
+    /// year's line).
+    #[test]
+    fn a_year_end_value_sits_in_its_own_year() {
+        let mut c = sample();
+        if let Body::Line(l) = &mut c.body {
+            l.actual = vec![Point {
+                date: d("2024-12-31"),
+                value: 900.0,
+                provisional: false,
+            }];
+        }
+        let s = svg(&c);
+        let label_x = |year: &str| -> f64 {
+            let i = s.find(&format!(">{year}</text>")).expect("the year's name");
+            let open = s[..i].rfind("<text").unwrap();
+            s[open..i]
+                .split("x=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        let at = s.find("<title>2024-12-31").expect("the value's point");
+        let open = s[..at].rfind("<circle cx=\"").unwrap();
+        let point = s[open + 12..]
+            .split('"')
+            .next()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap();
+        assert!(label_x("2024") < point && point < label_x("2025"), "{s}");
     }
 
     #[test]
