@@ -337,6 +337,16 @@ async fn first_status(c: &Client) -> Result<String, fantoccini::error::CmdError>
 
 async fn fill(c: &Client, id: &str, text: &str) -> Result<(), fantoccini::error::CmdError> {
     let e = c.find(Locator::Id(id)).await?;
+    // A date picker takes its value as a date, not as typed keys (whose
+    // order follows the browser's locale).
+    if e.attr("type").await?.as_deref() == Some("date") {
+        c.execute(
+            "document.getElementById(arguments[0]).value = arguments[1];",
+            vec![serde_json::json!(id), serde_json::json!(text)],
+        )
+        .await?;
+        return Ok(());
+    }
     e.clear().await?;
     e.send_keys(text).await
 }
