@@ -363,7 +363,7 @@ async fn pools_with_service_records_and_the_pipeline(app: &TestApp) {
         .find(|r| r.contains("data-target=\"T3-2\""))
         .expect("the high-tech target");
     let c = cells(row);
-    let num = |s: &str| s.parse::<f64>().unwrap();
+    let num = |s: &str| s.replace(',', "").parse::<f64>().unwrap();
     let (e, n) = c[5].split_once(" / ").unwrap();
     let expected = 0.8 * num(e) + 0.3 * num(n);
     assert_eq!(num(&c[6]), expected.round());

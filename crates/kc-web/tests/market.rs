@@ -439,7 +439,7 @@ async fn a_demand_becomes_a_registered_contract(app: &TestApp) {
         .unwrap_or_else(|| panic!("the event's row: {events}"));
     assert!(
         row.contains(
-            "<td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">5000.00</td>"
+            "<td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">5,000</td>"
         ),
         "{row}"
     );

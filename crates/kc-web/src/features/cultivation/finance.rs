@@ -129,7 +129,7 @@ async fn page(
                     .map_or(credit.clone(), |f| f.name.clone()),
                 bank,
                 product: r.get(ldef, "product").display(),
-                amount: format!("{amount}"),
+                amount: crate::view::num(amount, 2),
                 lent_on: r.get(ldef, "lent_on").display(),
             });
         }
@@ -168,7 +168,7 @@ async fn page(
                 lent: if n == 0 {
                     String::new()
                 } else {
-                    format!("{sum}")
+                    crate::view::num(sum, 2)
                 },
             }
         })
@@ -185,7 +185,10 @@ async fn page(
                     Cell::Text(r.held.clone()),
                     Cell::Text(r.reasons.clone()),
                     Cell::Number(r.loans as f64),
-                    r.lent.parse().map_or(Cell::Empty, Cell::Number),
+                    r.lent
+                        .replace(',', "")
+                        .parse()
+                        .map_or(Cell::Empty, Cell::Number),
                 ]
             })
             .collect();

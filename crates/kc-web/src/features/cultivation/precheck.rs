@@ -389,7 +389,7 @@ pub async fn two_zero(
         code: r.firm.credit_code.clone(),
         name: r.firm.name.clone(),
         area: plan.unit_name(&r.firm.area).to_string(),
-        revenue: format!("{:.0}", r.revenue),
+        revenue: crate::view::num(r.revenue, 0),
         flag: if r.flag.is_none() { "未填报" } else { "无" },
     };
     if q.get("format").map(String::as_str) == Some("xlsx") {
@@ -850,7 +850,10 @@ pub async fn pools(
         let (eligible, near) = cultivation::pipeline_counts(&all, rule);
         let expected = eligibility::pipeline(&book.pipeline, eligible, near);
         let f = ev.forecast.as_ref().map(|f| f.value);
-        let fmt = |v: Option<f64>| v.map(|v| format!("{v:.0}")).unwrap_or_else(|| "—".into());
+        let fmt = |v: Option<f64>| {
+            v.map(|v| crate::view::num(v, 0))
+                .unwrap_or_else(|| "—".into())
+        };
         let meets = |v: Option<f64>| match v {
             Some(v) if v >= ev.target_value => "能完成",
             Some(_) => "完不成",
@@ -861,11 +864,11 @@ pub async fn pools(
             name: t.name.clone(),
             href: format!("/plans/{code}/targets/{}", t.code),
             value: fmt(ev.value),
-            goal: format!("{:.0}", ev.target_value),
+            goal: crate::view::num(ev.target_value, 0),
             forecast: fmt(f),
             eligible,
             near,
-            expected: format!("{expected:.0}"),
+            expected: crate::view::num(expected, 0),
             with_pipeline: fmt(f.map(|f| f + expected)),
             meets: meets(f),
             meets_with: meets(f.map(|f| f + expected)),

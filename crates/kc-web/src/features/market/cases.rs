@@ -149,7 +149,7 @@ fn deal_row(plan: &kc_domain::Plan, engine: &kc_engine::Engine, d: &Loaded<Deal>
             .doc
             .contract
             .as_ref()
-            .map(|c| format!("{:.2}", c.amount))
+            .map(|c| crate::view::num(c.amount, 2))
             .unwrap_or_default(),
         reward: d.doc.reward.map(|r| format!("{r:.2}")).unwrap_or_default(),
         updated: kc_app::auth::local_time(&d.case.updated_at),
@@ -1406,7 +1406,7 @@ pub async fn events_page(
                 amount: if signed.is_empty() {
                     String::new()
                 } else {
-                    format!("{:.2}", signed.iter().sum::<f64>())
+                    crate::view::num(signed.iter().sum::<f64>(), 2)
                 },
                 key,
             }
