@@ -231,6 +231,13 @@ async fn every_role_has_its_guide() {
             "{path}"
         );
     }
+    // The rules behind completion, expected progress and status are one
+    // click from where they are shown.
+    assert!(guide.contains("id=\"rules\"") && guide.contains("（975 − 700）"));
+    let target = app
+        .text_as(&kjj, &format!("/plans/{}/targets/T3-2", common::PLAN))
+        .await;
+    assert!(target.contains("href=\"/guide#rules\""));
     let reporter = app.client_as("longzihu-reporter").await;
     let page = app
         .text_as(&reporter, &format!("/plans/{}", common::PLAN))
