@@ -675,6 +675,21 @@ async fn phone(c: &Client, app: &TestApp) -> Result<(), fantoccini::error::CmdEr
                 "/".to_string(),
             ],
         ),
+        (
+            "kjj",
+            vec![
+                format!("/plans/{PLAN}/cultivation"),
+                format!("/plans/{PLAN}/board"),
+                format!("/plans/{PLAN}/edit/targets/T3-2"),
+            ],
+        ),
+        (
+            "broker",
+            vec![format!("/plans/{PLAN}/market/search?q=传感器")],
+        ),
+        ("bank", vec![format!("/plans/{PLAN}/finance/whitelist")]),
+        ("security", vec!["/admin/users".to_string()]),
+        ("auditor", vec!["/admin/audit".to_string()]),
     ] {
         sign_in(c, app, user, &pages[0]).await?;
         for (i, p) in pages.iter().enumerate() {
