@@ -118,6 +118,9 @@ fn is_public(path: &str) -> bool {
         || path == "/healthz"
         || path.starts_with("/static/")
         || path.starts_with("/public/")
+        || path == crate::features::api::docs::SPEC
+        || path == crate::features::api::docs::PAGE
+        || path.starts_with(crate::features::api::docs::PAGE_FILES)
 }
 
 fn is_api(path: &str) -> bool {

@@ -7,6 +7,7 @@ pub mod auth;
 mod error;
 mod extract;
 mod features;
+pub(crate) mod menu;
 pub(crate) mod paging;
 // Short paths (`crate::pages::…`) for the modules other features use.
 use features::admin::account;

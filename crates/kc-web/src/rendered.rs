@@ -216,6 +216,7 @@ mod tests {
             audit: false,
             records: coordinator,
             coordinator,
+            menu: Vec::new(),
         }
     }
 

@@ -519,3 +519,82 @@ on_both_backends!(
     text_is_escaped_everywhere,
     another_city_serves,
 );
+
+/// The API's description (接口文档) lists exactly the routes the server
+/// answers: every `/api/v1` route written in the source is in it, and every
+/// operation in it is routed for its method (a request never answers 405).
+/// The page and the description open without signing in, from the binary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_docs_describe_every_route() {
+    let app = TestApp::sqlite().await;
+    let anon = app.anonymous();
+    let r = anon.get(app.url("/api/docs/")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("swagger-ui"), "{page}");
+    for file in ["/api/docs/swagger-ui.css", "/api/docs/swagger-ui-bundle.js"] {
+        let r = anon.get(app.url(file)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{file}");
+    }
+    let spec: serde_json::Value = anon
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = spec["paths"].as_object().expect("paths");
+    let described: std::collections::BTreeSet<String> = paths.keys().cloned().collect();
+
+    // The routes as the source declares them (`.route("/api/v1/…"`).
+    let mut routed = std::collections::BTreeSet::new();
+    let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let src = std::fs::read_to_string(&p).unwrap();
+                for part in src.split(".route(").skip(1) {
+                    let lit = part.trim_start();
+                    if let Some(rest) = lit.strip_prefix("\"/api/v1") {
+                        let end = rest.find('"').unwrap();
+                        routed.insert(format!("/api/v1{}", &rest[..end]));
+                    }
+                }
+            }
+        }
+    }
+    assert!(routed.len() >= 15, "{routed:?}");
+    assert_eq!(described, routed, "described vs routed /api/v1 paths");
+
+    // Every described operation is routed for its method.
+    let coordinator = common::signed_in(&app.base, "kjj").await;
+    for (path, item) in paths {
+        for method in ["get", "post", "delete", "put"] {
+            if item.get(method).is_none() {
+                continue;
+            }
+            let url = app.url(
+                &path
+                    .replace("{plan}", PLAN)
+                    .replace("{target}", "T1-1")
+                    .replace("{reg}", "enterprises")
+                    .replace("{id}", "999999"),
+            );
+            let req = match method {
+                "get" => coordinator.get(&url),
+                "post" => coordinator.post(&url).json(&json!({})),
+                "delete" => coordinator.delete(format!("{url}?key=none")),
+                _ => coordinator.put(&url),
+            };
+            let status = req.send().await.unwrap().status().as_u16();
+            assert_ne!(status, 405, "{method} {path} is described but not routed");
+            assert!(status < 500, "{method} {path}: {status}");
+        }
+    }
+    app.stop().await;
+}

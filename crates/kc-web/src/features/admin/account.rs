@@ -44,6 +44,8 @@ pub struct Me {
     pub coordinator: bool,
     /// The part of the guide (操作指南) for this reader's first role.
     pub guide: &'static str,
+    /// The navigation: the same items on every page for this reader.
+    pub menu: Vec<crate::menu::MenuItem>,
 }
 
 impl Me {
@@ -75,6 +77,7 @@ impl Me {
             records: p.edits_records(),
             coordinator: p.is_coordinator(),
             guide: p.roles.first().map_or("", guide_anchor),
+            menu: crate::menu::menu(p, plan, kc_app::time::today_beijing()),
         }
     }
 }
@@ -560,8 +563,11 @@ pub async fn home(State(st): State<AppState>, sess: Session) -> Result<Html<Stri
     } else {
         Vec::new()
     };
+    let mut me = Me::new(&sess, stored.first().map(|s| &s.plan));
+    // The home page lists every plan; its menu belongs to none of them.
+    me.menu = crate::menu::menu(&sess.principal, None, kc_app::time::today_beijing());
     render(&HomePage {
-        me: Me::new(&sess, stored.first().map(|s| &s.plan)),
+        me,
         plans,
         markets,
         notes,

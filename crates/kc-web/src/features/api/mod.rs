@@ -1,6 +1,8 @@
 //! The JSON API under `/api/v1`. Errors are JSON too:
 //! `{"error": {"code", "message", "fields"?, "current"?}}`.
 
+pub mod docs;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -233,7 +235,7 @@ impl NumberOrText {
 /// The body of `POST /api/v1/values`. Fields left out are empty and the
 /// entry check says what is missing, as the form does; a field of the
 /// wrong type or an unknown field is refused before that.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostValue {
     #[serde(default)]
@@ -243,8 +245,10 @@ pub struct PostValue {
     #[serde(default)]
     scope: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     period: Option<NumberOrText>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     value: Option<NumberOrText>,
     #[serde(default)]
     note: Option<String>,
@@ -487,7 +491,7 @@ async fn plan_of_value(st: &AppState, id: i64) -> Result<kc_domain::Plan, AppErr
 }
 
 /// What a reviewer decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewAction {
     Approve,
@@ -495,7 +499,7 @@ pub enum ReviewAction {
 }
 
 /// The body of `POST /api/v1/values/{id}/review`.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewValue {
     action: ReviewAction,
@@ -558,6 +562,7 @@ pub(crate) fn routes() -> axum::Router<crate::AppState> {
             "/api/v1/plans/{plan}/registries/{reg}/record",
             get(self::registry_record),
         )
+        .merge(docs::routes())
 }
 
 /// This feature's routes.

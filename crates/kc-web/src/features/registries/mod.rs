@@ -29,7 +29,6 @@ pub(crate) fn def_of(code: &str) -> Result<&'static RegistryDef, AppError> {
 /// The page header shared by registry pages.
 pub struct RegNav {
     pub plan_code: String,
-    pub plan_name: String,
     pub as_of: String,
     pub me: crate::account::Me,
 }
@@ -39,7 +38,6 @@ impl RegNav {
         RegNav {
             me: crate::account::Me::new(sess, Some(plan)),
             plan_code: plan.code.to_string(),
-            plan_name: plan.name.clone(),
             as_of: engine.as_of.map(|d| d.to_string()).unwrap_or_default(),
         }
     }
