@@ -43,6 +43,19 @@ fn number(q: &Params, key: &str) -> Option<usize> {
 /// list's id, so that the reader lands on the list, not the page top). A
 /// page past the end shows the last one.
 pub fn paginate<T>(rows: Vec<T>, q: &Params, path: &str, anchor: &str) -> (Vec<T>, Pager) {
+    paginate_as(rows, q, path, anchor, "page")
+}
+
+/// The same for a second list on one page, whose page number is the query
+/// parameter `key` (the whitelist's loans: `loans_page`), so that turning
+/// one list's pages keeps the other where it was.
+pub fn paginate_as<T>(
+    rows: Vec<T>,
+    q: &Params,
+    path: &str,
+    anchor: &str,
+    key: &str,
+) -> (Vec<T>, Pager) {
     let per = match number(q, "per") {
         Some(p @ (20 | 50 | 100)) => p,
         Some(p) if p > 0 => p.min(MAX_PER_PAGE),
@@ -50,12 +63,12 @@ pub fn paginate<T>(rows: Vec<T>, q: &Params, path: &str, anchor: &str) -> (Vec<T
     };
     let total = rows.len();
     let pages = total.div_ceil(per).max(1);
-    let page = number(q, "page").unwrap_or(1).clamp(1, pages);
+    let page = number(q, key).unwrap_or(1).clamp(1, pages);
     let start = (page - 1) * per;
     let shown: Vec<T> = rows.into_iter().skip(start).take(per).collect();
     let mut keep: Vec<(&String, &String)> =
         q.0.iter()
-            .filter(|(k, _)| k.as_str() != "page" && k.as_str() != "format")
+            .filter(|(k, _)| k.as_str() != key && k.as_str() != "format")
             .collect();
     keep.sort();
     let base: String = keep
@@ -68,7 +81,7 @@ pub fn paginate<T>(rows: Vec<T>, q: &Params, path: &str, anchor: &str) -> (Vec<T
             )
         })
         .collect();
-    let href = |p: usize| format!("{path}?{base}page={p}#{anchor}");
+    let href = |p: usize| format!("{path}?{base}{key}={p}#{anchor}");
     let mut links = Vec::new();
     let mut last_shown = 0;
     for p in 1..=pages {

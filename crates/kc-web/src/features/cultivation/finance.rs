@@ -49,6 +49,8 @@ pub struct WhitelistPage {
     pub version: String,
     pub rows: Vec<WhiteView>,
     pub loans: Vec<LoanView>,
+    /// The loans a page at a time (their own page number, `loans_page`).
+    pub loans_pager: crate::paging::Pager,
     pub inputs: Vec<Input>,
     pub message: String,
     pub may_record: bool,
@@ -228,6 +230,13 @@ async fn page(
         &format!("/plans/{code}/finance/whitelist"),
         "whitelist",
     );
+    let (loans, loans_pager) = crate::paging::paginate_as(
+        loans,
+        q,
+        &format!("/plans/{code}/finance/whitelist"),
+        "loans",
+        "loans_page",
+    );
     let status = if message.is_empty() {
         StatusCode::OK
     } else {
@@ -257,6 +266,7 @@ async fn page(
         version: book.version.clone(),
         rows,
         loans,
+        loans_pager,
         inputs: loan_inputs(&plan, &values, &errors),
         message,
         may_record: sess.principal.records_loans(),
