@@ -484,16 +484,21 @@ fn pct(x: Decimal) -> String {
     format!("{v}%")
 }
 
-/// An amount of money: 亿元 with two decimals from 1 亿元, otherwise whole
-/// 万元 rounded up (a gap of 239.2 万元 needs 240).
+/// An amount of money as every page shows money: 万元 with thousands
+/// separators and up to two decimals (one rule: a revenue of 67,656.2 万元
+/// and a band edge of 20,000 万元 read alike, never "6.77 亿元" beside
+/// "676562 万元").
 fn wan(x: Decimal) -> String {
-    if x >= dec(10_000) {
-        let y = (x / dec(10_000))
-            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-        format!("{y:.2} 亿元")
-    } else {
-        format!("{} 万元", money::ceil_whole(x))
-    }
+    let v = x
+        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        .normalize();
+    format!("{} 万元", money::grouped(&v.to_string()))
+}
+
+/// A shortfall of money: whole 万元 rounded up (a gap of 239.2 万元 needs
+/// 240), with thousands separators.
+fn gap(x: Decimal) -> String {
+    format!("{} 万元", money::grouped(&money::ceil_whole(x).to_string()))
 }
 
 /// A figure as shown: up to four decimals, no trailing zeros.
@@ -772,7 +777,7 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
                     o,
                     format!("{}（{} / {}）", pct(ratio.value()), wan(rd), wan(rev)),
                     required,
-                    format!("还需研发投入约 {}", wan(band.min_ratio * rev - rd)),
+                    format!("还需研发投入约 {}", gap(band.min_ratio * rev - rd)),
                 );
             }
             // R&D spent in China.
@@ -851,7 +856,7 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
                 required,
                 format!(
                     "还需高新技术产品收入约 {}",
-                    wan(r.min_hitech_income_share * rev - h)
+                    gap(r.min_hitech_income_share * rev - h)
                 ),
             );
         }
@@ -1104,7 +1109,7 @@ pub fn check_zjtx(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
                 o,
                 wan(rd),
                 required,
-                format!("还需研发投入约 {}", wan(r.min_rd_expense - rd)),
+                format!("还需研发投入约 {}", gap(r.min_rd_expense - rd)),
             );
         }
     }
@@ -1119,7 +1124,7 @@ pub fn check_zjtx(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
                 o,
                 pct(ratio.value()),
                 required,
-                format!("还需研发投入约 {}", wan(r.min_rd_ratio * rev - rd)),
+                format!("还需研发投入约 {}", gap(r.min_rd_ratio * rev - rd)),
             );
         }
         _ => cx.missing("rd_ratio", "研发费用占比", "营业收入或研发费用", required),
@@ -1220,7 +1225,7 @@ pub fn check_little_giant(book: &RuleBook, f: &FirmFacts) -> Check {
                     wan(rev)
                 ),
                 required,
-                format!("还需研发投入约 {}", wan(band.min_ratio * rev - rd)),
+                format!("还需研发投入约 {}", gap(band.min_ratio * rev - rd)),
             );
         }
         _ => cx.missing(

@@ -103,6 +103,28 @@ pub fn display(d: Decimal) -> String {
     }
 }
 
+/// Digits grouped by thousands ("676,562.5"), for a number already
+/// formatted as plain digits with an optional sign and decimals.
+pub fn grouped(plain: &str) -> String {
+    let (sign, rest) = plain
+        .strip_prefix('-')
+        .map_or(("", plain), |r| ("-", r));
+    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+    let mut out = String::with_capacity(plain.len() + int.len() / 3);
+    out.push_str(sign);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    out
+}
+
 /// Whole `x` and above, at least 0: the smallest whole number not below `x`
 /// (a gap of 239.2 万元 is "约 240 万元").
 pub fn ceil_whole(x: Decimal) -> Decimal {
@@ -140,6 +162,20 @@ pub fn de_f64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn digits_are_grouped_by_thousands() {
+        for (plain, shown) in [
+            ("0", "0"),
+            ("999", "999"),
+            ("1000", "1,000"),
+            ("676562", "676,562"),
+            ("-1234567.891", "-1,234,567.891"),
+            ("12345.6", "12,345.6"),
+        ] {
+            assert_eq!(super::grouped(plain), shown);
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 

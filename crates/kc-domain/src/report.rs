@@ -40,7 +40,10 @@ impl Cell {
     pub fn display(&self) -> String {
         match self {
             Cell::Text(s) => s.clone(),
-            Cell::Number { value, decimals } => crate::plan::fmt_num(*value, *decimals as usize),
+            // Thousands separators, as the pages and Excel's #,##0 show them.
+            Cell::Number { value, decimals } => {
+                crate::money::grouped(&crate::plan::fmt_num(*value, *decimals as usize))
+            }
             Cell::Empty => "—".to_string(),
         }
     }

@@ -385,6 +385,12 @@ fn gaps_are_given_in_money_and_people() {
     };
     assert_eq!(gap("rd_ratio"), "还需研发投入约 240 万元");
     assert_eq!(gap("st_staff"), "还需科技人员约 3 人");
+    // One rule for money (issue 15): 万元 with thousands separators, also
+    // past 1 亿元 and in the band's edge — never 亿元 beside 万元.
+    let rd = c.conditions.iter().find(|x| x.code == "rd_ratio").unwrap();
+    assert!(rd.actual.contains("960 万元 / 30,000 万元"), "{}", rd.actual);
+    assert!(rd.required.contains("20,000 万元"), "{}", rd.required);
+    assert!(!format!("{}{}", rd.actual, rd.required).contains("亿元"));
 }
 
 /// A tech SME: 100 staff, 5,000 revenue.
