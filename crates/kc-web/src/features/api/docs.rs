@@ -378,7 +378,11 @@ pub fn openapi() -> OpenApi {
             op = op.response(*code, ResponseBuilder::new().description(*text));
         }
         if o.path != "/api/v1/session" || o.method != HttpMethod::Post {
-            op = op.security(SecurityRequirement::new("会话", Vec::<String>::new()));
+            let mut need = SecurityRequirement::new("会话", Vec::<String>::new());
+            if o.method != HttpMethod::Get {
+                need = need.add("CSRF", Vec::<String>::new());
+            }
+            op = op.security(need);
             op = op.response("401", ResponseBuilder::new().description("未登录或会话已失效"));
         }
         if o.method != HttpMethod::Get && o.path != "/api/v1/session" {
@@ -402,6 +406,12 @@ pub fn openapi() -> OpenApi {
         .security_scheme(
             "会话",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("kc_session"))),
+        )
+        // Writes also carry the token the sign-in returned (csrf); on the
+        // page it goes in “Authorize”.
+        .security_scheme(
+            "CSRF",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-CSRF-Token"))),
         );
     let mut deps = Vec::new();
     super::ReviewValue::schemas(&mut deps);
