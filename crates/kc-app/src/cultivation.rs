@@ -104,6 +104,11 @@ impl Registers {
             let Some(f) = facts.get_mut(&code) else {
                 continue;
             };
+            // The tech-SME direct routes look back five years.
+            if y > year - 5 {
+                f.national_award |= r.get(fig, "national_award").as_bool() == Some(true);
+                f.leads_standard |= r.get(fig, "leads_standard").as_bool() == Some(true);
+            }
             extra.entry(code).or_default().push(YearExtra {
                 year: y,
                 revenue: num(&r, fig, "revenue"),
@@ -124,6 +129,7 @@ impl Registers {
                 staff: dec(&r, fig, "staff"),
                 st_staff: dec(&r, fig, "st_staff"),
                 hitech_income: dec(&r, fig, "hitech_income"),
+                total_income: dec(&r, fig, "total_income"),
                 ip_class1: dec(&r, fig, "ip_class1"),
                 ip_class2: dec(&r, fig, "ip_class2"),
                 ip_score: dec(&r, fig, "ip_score"),

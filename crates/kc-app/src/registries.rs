@@ -544,6 +544,8 @@ pub struct ImportOutcome {
     /// Rows had errors and `skip_invalid` was not asked: nothing written.
     pub refused: bool,
     pub errors: Vec<kc_io::RowError>,
+    /// Rows saved with contradictory figures (at most MAX_REPORTED_ERRORS).
+    pub warnings: Vec<kc_io::RowError>,
     pub ignored_columns: Vec<String>,
 }
 
@@ -609,6 +611,10 @@ pub async fn import_registry(
         valid: report.good.len(),
         rejected: report.rejected,
         ignored_columns: std::mem::take(&mut report.ignored_columns),
+        warnings: std::mem::take(&mut report.warnings)
+            .into_iter()
+            .take(MAX_REPORTED_ERRORS)
+            .collect(),
         ..ImportOutcome::default()
     };
     let total_errors = report.errors.len();

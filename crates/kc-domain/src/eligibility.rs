@@ -347,6 +347,9 @@ pub struct YearFigures {
     pub staff: Option<Decimal>,
     pub st_staff: Option<Decimal>,
     pub hitech_income: Option<Decimal>,
+    /// 总收入: revenue plus other income (the 2016 measures' denominator for
+    /// the high-tech income share; 营业收入 is only part of it).
+    pub total_income: Option<Decimal>,
     pub ip_class1: Option<Decimal>,
     pub ip_class2: Option<Decimal>,
     pub ip_score: Option<Decimal>,
@@ -368,6 +371,12 @@ pub struct FirmFacts {
     pub valid_hte: bool,
     /// Has a provincial or national R&D platform (a direct route too).
     pub provincial_platform: bool,
+    /// Won a national S&T award in the last five years, among the first
+    /// three units (a direct route for 科技型中小企业).
+    pub national_award: bool,
+    /// Led an international, national or industry standard in the last
+    /// five years (a direct route too).
+    pub leads_standard: bool,
     /// Qualification kinds held (valid) on the pre-check date.
     pub held: Vec<String>,
 }
@@ -380,6 +389,9 @@ pub enum Outcome {
     Near,
     NotMet,
     Missing,
+    /// The figures contradict each other (S&T staff above all staff): the
+    /// condition cannot be judged until they are corrected.
+    Contradiction,
 }
 
 impl Outcome {
@@ -389,6 +401,7 @@ impl Outcome {
             Outcome::Near => "接近",
             Outcome::NotMet => "不符合",
             Outcome::Missing => "缺数据",
+            Outcome::Contradiction => "数据矛盾",
         }
     }
 }
@@ -468,7 +481,7 @@ fn verdict(conditions: &[Condition]) -> Verdict {
         Verdict::NotEligible
     } else if any(Outcome::Near) {
         Verdict::Near
-    } else if any(Outcome::Missing) {
+    } else if any(Outcome::Missing) || any(Outcome::Contradiction) {
         Verdict::Incomplete
     } else {
         Verdict::Eligible
@@ -577,6 +590,24 @@ impl Ctx<'_> {
         }
     }
 
+    /// Figures that contradict each other, said in words.
+    fn contradiction(
+        &mut self,
+        code: &'static str,
+        label: &'static str,
+        what: String,
+        required: String,
+    ) {
+        self.push(
+            code,
+            label,
+            Outcome::Contradiction,
+            what,
+            required,
+            "请核实并更正企业年度数据".into(),
+        );
+    }
+
     fn missing(&mut self, code: &'static str, label: &'static str, what: &str, required: String) {
         self.push(
             code,
@@ -638,14 +669,10 @@ impl Ctx<'_> {
         };
         let required = format!("{who}占职工总数不低于 {}", pct(min));
         match (y.st_staff, y.staff) {
-            (Some(s), Some(n)) if s > n => self.missing(
+            (Some(s), Some(n)) if s > n => self.contradiction(
                 code,
                 label,
-                &format!(
-                    "一致的数据（数据矛盾：科技人员 {} 人多于职工总数 {} 人）",
-                    num(s),
-                    num(n)
-                ),
+                format!("科技人员 {} 人多于职工总数 {} 人", num(s), num(n)),
                 required,
             ),
             (Some(s), Some(n)) if n > Decimal::ZERO => {
@@ -732,7 +759,7 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
                 o,
                 field.to_string(),
                 required,
-                String::new(),
+                "主营产品（服务）的核心技术不在八大领域内，不能申报".into(),
             );
         }
     }
@@ -780,57 +807,59 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
                     format!("还需研发投入约 {}", gap(band.min_ratio * rev - rd)),
                 );
             }
-            // R&D spent in China.
-            let required = format!(
-                "境内研发费用占全部研发费用不低于 {}",
-                pct(r.min_domestic_rd_share)
-            );
-            let dom = used
-                .iter()
-                .map(|y| y.rd_domestic)
-                .collect::<Option<Vec<_>>>();
-            match dom {
-                None => cx.missing("rd_domestic", "境内研发费用占比", "境内研发费用", required),
-                Some(d) if d.iter().sum::<Decimal>() > rd => cx.missing(
+        }
+        _ => {
+            let required = "近三年研发费用占销售收入达到所在收入档的比例".to_string();
+            cx.missing("rd_ratio", "研发费用占比", "营业收入或研发费用", required);
+        }
+    }
+    // R&D spent in China: a share of R&D alone, judged whether or not the
+    // revenue is known.
+    let required = format!(
+        "境内研发费用占全部研发费用不低于 {}",
+        pct(r.min_domestic_rd_share)
+    );
+    let rd_all = used.iter().map(|y| y.rd_expense).collect::<Option<Vec<_>>>();
+    let dom = used
+        .iter()
+        .map(|y| y.rd_domestic)
+        .collect::<Option<Vec<_>>>();
+    match (rd_all.filter(|v| !v.is_empty()), dom) {
+        (None, _) => cx.missing("rd_domestic", "境内研发费用占比", "研发费用", required),
+        (Some(_), None) => {
+            cx.missing("rd_domestic", "境内研发费用占比", "境内研发费用", required)
+        }
+        (Some(all), Some(d)) => {
+            let rd: Decimal = all.iter().sum();
+            let d: Decimal = d.iter().sum();
+            if d > rd {
+                cx.contradiction(
                     "rd_domestic",
                     "境内研发费用占比",
-                    "一致的数据（数据矛盾：境内研发费用大于研发费用总额）",
+                    format!("境内研发费用 {} 大于研发费用总额 {}", wan(d), wan(rd)),
                     required,
-                ),
-                Some(d) if rd > Decimal::ZERO => {
-                    let share = Ratio {
-                        num: d.iter().sum::<Decimal>(),
-                        den: rd,
-                    };
-                    let o = cx.ratio_at_least(share, r.min_domestic_rd_share);
-                    cx.push(
-                        "rd_domestic",
-                        "境内研发费用占比",
-                        o,
-                        pct(share.value()),
-                        required,
-                        String::new(),
-                    );
-                }
-                Some(_) => cx.push(
+                );
+            } else if rd > Decimal::ZERO {
+                let share = Ratio { num: d, den: rd };
+                let o = cx.ratio_at_least(share, r.min_domestic_rd_share);
+                cx.push(
+                    "rd_domestic",
+                    "境内研发费用占比",
+                    o,
+                    pct(share.value()),
+                    required,
+                    String::new(),
+                );
+            } else {
+                cx.push(
                     "rd_domestic",
                     "境内研发费用占比",
                     Outcome::NotMet,
                     "无研发费用".into(),
                     required,
                     String::new(),
-                ),
+                );
             }
-        }
-        _ => {
-            let required = "近三年研发费用占销售收入达到所在收入档的比例".to_string();
-            cx.missing("rd_ratio", "研发费用占比", "营业收入或研发费用", required);
-            cx.missing(
-                "rd_domestic",
-                "境内研发费用占比",
-                "研发费用",
-                format!("不低于 {}", pct(r.min_domestic_rd_share)),
-            );
         }
     }
     // High-tech income share, latest year.
@@ -838,11 +867,23 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
         "高新技术产品收入占总收入不低于 {}",
         pct(r.min_hitech_income_share)
     );
-    match (y.hitech_income, y.revenue) {
-        (Some(h), Some(rev)) if rev > Decimal::ZERO && h > rev => cx.missing(
+    // The 2016 measures divide by 总收入 (revenue plus other income), not by
+    // 营业收入: a firm with large other income needs more high-tech income.
+    match (y.hitech_income, y.total_income) {
+        (Some(h), Some(rev)) if rev > Decimal::ZERO && h > rev => cx.contradiction(
             "hitech_income",
             "高新技术产品收入占比",
-            "一致的数据（数据矛盾：高新技术产品收入大于营业收入）",
+            format!("高新技术产品收入 {} 大于总收入 {}", wan(h), wan(rev)),
+            required,
+        ),
+        (_, Some(total)) if y.revenue.is_some_and(|r| r > total) => cx.contradiction(
+            "hitech_income",
+            "高新技术产品收入占比",
+            format!(
+                "营业收入 {} 大于总收入 {}",
+                wan(y.revenue.unwrap_or_default()),
+                wan(total)
+            ),
             required,
         ),
         (Some(h), Some(rev)) if rev > Decimal::ZERO => {
@@ -852,7 +893,7 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
                 "hitech_income",
                 "高新技术产品收入占比",
                 o,
-                pct(share.value()),
+                format!("{}（{} / {}）", pct(share.value()), wan(h), wan(rev)),
                 required,
                 format!(
                     "还需高新技术产品收入约 {}",
@@ -860,10 +901,16 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
                 ),
             );
         }
+        (None, _) => cx.missing(
+            "hitech_income",
+            "高新技术产品收入占比",
+            "高新技术产品收入",
+            required,
+        ),
         _ => cx.missing(
             "hitech_income",
             "高新技术产品收入占比",
-            "高新技术产品收入或营业收入",
+            "总收入（营业收入与其他收入之和）",
             required,
         ),
     }
@@ -991,8 +1038,12 @@ pub fn check_tsme(book: &RuleBook, f: &FirmFacts) -> Check {
     // Direct routes keep the size limits but skip the score.
     let direct = if f.valid_hte {
         Some("拥有有效期内的高新技术企业资格证书".to_string())
+    } else if f.national_award {
+        Some("近五年获国家级科技奖励（获奖单位前三名）".to_string())
     } else if f.provincial_platform {
         Some("拥有省级以上研发机构".to_string())
+    } else if f.leads_standard {
+        Some("近五年主导制定国际、国家或行业标准".to_string())
     } else {
         None
     };

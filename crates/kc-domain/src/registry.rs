@@ -147,7 +147,7 @@ pub static ENTERPRISES: RegistryDef = RegistryDef {
         f(
             "tech_field",
             "技术领域",
-            FieldType::Choice(TECH_FIELDS),
+            FieldType::Choice(FIRM_FIELDS),
             false,
         ),
         f("above_scale", "规模以上", FieldType::Bool, false),
@@ -232,6 +232,29 @@ pub static FIGURES: RegistryDef = RegistryDef {
         ),
         f("major_accident", "重大安全质量事故", FieldType::Bool, false),
         f("energy", "综合能耗（吨标准煤）", FieldType::Amount, false),
+        // 总收入 = 营业收入 + 其他收入: the high-tech income share's
+        // denominator in the 2016 measures.
+        f(
+            "total_income",
+            "总收入（万元，营业收入与其他收入之和）",
+            FieldType::Amount,
+            false,
+        ),
+        // The two direct routes of 科技型中小企业 that no other registry
+        // holds (a valid high-tech certificate and a provincial platform are
+        // read from their own registries).
+        f(
+            "national_award",
+            "获国家级科技奖励（获奖单位前三名）",
+            FieldType::Bool,
+            false,
+        ),
+        f(
+            "leads_standard",
+            "主导制定国际、国家或行业标准",
+            FieldType::Bool,
+            false,
+        ),
     ],
     key: &["credit_code", "year"],
     title: "credit_code",
@@ -742,6 +765,20 @@ pub const TECH_FIELDS: &[&str] = &[
     "新能源与节能",
     "资源与环境",
     "先进制造与自动化",
+];
+
+/// A firm's technical field: the eight, or none of them (such a firm cannot
+/// apply as a high-tech enterprise, and the pre-check says why).
+pub const FIRM_FIELDS: &[&str] = &[
+    "电子信息",
+    "生物与新医药",
+    "航空航天",
+    "新材料",
+    "高技术服务",
+    "新能源与节能",
+    "资源与环境",
+    "先进制造与自动化",
+    "不属于以上领域",
 ];
 
 /// Technology readiness levels of GB/T 22900 (1 lowest, 9 in production).
@@ -1600,6 +1637,47 @@ fn cell_error(fd: &FieldDef, raw: &str, reason: &str) -> CellError {
     }
 }
 
+/// Figures that contradict each other but are kept (with a warning): a
+/// firm's yearly figures as reported may be wrong, and the pre-check is
+/// built to say so ("数据矛盾") rather than never to see them. Refusing the
+/// row at import would hide the very contradiction.
+pub fn warnings(def: &RegistryDef, rec: &Record) -> Vec<CellError> {
+    let mut out = Vec::new();
+    if def.code != FIGURES.code {
+        return out;
+    }
+    let d = |f: &str| rec.get(def, f).as_decimal();
+    let mut warn = |field: &str, reason: String| {
+        out.push(CellError {
+            field: field.to_string(),
+            label: def.field(field).map(|f| f.label).unwrap_or("").to_string(),
+            value: rec.get(def, field).display(),
+            reason,
+        });
+    };
+    let pairs: [(&str, &str, &str, &str); 4] = [
+        ("st_staff", "staff", "科技人员", "从业人员"),
+        ("rd_domestic", "rd_expense", "境内研发费用", "研发费用"),
+        ("hitech_income", "total_income", "高新技术产品收入", "总收入"),
+        ("revenue", "total_income", "营业收入", "总收入"),
+    ];
+    for (part, whole, a, b) in pairs {
+        if let (Some(p), Some(w)) = (d(part), d(whole))
+            && p > w
+        {
+            warn(
+                part,
+                format!(
+                    "{a} {} 大于{b} {}（数据矛盾，已保存，资质预审将提示核实）",
+                    p.normalize(),
+                    w.normalize()
+                ),
+            );
+        }
+    }
+    out
+}
+
 /// Rules between fields: amounts that must add up, dates in order, what a
 /// qualification kind requires.
 fn cross_checks(
@@ -1632,15 +1710,6 @@ fn cross_checks(
                 a.normalize()
             ),
         );
-    }
-    if def.code == FIGURES.code
-        && let (Some(all), Some(st)) = (
-            rec.get(def, "staff").as_f64(),
-            rec.get(def, "st_staff").as_f64(),
-        )
-        && st > all
-    {
-        err("st_staff", format!("科技人员 {st} 多于从业人员 {all}"));
     }
     if let Some(v) = def.validity
         && let (Some(s), Some(e)) = (

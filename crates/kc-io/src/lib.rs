@@ -278,6 +278,9 @@ pub struct Report {
     pub ignored_columns: Vec<String>,
     /// Rows rejected (each may have several errors).
     pub rejected: usize,
+    /// Rows kept whose figures contradict each other (科技人员 above all
+    /// staff…): saved, and said so.
+    pub warnings: Vec<RowError>,
 }
 
 /// Maps headers to fields: by Chinese label or by field code, ignoring
@@ -385,6 +388,14 @@ pub fn check_sheet(
                     });
                 } else {
                     first_row_of_key.insert(key, *row_no);
+                    for w in registry::warnings(def, &rec) {
+                        report.warnings.push(RowError {
+                            row: *row_no,
+                            column: w.label,
+                            value: w.value,
+                            reason: w.reason,
+                        });
+                    }
                     report.good.push(rec);
                 }
             }

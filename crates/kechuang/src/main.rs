@@ -620,6 +620,9 @@ async fn import(
             kc_app::registries::MAX_REPORTED_ERRORS
         ));
     }
+    for w in &outcome.warnings {
+        s.push_str(&format!("第 {} 行【提示】{}：{}\n", w.row, w.column, w.reason));
+    }
     if !outcome.ignored_columns.is_empty() {
         s.push_str(&format!(
             "未识别的列已忽略：{}\n",
