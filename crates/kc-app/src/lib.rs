@@ -17,6 +17,7 @@ pub mod analytics;
 pub mod auth;
 pub mod cases;
 pub mod cultivation;
+pub mod demo_cases;
 pub mod demo_next;
 pub mod final_eval;
 pub mod mail;
@@ -94,6 +95,8 @@ pub enum LoadError {
     Plan(#[from] kc_planfile::PlanErrors),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Case(#[from] cases::CaseError),
 }
 
 /// Reads, checks and stores a plan file (a new version if it changed).
@@ -214,6 +217,8 @@ pub async fn load_demo_at(store: &Store, today: NaiveDate) -> Result<DemoReport,
         records_loaded = counts.iter().map(|(_, n)| n).sum();
     }
     records_loaded += market::load_demo_listings(store, &plan, DEMO_SEED).await?;
+    // The market's deals and challenges, made through its use cases.
+    demo_cases::load(store, &plan, demo_through_for(&plan, today)).await?;
     let accounts_created = auth::load_demo_accounts(store, &plan).await?;
     values_loaded += demo_next::load(store, &plan, today).await?;
     Ok(DemoReport {

@@ -100,13 +100,41 @@ pub async fn load_demo_listings(
         }
     };
     let day = |i: usize| format!("2025-{:02}-{:02}", 1 + i % 9, 1 + i % 28);
-    let owners = [
-        "安徽某大学",
-        "某材料研究院",
-        "某科技有限公司",
-        "某工程技术研究中心",
-    ];
+    // Demands come from registered firms of their cluster (in their
+    // sub-market when they belong to one); achievements from universities,
+    // institutes and firms by name.
+    let firms = demo_firms(store).await?;
+    let firm_for = |cluster: &str, area: &str, k: usize| -> Option<&DemoFirm> {
+        let of: Vec<&DemoFirm> = firms
+            .iter()
+            .filter(|f| f.cluster == cluster && (area.is_empty() || f.area == area))
+            .collect();
+        let of = if of.is_empty() {
+            firms.iter().filter(|f| f.cluster == cluster).collect()
+        } else {
+            of
+        };
+        (!of.is_empty()).then(|| of[(k * 37) % of.len()])
+    };
     let owner_types = ["高校", "科研院所", "企业", "科研院所"];
+    let owner = |i: usize, cluster: &str| -> String {
+        use kc_demo::names::*;
+        match owner_types[i % owner_types.len()] {
+            "高校" if i % 8 < 4 => LOCAL_UNIVERSITIES[(i / 8) % 4].to_string(),
+            "高校" => OUTSIDE_UNIVERSITIES[(i / 8) % 6].to_string(),
+            "科研院所" if i % 8 == 1 => LOCAL_INSTITUTES[(i / 8) % 3].to_string(),
+            "科研院所" => OUTSIDE_INSTITUTES[(i / 8) % 3].to_string(),
+            _ => firm_for(cluster, "", i + 11)
+                .map_or_else(|| LOCAL_INSTITUTES[0].to_string(), |f| f.name.clone()),
+        }
+    };
+    let organizations: Vec<&str> = kc_demo::names::OUTSIDE_UNIVERSITIES
+        .iter()
+        .chain(&kc_demo::names::LOCAL_UNIVERSITIES)
+        .chain(&kc_demo::names::LOCAL_INSTITUTES)
+        .chain(&kc_demo::names::OUTSIDE_INSTITUTES)
+        .copied()
+        .collect();
     let mut written = 0;
     let put = |def: &'static RegistryDef, rows: Vec<Vec<(&'static str, String)>>| {
         let stored: Vec<kc_store::StoredRecord> = rows
@@ -132,7 +160,7 @@ pub async fn load_demo_listings(
                     ("number", o.key.clone()),
                     ("title", o.title.clone()),
                     ("abstract", o.body.clone()),
-                    ("owner", owners[i % owners.len()].to_string()),
+                    ("owner", owner(i, o.cluster)),
                     ("owner_type", owner_types[i % owner_types.len()].to_string()),
                     ("field", o.field.to_string()),
                     ("cluster", o.cluster.to_string()),
@@ -151,14 +179,27 @@ pub async fn load_demo_listings(
             .iter()
             .enumerate()
             .map(|(i, d)| {
+                let area = area_of(i + 1);
+                let firm = firm_for(d.cluster, &area, i);
                 vec![
                     ("number", d.key.clone()),
                     ("title", d.title.clone()),
                     ("description", d.body.clone()),
                     ("field", d.field.to_string()),
                     ("cluster", d.cluster.to_string()),
-                    ("enterprise", format!("蚌埠某{}企业", d.cluster)),
-                    ("area", area_of(i + 1)),
+                    (
+                        "enterprise",
+                        firm.map_or_else(|| format!("{}企业", plan.city), |f| f.name.clone()),
+                    ),
+                    (
+                        "credit_code",
+                        firm.map_or_else(String::new, |f| f.code.clone()),
+                    ),
+                    (
+                        "contact",
+                        format!("{}（技术部）", kc_demo::names::person(120 + i)),
+                    ),
+                    ("area", area),
                     ("budget", (50 + (i % 10) * 30).to_string()),
                     ("status", "已发布".to_string()),
                     ("published_on", day(i + 3)),
@@ -175,7 +216,10 @@ pub async fn load_demo_listings(
                 vec![
                     ("number", format!("ZJ-{i:03}")),
                     ("name", kc_demo::names::person(i)),
-                    ("organization", owners[i % owners.len()].to_string()),
+                    (
+                        "organization",
+                        organizations[i % organizations.len()].to_string(),
+                    ),
                     ("title_rank", kc_demo::names::title(i).to_string()),
                     ("field", t.field.to_string()),
                     ("expertise", t.terms.join("、")),
@@ -227,6 +271,36 @@ pub async fn load_demo_listings(
         written += recs.len();
     }
     Ok(written)
+}
+
+/// A registered firm as the demo market names it.
+pub(crate) struct DemoFirm {
+    pub code: String,
+    pub name: String,
+    pub area: String,
+    pub cluster: String,
+}
+
+/// The registered firms, in the order of their credit codes.
+pub(crate) async fn demo_firms(
+    store: &kc_store::Store,
+) -> Result<Vec<DemoFirm>, kc_store::StoreError> {
+    let def = &registry::ENTERPRISES;
+    let mut out = Vec::new();
+    store
+        .for_each_record(def.code, |r| {
+            if let Ok(rec) = Record::from_json_str(def, &r.data) {
+                out.push(DemoFirm {
+                    code: rec.get(def, "credit_code").display(),
+                    name: rec.get(def, "name").display(),
+                    area: rec.get(def, "area").display(),
+                    cluster: rec.get(def, "cluster").display(),
+                });
+            }
+        })
+        .await?;
+    out.sort_by(|a, b| a.code.cmp(&b.code));
+    Ok(out)
 }
 
 /// An enterprise suggested for an achievement, and why.

@@ -162,3 +162,72 @@ async fn an_indicator_series_runs_across_both_plans() {
     );
     db.cleanup().await;
 }
+
+/// The demo market has brokers' deals at every stage, each between a
+/// demand and an achievement with its broker, and challenges from open to
+/// accepted; the registered deals' contracts and the accepted challenge's
+/// project are in their registries, and each step left its audit entry.
+#[tokio::test]
+async fn the_demo_market_has_deals_and_challenges() {
+    use kc_domain::market::{ChallengeStage, Stage};
+    let db = kc_store::testkit::sqlite().await;
+    kc_app::load_demo_at(&db.store, d("2025-10-20"))
+        .await
+        .unwrap();
+    let deals = kc_app::cases::deals(&db.store).await.unwrap();
+    for stage in [
+        Stage::Matched,
+        Stage::Contacted,
+        Stage::Negotiating,
+        Stage::Signed,
+        Stage::Registered,
+    ] {
+        let n = deals.iter().filter(|d| d.doc.stage == stage).count();
+        assert_eq!(n, 3, "{stage:?}");
+    }
+    let last = d("2025-09-30");
+    assert!(deals.iter().all(|x| !x.doc.broker.is_empty()
+        && !x.doc.offer.is_empty()
+        && x.doc.log.iter().all(|e| e.on <= last)));
+    assert!(deals.iter().filter(|d| !d.doc.event.is_empty()).count() >= 10);
+    let challenges = kc_app::cases::challenges(&db.store).await.unwrap();
+    let stages: Vec<ChallengeStage> = challenges.iter().map(|c| c.doc.stage).collect();
+    for s in [
+        ChallengeStage::Open,
+        ChallengeStage::Reviewing,
+        ChallengeStage::Awarded,
+        ChallengeStage::Accepted,
+    ] {
+        assert!(stages.contains(&s), "{s:?}: {stages:?}");
+    }
+    let accepted = challenges
+        .iter()
+        .find(|c| c.doc.stage == ChallengeStage::Accepted)
+        .unwrap();
+    let project = accepted.doc.project.clone().expect("a project record");
+    assert!(
+        accepted.doc.panel.iter().any(|p| p.conflict.is_some()),
+        "the demo shows an expert excluded for a conflict of interest"
+    );
+    assert!(db.store.count_records("projects").await.unwrap() > 0);
+    let mut found = false;
+    db.store
+        .for_each_record("projects", |r| found |= r.key == project)
+        .await
+        .unwrap();
+    assert!(found, "{project}");
+    let mut contracts = 0;
+    db.store
+        .for_each_record("contracts", |r| {
+            contracts += usize::from(r.data.contains("\"broker_number\""))
+        })
+        .await
+        .unwrap();
+    assert_eq!(contracts, 6, "signed and registered deals' contracts");
+    // Loading again adds nothing.
+    kc_app::load_demo_at(&db.store, d("2025-10-20"))
+        .await
+        .unwrap();
+    assert_eq!(kc_app::cases::deals(&db.store).await.unwrap().len(), 15);
+    db.cleanup().await;
+}
