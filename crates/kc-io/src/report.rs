@@ -340,105 +340,293 @@ fn run(text: &str, font: &str, half_points: u32, bold: bool) -> String {
 
 /// A paragraph: alignment, first-line indent in characters, and runs.
 fn para(align: &str, indent_chars: u32, spacing: &str, runs: &str) -> String {
+    paragraph(false, align, indent_chars, spacing, runs)
+}
+
+/// A paragraph that stays on the page of the one after it, and whole:
+/// headings, table captions and chart pictures, which are meaningless
+/// alone at the bottom of a page.
+fn kept_para(align: &str, indent_chars: u32, spacing: &str, runs: &str) -> String {
+    paragraph(true, align, indent_chars, spacing, runs)
+}
+
+fn paragraph(keep: bool, align: &str, indent_chars: u32, spacing: &str, runs: &str) -> String {
+    let keep = if keep {
+        "<w:keepNext/><w:keepLines/>"
+    } else {
+        ""
+    };
     let indent = if indent_chars > 0 {
         format!(r#"<w:ind w:firstLineChars="{}"/>"#, indent_chars * 100)
     } else {
         String::new()
     };
-    format!(r#"<w:p><w:pPr>{spacing}<w:jc w:val="{align}"/>{indent}</w:pPr>{runs}</w:p>"#)
+    // The children of pPr in the order the schema requires.
+    format!(r#"<w:p><w:pPr>{keep}{spacing}{indent}<w:jc w:val="{align}"/></w:pPr>{runs}</w:p>"#)
 }
 
 /// The fixed 28-point line of the body text.
 const BODY_LINE: &str = r#"<w:spacing w:line="560" w:lineRule="exact" w:before="0" w:after="0"/>"#;
 
-/// Width of the type area (156 mm) in twips.
-const TYPE_WIDTH: f64 = 156.0 * TWIPS_PER_MM;
+/// The type area's width in millimetres: A4 portrait (210 mm) less the 28 mm
+/// binding and 26 mm outer margins. Every page of the report is portrait.
+const TYPE_MM: f64 = 156.0;
 
-/// Column widths in twips. Each column asks for its longest text at 五号
-/// (about 3.7 mm a Chinese character, 2 mm a Latin one; at most 45 mm) and
-/// needs at least its longest unbreakable text (numbers and codes) or four
-/// Chinese characters. When the asks exceed the type area, every column
-/// gets its need plus the same share of what it asked beyond it, so codes
-/// and numbers stay on one line and long names wrap.
-fn column_widths(t: &Table) -> Vec<i64> {
-    const PAD: f64 = 2.5;
-    let mm_of = |s: &str| {
-        s.chars()
-            .map(|ch| if ch.is_ascii() { 2.0 } else { 3.7 })
-            .sum::<f64>()
-    };
-    let cells = |c: usize| t.rows.iter().filter_map(move |r| r.get(c));
-    let (mut want, mut need): (Vec<f64>, Vec<f64>) = (0..t.columns.len())
-        .map(|c| {
-            let header = mm_of(&t.columns[c].header()).min(4.0 * 3.7);
-            let want = cells(c).map(|x| mm_of(&x.display())).fold(header, f64::max) + PAD;
-            let need = cells(c)
-                .map(|x| {
-                    let text = x.display();
-                    if x.is_number() || text.is_ascii() {
-                        mm_of(&text)
-                    } else {
-                        mm_of(&text).min(4.0 * 3.7)
-                    }
-                })
-                .fold(2.0 * 3.7, f64::max)
-                + PAD;
-            (want.min(45.0), need.min(45.0))
-        })
-        .unzip();
-    let total: f64 = want.iter().sum();
-    if total > 156.0 {
-        let base: f64 = need.iter().sum();
-        let extra: f64 = want.iter().zip(&need).map(|(w, n)| (w - n).max(0.0)).sum();
-        let k = if extra > 0.0 {
-            ((156.0 - base) / extra).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
-        for (w, n) in want.iter_mut().zip(&mut need) {
-            *w = *n + ((*w - *n).max(0.0)) * k;
-        }
+/// What a cell adds to its text: 1 mm of cell margin on either side (the
+/// 57-twip `tblCellMar`) and 1 mm so that rounding and font metrics never
+/// push the last character onto a second line.
+const CELL_PAD_MM: f64 = 3.0;
+
+/// One Chinese character at 五号 (10.5 pt): a full em.
+const CJK_MM: f64 = 3.7;
+
+/// No column is narrower than two Chinese characters ("序号", "状态").
+const MIN_COLUMN_MM: f64 = 2.0 * CJK_MM + CELL_PAD_MM;
+
+/// The width of a character at 五号 in millimetres. A Chinese character is
+/// a full em (two "display units"), a Latin one about half of one (one
+/// unit). The Latin widths are those of a wide sans-serif, because where
+/// 仿宋_GB2312 is missing (LibreOffice on Linux) Latin text falls back to
+/// such a font (DejaVu Sans: digits 0.64 em, "%" 0.95 em), and the table
+/// must fit there too.
+fn char_mm(ch: char) -> f64 {
+    match ch {
+        ' ' | '.' | ',' | ':' | ';' | '\'' | '|' | '!' | 'i' | 'j' | 'l' | 'I' => 1.2,
+        '-' | '/' | '(' | ')' | '[' | ']' | 'f' | 't' | 'r' => 1.4,
+        '0'..='9' => 2.4,
+        'A'..='Z' | '&' | '@' | 'm' | 'w' => 2.8,
+        '%' => 3.5,
+        c if c.is_ascii() => 2.3,
+        _ => CJK_MM,
     }
-    let sum: f64 = want.iter().sum();
-    want.iter()
-        .map(|w| (w / sum.max(156.0) * TYPE_WIDTH).round() as i64)
-        .collect()
 }
 
+/// The pieces a line of `s` may break between, as widths in millimetres,
+/// each with whether it is a space (which may hang at a line's end). A
+/// Chinese character is a piece of its own; a run of Latin letters, digits
+/// and their punctuation is one piece, such as a code ("T10-1"), a number
+/// ("12.04") or a ratio ("195.5/4"), because breaking after its hyphen or
+/// slash would make it unreadable. Closing marks stay with the piece before
+/// them and opening ones with the piece after, as Chinese typesetting
+/// requires ("（%）" is one piece).
+fn pieces(s: &str) -> Vec<(f64, bool)> {
+    const CLOSING: &str = "）》」』】〕，、。；：！？%";
+    const OPENING: &str = "（《「『【〔";
+    let mut out: Vec<(f64, bool)> = Vec::new();
+    let mut prev: Option<char> = None;
+    for ch in s.chars() {
+        let w = char_mm(ch);
+        let space = ch.is_whitespace();
+        let joins = match prev {
+            None => false,
+            Some(p) => {
+                !space
+                    && !p.is_whitespace()
+                    && (CLOSING.contains(ch)
+                        || OPENING.contains(p)
+                        || (ch.is_ascii() && p.is_ascii()))
+            }
+        };
+        match out.last_mut() {
+            Some(last) if joins => last.0 += w,
+            _ => out.push((w, space)),
+        }
+        prev = Some(ch);
+    }
+    out
+}
+
+/// How many lines a text of these pieces takes in a cell `width`
+/// millimetres wide, breaking between pieces as Word and LibreOffice do.
+fn lines(pieces: &[(f64, bool)], width: f64) -> usize {
+    let room = width - CELL_PAD_MM;
+    let (mut lines, mut x) = (1, 0.0);
+    for &(w, space) in pieces {
+        if !space && x > 0.0 && x + w > room + 1e-9 {
+            lines += 1;
+            x = 0.0;
+        }
+        if !(space && x == 0.0) {
+            x += w;
+        }
+    }
+    lines
+}
+
+/// The narrowest width from `from` up to `to` at which the pieces take at
+/// most `most` lines, to a tenth of a millimetre; `None` when even `to` is
+/// too narrow. More width never means more lines, so bisection finds it.
+fn width_for(pieces: &[(f64, bool)], most: usize, from: f64, to: f64) -> Option<f64> {
+    if lines(pieces, to) > most {
+        return None;
+    }
+    let (mut low, mut high) = (from, to);
+    while high - low > 0.1 {
+        let mid = (low + high) / 2.0;
+        if lines(pieces, mid) > most {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    Some(high)
+}
+
+/// Each column's width in millimetres from its content, the header being
+/// the first row.
+///
+/// Every column starts at what it needs: its widest piece (its longest code
+/// or number, which must never break), and at least two Chinese characters.
+/// The rest of the type area is then spent where it shortens the table
+/// most per millimetre: a step makes one row a line shorter by widening
+/// every cell that sets the row's height (and so every other row those
+/// widths help), or widens one column until it saves a line anywhere. The
+/// table's height counts each row's tallest cell, and the cells' lines a
+/// little, so that a short status or department does not wrap when the
+/// width is there. The column of long target names thus gets the most
+/// width, codes and numbers stay whole, and what is left once nothing
+/// wraps is shared in proportion so that the table fills the type area.
+/// Should even the needs not fit, the table keeps them and reaches into
+/// the margins.
+fn column_widths_mm(rows: &[Vec<String>]) -> Vec<f64> {
+    let n = rows.first().map_or(0, Vec::len);
+    let cells: Vec<Vec<Vec<(f64, bool)>>> = rows
+        .iter()
+        .map(|r| {
+            (0..n)
+                .map(|c| pieces(r.get(c).map_or("", String::as_str)))
+                .collect()
+        })
+        .collect();
+    let mut width: Vec<f64> = (0..n)
+        .map(|c| {
+            cells
+                .iter()
+                .flat_map(|r| r[c].iter().filter(|(_, space)| !space))
+                .map(|(w, _)| w + CELL_PAD_MM)
+                .fold(MIN_COLUMN_MM, f64::max)
+        })
+        .collect();
+    let height = |width: &[f64]| -> f64 {
+        cells
+            .iter()
+            .map(|r| {
+                let count = r.iter().zip(width).map(|(p, w)| lines(p, *w));
+                let (tallest, all) = count.fold((0, 0), |(t, a), k| (t.max(k), a + k));
+                tallest as f64 + 0.05 * all as f64
+            })
+            .sum()
+    };
+    loop {
+        let left = TYPE_MM - width.iter().sum::<f64>();
+        if left <= 0.1 {
+            break;
+        }
+        let now = height(&width);
+        let mut steps: Vec<Vec<f64>> = Vec::new();
+        // One row a line shorter.
+        for r in &cells {
+            let count: Vec<usize> = r.iter().zip(&width).map(|(p, w)| lines(p, *w)).collect();
+            let tallest = count.iter().copied().max().unwrap_or(1);
+            if tallest < 2 {
+                continue;
+            }
+            let mut step = width.clone();
+            let fits = (0..n).filter(|c| count[*c] == tallest).all(|c| {
+                width_for(&r[c], tallest - 1, width[c], width[c] + left)
+                    .map(|w| step[c] = w)
+                    .is_some()
+            });
+            if fits && step.iter().sum::<f64>() - TYPE_MM < 1e-9 {
+                steps.push(step);
+            }
+        }
+        // One column a line shorter somewhere.
+        for c in 0..n {
+            let wider = cells
+                .iter()
+                .filter_map(|r| {
+                    let k = lines(&r[c], width[c]);
+                    (k > 1)
+                        .then(|| width_for(&r[c], k - 1, width[c], width[c] + left))
+                        .flatten()
+                })
+                .fold(f64::INFINITY, f64::min);
+            if wider.is_finite() {
+                let mut step = width.clone();
+                step[c] = wider;
+                steps.push(step);
+            }
+        }
+        let spent = |s: &[f64]| s.iter().sum::<f64>() - width.iter().sum::<f64>();
+        let best = steps
+            .into_iter()
+            .filter(|s| spent(s) > 1e-9)
+            .map(|s| ((now - height(&s)) / spent(&s), s))
+            .filter(|(gain, _)| *gain > 1e-9)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        match best {
+            Some((_, step)) => width = step,
+            None => break,
+        }
+    }
+    let total: f64 = width.iter().sum();
+    if total >= TYPE_MM {
+        return width;
+    }
+    width.iter().map(|w| w * TYPE_MM / total).collect()
+}
+
+/// The table's column widths in twips.
+fn column_widths(t: &Table) -> Vec<i64> {
+    let header: Vec<String> = t.columns.iter().map(|c| c.header()).collect();
+    let rows: Vec<Vec<String>> = std::iter::once(header)
+        .chain(t.rows.iter().map(|r| r.iter().map(Cell::display).collect()))
+        .collect();
+    column_widths_mm(&rows).iter().map(|w| mm(*w)).collect()
+}
+
+/// A table at 五号 with fixed column widths from its content. Every row
+/// stays whole on one page (`cantSplit`), and the header row is repeated at
+/// the top of every page the table runs onto (`tblHeader`). Numbers are
+/// right-aligned, and so is the dash of an empty cell in a column of numbers.
 fn table_xml(t: &Table) -> String {
     let widths = column_widths(t);
+    let numeric: Vec<bool> = (0..t.columns.len())
+        .map(|c| t.rows.iter().any(|r| r.get(c).is_some_and(Cell::is_number)))
+        .collect();
     // Table text is off the body's 28-point grid, at single spacing.
-    let cell = |text: &str, bold: bool, right: bool, width: i64| {
+    let cell = |text: &str, bold: bool, align: &str, width: i64| {
         format!(
-            r#"<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr><w:p><w:pPr><w:snapToGrid w:val="0"/><w:spacing w:line="240" w:lineRule="auto" w:before="20" w:after="20"/><w:jc w:val="{}"/></w:pPr>{}</w:p></w:tc>"#,
-            if right {
-                "right"
-            } else if bold {
-                "center"
-            } else {
-                "left"
-            },
+            r#"<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr><w:p><w:pPr><w:snapToGrid w:val="0"/><w:spacing w:before="20" w:after="20" w:line="240" w:lineRule="auto"/><w:jc w:val="{align}"/></w:pPr>{}</w:p></w:tc>"#,
             run(text, BODY_FONT, SIZE_5, bold)
         )
     };
     let border = r#"<w:top w:val="single" w:sz="4" w:space="0" w:color="000000"/><w:left w:val="single" w:sz="4" w:space="0" w:color="000000"/><w:bottom w:val="single" w:sz="4" w:space="0" w:color="000000"/><w:right w:val="single" w:sz="4" w:space="0" w:color="000000"/><w:insideH w:val="single" w:sz="4" w:space="0" w:color="000000"/><w:insideV w:val="single" w:sz="4" w:space="0" w:color="000000"/>"#;
+    // The children of tblPr in the order the schema requires.
     let mut x = format!(
-        r#"<w:tbl><w:tblPr><w:tblW w:w="{}" w:type="dxa"/><w:jc w:val="center"/><w:tblLayout w:type="fixed"/><w:tblBorders>{border}</w:tblBorders><w:tblCellMar><w:left w:w="57" w:type="dxa"/><w:right w:w="57" w:type="dxa"/></w:tblCellMar></w:tblPr><w:tblGrid>{}</w:tblGrid>"#,
+        r#"<w:tbl><w:tblPr><w:tblW w:w="{}" w:type="dxa"/><w:jc w:val="center"/><w:tblBorders>{border}</w:tblBorders><w:tblLayout w:type="fixed"/><w:tblCellMar><w:left w:w="57" w:type="dxa"/><w:right w:w="57" w:type="dxa"/></w:tblCellMar></w:tblPr><w:tblGrid>{}</w:tblGrid>"#,
         widths.iter().sum::<i64>(),
         widths
             .iter()
             .map(|w| format!(r#"<w:gridCol w:w="{w}"/>"#))
             .collect::<String>()
     );
-    x.push_str(r#"<w:tr><w:trPr><w:tblHeader/></w:trPr>"#);
+    x.push_str(r#"<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>"#);
     for (c, w) in t.columns.iter().zip(&widths) {
-        x.push_str(&cell(&c.header(), true, false, *w));
+        x.push_str(&cell(&c.header(), true, "center", *w));
     }
     x.push_str("</w:tr>");
     for row in &t.rows {
         x.push_str("<w:tr><w:trPr><w:cantSplit/></w:trPr>");
-        for (c, w) in row.iter().zip(&widths) {
-            x.push_str(&cell(&c.display(), false, c.is_number(), *w));
+        for ((c, w), numeric) in row.iter().zip(&widths).zip(&numeric) {
+            let right = c.is_number() || (*numeric && matches!(c, Cell::Empty));
+            x.push_str(&cell(
+                &c.display(),
+                false,
+                if right { "right" } else { "left" },
+                *w,
+            ));
         }
         x.push_str("</w:tr>");
     }
@@ -452,7 +640,7 @@ fn picture_xml(n: usize, title: &str) -> String {
     let cx: i64 = 150 * 36_000; // EMU per mm
     let cy = cx * h as i64 / w as i64;
     format!(
-        r#"<w:p><w:pPr><w:snapToGrid w:val="0"/><w:spacing w:before="120" w:after="0" w:line="240" w:lineRule="auto"/><w:jc w:val="center"/></w:pPr><w:r><w:drawing><wp:inline distT="0" distB="0" distL="0" distR="0"><wp:extent cx="{cx}" cy="{cy}"/><wp:docPr id="{n}" name="{}" descr="{}"/><a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture"><pic:pic xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture"><pic:nvPicPr><pic:cNvPr id="{n}" name="chart{n}.png"/><pic:cNvPicPr/></pic:nvPicPr><pic:blipFill><a:blip r:embed="rIdImg{n}"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill><pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/></a:xfrm><a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr></pic:pic></a:graphicData></a:graphic></wp:inline></w:drawing></w:r></w:p>"#,
+        r#"<w:p><w:pPr><w:keepNext/><w:snapToGrid w:val="0"/><w:spacing w:before="120" w:after="0" w:line="240" w:lineRule="auto"/><w:jc w:val="center"/></w:pPr><w:r><w:drawing><wp:inline distT="0" distB="0" distL="0" distR="0"><wp:extent cx="{cx}" cy="{cy}"/><wp:docPr id="{n}" name="{}" descr="{}"/><a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture"><pic:pic xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture"><pic:nvPicPr><pic:cNvPr id="{n}" name="chart{n}.png"/><pic:cNvPicPr/></pic:nvPicPr><pic:blipFill><a:blip r:embed="rIdImg{n}"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill><pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/></a:xfrm><a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr></pic:pic></a:graphicData></a:graphic></wp:inline></w:drawing></w:r></w:p>"#,
         esc(title),
         esc(title)
     )
@@ -490,7 +678,7 @@ fn document_xml(report: &Report) -> String {
     // The cover is a section of its own, without a page number; the text
     // starts at page 1.
     body.push_str(&format!(
-        r#"<w:p><w:pPr><w:sectPr><w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="{}" w:right="{}" w:bottom="{}" w:left="{}" w:header="851" w:footer="{}" w:gutter="0"/></w:sectPr><w:jc w:val="center"/></w:pPr>{}</w:p>"#,
+        r#"<w:p><w:pPr><w:jc w:val="center"/><w:sectPr><w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="{}" w:right="{}" w:bottom="{}" w:left="{}" w:header="851" w:footer="{}" w:gutter="0"/></w:sectPr></w:pPr>{}</w:p>"#,
         mm(37.0),
         mm(26.0),
         mm(35.0),
@@ -512,7 +700,7 @@ fn document_xml(report: &Report) -> String {
         &run(&report.basis, BODY_FONT, SIZE_3, false),
     ));
     for s in &report.sections {
-        body.push_str(&para(
+        body.push_str(&kept_para(
             "left",
             2,
             BODY_LINE,
@@ -530,7 +718,7 @@ fn document_xml(report: &Report) -> String {
             if t.rows.is_empty() {
                 continue;
             }
-            body.push_str(&para(
+            body.push_str(&kept_para(
                 "center",
                 0,
                 r#"<w:spacing w:before="120" w:after="60"/>"#,
@@ -560,7 +748,7 @@ fn document_xml(report: &Report) -> String {
     }
     // A4 with the official margins; odd and even footers for the page numbers.
     let sect = format!(
-        r#"<w:sectPr><w:type w:val="nextPage"/><w:footerReference w:type="default" r:id="rIdFooterOdd"/><w:footerReference w:type="even" r:id="rIdFooterEven"/><w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="{}" w:right="{}" w:bottom="{}" w:left="{}" w:header="851" w:footer="{}" w:gutter="0"/><w:pgNumType w:start="1"/><w:docGrid w:type="linesAndChars" w:linePitch="560" w:charSpace="0"/></w:sectPr>"#,
+        r#"<w:sectPr><w:footerReference w:type="default" r:id="rIdFooterOdd"/><w:footerReference w:type="even" r:id="rIdFooterEven"/><w:type w:val="nextPage"/><w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="{}" w:right="{}" w:bottom="{}" w:left="{}" w:header="851" w:footer="{}" w:gutter="0"/><w:pgNumType w:start="1"/><w:docGrid w:type="linesAndChars" w:linePitch="560" w:charSpace="0"/></w:sectPr>"#,
         mm(37.0),
         mm(26.0),
         mm(35.0),
@@ -789,6 +977,198 @@ mod tests {
         // The picture keeps the PNG's proportions at 150 mm wide.
         let cy = 150 * 36_000 * i64::from(h) / i64::from(w);
         assert!(doc.contains(&format!(r#"<wp:extent cx="5400000" cy="{cy}"/>"#)));
+    }
+
+    /// A progress table like the quarterly report's: short codes, numbers,
+    /// a long target name, and a ratio and a code that once wrapped.
+    fn progress_table() -> Table {
+        let row = |n: f64, code: &str, name: &str, target: &str, unit: &str, lead: &str| {
+            vec![
+                Cell::number(Some(n), 0),
+                Cell::text(code),
+                Cell::text(name),
+                Cell::text(target),
+                Cell::number(Some(12_345.67), 2),
+                Cell::text(unit),
+                Cell::number(Some(141.9), 1),
+                Cell::number((n < 10.0).then_some(91.6), 1),
+                Cell::text("已完成（暂定）"),
+                Cell::text(lead),
+            ]
+        };
+        Table {
+            title: "目标完成情况".into(),
+            columns: vec![
+                Column::new("序号"),
+                Column::new("编号"),
+                Column::new("目标"),
+                Column::new("目标值"),
+                Column::new("最新值"),
+                Column::new("单位"),
+                Column::with_unit("完成进度", "%"),
+                Column::with_unit("序时进度", "%"),
+                Column::new("状态"),
+                Column::new("牵头单位"),
+            ],
+            rows: vec![
+                row(
+                    1.0,
+                    "T1-1",
+                    "创建省级以上高水平研发平台",
+                    "≥ 10 家",
+                    "家",
+                    "市科技局",
+                ),
+                row(
+                    36.0,
+                    "T10-1",
+                    "营收5亿元以上规上制造业企业研发机构清零",
+                    "195.5/4",
+                    "件/万人",
+                    "市发展改革委",
+                ),
+            ],
+        }
+    }
+
+    /// The `w:w` of every `gridCol` of the first table in `xml`, in twips.
+    fn grid(xml: &str) -> Vec<i64> {
+        let grid = &xml[xml.find("<w:tblGrid>").unwrap()..xml.find("</w:tblGrid>").unwrap()];
+        grid.split(r#"<w:gridCol w:w=""#)
+            .skip(1)
+            .map(|g| g[..g.find('"').unwrap()].parse().unwrap())
+            .collect()
+    }
+
+    /// Twips of `chars` Latin characters at 五号 at 0.6 em each, plus the
+    /// cells' 1 mm margins: a floor for a column that must hold them.
+    fn latin_floor(chars: usize) -> i64 {
+        mm(chars as f64 * 10.5 * 0.6 * 25.4 / 72.0 + 2.0)
+    }
+
+    #[test]
+    fn column_widths_come_from_the_content() {
+        let t = progress_table();
+        let xml = table_xml(&t);
+        let w = grid(&xml);
+        assert_eq!(w.len(), t.columns.len());
+        assert!(xml.contains(r#"<w:tblLayout w:type="fixed"/>"#));
+        // Every cell states its column's width.
+        for width in &w {
+            assert_eq!(
+                xml.matches(&format!(r#"<w:tcW w:w="{width}" w:type="dxa"/>"#))
+                    .count(),
+                (1 + t.rows.len()) * w.iter().filter(|x| *x == width).count(),
+                "{w:?}"
+            );
+        }
+        // The codes, the ratio and the number fit on one line.
+        assert!(w[1] >= latin_floor("T10-1".len()), "code column {w:?}");
+        assert!(w[3] >= latin_floor("195.5/4".len()), "target column {w:?}");
+        assert!(w[4] >= latin_floor("12345.67".len()), "number column {w:?}");
+        // The long target names get the most width, and the table the type area.
+        assert!(
+            (0..w.len()).all(|c| c == 2 || w[2] > w[c]),
+            "the target names' column is the widest: {w:?}"
+        );
+        let total: i64 = w.iter().sum();
+        assert!((total - mm(156.0)).abs() <= w.len() as i64, "{total}");
+    }
+
+    #[test]
+    fn lines_break_between_chinese_characters_but_not_inside_codes() {
+        let n = |s: &str| pieces(s).len();
+        assert_eq!(n("T10-1"), 1);
+        assert_eq!(n("195.5/4"), 1);
+        assert_eq!(n("完成进度（%）"), 5, "the unit is one piece");
+        assert_eq!(n("≥ 10 家"), 5, "two spaces between three pieces");
+        // "市科技局" on one line needs four characters and the padding.
+        let w = 4.0 * CJK_MM + CELL_PAD_MM;
+        assert_eq!(lines(&pieces("市科技局"), w), 1);
+        assert_eq!(lines(&pieces("市科技局"), w - 0.5), 2);
+        // A code wider than its cell overflows rather than breaks.
+        assert_eq!(lines(&pieces("T10-1"), MIN_COLUMN_MM), 1);
+        assert_eq!(
+            width_for(&pieces("市发展改革委"), 2, 0.0, 50.0).map(|w| w.ceil()),
+            Some((3.0 * CJK_MM + CELL_PAD_MM).ceil())
+        );
+    }
+
+    #[test]
+    fn a_table_of_short_columns_fills_the_type_area() {
+        let t = Table {
+            title: "分地区".into(),
+            columns: vec![Column::new("地区"), Column::new("目标数")],
+            rows: vec![vec![Cell::text("龙子湖区"), Cell::number(Some(12.0), 0)]],
+        };
+        let w = grid(&table_xml(&t));
+        assert!((w.iter().sum::<i64>() - mm(156.0)).abs() <= 2, "{w:?}");
+        assert!(w[0] > w[1], "{w:?}");
+    }
+
+    #[test]
+    fn codes_and_numbers_never_wrap_even_when_the_table_is_too_wide() {
+        let mut t = progress_table();
+        for c in 0..8 {
+            t.columns
+                .push(Column::with_unit(&format!("R{c} 指标"), "得分"));
+            for r in &mut t.rows {
+                r.push(Cell::number(Some(1_234.56), 2));
+            }
+        }
+        let w = grid(&table_xml(&t));
+        assert!(w[1] >= latin_floor("T10-1".len()), "{w:?}");
+        assert!(
+            w[10..].iter().all(|x| *x >= latin_floor("1234.56".len())),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn rows_never_break_and_the_header_repeats() {
+        let doc = document_xml(&Report {
+            sections: vec![Section {
+                tables: vec![progress_table()],
+                ..sample().sections[0].clone()
+            }],
+            ..sample()
+        });
+        let rows = doc.matches("<w:tr>").count();
+        assert!(rows >= 3, "{rows}");
+        assert_eq!(doc.matches("<w:cantSplit/>").count(), rows);
+        assert_eq!(doc.matches("<w:tblHeader/>").count(), 1);
+        // The header is the first row.
+        let first = &doc[doc.find("<w:tr>").unwrap()..];
+        assert!(first.starts_with("<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>"));
+        // Numbers right, text left, the empty number's dash right.
+        let row = &doc[doc.rfind("<w:tr>").unwrap()..];
+        assert_eq!(row.matches(r#"<w:jc w:val="right"/>"#).count(), 4, "{row}");
+    }
+
+    /// The whole `<w:p>` element whose text contains `text`.
+    fn paragraph_of<'a>(doc: &'a str, text: &str) -> &'a str {
+        let at = doc
+            .find(text)
+            .unwrap_or_else(|| panic!("{text} not in the document"));
+        let start = doc[..at].rfind("<w:p>").unwrap();
+        let end = at + doc[at..].find("</w:p>").unwrap();
+        &doc[start..end]
+    }
+
+    #[test]
+    fn headings_and_captions_stay_with_what_follows() {
+        let r = with_chart();
+        let doc = document_xml(&r);
+        for kept in [&r.sections[0].heading, &r.sections[0].tables[0].title] {
+            let p = paragraph_of(&doc, &esc(kept));
+            assert!(p.contains("<w:keepNext/><w:keepLines/>"), "{p}");
+        }
+        // The chart's picture stays with its caption below it.
+        let picture = paragraph_of(&doc, "<w:drawing>");
+        assert!(picture.contains("<w:keepNext/>"), "{picture}");
+        // Body text does not: it may end a page.
+        let body = paragraph_of(&doc, "有控制字符");
+        assert!(!body.contains("keepNext"), "{body}");
     }
 
     #[test]
