@@ -594,6 +594,13 @@ fn generate_city(
                 year,
                 revenue,
             );
+            // Other income (investment, subsidies…) and the rare direct
+            // routes, from a stream of their own so that every figure above
+            // and below keeps its value.
+            let mut other = rng.fork(&format!("{}-{year}-other", f.code));
+            let total_income = (revenue * (1.0 + other.range(0.0, 0.06))).round();
+            let national_award = other.unit() < 0.01;
+            let leads_standard = other.unit() < 0.02;
             // The first draw of the record, as it always was.
             let rd = if has_rd {
                 (revenue * rng.range(0.01, 0.07)).round()
@@ -645,6 +652,9 @@ fn generate_city(
                         ("mgmt_score", Value::Num(extra.mgmt)),
                         ("major_accident", Value::Bool(extra.accident)),
                         ("energy", Value::Num(extra.energy)),
+                        ("total_income", Value::Num(total_income.max(revenue))),
+                        ("national_award", Value::Bool(national_award)),
+                        ("leads_standard", Value::Bool(leads_standard)),
                     ],
                 ),
             );

@@ -38,6 +38,8 @@ fn good_year(year: i32) -> YearFigures {
         staff: Some(n(200.0)),
         st_staff: Some(n(40.0)),
         hitech_income: Some(n(7_000.0)),
+        // No other income: 总收入 equals 营业收入 unless a test says so.
+        total_income: Some(n(10_000.0)),
         ip_class1: Some(n(2.0)),
         ip_class2: Some(n(5.0)),
         ip_score: Some(n(28.0)),
@@ -60,6 +62,8 @@ fn firm(edit: impl Fn(&mut YearFigures)) -> FirmFacts {
         years,
         valid_hte: false,
         provincial_platform: false,
+        national_award: false,
+        leads_standard: false,
         held: Vec::new(),
     }
 }
@@ -193,7 +197,10 @@ fn high_tech_boundaries() {
         ),
         (
             "zero staff",
-            |y| y.staff = Some(n(0.0)),
+            |y| {
+                y.staff = Some(n(0.0));
+                y.st_staff = Some(n(0.0));
+            },
             "st_staff",
             Outcome::Missing,
         ),
@@ -277,29 +284,69 @@ fn high_tech_boundaries() {
             "revenue of zero",
             |y| {
                 y.revenue = Some(n(0.0));
+                y.total_income = Some(n(0.0));
                 y.hitech_income = Some(n(0.0))
             },
             "hitech_income",
             Outcome::Missing,
         ),
-        // Contradictory figures are not computed with.
+        // Contradictory figures are not computed with: they are reported.
         (
             "more S&T staff than staff",
             |y| y.st_staff = Some(n(250.0)),
             "st_staff",
-            Outcome::Missing,
+            Outcome::Contradiction,
         ),
         (
-            "high-tech income above revenue",
+            "high-tech income above total income",
             |y| y.hitech_income = Some(n(12_000.0)),
             "hitech_income",
-            Outcome::Missing,
+            Outcome::Contradiction,
+        ),
+        (
+            "revenue above total income",
+            |y| y.total_income = Some(n(9_000.0)),
+            "hitech_income",
+            Outcome::Contradiction,
         ),
         (
             "R&D in China above all R&D",
             |y| y.rd_domestic = Some(n(600.0)),
             "rd_domestic",
+            Outcome::Contradiction,
+        ),
+        // 总收入 is the denominator: 6,000 of 10,000 revenue is 60%, but of
+        // 10,500 total income (500 other income) only 57.1%.
+        (
+            "60% of revenue but under 60% of total income",
+            |y| {
+                y.hitech_income = Some(n(6_000.0));
+                y.total_income = Some(n(10_500.0));
+            },
+            "hitech_income",
+            Outcome::Near,
+        ),
+        (
+            "exactly 60% of total income",
+            |y| {
+                y.hitech_income = Some(n(6_300.0));
+                y.total_income = Some(n(10_500.0));
+            },
+            "hitech_income",
+            Outcome::Met,
+        ),
+        (
+            "no total income",
+            |y| y.total_income = None,
+            "hitech_income",
             Outcome::Missing,
+        ),
+        // The in-China share needs R&D figures only: no revenue, still judged.
+        (
+            "no revenue, R&D in China judged",
+            |y| y.revenue = None,
+            "rd_domestic",
+            Outcome::Met,
         ),
     ];
     for (name, edit, code, want) in cases {
@@ -355,6 +402,12 @@ fn a_young_firm_or_another_field_is_not_eligible() {
         outcome(&check_hte(book, &f, d(ON)), "field"),
         Outcome::NotMet
     );
+    // A registered firm outside the eight fields fails with its reason.
+    f.tech_field = Some("不属于以上领域".into());
+    let c = check_hte(book, &f, d(ON));
+    let field = c.conditions.iter().find(|x| x.code == "field").unwrap();
+    assert_eq!(field.outcome, Outcome::NotMet);
+    assert!(field.gap.contains("不在八大领域内"), "{}", field.gap);
     f.tech_field = None;
     assert_eq!(
         outcome(&check_hte(book, &f, d(ON)), "field"),
@@ -477,6 +530,19 @@ fn tech_sme_direct_routes_skip_the_score_but_not_the_size() {
     let mut f = sme(0.0, 0.0, 0.0, 0.0);
     f.provincial_platform = true;
     assert!(check_tsme(book, &f).direct.is_some());
+    // The two routes no other registry holds: a national S&T award and a
+    // standard the firm led.
+    for (set, words) in [
+        ((true, false), "国家级科技奖励"),
+        ((false, true), "标准"),
+    ] {
+        let mut f = sme(0.0, 0.0, 0.0, 0.0);
+        (f.national_award, f.leads_standard) = set;
+        let c = check_tsme(book, &f);
+        assert_eq!(c.verdict, Verdict::Eligible, "{c:#?}");
+        assert!(c.direct.as_deref().unwrap().contains(words));
+    }
+    assert!(check_tsme(book, &sme(0.0, 0.0, 0.0, 0.0)).direct.is_none());
 }
 
 #[test]

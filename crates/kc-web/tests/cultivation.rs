@@ -147,7 +147,7 @@ async fn prechecks_per_area_with_gaps(app: &TestApp) {
         .split("firm?code=")
         .nth(1)
         .unwrap()
-        .split('"')
+        .split(['"', '&'])
         .next()
         .unwrap();
     let (s, firm) = app
@@ -487,7 +487,7 @@ async fn a_bank_sees_the_whitelist_and_records_loans(app: &TestApp) {
             r.split("firm?code=")
                 .nth(1)
                 .unwrap()
-                .split('"')
+                .split(['"', '&'])
                 .next()
                 .unwrap()
                 .to_string()
@@ -520,7 +520,71 @@ async fn a_bank_sees_the_whitelist_and_records_loans(app: &TestApp) {
     assert_eq!(x.len(), list.len() + 1);
 }
 
+/// The judgement date (issue 16): `as_of` on the API, the page and the
+/// export; it decides the fiscal year used and the years since
+/// registration, and a bad date is a 400, never a guess.
+async fn prechecks_are_judged_at_a_date(app: &TestApp) {
+    let api = |q: &str| format!("/api/v1/plans/{PLAN}/cultivation/precheck?rule=hte{q}");
+    // Default: the server's today (the tests live on 2025-10-20).
+    let j = app.get_json(&api("")).await;
+    assert_eq!(j["as_of"], "2025-10-20");
+    assert_eq!(j["year"], 2024);
+    assert_eq!(j["total"].as_u64().unwrap() as usize, j["rows"].as_array().unwrap().len());
+    // Before June the last closed fiscal year is two years back.
+    let early = app.get_json(&api("&as_of=2025-03-01")).await;
+    assert_eq!(early["as_of"], "2025-03-01");
+    assert_eq!(early["year"], 2023);
+    // A firm too young at one date is old enough at the date its gap names.
+    let young = early["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(j["rows"].as_array().unwrap())
+        .find_map(|r| {
+            let c = r["conditions"]
+                .as_array()?
+                .iter()
+                .find(|c| c["code"] == "registered" && c["outcome"] == "not_met")?;
+            let due = c["gap"].as_str()?.split(' ').next()?.to_string();
+            Some((r["credit_code"].as_str()?.to_string(), due))
+        });
+    if let Some((firm, due)) = young {
+        let later = app.get_json(&api(&format!("&as_of={due}"))).await;
+        if let Some(r) = later["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["credit_code"] == firm.as_str())
+        {
+            let c = r["conditions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["code"] == "registered")
+                .unwrap();
+            assert_eq!(c["outcome"], "met", "{firm} at {due}: {c}");
+        }
+    }
+    // The page shows and keeps the date; the export says it in its title.
+    let (status, page) = app
+        .get(&format!("/plans/{PLAN}/cultivation?rule=hte&as_of=2025-06-30"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"name="as_of" value="2025-06-30""#), "date kept");
+    assert!(page.contains("as_of=2025-06-30"), "links and export carry the date");
+    for bad in ["2025/06/30", "2025-13-01", "明天"] {
+        let (status, body) = app
+            .get(&format!("/plans/{PLAN}/cultivation?as_of={bad}"))
+            .await;
+        assert_eq!(status, 400, "{bad}");
+        assert!(body.contains("判断日期"), "{bad}");
+        let (status, _) = app.get(&api(&format!("&as_of={bad}"))).await;
+        assert_eq!(status, 400, "API {bad}");
+    }
+}
+
 on_both_backends!(
+    prechecks_are_judged_at_a_date,
     pools_with_service_records_and_the_pipeline,
     a_bank_sees_the_whitelist_and_records_loans,
     prechecks_per_area_with_gaps,

@@ -269,6 +269,23 @@ const OPS: &[Op] = &[
     },
     Op {
         method: HttpMethod::Get,
+        path: "/api/v1/plans/{plan}/cultivation/precheck",
+        tag: "企业培育",
+        summary: "资质预审",
+        description: "尚未持有该资质、有年度数据的企业逐条对照认定条件的结果：结论、直通条件、得分，及每个条件的符合情况、企业数字、要求和差距。按判断日期 as_of 判断证书有效期、注册年限和所用年度。",
+        params: &[
+            PLAN,
+            ("rule", Q, false, "资质：hte（高新技术企业，缺省）、tsme、innov_sme、zjtx、little_giant"),
+            ("as_of", Q, false, "判断日期 YYYY-MM-DD，缺省为今天"),
+            ("area", Q, false, "地区编码"),
+            ("verdict", Q, false, "结论：eligible、near、incomplete、not"),
+            ("year", Q, false, "使用的年度数据截至哪一年，缺省为判断日期前最近一个已结束的年度"),
+        ],
+        body: None,
+        errors: &[("400", "资质、日期或年度写法不对"), ("404", "规划或地区不存在")],
+    },
+    Op {
+        method: HttpMethod::Get,
         path: "/api/v1/plans/{plan}/market/search",
         tag: "科技大市场",
         summary: "检索需求、成果和专家",
@@ -431,7 +448,7 @@ pub fn openapi() -> OpenApi {
         .paths(paths.build())
         .components(Some(components.build()))
         .tags(Some(
-            ["会话", "规划与目标", "分析", "填报与审核", "登记库", "科技大市场"]
+            ["会话", "规划与目标", "分析", "填报与审核", "登记库", "企业培育", "科技大市场"]
                 .into_iter()
                 .map(|t| TagBuilder::new().name(t).build()),
         ))

@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use kc_app::cultivation::{self, Registers};
 use kc_domain::eligibility::{self, Outcome, Verdict};
 use kc_io::Cell;
@@ -17,8 +17,10 @@ use crate::pages::Opt;
 use crate::workflow::PlanHead;
 use crate::{AppState, Params};
 
-/// The plan, the registers gathered at the registries' date, that date and
-/// the figures year it implies.
+/// The plan, the registers gathered at the judgement date (`as_of`, default
+/// today: certificates valid then, years since registration then), that
+/// date and the figures year it implies (the last fiscal year closed by then,
+/// unless `year` names one).
 async fn gather(
     st: &AppState,
     sess: &Session,
@@ -28,7 +30,15 @@ async fn gather(
     let (plan, nav) = crate::workflow::plan_of(st, sess, code).await?;
     let (_, engine) = st.plan_and_engine(code).await?;
     let e = engine.read().await;
-    let on = e.as_of.unwrap_or(st.today()).min(st.today());
+    let on = match q.get("as_of").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => st.today(),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .filter(|d| (2000..=2100).contains(&d.year()))
+            .ok_or_else(|| {
+                AppError::BadRequest(format!("判断日期“{s}”不正确，应为 YYYY-MM-DD 格式的日期"))
+            })?,
+    };
     let year = match q.get("year").map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => cultivation::figures_year(on),
         Some(y) => y
@@ -194,7 +204,7 @@ pub async fn prechecks(
             &st,
             &sess,
             &format!("cultivation:precheck:{rule}"),
-            &format!("{rule_name}预审"),
+            &format!("{rule_name}预审（判断日期 {on}）"),
             &[
                 "统一社会信用代码",
                 "企业名称",
@@ -209,7 +219,7 @@ pub async fn prechecks(
         .await;
     }
     let query = format!(
-        "rule={rule}&area={}&verdict={verdict}&year={year}&q={}&",
+        "rule={rule}&area={}&verdict={verdict}&year={year}&as_of={on}&q={}&",
         area.clone().unwrap_or_default(),
         crate::paging::encode(&text)
     );
@@ -246,6 +256,68 @@ pub async fn prechecks(
         query,
     };
     Ok(Html(page.render()?).into_response())
+}
+
+/// `GET /api/v1/plans/{plan}/cultivation/precheck?rule=&as_of=&area=&verdict=&year=`:
+/// the pre-check list as the page has it, judged at `as_of` (default
+/// today), every condition with its outcome, figure, requirement and gap.
+pub async fn precheck_api(
+    State(st): State<AppState>,
+    sess: Session,
+    Path(code): Path<String>,
+    q: Params,
+) -> Result<axum::Json<serde_json::Value>, crate::error::ApiError> {
+    let (plan, _, regs, on, year) = gather(&st, &sess, &code, &q).await?;
+    let rule = q.get("rule").cloned().unwrap_or_else(|| "hte".into());
+    let Some((rule_code, rule_name)) = eligibility::RULES.iter().find(|(c, _)| *c == rule) else {
+        return Err(AppError::BadRequest(format!(
+            "资质“{rule}”不正确：可选 {}",
+            eligibility::RULES
+                .iter()
+                .map(|(c, n)| format!("{c}（{n}）"))
+                .collect::<Vec<_>>()
+                .join("、")
+        ))
+        .into());
+    };
+    let area = area_param(&plan, &q)?;
+    let verdict = q.get("verdict").cloned().unwrap_or_default();
+    let book = kc_planfile::default_rules();
+    let all = cultivation::precheck_list(&regs, book, rule_code, on, area.as_deref());
+    let rows: Vec<serde_json::Value> = all
+        .iter()
+        .filter(|r| verdict.is_empty() || r.check.verdict.code() == verdict)
+        .map(|r| {
+            serde_json::json!({
+                "credit_code": r.firm.credit_code,
+                "name": r.firm.name,
+                "area": r.firm.area,
+                "area_name": plan.unit_name(&r.firm.area),
+                "verdict": r.check.verdict.code(),
+                "verdict_zh": r.check.verdict.zh(),
+                "direct": r.check.direct,
+                "score": r.check.score.map(|s| s.to_string()),
+                "conditions": r.check.conditions.iter().map(|c| serde_json::json!({
+                    "code": c.code,
+                    "label": c.label,
+                    "outcome": c.outcome,
+                    "outcome_zh": c.outcome.zh(),
+                    "actual": c.actual,
+                    "required": c.required,
+                    "gap": c.gap,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(axum::Json(serde_json::json!({
+        "rule": rule_code,
+        "rule_name": rule_name,
+        "version": book.version,
+        "as_of": on,
+        "year": year,
+        "total": rows.len(),
+        "rows": rows,
+    })))
 }
 
 pub struct ConditionView {
@@ -999,6 +1071,10 @@ pub(crate) fn routes() -> axum::Router<crate::AppState> {
     use axum::routing::get;
     axum::Router::new()
         .route("/plans/{plan}/cultivation", get(self::prechecks))
+        .route(
+            "/api/v1/plans/{plan}/cultivation/precheck",
+            get(self::precheck_api),
+        )
         .route("/plans/{plan}/cultivation/firm", get(self::firm))
         .route("/plans/{plan}/cultivation/two-zero", get(self::two_zero))
         .route("/plans/{plan}/cultivation/mujun", get(self::mujun))
