@@ -354,3 +354,45 @@ fn docs_list_every_field() {
         "docs/registries.md is out of date: run KECHUANG_UPDATE_DOCS=1 cargo test -p kc-io docs_"
     );
 }
+
+/// Contradictory yearly figures are kept with a warning (issue 16): the
+/// pre-check reports them as 数据矛盾, which it could not if the row were
+/// refused. Row-level faults are still refused.
+#[test]
+fn contradictory_figures_are_kept_with_a_warning() {
+    let header = "统一社会信用代码,年度,营业收入（万元）,研发费用（万元）,从业人员（人）,科技人员（人）,境内研发费用（万元）,高新技术产品收入（万元）,总收入（万元，营业收入与其他收入之和）\n";
+    let rows = [
+        // Consistent.
+        "91340300MA2N0A0A1M,2024,10000,500,200,40,500,7000,10500",
+        // S&T staff above all staff.
+        "91340300MA2N0A0B3W,2024,10000,500,20,40,500,7000,10500",
+        // In-China R&D above all R&D, and high-tech income above total income.
+        "91340300MA2N0A0C54,2024,10000,500,200,40,600,11000,10500",
+        // Revenue above total income.
+        "91340300MA2N0A0D7B,2024,10000,500,200,40,500,7000,9000",
+        // A text in a number cell is still refused.
+        "91340300MA2N0A0E9J,2024,很多,500,200,40,500,7000,10500",
+    ];
+    let body = format!("{header}{}\n", rows.join("\n"));
+    let r = check(&registry::FIGURES, FileKind::Csv, body.as_bytes()).unwrap();
+    let refused: Vec<usize> = r.errors.iter().map(|e| e.row).collect();
+    assert_eq!(refused, vec![6], "{:?}", r.errors);
+    assert_eq!(r.good.len(), 4);
+    let warned: Vec<(usize, &str)> = r
+        .warnings
+        .iter()
+        .map(|w| (w.row, w.reason.as_str()))
+        .collect();
+    assert_eq!(warned.len(), 4, "{warned:?}");
+    for (row, words) in [
+        (3, "科技人员 40 大于从业人员 20"),
+        (4, "境内研发费用 600 大于研发费用 500"),
+        (4, "高新技术产品收入 11000 大于总收入 10500"),
+        (5, "营业收入 10000 大于总收入 9000"),
+    ] {
+        assert!(
+            warned.iter().any(|(r, w)| *r == row && w.contains(words)),
+            "row {row} {words}: {warned:?}"
+        );
+    }
+}
