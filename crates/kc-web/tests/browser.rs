@@ -742,7 +742,14 @@ async fn walk(c: &Client, app: &TestApp, axe: &str) -> Result<(), fantoccini::er
         ),
         (
             "leader",
-            vec![p("/dashboard"), p(""), p("/warnings"), p("/ranking"), p("/targets/T1-1")],
+            vec![
+                p("/dashboard"),
+                p(""),
+                p("/warnings"),
+                p("/ranking"),
+                p("/targets/T1-1"),
+                p("/registries/qualifications?indicator=hte_count&scope=area:gaoxin&to=2025-09-30"),
+            ],
         ),
         (
             "longzihu-reporter",

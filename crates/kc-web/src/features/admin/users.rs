@@ -371,6 +371,7 @@ pub struct AuditRow {
 pub struct AuditPage {
     pub me: Me,
     pub rows: Vec<AuditRow>,
+    pub pager: crate::paging::Pager,
     pub actor: String,
     pub from: String,
     pub to: String,
@@ -426,7 +427,9 @@ async fn audit_page(
         "查看审计日志（仅限审计管理员）",
     )?;
     // A filter that cannot be read is said on the page, the list empty.
-    let (f, error) = match audit_filter(q, 500) {
+    // The newest 5,000 matches, shown a page at a time; the CSV export has
+    // every match.
+    let (f, error) = match audit_filter(q, 5000) {
         Ok(f) => (Some(f), String::new()),
         Err(AppError::BadRequest(m)) => (None, m),
         Err(e) => return Err(e),
@@ -460,6 +463,12 @@ async fn audit_page(
             ip: e.ip,
         })
         .collect();
+    let (rows, pager) = crate::paging::paginate(
+        rows,
+        &axum::extract::Query(q.clone()),
+        "/admin/audit",
+        "audit",
+    );
     let get = |k: &str| q.get(k).cloned().unwrap_or_default();
     let chosen = get("action");
     let actions = std::iter::once(Opt {
@@ -476,6 +485,7 @@ async fn audit_page(
     let page = AuditPage {
         me: Me::new(sess, None),
         rows,
+        pager,
         actor: get("actor"),
         from: get("from"),
         to: get("to"),
@@ -493,7 +503,8 @@ async fn audit_page(
     Ok((status, render(&page)?).into_response())
 }
 
-/// `GET /admin/audit?actor=&action=&from=&to=`: the newest 500 matches.
+/// `GET /admin/audit?actor=&action=&from=&to=&page=`: the newest 5,000
+/// matches, 50 a page.
 pub async fn audit(
     State(st): State<AppState>,
     sess: Session,
