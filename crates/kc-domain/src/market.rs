@@ -478,6 +478,14 @@ pub enum ChallengeStage {
 }
 
 impl ChallengeStage {
+    pub const ALL: [ChallengeStage; 5] = [
+        ChallengeStage::Open,
+        ChallengeStage::Reviewing,
+        ChallengeStage::Awarded,
+        ChallengeStage::Accepted,
+        ChallengeStage::Failed,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             ChallengeStage::Open => "open",

@@ -215,13 +215,37 @@ fn value_zh(v: &serde_json::Value) -> String {
     }
 }
 
+/// A stage of a deal or a challenge in words (`negotiating` → 洽谈中); other
+/// values as they are.
+fn stage_zh(v: &serde_json::Value) -> String {
+    use kc_domain::market::{ChallengeStage, Stage};
+    match v.as_str() {
+        Some(s) => Stage::parse(s)
+            .map(|x| x.zh().to_string())
+            .or_else(|| {
+                ChallengeStage::ALL
+                    .iter()
+                    .find(|x| x.code() == s)
+                    .map(|x| x.zh().to_string())
+            })
+            .unwrap_or_else(|| value_zh(v)),
+        None => value_zh(v),
+    }
+}
+
 /// The details as a line of words; text that is not JSON is shown as is.
 pub fn detail_zh(detail: &str) -> String {
     match serde_json::from_str::<serde_json::Value>(detail) {
         Ok(serde_json::Value::Object(o)) if o.is_empty() => String::new(),
         Ok(serde_json::Value::Object(o)) => o
             .iter()
-            .map(|(k, v)| format!("{}：{}", key_zh(k), value_zh(v)))
+            .map(|(k, v)| {
+                if matches!(k.as_str(), "stage" | "from" | "to") && v.is_string() {
+                    format!("{}：{}", key_zh(k), stage_zh(v))
+                } else {
+                    format!("{}：{}", key_zh(k), value_zh(v))
+                }
+            })
             .collect::<Vec<_>>()
             .join("；"),
         Ok(v) => value_zh(&v),
@@ -245,6 +269,8 @@ mod tests {
             "原版本：2；目标：T3-2；版本：3"
         );
         assert_eq!(detail_zh(r#"{"ok":true}"#), "结果：是");
+        assert_eq!(detail_zh(r#"{"stage":"negotiating"}"#), "阶段：洽谈中");
+        assert_eq!(detail_zh(r#"{"stage":"accepted"}"#), "阶段：验收通过");
         assert_eq!(detail_zh("{}"), "");
         assert_eq!(detail_zh("纯文本"), "纯文本");
         // Every action the code base records has a name.
