@@ -485,8 +485,21 @@ async fn commit(
     Ok(())
 }
 
+/// The broker record (its registration number) whose sign-in is `username`.
+pub fn broker_of(engine: &Engine, username: &str) -> Option<String> {
+    let def = &kc_domain::registry::BROKERS;
+    engine
+        .search("brokers", "", None)
+        .into_iter()
+        .filter_map(|row| engine.record("brokers", row))
+        .find(|r| r.get(def, "account").display() == username)
+        .map(|r| r.key(def))
+}
+
 /// A broker (or the market's manager) takes a match as a deal: the demand's
 /// market decides who may; the deal and its audit entry in one transaction.
+/// A broker's deal is always their own (their account's broker record),
+/// whatever the request names; the manager names the broker.
 pub async fn take_match(
     store: &Store,
     engine: &crate::registries::SharedEngine,
@@ -501,6 +514,23 @@ pub async fn take_match(
         if !caller.principal.takes_deals(&area) {
             return Err(CaseError::Forbidden("承接对接事项"));
         }
+        let own;
+        let m = if caller.principal.manages_market(&area) {
+            m
+        } else {
+            let Some(b) = broker_of(&e, &caller.principal.username) else {
+                return Err(MarketError::Fields(vec![fe(
+                    "broker",
+                    "您的账号尚未关联技术经纪人登记记录，请市科技局在“技术经纪人”登记库中填写您的登录账号".into(),
+                )])
+                .into());
+            };
+            own = b;
+            &Match {
+                broker: &own,
+                ..*m
+            }
+        };
         open_deal(&mut w, &e, m, &caller.principal.username, today).await?
     };
     let detail = serde_json::json!({ "deal": deal });

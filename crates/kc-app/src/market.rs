@@ -262,6 +262,11 @@ pub async fn load_demo_listings(
                     ("agency", format!("{name}技术转移服务中心")),
                     ("area", code.clone()),
                     ("registered_on", "2024-04-01".to_string()),
+                    // The demo broker's sign-in is the city market's broker.
+                    (
+                        "account",
+                        if i == 0 { "broker" } else { "" }.to_string(),
+                    ),
                 ]
             })
             .collect(),

@@ -911,6 +911,9 @@ pub static BROKERS: RegistryDef = RegistryDef {
         f("agency", "所在机构", FieldType::Text(100), false),
         f("area", "所属分市场（空为市大市场）", FieldType::Area, false),
         f("registered_on", "登记日期", FieldType::Date, false),
+        // The broker's own sign-in: their deals are theirs, with no one to
+        // pick from a list.
+        f("account", "登录账号", FieldType::Text(40), false),
     ],
     key: &["number"],
     title: "name",

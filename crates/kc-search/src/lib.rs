@@ -123,6 +123,9 @@ pub struct SearchQuery {
     pub cluster: Option<String>,
     pub area: Option<String>,
     pub status: Option<String>,
+    /// Statuses left out (a broker never sees a demand still awaiting
+    /// moderation).
+    pub exclude_status: Vec<String>,
     pub min_readiness: Option<u64>,
     /// Publication day bounds (days since 1970-01-01), inclusive.
     pub from: Option<i64>,
@@ -353,6 +356,9 @@ impl SearchIndex {
             if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
                 out.push((Occur::Must, exact(field, v)));
             }
+        }
+        for s in q.exclude_status.iter().filter(|s| !s.is_empty()) {
+            out.push((Occur::MustNot, exact(self.f.status, s)));
         }
         if let Some(min) = q.min_readiness {
             out.push((

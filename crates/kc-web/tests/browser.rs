@@ -814,3 +814,109 @@ async fn walk(c: &Client, app: &TestApp, axe: &str) -> Result<(), fantoccini::er
     assert!(bad.is_empty(), "{} faults:\n{}", bad.len(), bad.join("\n"));
     Ok(())
 }
+
+/// A broker's deal in the browser (issue 16): search → a demand among the
+/// hits → its matches → take one (no broker to pick: the account is its
+/// own broker record) → log a contact → move to negotiating → sign the
+/// contract. Every page on the way opens for the broker (no 403).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_brokers_deal_from_search_to_signing_in_chromium() {
+    let app = TestApp::sqlite().await;
+    let driver = start_driver().await;
+    let c = browser(&driver).await;
+    let result = broker_walk(&c, &app).await;
+    let _ = c.close().await;
+    app.stop().await;
+    result.unwrap();
+}
+
+/// Clicks the element `css` that submits a form and waits for the next page.
+async fn click_css(c: &Client, css: &str) -> Result<(), fantoccini::error::CmdError> {
+    c.execute("window.__kcOld = true;", vec![]).await?;
+    c.find(Locator::Css(css)).await?.click().await?;
+    for _ in 0..200 {
+        let old = c.execute("return window.__kcOld === true;", vec![]).await?;
+        if old == serde_json::Value::Bool(false) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no new page after clicking {css}");
+}
+
+/// The page in view is not a refusal or an error page.
+async fn not_refused(c: &Client, step: &str) -> Result<(), fantoccini::error::CmdError> {
+    let title = c.title().await?;
+    assert!(!title.starts_with("出错了"), "{step}: an error page ({title})");
+    Ok(())
+}
+
+async fn broker_walk(c: &Client, app: &TestApp) -> Result<(), fantoccini::error::CmdError> {
+    sign_in(c, app, "broker", &format!("/plans/{PLAN}/market/search")).await?;
+    fill(c, "f-q", "磷酸铁锂").await?;
+    c.find(Locator::Css("form.asof button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    c.wait().for_element(Locator::Id("hits")).await?;
+    not_refused(c, "search").await?;
+    // The first demand among the hits opens its matches.
+    c.goto(
+        &c.find(Locator::XPath(
+            "//ol[@id='hits']/li[span[text()='技术需求']]/a",
+        ))
+        .await?
+        .attr("href")
+        .await?
+        .map(|h| app.url(&h))
+        .expect("a demand hit with a link"),
+    )
+    .await?;
+    c.wait().for_element(Locator::Id("suggestions")).await?;
+    not_refused(c, "matches").await?;
+    let page = c.source().await?;
+    assert!(!page.contains(r#"name="broker""#), "no broker picker");
+    click_css(c, "#suggestions form.take button[type=submit]").await?;
+    c.wait().for_element(Locator::Id("deal-stage")).await?;
+    not_refused(c, "deal").await?;
+    let stage = |c: &Client| {
+        let c = c.clone();
+        async move {
+            c.find(Locator::Id("deal-stage"))
+                .await?
+                .attr("data-stage")
+                .await
+                .map(Option::unwrap_or_default)
+        }
+    };
+    assert_eq!(stage(c).await?, "matched");
+    fill(c, "c-note", "电话联系企业技术负责人，约定下周面谈").await?;
+    click(c, "c-submit").await?;
+    assert!(c.source().await?.contains("约定下周面谈"), "the contact is logged");
+    choose(c, "a-to", "contacted").await?;
+    click(c, "a-submit").await?;
+    assert_eq!(stage(c).await?, "contacted");
+    choose(c, "a-to", "negotiating").await?;
+    click(c, "a-submit").await?;
+    assert_eq!(stage(c).await?, "negotiating");
+    for (id, v) in [
+        ("r-reg_number", "2025340300007777"),
+        ("r-seller_name", "合肥工业大学"),
+        ("r-buyer_name", "蚌埠某新能源企业"),
+        ("r-amount", "300"),
+        ("r-tech_amount", "260"),
+        ("r-signed_on", "2025-10-10"),
+    ] {
+        fill(c, id, v).await?;
+    }
+    choose(c, "r-kind", "技术开发").await?;
+    choose(c, "r-seller_area", "outside").await?;
+    choose(c, "r-seller_type", "高校").await?;
+    choose(c, "r-buyer_area", "longzihu").await?;
+    choose(c, "r-buyer_type", "企业").await?;
+    click(c, "s-submit").await?;
+    not_refused(c, "signed").await?;
+    assert_eq!(stage(c).await?, "signed", "{}", c.source().await?);
+    assert!(c.find(Locator::Id("deal-contract")).await.is_ok());
+    Ok(())
+}

@@ -291,6 +291,9 @@ async fn a_demand_becomes_a_registered_contract(app: &TestApp) {
         )
         .await;
     assert!(page.contains("承接对接"), "the broker may take the match");
+    // A broker is their own broker record: no identity to pick.
+    assert!(!page.contains(r#"name="broker""#), "no broker picker for a broker");
+    assert!(page.contains("由您（"), "the page says who takes it");
     // The deal came from a roadshow of the events registry.
     let event = app
         .get_json(&format!(
@@ -321,13 +324,25 @@ async fn a_demand_becomes_a_registered_contract(app: &TestApp) {
         &[
             ("demand", demand),
             ("offer", &offer),
-            ("broker", "JJR-001"),
+            // Naming another broker changes nothing: the deal is theirs.
+            ("broker", "JJR-002"),
             ("event", &event),
         ],
     )
     .await;
     assert_eq!(status, 303, "{loc}");
     let deal = loc.clone();
+    let id: i64 = deal.rsplit('/').next().unwrap().parse().unwrap();
+    let mine = app
+        .get_json(&format!("/api/v1/plans/{PLAN}/market/deals"))
+        .await["deals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == id)
+        .map(|d| d["deal"]["broker"].clone())
+        .unwrap();
+    assert_eq!(mine, "JJR-001", "the broker account's own record");
     let step = |action: &'static str, fields: Vec<(&'static str, String)>| {
         let broker = broker.clone();
         let path = format!("{deal}/{action}");
@@ -531,6 +546,23 @@ async fn public_submission_and_moderation(app: &TestApp) {
         page.contains("共找到 0 条"),
         "pending is not public: {page}"
     );
+    // A broker's search never shows it either; the bureau's does.
+    let broker = app.client_as("broker").await;
+    let hits = |c: reqwest::Client| async move {
+        c.get(app.url(&format!(
+            "/api/v1/plans/{PLAN}/market/search?q=琥珀釉面&kind=demands"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["total"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(hits(broker).await, 0, "a broker sees published listings only");
+    assert_eq!(hits(app.http.clone()).await, 1, "the bureau sees what awaits moderation");
     let (_, queue) = app.get(&format!("/plans/{PLAN}/market/moderation")).await;
     assert!(
         !queue.contains("钙钛矿机器人"),

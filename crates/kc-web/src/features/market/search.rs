@@ -67,7 +67,13 @@ pub(crate) fn after_delete(st: &AppState, registry: &str, key: &str) {
     }
 }
 
-fn query_of(q: &std::collections::HashMap<String, String>) -> Result<SearchQuery, AppError> {
+/// The search as asked, for `sess`: only the market's managers (the bureau,
+/// area reporters) see demands still awaiting moderation; brokers and
+/// readers see what is published.
+fn query_of(
+    q: &std::collections::HashMap<String, String>,
+    sess: &Session,
+) -> Result<SearchQuery, AppError> {
     let get = |k: &str| {
         q.get(k)
             .map(|s| s.trim().to_string())
@@ -111,6 +117,11 @@ fn query_of(q: &std::collections::HashMap<String, String>) -> Result<SearchQuery
         cluster: get("cluster"),
         area: get("area"),
         status: get("status"),
+        exclude_status: if sess.principal.edits_records() {
+            Vec::new()
+        } else {
+            vec!["待审核".to_string()]
+        },
         min_readiness,
         from: day("from")?,
         to: day("to")?,
@@ -185,7 +196,7 @@ pub async fn page(
 ) -> Result<Response, AppError> {
     let (plan, nav) = crate::market::market_plan_of(&st, &sess, &code).await?;
     fresh_index(&st, &code).await?;
-    let query = query_of(&q)?;
+    let query = query_of(&q, &sess)?;
     let searched = q.contains_key("q");
     let (total, hits, message) = if searched {
         match st.search.search(&query) {
@@ -283,7 +294,7 @@ pub async fn api(
 ) -> Result<Json<Value>, ApiError> {
     crate::market::market_plan_of(&st, &sess, &code).await?;
     fresh_index(&st, &code).await?;
-    let query = query_of(&q)?;
+    let query = query_of(&q, &sess)?;
     let (total, hits) = st.search.search(&query).map_err(search_error)?;
     Ok(Json(json!({ "total": total, "hits": hits })))
 }
@@ -336,6 +347,8 @@ pub struct MatchPage {
     pub key: String,
     /// Brokers to take a match (registry number, name).
     pub brokers: Vec<Opt>,
+    /// The reader's own broker record, when they take deals as a broker.
+    pub own_broker: String,
     /// Roadshows and matchmaking events a deal may come from.
     pub events: Vec<Opt>,
     pub takes_deals: bool,
@@ -434,7 +447,7 @@ pub async fn match_page(
         })
         .collect();
     let (_, engine) = st.plan_and_engine(&code).await?;
-    let (brokers, enterprises, area, events) = {
+    let (brokers, enterprises, area, events, own_broker) = {
         let e = engine.read().await;
         let ev = &kc_domain::registry::EVENTS;
         let mut events: Vec<(String, Opt)> = e
@@ -473,12 +486,20 @@ pub async fn match_page(
                 });
             }
         }
+        let own_broker = kc_app::cases::broker_of(&e, &sess.principal.username)
+            .and_then(|k| {
+                let def = &kc_domain::registry::BROKERS;
+                e.row_of("brokers", &k)
+                    .and_then(|r| e.record("brokers", r))
+                    .map(|r| r.get(def, "name").display())
+            })
+            .unwrap_or_else(|| "账号尚未关联经纪人登记记录".into());
         let enterprises = if listing.kind == "offers" && biz {
             kc_app::market::fitting_enterprises(&e, &listing.cluster, 10)
         } else {
             Vec::new()
         };
-        (brokers, enterprises, listing.area.clone(), events)
+        (brokers, enterprises, listing.area.clone(), events, own_broker)
     };
     let duplicates = st
         .search
@@ -502,6 +523,7 @@ pub async fn match_page(
         rows,
         key: listing.key.clone(),
         brokers,
+        own_broker,
         events,
         takes_deals: listing.kind == "demands" && sess.principal.takes_deals(&area),
         manages: listing.kind == "demands" && sess.principal.manages_market(&area),
