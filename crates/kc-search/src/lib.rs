@@ -51,6 +51,44 @@ pub fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Words that deny what follows them ("没有隐裂", "不是表的问题").
+const NEGATORS: &[&str] = &[
+    "没有", "没", "无", "不", "未", "不是", "并非", "并不", "并没有", "无需", "不用", "不必", "非",
+    "未曾", "排除", "不存在", "不要", "不需要", "不需", "没什么",
+];
+
+/// `text` with what it denies blanked out: after a negating word, up to
+/// three words up to the next punctuation ("没有隐裂，但是功率掉了" keeps
+/// only "但是功率掉了"). A listing that says what its problem is not should
+/// not be matched on it. Words that merely begin with such a character
+/// (无人机, 不锈钢, 未来) are jieba words of their own and are kept.
+pub fn affirmed(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut denied = 0usize;
+    for t in JIEBA.tokenize(text, TokenizeMode::Default, true) {
+        let w = t.word;
+        if !w.chars().any(char::is_alphanumeric) {
+            denied = 0;
+            out.push_str(w);
+            continue;
+        }
+        if NEGATORS.contains(&w) {
+            denied = 3;
+            out.push('，');
+            continue;
+        }
+        if denied > 0 {
+            if !matches!(w, "的" | "了" | "是" | "太" | "都" | "也") {
+                denied -= 1;
+            }
+            out.push('，');
+            continue;
+        }
+        out.push_str(w);
+    }
+    out
+}
+
 /// A tokenizer over the shared jieba.
 #[derive(Clone)]
 struct Words;
@@ -482,7 +520,9 @@ impl SearchIndex {
         limit: usize,
     ) -> Result<Vec<(Suggestion, Vec<String>)>, SearchError> {
         let f = self.f;
-        let mut own: Vec<String> = words(&format!("{} {}", l.title, l.body))
+        // What the listing denies is not matched on (affirmed).
+        let all = affirmed(&format!("{} {}", l.title, l.body));
+        let mut own: Vec<String> = words(&all)
             .into_iter()
             .filter(|w| w.chars().count() > 1)
             .collect();
@@ -491,20 +531,31 @@ impl SearchIndex {
         if own.is_empty() {
             return Err(SearchError::Empty);
         }
-        let title_words = words(&l.title);
+        let title_words = words(&affirmed(&l.title));
         let mut text: Clauses = Vec::new();
         for w in &own {
             let k = if title_words.contains(w) { 2.0 } else { 1.0 };
-            text.push(term(f.title, w, 2.0 * k));
-            text.push(term(f.body, w, 1.0 * k));
+            text.push(term(f.title, w, WORD_TITLE * k));
+            text.push(term(f.body, w, WORD_BODY * k));
+        }
+        // Character bigrams too, as search has: they find text that jieba
+        // cut differently, and single-character words (表, 刀, 锈) in pairs.
+        let mut grams: Vec<String> = bigrams(&all)
+            .map(|(_, _, g)| g)
+            .filter(|g| g.chars().all(char::is_alphanumeric))
+            .collect();
+        grams.sort();
+        grams.dedup();
+        for g in &grams {
+            text.push(term(f.bigram, g, BIGRAM));
         }
         let text = BooleanQuery::new(text);
         let mut clauses: Clauses = vec![(Occur::Must, Box::new(text.clone()))];
         if !l.field.is_empty() {
-            clauses.push(term(f.field, &l.field, 1.5));
+            clauses.push(term(f.field, &l.field, SAME_FIELD));
         }
         if !l.cluster.is_empty() {
-            clauses.push(term(f.cluster, &l.cluster, 0.5));
+            clauses.push(term(f.cluster, &l.cluster, SAME_CLUSTER));
         }
         let kinds: Clauses = kinds
             .iter()
@@ -586,6 +637,15 @@ fn stored_text(d: &TantivyDocument, field: Field) -> String {
 // slicing (a panic on 新能源) and repeated text (传感感器传感器). Ranges
 // here are found on the text's own tokens, merged until none overlap or
 // touch, and cut only where the text has a character boundary.
+
+// The weights of matching (`similar`), measured on the labelled sets
+// (tests/matching.rs, docs/benchmarks.md): a shared word in a title, in a
+// body, a shared character bigram, the same technical field and cluster.
+const WORD_TITLE: f32 = 2.0;
+const WORD_BODY: f32 = 1.0;
+const BIGRAM: f32 = 1.0;
+const SAME_FIELD: f32 = 1.5;
+const SAME_CLUSTER: f32 = 0.5;
 
 /// The longest query, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -809,6 +869,21 @@ mod tests {
         ])
         .unwrap();
         ix
+    }
+
+    #[test]
+    fn denied_words_are_not_matched_on() {
+        let a = affirmed("组件没有隐裂，但是功率掉了一成多");
+        assert!(!a.contains("隐裂") && a.contains("功率掉了"), "{a}");
+        let a = affirmed("不是隐裂的问题，是热斑");
+        assert!(!a.contains("隐裂") && a.contains("热斑"), "{a}");
+        // Words that only begin with a negating character stay.
+        for kept in ["无人机巡检", "不锈钢管道", "无损检测", "未来三年"] {
+            assert_eq!(affirmed(kept), kept);
+        }
+        // A denied word said plainly elsewhere is still there.
+        let a = affirmed("隐裂检测设备，不要人工");
+        assert!(a.contains("隐裂检测") && !a.contains("人工"), "{a}");
     }
 
     #[test]

@@ -325,6 +325,7 @@ pub async fn reindex(
 
 // ---- matching ---------------------------------------------------------------------------------
 
+#[derive(Clone)]
 pub struct SuggestionView {
     pub kind: &'static str,
     /// Registry code and key of the suggestion.
@@ -343,6 +344,8 @@ pub struct MatchPage {
     pub kind: &'static str,
     pub back: String,
     pub rows: Vec<SuggestionView>,
+    /// Experts suggested for a demand, in a list of their own.
+    pub experts: Vec<SuggestionView>,
     /// The listing's key.
     pub key: String,
     /// Brokers to take a match (registry number, name).
@@ -388,10 +391,16 @@ async fn suggestions(
             .and_then(|r| kc_app::market::listing(def, &r))
             .ok_or_else(|| AppError::NotFound(format!("{}中没有“{key}”", def.name)))?
     };
-    let found = st
-        .search
-        .similar(&listing, wanted, 10)
-        .map_err(search_error)?;
+    // Each kind ranked on its own (achievements and experts are separate
+    // lists: an expert's short profile never competes with an abstract).
+    let mut found = Vec::new();
+    for kind in wanted {
+        match st.search.similar(&listing, &[kind], 10) {
+            Ok(f) => found.extend(f),
+            Err(kc_search::SearchError::Empty) => {}
+            Err(e) => return Err(search_error(e)),
+        }
+    }
     Ok((listing, found))
 }
 
@@ -423,7 +432,7 @@ pub async fn match_page(
         "offers" => "科技成果",
         _ => "专家",
     };
-    let rows = found
+    let rows: Vec<SuggestionView> = found
         .into_iter()
         .map(|s| {
             let mut why = Vec::new();
@@ -520,7 +529,8 @@ pub async fn match_page(
         kind: kind_zh(&listing.kind),
         back: href(&listing.kind, &listing.key),
         title: listing.title,
-        rows,
+        experts: rows.iter().filter(|r| r.reg == "experts").cloned().collect(),
+        rows: rows.into_iter().filter(|r| r.reg != "experts").collect(),
         key: listing.key.clone(),
         brokers,
         own_broker,
