@@ -526,10 +526,7 @@ pub async fn take_match(
                 .into());
             };
             own = b;
-            &Match {
-                broker: &own,
-                ..*m
-            }
+            &Match { broker: &own, ..*m }
         };
         open_deal(&mut w, &e, m, &caller.principal.username, today).await?
     };

@@ -263,10 +263,7 @@ pub async fn load_demo_listings(
                     ("area", code.clone()),
                     ("registered_on", "2024-04-01".to_string()),
                     // The demo broker's sign-in is the city market's broker.
-                    (
-                        "account",
-                        if i == 0 { "broker" } else { "" }.to_string(),
-                    ),
+                    ("account", if i == 0 { "broker" } else { "" }.to_string()),
                 ]
             })
             .collect(),

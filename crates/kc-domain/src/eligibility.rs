@@ -819,16 +819,17 @@ pub fn check_hte(book: &RuleBook, f: &FirmFacts, on: NaiveDate) -> Check {
         "境内研发费用占全部研发费用不低于 {}",
         pct(r.min_domestic_rd_share)
     );
-    let rd_all = used.iter().map(|y| y.rd_expense).collect::<Option<Vec<_>>>();
+    let rd_all = used
+        .iter()
+        .map(|y| y.rd_expense)
+        .collect::<Option<Vec<_>>>();
     let dom = used
         .iter()
         .map(|y| y.rd_domestic)
         .collect::<Option<Vec<_>>>();
     match (rd_all.filter(|v| !v.is_empty()), dom) {
         (None, _) => cx.missing("rd_domestic", "境内研发费用占比", "研发费用", required),
-        (Some(_), None) => {
-            cx.missing("rd_domestic", "境内研发费用占比", "境内研发费用", required)
-        }
+        (Some(_), None) => cx.missing("rd_domestic", "境内研发费用占比", "境内研发费用", required),
         (Some(all), Some(d)) => {
             let rd: Decimal = all.iter().sum();
             let d: Decimal = d.iter().sum();

@@ -106,10 +106,10 @@ pub fn display(d: Decimal) -> String {
 /// Digits grouped by thousands ("676,562.5"), for a number already
 /// formatted as plain digits with an optional sign and decimals.
 pub fn grouped(plain: &str) -> String {
-    let (sign, rest) = plain
-        .strip_prefix('-')
-        .map_or(("", plain), |r| ("-", r));
-    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+    let (sign, rest) = plain.strip_prefix('-').map_or(("", plain), |r| ("-", r));
+    let (int, frac) = rest
+        .split_once('.')
+        .map_or((rest, None), |(i, f)| (i, Some(f)));
     let mut out = String::with_capacity(plain.len() + int.len() / 3);
     out.push_str(sign);
     for (i, c) in int.chars().enumerate() {

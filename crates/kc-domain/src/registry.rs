@@ -1661,7 +1661,12 @@ pub fn warnings(def: &RegistryDef, rec: &Record) -> Vec<CellError> {
     let pairs: [(&str, &str, &str, &str); 4] = [
         ("st_staff", "staff", "科技人员", "从业人员"),
         ("rd_domestic", "rd_expense", "境内研发费用", "研发费用"),
-        ("hitech_income", "total_income", "高新技术产品收入", "总收入"),
+        (
+            "hitech_income",
+            "total_income",
+            "高新技术产品收入",
+            "总收入",
+        ),
         ("revenue", "total_income", "营业收入", "总收入"),
     ];
     for (part, whole, a, b) in pairs {

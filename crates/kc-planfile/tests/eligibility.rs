@@ -441,7 +441,11 @@ fn gaps_are_given_in_money_and_people() {
     // One rule for money (issue 15): 万元 with thousands separators, also
     // past 1 亿元 and in the band's edge — never 亿元 beside 万元.
     let rd = c.conditions.iter().find(|x| x.code == "rd_ratio").unwrap();
-    assert!(rd.actual.contains("960 万元 / 30,000 万元"), "{}", rd.actual);
+    assert!(
+        rd.actual.contains("960 万元 / 30,000 万元"),
+        "{}",
+        rd.actual
+    );
     assert!(rd.required.contains("20,000 万元"), "{}", rd.required);
     assert!(!format!("{}{}", rd.actual, rd.required).contains("亿元"));
 }
@@ -532,10 +536,7 @@ fn tech_sme_direct_routes_skip_the_score_but_not_the_size() {
     assert!(check_tsme(book, &f).direct.is_some());
     // The two routes no other registry holds: a national S&T award and a
     // standard the firm led.
-    for (set, words) in [
-        ((true, false), "国家级科技奖励"),
-        ((false, true), "标准"),
-    ] {
+    for (set, words) in [((true, false), "国家级科技奖励"), ((false, true), "标准")] {
         let mut f = sme(0.0, 0.0, 0.0, 0.0);
         (f.national_award, f.leads_standard) = set;
         let c = check_tsme(book, &f);

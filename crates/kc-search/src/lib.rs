@@ -53,8 +53,26 @@ pub fn words(text: &str) -> Vec<String> {
 
 /// Words that deny what follows them ("没有隐裂", "不是表的问题").
 const NEGATORS: &[&str] = &[
-    "没有", "没", "无", "不", "未", "不是", "并非", "并不", "并没有", "无需", "不用", "不必", "非",
-    "未曾", "排除", "不存在", "不要", "不需要", "不需", "没什么",
+    "没有",
+    "没",
+    "无",
+    "不",
+    "未",
+    "不是",
+    "并非",
+    "并不",
+    "并没有",
+    "无需",
+    "不用",
+    "不必",
+    "非",
+    "未曾",
+    "排除",
+    "不存在",
+    "不要",
+    "不需要",
+    "不需",
+    "没什么",
 ];
 
 /// `text` with what it denies blanked out: after a negating word, up to

@@ -67,10 +67,7 @@ fn demands_find_their_achievements() {
 
 /// One row of the labelled set's CSV files, by column name.
 fn rows(file: &str) -> Vec<std::collections::HashMap<String, String>> {
-    let path = format!(
-        "{}/tests/data/labelled/{file}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/tests/data/labelled/{file}", env!("CARGO_MANIFEST_DIR"));
     let mut r = csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let headers = r.headers().unwrap().clone();
     r.records()
@@ -88,10 +85,7 @@ fn rows(file: &str) -> Vec<std::collections::HashMap<String, String>> {
 /// Character bigrams of a text (letters and digits only), the baseline's
 /// terms.
 fn grams(text: &str) -> Vec<String> {
-    let chars: Vec<char> = text
-        .chars()
-        .flat_map(char::to_lowercase)
-        .collect();
+    let chars: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
     chars
         .windows(2)
         .filter(|w| w.iter().all(|c| c.is_alphanumeric()))
@@ -206,7 +200,12 @@ fn hard_set_against_the_baseline() {
     let bm25 = Bm25::new(
         &achievements
             .iter()
-            .map(|a| (a["key"].clone(), format!("{} {}", a["title"], a["abstract"])))
+            .map(|a| {
+                (
+                    a["key"].clone(),
+                    format!("{} {}", a["title"], a["abstract"]),
+                )
+            })
             .collect::<Vec<_>>(),
     );
     let lexical = |d: &std::collections::HashMap<String, String>| -> Vec<String> {
@@ -260,7 +259,10 @@ fn hard_set_against_the_baseline() {
             .unwrap()
             .2
     };
-    let (ours, base) = (get("all", "Kechuang lexical"), get("all", "bigram BM25 baseline"));
+    let (ours, base) = (
+        get("all", "Kechuang lexical"),
+        get("all", "bigram BM25 baseline"),
+    );
     assert!(
         ours.0 >= base.0 && ours.2 >= base.2,
         "lexical matching below the baseline: {ours:?} vs {base:?}"

@@ -54,7 +54,11 @@ pub fn menu(p: &Principal, plan: Option<&Plan>, today: chrono::NaiveDate) -> Vec
                 ""
             },
         });
-        for (path, label) in [("/dashboard", "看板"), ("/warnings", "预警"), ("/ranking", "排名")] {
+        for (path, label) in [
+            ("/dashboard", "看板"),
+            ("/warnings", "预警"),
+            ("/ranking", "排名"),
+        ] {
             m.push(MenuItem {
                 keep_query: true,
                 ..item(at(path), label)

@@ -96,7 +96,11 @@ fn firms() -> Vec<Firm> {
             edge,
             registered_on: "2015-06-01",
             year,
-            expect: expect.into_iter().chain([("", "", "")]).take_while(|e| !e.0.is_empty()).collect(),
+            expect: expect
+                .into_iter()
+                .chain([("", "", "")])
+                .take_while(|e| !e.0.is_empty())
+                .collect(),
         });
         n
     };
@@ -148,7 +152,11 @@ fn firms() -> Vec<Firm> {
         let mut y = hte_base(d("8000"));
         y.insert("staff", t(n));
         y.insert("st_staff", t(n / d("10")));
-        add("科技人员占比 10%", y.clone(), vec![("hte", "st_staff", "met")]);
+        add(
+            "科技人员占比 10%",
+            y.clone(),
+            vec![("hte", "st_staff", "met")],
+        );
         y.insert("st_staff", t(n / d("10") - d("1")));
         add("科技人员占比 10%", y, vec![("hte", "st_staff", "near")]);
     }
@@ -173,9 +181,17 @@ fn firms() -> Vec<Firm> {
         let rd = r * d("0.06");
         let mut y = hte_base(r);
         y.insert("rd_domestic", t(rd * d("0.6")));
-        add("境内研发费用占比 60%", y.clone(), vec![("hte", "rd_domestic", "met")]);
+        add(
+            "境内研发费用占比 60%",
+            y.clone(),
+            vec![("hte", "rd_domestic", "met")],
+        );
         y.insert("rd_domestic", t(rd * d("0.6") - cent));
-        add("境内研发费用占比 60%", y, vec![("hte", "rd_domestic", "near")]);
+        add(
+            "境内研发费用占比 60%",
+            y,
+            vec![("hte", "rd_domestic", "near")],
+        );
     }
     // The innovation score: at least 71 (no growth points: flat years).
     for i in 0..15i64 {
@@ -186,9 +202,17 @@ fn firms() -> Vec<Firm> {
         y.insert("ip_score", ip.to_string());
         y.insert("transfer_score", tr.to_string());
         y.insert("mgmt_score", mg.to_string());
-        add("创新能力评价 71 分", y.clone(), vec![("hte", "score", "met"), ("hte", "verdict", "eligible")]);
+        add(
+            "创新能力评价 71 分",
+            y.clone(),
+            vec![("hte", "score", "met"), ("hte", "verdict", "eligible")],
+        );
         y.insert("mgmt_score", (mg - 1).to_string());
-        add("创新能力评价 71 分", y, vec![("hte", "score", "near"), ("hte", "verdict", "near")]);
+        add(
+            "创新能力评价 71 分",
+            y,
+            vec![("hte", "score", "near"), ("hte", "verdict", "near")],
+        );
     }
     // 科技型中小企业 size caps: at most 500 staff, 2 亿元 revenue and assets.
     for i in 0..10 {
@@ -197,9 +221,17 @@ fn firms() -> Vec<Firm> {
         let mut y = tsme_base(r);
         y.insert("staff", "500".into());
         y.insert("st_staff", "150".into());
-        add(edge, y.clone(), vec![("tsme", "staff", "met"), ("tsme", "verdict", "eligible")]);
+        add(
+            edge,
+            y.clone(),
+            vec![("tsme", "staff", "met"), ("tsme", "verdict", "eligible")],
+        );
         y.insert("staff", "501".into());
-        add(edge, y, vec![("tsme", "staff", "not_met"), ("tsme", "verdict", "not")]);
+        add(
+            edge,
+            y,
+            vec![("tsme", "staff", "not_met"), ("tsme", "verdict", "not")],
+        );
         let mut y = tsme_base(d("20000"));
         y.insert("total_assets", t(r));
         add(edge, y.clone(), vec![("tsme", "revenue", "met")]);
@@ -219,9 +251,17 @@ fn firms() -> Vec<Firm> {
         let mut y = tsme_base(d("8000"));
         y.insert("staff", t(n));
         y.insert("st_staff", t(n / d("10")));
-        add(edge, y.clone(), vec![("tsme", "score", "met"), ("tsme", "verdict", "eligible")]);
+        add(
+            edge,
+            y.clone(),
+            vec![("tsme", "score", "met"), ("tsme", "verdict", "eligible")],
+        );
         y.insert("st_staff", t(n / d("10") - d("1")));
-        add(edge, y, vec![("tsme", "score", "not_met"), ("tsme", "verdict", "not")]);
+        add(
+            edge,
+            y,
+            vec![("tsme", "score", "not_met"), ("tsme", "verdict", "not")],
+        );
     }
     // 60 points: 25% S&T staff (16) + R&D 3% of sales (20) + four class-II
     // IP (24) = 60 qualifies; three class-II IP (18) make 54.
@@ -235,9 +275,17 @@ fn firms() -> Vec<Firm> {
         y.insert("rd_domestic", t(r * d("0.03")));
         y.insert("ip_class1", "0".into());
         y.insert("ip_class2", "4".into());
-        add(edge, y.clone(), vec![("tsme", "score", "met"), ("tsme", "verdict", "eligible")]);
+        add(
+            edge,
+            y.clone(),
+            vec![("tsme", "score", "met"), ("tsme", "verdict", "eligible")],
+        );
         y.insert("ip_class2", "3".into());
-        add(edge, y, vec![("tsme", "score", "near"), ("tsme", "verdict", "near")]);
+        add(
+            edge,
+            y,
+            vec![("tsme", "score", "near"), ("tsme", "verdict", "near")],
+        );
     }
     // Direct routes: a national S&T award or a standard led qualifies
     // without the score, but never past the size caps.
@@ -250,7 +298,11 @@ fn firms() -> Vec<Firm> {
             y.insert(route, "是".into());
             add(edge, y.clone(), vec![("tsme", "verdict", "eligible")]);
             y.insert("staff", "600".into());
-            add(edge, y, vec![("tsme", "staff", "not_met"), ("tsme", "verdict", "not")]);
+            add(
+                edge,
+                y,
+                vec![("tsme", "staff", "not_met"), ("tsme", "verdict", "not")],
+            );
         }
     }
     // Contradictory figures are reported, never computed with; a missing
@@ -260,7 +312,14 @@ fn firms() -> Vec<Firm> {
         let edge = "数据矛盾与缺数据";
         let mut y = hte_base(r);
         y.insert("st_staff", "201".into());
-        add(edge, y, vec![("hte", "st_staff", "contradiction"), ("hte", "verdict", "incomplete")]);
+        add(
+            edge,
+            y,
+            vec![
+                ("hte", "st_staff", "contradiction"),
+                ("hte", "verdict", "incomplete"),
+            ],
+        );
         let mut y = hte_base(r);
         y.insert("rd_domestic", t(r * d("0.06") + cent));
         add(edge, y, vec![("hte", "rd_domestic", "contradiction")]);
@@ -269,19 +328,42 @@ fn firms() -> Vec<Firm> {
         add(edge, y, vec![("hte", "hitech_income", "contradiction")]);
         let mut y = hte_base(r);
         y.remove("total_income");
-        add(edge, y, vec![("hte", "hitech_income", "missing"), ("hte", "verdict", "incomplete")]);
+        add(
+            edge,
+            y,
+            vec![
+                ("hte", "hitech_income", "missing"),
+                ("hte", "verdict", "incomplete"),
+            ],
+        );
         let mut y = hte_base(r);
         y.remove("revenue");
-        add(edge, y, vec![("hte", "rd_ratio", "missing"), ("hte", "rd_domestic", "met")]);
+        add(
+            edge,
+            y,
+            vec![
+                ("hte", "rd_ratio", "missing"),
+                ("hte", "rd_domestic", "met"),
+            ],
+        );
     }
     // Registration: a full year before the judgement date (2025-06-30).
     let mut regs: Vec<(usize, &str)> = Vec::new();
     for i in 0..10 {
         let r = Decimal::from(3000 + 700 * i);
         let edge = "注册成立满 1 年";
-        regs.push((add(edge, hte_base(r), vec![("hte", "registered", "met")]), "2024-06-30"));
-        regs.push((add(edge, hte_base(r), vec![("hte", "registered", "not_met")]), "2024-07-01"));
-        regs.push((add(edge, hte_base(r), vec![("hte", "registered", "met")]), "2024-02-29"));
+        regs.push((
+            add(edge, hte_base(r), vec![("hte", "registered", "met")]),
+            "2024-06-30",
+        ));
+        regs.push((
+            add(edge, hte_base(r), vec![("hte", "registered", "not_met")]),
+            "2024-07-01",
+        ));
+        regs.push((
+            add(edge, hte_base(r), vec![("hte", "registered", "met")]),
+            "2024-02-29",
+        ));
     }
     for (i, on) in regs {
         out[i].registered_on = on;
@@ -308,7 +390,10 @@ async fn import(app: &TestApp, registry: &str, csv: String) {
         .unwrap();
     let status = r.status().as_u16();
     let page = r.text().await.unwrap();
-    assert!(status == 200 && page.contains("已导入"), "{registry}: {status} {page}");
+    assert!(
+        status == 200 && page.contains("已导入"),
+        "{registry}: {status} {page}"
+    );
 }
 
 const FIGURES: [&str; 18] = [
@@ -367,7 +452,10 @@ async fn boundary_firms_are_judged_exactly(app: &TestApp) {
             ))
             .await;
         for r in j["rows"].as_array().unwrap() {
-            judged.insert((rule, r["credit_code"].as_str().unwrap().to_string()), r.clone());
+            judged.insert(
+                (rule, r["credit_code"].as_str().unwrap().to_string()),
+                r.clone(),
+            );
         }
     }
     let mut wrong = Vec::new();

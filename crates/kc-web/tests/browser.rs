@@ -674,7 +674,6 @@ async fn overflow(c: &Client) -> Result<(i64, String), fantoccini::error::CmdErr
     ))
 }
 
-
 /// What is wrong with the page in view: codes in its text, tables of more
 /// than 100 rows, links that answer 403.
 async fn page_faults(c: &Client) -> Result<Vec<String>, fantoccini::error::CmdError> {
@@ -702,7 +701,11 @@ async fn page_faults(c: &Client) -> Result<Vec<String>, fantoccini::error::CmdEr
         )
         .await?;
     Ok(v.as_array()
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default())
 }
 
@@ -720,7 +723,11 @@ async fn axe_faults(c: &Client, axe: &str) -> Result<Vec<String>, fantoccini::er
         )
         .await?;
     Ok(v.as_array()
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default())
 }
 
@@ -762,7 +769,14 @@ async fn walk(c: &Client, app: &TestApp, axe: &str) -> Result<(), fantoccini::er
         ),
         ("longzihu-reviewer", vec![p("/review"), p("/duties")]),
         ("jxj-reporter", vec![p("/duties"), p("/values/new")]),
-        ("broker", vec![p("/market/search?q=传感器"), p("/market/deals"), p("/market/challenges")]),
+        (
+            "broker",
+            vec![
+                p("/market/search?q=传感器"),
+                p("/market/deals"),
+                p("/market/challenges"),
+            ],
+        ),
         ("bank", vec![p("/finance/whitelist")]),
         ("admin", vec!["/admin/users".to_string()]),
         ("security", vec!["/admin/users".to_string()]),
@@ -790,7 +804,9 @@ async fn walk(c: &Client, app: &TestApp, axe: &str) -> Result<(), fantoccini::er
                 c.goto(&app.url(page)).await?;
                 let (extra, worst) = overflow(c).await?;
                 if extra > 0 {
-                    bad.push(format!("{who} {page} @{width}: {extra} px too wide ({worst})"));
+                    bad.push(format!(
+                        "{who} {page} @{width}: {extra} px too wide ({worst})"
+                    ));
                 }
                 if width == 1440 {
                     for f in page_faults(c).await? {
@@ -847,7 +863,10 @@ async fn click_css(c: &Client, css: &str) -> Result<(), fantoccini::error::CmdEr
 /// The page in view is not a refusal or an error page.
 async fn not_refused(c: &Client, step: &str) -> Result<(), fantoccini::error::CmdError> {
     let title = c.title().await?;
-    assert!(!title.starts_with("出错了"), "{step}: an error page ({title})");
+    assert!(
+        !title.starts_with("出错了"),
+        "{step}: an error page ({title})"
+    );
     Ok(())
 }
 
@@ -892,7 +911,10 @@ async fn broker_walk(c: &Client, app: &TestApp) -> Result<(), fantoccini::error:
     assert_eq!(stage(c).await?, "matched");
     fill(c, "c-note", "电话联系企业技术负责人，约定下周面谈").await?;
     click(c, "c-submit").await?;
-    assert!(c.source().await?.contains("约定下周面谈"), "the contact is logged");
+    assert!(
+        c.source().await?.contains("约定下周面谈"),
+        "the contact is logged"
+    );
     choose(c, "a-to", "contacted").await?;
     click(c, "a-submit").await?;
     assert_eq!(stage(c).await?, "contacted");

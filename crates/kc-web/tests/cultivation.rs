@@ -529,7 +529,10 @@ async fn prechecks_are_judged_at_a_date(app: &TestApp) {
     let j = app.get_json(&api("")).await;
     assert_eq!(j["as_of"], "2025-10-20");
     assert_eq!(j["year"], 2024);
-    assert_eq!(j["total"].as_u64().unwrap() as usize, j["rows"].as_array().unwrap().len());
+    assert_eq!(
+        j["total"].as_u64().unwrap() as usize,
+        j["rows"].as_array().unwrap().len()
+    );
     // Before June the last closed fiscal year is two years back.
     let early = app.get_json(&api("&as_of=2025-03-01")).await;
     assert_eq!(early["as_of"], "2025-03-01");
@@ -567,11 +570,19 @@ async fn prechecks_are_judged_at_a_date(app: &TestApp) {
     }
     // The page shows and keeps the date; the export says it in its title.
     let (status, page) = app
-        .get(&format!("/plans/{PLAN}/cultivation?rule=hte&as_of=2025-06-30"))
+        .get(&format!(
+            "/plans/{PLAN}/cultivation?rule=hte&as_of=2025-06-30"
+        ))
         .await;
     assert_eq!(status, 200);
-    assert!(page.contains(r#"name="as_of" value="2025-06-30""#), "date kept");
-    assert!(page.contains("as_of=2025-06-30"), "links and export carry the date");
+    assert!(
+        page.contains(r#"name="as_of" value="2025-06-30""#),
+        "date kept"
+    );
+    assert!(
+        page.contains("as_of=2025-06-30"),
+        "links and export carry the date"
+    );
     for bad in ["2025/06/30", "2025-13-01", "明天"] {
         let (status, body) = app
             .get(&format!("/plans/{PLAN}/cultivation?as_of={bad}"))

@@ -292,7 +292,10 @@ async fn a_demand_becomes_a_registered_contract(app: &TestApp) {
         .await;
     assert!(page.contains("承接对接"), "the broker may take the match");
     // A broker is their own broker record: no identity to pick.
-    assert!(!page.contains(r#"name="broker""#), "no broker picker for a broker");
+    assert!(
+        !page.contains(r#"name="broker""#),
+        "no broker picker for a broker"
+    );
     assert!(page.contains("由您（"), "the page says who takes it");
     // The deal came from a roadshow of the events registry.
     let event = app
@@ -561,8 +564,16 @@ async fn public_submission_and_moderation(app: &TestApp) {
             .as_u64()
             .unwrap()
     };
-    assert_eq!(hits(broker).await, 0, "a broker sees published listings only");
-    assert_eq!(hits(app.http.clone()).await, 1, "the bureau sees what awaits moderation");
+    assert_eq!(
+        hits(broker).await,
+        0,
+        "a broker sees published listings only"
+    );
+    assert_eq!(
+        hits(app.http.clone()).await,
+        1,
+        "the bureau sees what awaits moderation"
+    );
     let (_, queue) = app.get(&format!("/plans/{PLAN}/market/moderation")).await;
     assert!(
         !queue.contains("钙钛矿机器人"),

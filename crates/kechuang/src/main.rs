@@ -621,7 +621,10 @@ async fn import(
         ));
     }
     for w in &outcome.warnings {
-        s.push_str(&format!("第 {} 行【提示】{}：{}\n", w.row, w.column, w.reason));
+        s.push_str(&format!(
+            "第 {} 行【提示】{}：{}\n",
+            w.row, w.column, w.reason
+        ));
     }
     if !outcome.ignored_columns.is_empty() {
         s.push_str(&format!(

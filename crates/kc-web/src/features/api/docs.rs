@@ -7,6 +7,7 @@
 //! to a command shows up here without anyone remembering to. Swagger UI is
 //! served from the binary (`utoipa-swagger-ui`, vendored): no CDN.
 
+use utoipa::ToSchema;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ComponentsBuilder, ObjectBuilder, Type};
@@ -16,7 +17,6 @@ use utoipa::openapi::{
     ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathItem, PathsBuilder, Ref, Required,
     ResponseBuilder,
 };
-use utoipa::ToSchema;
 
 /// Where the page and the description are served.
 pub const PAGE: &str = "/api/docs";
@@ -113,12 +113,7 @@ const OPS: &[Op] = &[
         tag: "规划与目标",
         summary: "单项目标",
         description: "一项目标的进度，另含判断所用的数列、预期进度曲线和各年度情况。",
-        params: &[
-            PLAN,
-            ("target", P, true, "目标编码，如 T1-1"),
-            AS_OF,
-            SCOPE,
-        ],
+        params: &[PLAN, ("target", P, true, "目标编码，如 T1-1"), AS_OF, SCOPE],
         body: None,
         errors: &[("404", "规划或目标不存在")],
     },
@@ -245,7 +240,10 @@ const OPS: &[Op] = &[
         description: "请求体为字段代码到值的对象；按登记库的自然键新增或替换，校验规则与网页表单相同。",
         params: &[PLAN, REG],
         body: Some("Record"),
-        errors: &[("403", "无权修改该地区的记录"), ("422", "字段有误，逐项说明")],
+        errors: &[
+            ("403", "无权修改该地区的记录"),
+            ("422", "字段有误，逐项说明"),
+        ],
     },
     Op {
         method: HttpMethod::Delete,
@@ -275,14 +273,27 @@ const OPS: &[Op] = &[
         description: "尚未持有该资质、有年度数据的企业逐条对照认定条件的结果：结论、直通条件、得分，及每个条件的符合情况、企业数字、要求和差距。按判断日期 as_of 判断证书有效期、注册年限和所用年度。",
         params: &[
             PLAN,
-            ("rule", Q, false, "资质：hte（高新技术企业，缺省）、tsme、innov_sme、zjtx、little_giant"),
+            (
+                "rule",
+                Q,
+                false,
+                "资质：hte（高新技术企业，缺省）、tsme、innov_sme、zjtx、little_giant",
+            ),
             ("as_of", Q, false, "判断日期 YYYY-MM-DD，缺省为今天"),
             ("area", Q, false, "地区编码"),
             ("verdict", Q, false, "结论：eligible、near、incomplete、not"),
-            ("year", Q, false, "使用的年度数据截至哪一年，缺省为判断日期前最近一个已结束的年度"),
+            (
+                "year",
+                Q,
+                false,
+                "使用的年度数据截至哪一年，缺省为判断日期前最近一个已结束的年度",
+            ),
         ],
         body: None,
-        errors: &[("400", "资质、日期或年度写法不对"), ("404", "规划或地区不存在")],
+        errors: &[
+            ("400", "资质、日期或年度写法不对"),
+            ("404", "规划或地区不存在"),
+        ],
     },
     Op {
         method: HttpMethod::Get,
@@ -351,7 +362,6 @@ struct Login {
     password: String,
 }
 
-
 fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
 }
@@ -366,16 +376,23 @@ pub fn openapi() -> OpenApi {
             .description(Some(o.description))
             .response(
                 "200",
-                ResponseBuilder::new()
-                    .description("成功")
-                    .content("application/json", ContentBuilder::new().schema(Some(ObjectBuilder::new())).build()),
+                ResponseBuilder::new().description("成功").content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(ObjectBuilder::new()))
+                        .build(),
+                ),
             );
         for (name, at, required, text) in o.params {
             op = op.parameter(
                 ParameterBuilder::new()
                     .name(*name)
                     .parameter_in(at.clone())
-                    .required(if *required { Required::True } else { Required::False })
+                    .required(if *required {
+                        Required::True
+                    } else {
+                        Required::False
+                    })
                     .description(Some(*text))
                     .schema(Some(string())),
             );
@@ -386,7 +403,9 @@ pub fn openapi() -> OpenApi {
                     .required(Some(Required::True))
                     .content(
                         "application/json",
-                        ContentBuilder::new().schema(Some(Ref::from_schema_name(body))).build(),
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name(body)))
+                            .build(),
                     )
                     .build(),
             ));
@@ -400,7 +419,10 @@ pub fn openapi() -> OpenApi {
                 need = need.add("CSRF", Vec::<String>::new());
             }
             op = op.security(need);
-            op = op.response("401", ResponseBuilder::new().description("未登录或会话已失效"));
+            op = op.response(
+                "401",
+                ResponseBuilder::new().description("未登录或会话已失效"),
+            );
         }
         if o.method != HttpMethod::Get && o.path != "/api/v1/session" {
             op = op.response(

@@ -508,7 +508,13 @@ pub async fn match_page(
         } else {
             Vec::new()
         };
-        (brokers, enterprises, listing.area.clone(), events, own_broker)
+        (
+            brokers,
+            enterprises,
+            listing.area.clone(),
+            events,
+            own_broker,
+        )
     };
     let duplicates = st
         .search
@@ -529,7 +535,11 @@ pub async fn match_page(
         kind: kind_zh(&listing.kind),
         back: href(&listing.kind, &listing.key),
         title: listing.title,
-        experts: rows.iter().filter(|r| r.reg == "experts").cloned().collect(),
+        experts: rows
+            .iter()
+            .filter(|r| r.reg == "experts")
+            .cloned()
+            .collect(),
         rows: rows.into_iter().filter(|r| r.reg != "experts").collect(),
         key: listing.key.clone(),
         brokers,
