@@ -753,19 +753,10 @@ pub static ENCLAVES: RegistryDef = RegistryDef {
 // Listings belong to the city's market when their area is empty, or to one
 // area's sub-market; an area's users keep their own, the bureau all.
 
-/// The eight fields of the national high-tech enterprise measures, the
-/// classification listings use.
-/// The eight technical fields of the high-tech enterprise measures.
-pub const TECH_FIELDS: &[&str] = &[
-    "电子信息",
-    "生物与新医药",
-    "航空航天",
-    "新材料",
-    "高技术服务",
-    "新能源与节能",
-    "资源与环境",
-    "先进制造与自动化",
-];
+/// The eight technical fields of the national high-tech enterprise
+/// measures, the classification listings use (the firm fields without the
+/// last, "none of them").
+pub const TECH_FIELDS: &[&str] = FIRM_FIELDS.split_at(8).0;
 
 /// A firm's technical field: the eight, or none of them (such a firm cannot
 /// apply as a high-tech enterprise, and the pre-check says why).

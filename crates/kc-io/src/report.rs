@@ -1065,10 +1065,16 @@ mod tests {
         // The codes, the ratio and the number fit on one line.
         assert!(w[1] >= latin_floor("T10-1".len()), "code column {w:?}");
         assert!(w[3] >= latin_floor("195.5/4".len()), "target column {w:?}");
-        assert!(w[4] >= latin_floor("12345.67".len()), "number column {w:?}");
-        // The long target names get the most width, and the table the type area.
+        // Numbers are shown with thousands separators ("12,345.67").
         assert!(
-            (0..w.len()).all(|c| c == 2 || w[2] > w[c]),
+            w[4] >= latin_floor("12,345.67".len()),
+            "number column {w:?}"
+        );
+        // The long target names get the most width of the columns that can
+        // break (the number column holds one unbreakable piece), and the
+        // table the type area.
+        assert!(
+            (0..w.len()).all(|c| c == 2 || c == 4 || w[2] > w[c]),
             "the target names' column is the widest: {w:?}"
         );
         let total: i64 = w.iter().sum();
