@@ -90,16 +90,24 @@ async fn browser(driver: &Driver) -> Client {
         .expect("connect to chromedriver")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn overview_target_and_value_entry_in_chromium() {
-    let app = TestApp::sqlite().await;
-    let driver = start_driver().await;
-    let c = browser(&driver).await;
-    let result = run(&c, &app).await;
-    let _ = c.close().await;
-    app.stop().await;
-    result.unwrap();
+/// A test in a fresh server and a fresh Chromium: `walk` runs against
+/// both, and the browser and server are closed whatever it returns.
+macro_rules! in_chromium {
+    ($name:ident, $walk:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let app = TestApp::sqlite().await;
+            let driver = start_driver().await;
+            let c = browser(&driver).await;
+            let result = $walk(&c, &app).await;
+            let _ = c.close().await;
+            app.stop().await;
+            result.unwrap();
+        }
+    };
 }
+
+in_chromium!(overview_target_and_value_entry_in_chromium, run);
 
 /// Signs in through the login page; the page asked for first comes back.
 async fn sign_in(
@@ -201,16 +209,7 @@ async fn run(c: &Client, app: &TestApp) -> Result<(), fantoccini::error::CmdErro
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_area_reporters_cycle_in_chromium() {
-    let app = TestApp::sqlite().await;
-    let driver = start_driver().await;
-    let c = browser(&driver).await;
-    let result = cycle(&c, &app).await;
-    let _ = c.close().await;
-    app.stop().await;
-    result.unwrap();
-}
+in_chromium!(an_area_reporters_cycle_in_chromium, cycle);
 
 /// Due → submit → returned → resubmit → approved → shown as official.
 async fn cycle(c: &Client, app: &TestApp) -> Result<(), fantoccini::error::CmdError> {
@@ -352,23 +351,14 @@ async fn fill(c: &Client, id: &str, text: &str) -> Result<(), fantoccini::error:
     e.send_keys(text).await
 }
 
-/// A challenge project's whole cycle (揭榜挂帅) in the browser, by the
-/// bureau on demo data: a demand published as a challenge, two
-/// applications, a panel with one expert excluded for a conflict of
-/// interest, scoring sheets (one refused for points above full marks),
-/// the award, a milestone, acceptance refused without the posing
-/// enterprise's opinion and then passed — and the accepted challenge is
-/// among the records the plan's 攻关项目 indicator counts.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_challenge_runs_its_full_cycle_in_chromium() {
-    let app = TestApp::sqlite().await;
-    let driver = start_driver().await;
-    let c = browser(&driver).await;
-    let result = challenge_cycle(&c, &app).await;
-    let _ = c.close().await;
-    app.stop().await;
-    result.unwrap();
-}
+// A challenge project's whole cycle (揭榜挂帅) in the browser, by the
+// bureau on demo data: a demand published as a challenge, two
+// applications, a panel with one expert excluded for a conflict of
+// interest, scoring sheets (one refused for points above full marks),
+// the award, a milestone, acceptance refused without the posing
+// enterprise's opinion and then passed — and the accepted challenge is
+// among the records the plan's 攻关项目 indicator counts.
+in_chromium!(a_challenge_runs_its_full_cycle_in_chromium, challenge_cycle);
 
 async fn choose(c: &Client, select: &str, value: &str) -> Result<(), fantoccini::error::CmdError> {
     c.find(Locator::Css(&format!("#{select} option[value='{value}']")))
@@ -529,19 +519,10 @@ async fn challenge_cycle(c: &Client, app: &TestApp) -> Result<(), fantoccini::er
     Ok(())
 }
 
-/// Issue 14: the coordinator lowers 龙子湖区's share of the high-tech
-/// enterprise target in the allocation form, and the area's page judges
-/// the area against the new share.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_area_target_is_edited_in_chromium() {
-    let app = TestApp::sqlite().await;
-    let driver = start_driver().await;
-    let c = browser(&driver).await;
-    let result = area_target(&c, &app).await;
-    let _ = c.close().await;
-    app.stop().await;
-    result.unwrap();
-}
+// Issue 14: the coordinator lowers 龙子湖区's share of the high-tech
+// enterprise target in the allocation form, and the area's page judges
+// the area against the new share.
+in_chromium!(an_area_target_is_edited_in_chromium, area_target);
 
 async fn area_target(c: &Client, app: &TestApp) -> Result<(), fantoccini::error::CmdError> {
     sign_in(c, app, "kjj", &format!("/plans/{PLAN}/areas/longzihu")).await?;
@@ -572,19 +553,13 @@ async fn area_target(c: &Client, app: &TestApp) -> Result<(), fantoccini::error:
     Ok(())
 }
 
-/// The coordinator edits a target in the plan editor: a bad value is shown
-/// beside its field, a good one saves a new version whose difference from
-/// the previous one the versions page shows.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_target_is_edited_in_the_plan_editor_in_chromium() {
-    let app = TestApp::sqlite().await;
-    let driver = start_driver().await;
-    let c = browser(&driver).await;
-    let result = plan_editor(&c, &app).await;
-    let _ = c.close().await;
-    app.stop().await;
-    result.unwrap();
-}
+// The coordinator edits a target in the plan editor: a bad value is shown
+// beside its field, a good one saves a new version whose difference from
+// the previous one the versions page shows.
+in_chromium!(
+    a_target_is_edited_in_the_plan_editor_in_chromium,
+    plan_editor
+);
 
 async fn plan_editor(c: &Client, app: &TestApp) -> Result<(), fantoccini::error::CmdError> {
     sign_in(c, app, "kjj", &format!("/plans/{PLAN}/edit")).await?;
@@ -619,22 +594,12 @@ async fn plan_editor(c: &Client, app: &TestApp) -> Result<(), fantoccini::error:
     Ok(())
 }
 
-/// Each role's main pages (issue 15), in Chromium at 1440 px and at a
-/// phone's 390 px: the page itself never scrolls sideways (wide tables
-/// scroll inside their own box), no visible text is a code, no table shows
-/// more than 100 rows, no link on the page answers 403 to that reader, and
-/// axe-core finds no serious or critical accessibility violation.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_roles_main_pages_in_chromium() {
-    let axe = axe_source();
-    let app = TestApp::sqlite().await;
-    let driver = start_driver().await;
-    let c = browser(&driver).await;
-    let result = walk(&c, &app, &axe).await;
-    let _ = c.close().await;
-    app.stop().await;
-    result.unwrap();
-}
+// Each role's main pages (issue 15), in Chromium at 1440 px and at a
+// phone's 390 px: the page itself never scrolls sideways (wide tables
+// scroll inside their own box), no visible text is a code, no table shows
+// more than 100 rows, no link on the page answers 403 to that reader, and
+// axe-core finds no serious or critical accessibility violation.
+in_chromium!(each_roles_main_pages_in_chromium, walk);
 
 /// axe-core's script, installed from npm by `scripts/test`.
 fn axe_source() -> String {
@@ -734,7 +699,8 @@ async fn axe_faults(c: &Client, axe: &str) -> Result<Vec<String>, fantoccini::er
         .unwrap_or_default())
 }
 
-async fn walk(c: &Client, app: &TestApp, axe: &str) -> Result<(), fantoccini::error::CmdError> {
+async fn walk(c: &Client, app: &TestApp) -> Result<(), fantoccini::error::CmdError> {
+    let axe = &axe_source();
     let mut bad = Vec::new();
     let p = |s: &str| format!("/plans/{PLAN}{s}");
     let roles: Vec<(&str, Vec<String>)> = vec![
@@ -834,20 +800,14 @@ async fn walk(c: &Client, app: &TestApp, axe: &str) -> Result<(), fantoccini::er
     Ok(())
 }
 
-/// A broker's deal in the browser (issue 16): search → a demand among the
-/// hits → its matches → take one (no broker to pick: the account is its
-/// own broker record) → log a contact → move to negotiating → sign the
-/// contract. Every page on the way opens for the broker (no 403).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_brokers_deal_from_search_to_signing_in_chromium() {
-    let app = TestApp::sqlite().await;
-    let driver = start_driver().await;
-    let c = browser(&driver).await;
-    let result = broker_walk(&c, &app).await;
-    let _ = c.close().await;
-    app.stop().await;
-    result.unwrap();
-}
+// A broker's deal in the browser (issue 16): search → a demand among the
+// hits → its matches → take one (no broker to pick: the account is its
+// own broker record) → log a contact → move to negotiating → sign the
+// contract. Every page on the way opens for the broker (no 403).
+in_chromium!(
+    a_brokers_deal_from_search_to_signing_in_chromium,
+    broker_walk
+);
 
 /// Clicks the element `css` that submits a form and waits for the next
 /// page: the old document carries a mark the new one does not.
