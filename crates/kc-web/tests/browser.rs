@@ -642,6 +642,17 @@ async fn overflow(c: &Client) -> Result<(i64, String), fantoccini::error::CmdErr
     ))
 }
 
+/// A JSON array of strings as strings (anything else left out).
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// What is wrong with the page in view: codes in its text, tables of more
 /// than 100 rows, links that answer 403.
 async fn page_faults(c: &Client) -> Result<Vec<String>, fantoccini::error::CmdError> {
@@ -668,13 +679,7 @@ async fn page_faults(c: &Client) -> Result<Vec<String>, fantoccini::error::CmdEr
             vec![],
         )
         .await?;
-    Ok(v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default())
+    Ok(strings(&v))
 }
 
 /// axe-core's serious and critical violations on the page in view.
@@ -690,13 +695,7 @@ async fn axe_faults(c: &Client, axe: &str) -> Result<Vec<String>, fantoccini::er
             vec![],
         )
         .await?;
-    Ok(v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default())
+    Ok(strings(&v))
 }
 
 async fn walk(c: &Client, app: &TestApp) -> Result<(), fantoccini::error::CmdError> {

@@ -147,6 +147,26 @@ fn gaps_of(c: &eligibility::Check) -> String {
     parts.join("；")
 }
 
+/// The qualification a pre-check list asks for (`rule`, default `hte`), by
+/// code and name.
+fn rule_of(q: &Params) -> Result<(&'static str, &'static str), AppError> {
+    let rule = q.get("rule").map(String::as_str).unwrap_or("hte");
+    eligibility::RULES
+        .iter()
+        .find(|(c, _)| *c == rule)
+        .copied()
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "资质“{rule}”不正确：可选 {}",
+                eligibility::RULES
+                    .iter()
+                    .map(|(c, n)| format!("{c}（{n}）"))
+                    .collect::<Vec<_>>()
+                    .join("、")
+            ))
+        })
+}
+
 /// `GET /plans/{plan}/cultivation?rule=hte|tsme|zjtx&area=&verdict=&year=&format=xlsx`
 pub async fn prechecks(
     State(st): State<AppState>,
@@ -155,16 +175,11 @@ pub async fn prechecks(
     q: Params,
 ) -> Result<Response, AppError> {
     let (plan, nav, regs, on, year) = gather(&st, &sess, &code, &q).await?;
-    let rule = q.get("rule").cloned().unwrap_or_else(|| "hte".into());
-    let Some((_, rule_name)) = eligibility::RULES.iter().find(|(c, _)| *c == rule) else {
-        return Err(AppError::BadRequest(format!(
-            "资质“{rule}”不正确：可选 hte（高新技术企业）、tsme（科技型中小企业）、innov_sme（创新型中小企业）、zjtx（专精特新中小企业）、little_giant（专精特新“小巨人”企业）"
-        )));
-    };
+    let (rule, rule_name) = rule_of(&q)?;
     let area = area_param(&plan, &q)?;
     let verdict = q.get("verdict").cloned().unwrap_or_default();
     let book = kc_planfile::default_rules();
-    let all = cultivation::precheck_list(&regs, book, &rule, on, area.as_deref());
+    let all = cultivation::precheck_list(&regs, book, rule, on, area.as_deref());
     let counts: Vec<(&'static str, usize)> = Verdict::ALL
         .iter()
         .map(|v| (v.zh(), all.iter().filter(|r| r.check.verdict == *v).count()))
@@ -268,18 +283,7 @@ pub async fn precheck_api(
     q: Params,
 ) -> Result<axum::Json<serde_json::Value>, crate::error::ApiError> {
     let (plan, _, regs, on, year) = gather(&st, &sess, &code, &q).await?;
-    let rule = q.get("rule").cloned().unwrap_or_else(|| "hte".into());
-    let Some((rule_code, rule_name)) = eligibility::RULES.iter().find(|(c, _)| *c == rule) else {
-        return Err(AppError::BadRequest(format!(
-            "资质“{rule}”不正确：可选 {}",
-            eligibility::RULES
-                .iter()
-                .map(|(c, n)| format!("{c}（{n}）"))
-                .collect::<Vec<_>>()
-                .join("、")
-        ))
-        .into());
-    };
+    let (rule_code, rule_name) = rule_of(&q)?;
     let area = area_param(&plan, &q)?;
     let verdict = q.get("verdict").cloned().unwrap_or_default();
     let book = kc_planfile::default_rules();
