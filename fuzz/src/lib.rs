@@ -25,6 +25,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("sniff", sniff),
     ("search", search),
     ("highlight", highlight),
+    ("matching", matching),
     ("period", period),
     ("number", number),
 ];
@@ -44,7 +45,7 @@ pub fn warm_up(name: &str) {
         "csv" | "xlsx" => {
             LazyLock::force(&PLAN);
         }
-        "search" | "highlight" => {
+        "search" | "highlight" | "matching" => {
             LazyLock::force(&INDEX);
         }
         _ => {}
@@ -154,7 +155,7 @@ pub fn sniff(data: &[u8]) {
 
 static INDEX: LazyLock<kc_search::SearchIndex> = LazyLock::new(|| {
     let ix = kc_search::SearchIndex::new().expect("index");
-    let (offers, _) = kc_demo::market::labelled(3, 2);
+    let (offers, _) = kc_demo::market::labelled(3, 6);
     ix.rebuild(offers.iter().enumerate().map(|(i, o)| kc_search::Listing {
         kind: "offers".into(),
         key: format!("O{i}"),
@@ -183,6 +184,36 @@ pub fn search(data: &[u8]) {
         }
         Err(kc_search::SearchError::Empty | kc_search::SearchError::TooLong) => {}
         Err(e) => panic!("search failed: {e}"),
+    }
+}
+
+/// Matching a listing of any text (`title\nbody`): suggestions or a
+/// refusal (nothing to match on); scores ordered, similarities finite and
+/// within cosine's range. The index holds 150 achievements, enough for the
+/// semantic model, so both halves of the hybrid are exercised.
+pub fn matching(data: &[u8]) {
+    assert!(INDEX.semantic_status().enabled, "the fuzz index has a model");
+    let s = text(data);
+    let (title, body) = s.split_once('\n').unwrap_or((&s, ""));
+    let l = kc_search::Listing {
+        kind: "demands".into(),
+        key: "fuzz".into(),
+        title: title.into(),
+        body: body.into(),
+        ..kc_search::Listing::default()
+    };
+    match INDEX.similar(&l, &["offers"], 10) {
+        Ok(found) => {
+            assert!(found.len() <= 10);
+            assert!(found.windows(2).all(|w| w[0].hit.score >= w[1].hit.score));
+            for f in &found {
+                if let Some(c) = f.similarity {
+                    assert!(c.is_finite() && (-1.01..=1.01).contains(&c), "{c}");
+                }
+            }
+        }
+        Err(kc_search::SearchError::Empty) => {}
+        Err(e) => panic!("matching failed: {e}"),
     }
 }
 
@@ -302,7 +333,7 @@ pub fn seeds(name: &str) -> Vec<Vec<u8>> {
             }
             xlsx
         }
-        "search" | "highlight" => strs(&[
+        "search" | "highlight" | "matching" => strs(&[
             "新能源\n聚焦新能源、新型显示、智能传感、生物化工四大集群",
             "智能传感\n智能传感器产业园",
             "传感器\n传感器",
