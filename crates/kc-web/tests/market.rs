@@ -122,12 +122,17 @@ async fn listings_are_searchable(app: &TestApp) {
         .await;
     let found = j["suggestions"].as_array().unwrap();
     assert!(!found.is_empty());
+    // The demo market is large enough for the semantic model: every
+    // suggestion says how near it is in meaning.
+    assert_eq!(j["semantic"]["enabled"], true, "{j}");
+    assert!(j["semantic"]["learned_from"].as_u64().unwrap() >= 50, "{j}");
     for s in found {
         let terms = s["terms"].as_array().unwrap();
         assert!(
-            !terms.is_empty() || s["same_field"] == true,
+            !terms.is_empty() || s["same_field"] == true || s["similarity"].is_f64(),
             "no reason: {s}"
         );
+        assert!(s["similarity"].is_f64(), "{s}");
         assert_ne!(
             s["hit"]["kind"], "demands",
             "a demand gets achievements and experts"
@@ -148,6 +153,10 @@ async fn listings_are_searchable(app: &TestApp) {
         .await;
     assert_eq!(status, 200);
     assert!(page.contains("共同词："), "{page}");
+    assert!(
+        page.contains("综合两方面排序") && page.contains("语义相近度"),
+        "the page says matching is hybrid: {page}"
+    );
     let (status, _) = app
         .get(&format!(
             "/plans/{PLAN}/market/match?kind=experts&key=ZJ-001"

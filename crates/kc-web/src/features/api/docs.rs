@@ -321,7 +321,7 @@ const OPS: &[Op] = &[
         path: "/api/v1/plans/{plan}/market/match",
         tag: "科技大市场",
         summary: "推荐对接",
-        description: "为一条需求推荐成果（或为一项成果推荐需求），每条带共同词、是否同领域、同集群。",
+        description: "为一条需求推荐成果和专家（或为一项成果推荐需求），关键词与语义相近度综合排序；每条带共同词、是否同领域、同集群和语义相近度（similarity）。semantic.enabled 为 false 时仅按关键词匹配。",
         params: &[
             PLAN,
             ("kind", Q, true, "demands 或 offers"),

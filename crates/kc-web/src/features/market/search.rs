@@ -358,6 +358,9 @@ pub struct MatchPage {
     pub manages: bool,
     pub enterprises: Vec<kc_app::market::FittingEnterprise>,
     pub duplicates: Vec<SuggestionView>,
+    /// Whether the semantic half of matching is on (the page says which).
+    pub semantic: kc_search::SemanticStatus,
+    pub min_listings: usize,
 }
 
 /// What a listing is matched against: a demand with achievements and
@@ -444,6 +447,11 @@ pub async fn match_page(
             }
             if s.same_cluster {
                 why.push(format!("同属{}集群", s.hit.cluster));
+            }
+            // Below a quarter the model says little; the reason is left out
+            // rather than shown as a weak number.
+            if let Some(c) = s.similarity.filter(|c| *c >= 0.25) {
+                why.push(format!("内容相近（语义相近度 {:.0}%）", c * 100.0));
             }
             SuggestionView {
                 kind: kind_zh(&s.hit.kind),
@@ -549,6 +557,8 @@ pub async fn match_page(
         manages: listing.kind == "demands" && sess.principal.manages_market(&area),
         enterprises,
         duplicates,
+        semantic: st.search.semantic_status(),
+        min_listings: kc_search::MIN_LISTINGS,
     };
     Ok(Html(page.render()?))
 }
@@ -562,9 +572,12 @@ pub async fn match_api(
 ) -> Result<Json<Value>, ApiError> {
     crate::market::market_plan_of(&st, &sess, &code).await?;
     let (listing, found) = suggestions(&st, &code, &q).await?;
-    Ok(Json(
-        json!({ "kind": listing.kind, "key": listing.key, "suggestions": found }),
-    ))
+    Ok(Json(json!({
+        "kind": listing.kind,
+        "key": listing.key,
+        "semantic": st.search.semantic_status(),
+        "suggestions": found
+    })))
 }
 
 /// This feature's routes; `crate::router` merges them behind the session guard.
