@@ -645,6 +645,72 @@ async fn public_submission_and_moderation(app: &TestApp) {
     );
 }
 
+/// A market too small for the semantic model (here: an index that holds only
+/// what this test saves) still matches, by shared words, and the page and
+/// the API say that only keywords were used. The index lives in memory, so
+/// one backend is enough.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn few_listings_match_by_keywords_and_say_so() {
+    let app = TestApp::start_with(kc_store::testkit::sqlite().await, |mut s| {
+        s.search = std::sync::Arc::new(kc_search::SearchIndex::new().unwrap());
+        s.search_stale
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        s
+    })
+    .await;
+    save(&app, "demands", json!({
+        "number": "XQ-201", "title": "磷酸铁锂正极材料低温性能提升",
+        "description": "寻求提高磷酸铁锂电池零下二十度放电容量的技术方案", "field": "新能源与节能",
+        "enterprise": "蚌埠某电池科技有限公司", "status": "已发布", "published_on": "2025-03-01"
+    })).await;
+    for (number, title, text, field) in [
+        (
+            "CG-201",
+            "磷酸铁锂正极低温改性技术",
+            "碳包覆与掺杂提高磷酸铁锂低温放电容量",
+            "新能源与节能",
+        ),
+        (
+            "CG-202",
+            "玻璃窑炉余热发电系统",
+            "回收浮法玻璃窑炉烟气余热发电",
+            "资源与环境",
+        ),
+    ] {
+        save(
+            &app,
+            "offers",
+            json!({
+                "number": number, "title": title, "abstract": text, "owner": "某大学",
+                "owner_type": "高校", "field": field, "readiness": "6", "status": "已发布",
+                "published_on": "2025-05-01"
+            }),
+        )
+        .await;
+    }
+    let j = app
+        .get_json(&format!(
+            "/api/v1/plans/{PLAN}/market/match?kind=demands&key=XQ-201"
+        ))
+        .await;
+    assert_eq!(j["semantic"]["enabled"], false, "{j}");
+    let found = j["suggestions"].as_array().unwrap();
+    assert_eq!(found[0]["hit"]["key"], "CG-201", "{j}");
+    assert!(found.iter().all(|s| s["similarity"].is_null()), "{j}");
+    let (status, page) = app
+        .get(&format!(
+            "/plans/{PLAN}/market/match?kind=demands&key=XQ-201"
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("仅按关键词匹配") && page.contains("不足 50 条"),
+        "the page says matching is lexical only: {page}"
+    );
+    assert!(page.contains("磷酸铁锂正极低温改性技术") && !page.contains("语义相近度"));
+    app.stop().await;
+}
+
 on_both_backends!(
     listings_are_searchable,
     a_demand_becomes_a_registered_contract,
