@@ -82,6 +82,20 @@ fn rows(file: &str) -> Vec<std::collections::HashMap<String, String>> {
         .collect()
 }
 
+/// A row of the labelled set as a market listing; `body` names the column
+/// holding its text (an achievement's abstract, a demand's description).
+fn listing(row: &std::collections::HashMap<String, String>, kind: &str, body: &str) -> Listing {
+    Listing {
+        kind: kind.into(),
+        key: row["key"].clone(),
+        title: row["title"].clone(),
+        body: row[body].clone(),
+        field: row["field"].clone(),
+        cluster: row["cluster"].clone(),
+        ..Listing::default()
+    }
+}
+
 /// Character bigrams of a text (letters and digits only), the baseline's
 /// terms.
 fn grams(text: &str) -> Vec<String> {
@@ -193,24 +207,8 @@ fn hard_set_against_the_baseline() {
     ix.rebuild(
         achievements
             .iter()
-            .map(|a| Listing {
-                kind: "offers".into(),
-                key: a["key"].clone(),
-                title: a["title"].clone(),
-                body: a["abstract"].clone(),
-                field: a["field"].clone(),
-                cluster: a["cluster"].clone(),
-                ..Listing::default()
-            })
-            .chain(demands.iter().map(|d| Listing {
-                kind: "demands".into(),
-                key: d["key"].clone(),
-                title: d["title"].clone(),
-                body: d["description"].clone(),
-                field: d["field"].clone(),
-                cluster: d["cluster"].clone(),
-                ..Listing::default()
-            })),
+            .map(|a| listing(a, "offers", "abstract"))
+            .chain(demands.iter().map(|d| listing(d, "demands", "description"))),
     )
     .unwrap();
     let bm25 = Bm25::new(
@@ -228,24 +226,11 @@ fn hard_set_against_the_baseline() {
     let by = |how: Matcher| {
         let ix = &ix;
         move |d: &std::collections::HashMap<String, String>| -> Vec<String> {
-            ix.similar_by(
-                &Listing {
-                    kind: "demands".into(),
-                    key: d["key"].clone(),
-                    title: d["title"].clone(),
-                    body: d["description"].clone(),
-                    field: d["field"].clone(),
-                    cluster: d["cluster"].clone(),
-                    ..Listing::default()
-                },
-                &["offers"],
-                10,
-                how,
-            )
-            .unwrap_or_default()
-            .into_iter()
-            .map(|s| s.hit.key)
-            .collect()
+            ix.similar_by(&listing(d, "demands", "description"), &["offers"], 10, how)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|s| s.hit.key)
+                .collect()
         }
     };
     let baseline = |d: &std::collections::HashMap<String, String>| {
