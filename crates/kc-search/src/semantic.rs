@@ -7,8 +7,8 @@
 //! model learned from the listings needs nothing from outside, learns the
 //! market's own vocabulary, and is relearned whenever the index is rebuilt.
 //!
-//! How: every listing is a TF-IDF vector over its jieba words and character
-//! bigrams (sublinear term frequency, unit length). A truncated SVD of the
+//! How: every listing is a TF-IDF vector over its jieba words, character
+//! bigrams and single characters (sublinear term frequency, unit length). A truncated SVD of the
 //! listings × terms matrix, computed with a randomised range finder
 //! (Halko, Martinsson & Tropp 2011), gives `DIMS` directions in which words
 //! that occur in the same listings lie close together: 刀具, 磨损 and 切削
@@ -84,7 +84,7 @@ pub struct Model {
 impl Model {
     /// Learns a model from `texts` (one per listing); `None` when there are
     /// too few listings or too few shared terms to learn from.
-    pub fn learn(texts: &[String]) -> Option<Model> {
+    pub fn learn(texts: &[&str]) -> Option<Model> {
         if texts.len() < MIN_LISTINGS {
             return None;
         }
@@ -316,11 +316,12 @@ impl Vectors {
     /// A model learned from `texts` (each listing and its text), with
     /// every text embedded.
     pub fn learn(texts: Vec<(Slot, String)>) -> Vectors {
-        let all: Vec<String> = texts.iter().map(|(_, t)| t.clone()).collect();
+        let all: Vec<&str> = texts.iter().map(|(_, t)| t.as_str()).collect();
         let mut v = Vectors {
             model: Model::learn(&all),
             ..Vectors::default()
         };
+        drop(all);
         for (slot, text) in texts {
             v.put(slot, &text);
         }
@@ -377,6 +378,9 @@ impl Vectors {
         skip: (&str, &str),
         limit: usize,
     ) -> Vec<(f32, &Slot)> {
+        if limit == 0 {
+            return Vec::new();
+        }
         let mut best: Vec<(f32, usize)> = Vec::with_capacity(limit + 1);
         for (slot, id) in self.ids.iter().enumerate() {
             if !kinds.contains(&id.kind.as_str()) || (id.kind.as_str(), id.key.as_str()) == skip {
@@ -438,7 +442,9 @@ mod tests {
 
     #[test]
     fn too_few_listings_learn_nothing() {
-        assert!(Model::learn(&corpus()[..MIN_LISTINGS - 1]).is_none());
+        let texts = corpus();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        assert!(Model::learn(&texts[..MIN_LISTINGS - 1]).is_none());
     }
 
     #[test]
@@ -450,6 +456,7 @@ mod tests {
         for i in 0..300 {
             texts.push(format!("编号{i}号其他事项{}", i * 7 % 97));
         }
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
         let m = Model::learn(&texts).expect("a model");
         let a = m.embed("刀具磨损").unwrap();
         let b = m.embed("钛合金涂层").unwrap();
@@ -494,6 +501,7 @@ mod tests {
                 .all(|(_, s)| s.kind == "offers" && s.key != "A0")
         );
         assert!(near.windows(2).all(|w| w[0].0 >= w[1].0));
+        assert!(v.nearest(&q, &["offers"], ("", ""), 0).is_empty());
         // Replacing keeps one vector per listing; removing frees its slot
         // and keeps the others where they were found.
         v.put(slot("offers", "A1".into()), "鱼塘增氧");
