@@ -741,6 +741,7 @@ async fn walk(c: &Client, app: &TestApp) -> Result<(), fantoccini::error::CmdErr
             "broker",
             vec![
                 p("/market/search?q=传感器"),
+                p("/market/match?kind=demands&key=XQ-00-00"),
                 p("/market/deals"),
                 p("/market/challenges"),
             ],
