@@ -31,6 +31,20 @@ use semantic::{Slot, Vectors};
 /// The technical terms kept whole (one per line, `#` comments).
 pub const TECH_TERMS: &str = include_str!("../../../catalogue/tech-terms.txt");
 
+/// Words never named as a shared word in a suggestion's reasons (company
+/// suffixes, 合作, 技术 and the like): almost every listing has them, so
+/// naming them hides the technical words a broker is looking for. They
+/// still count in ranking, where BM25's idf already weighs them little.
+pub const GENERIC_WORDS: &str = include_str!("../../../catalogue/generic-words.txt");
+
+static GENERIC: LazyLock<std::collections::HashSet<&'static str>> = LazyLock::new(|| {
+    GENERIC_WORDS
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+});
+
 /// jieba with the technical terms, loaded once (the dictionary takes a
 /// moment to read).
 static JIEBA: LazyLock<Arc<Jieba>> = LazyLock::new(|| {
@@ -805,7 +819,11 @@ impl SearchIndex {
         let get = |field: Field| stored_text(d, field);
         let (title, body) = (get(f.title), get(f.body));
         let theirs = words(&format!("{title} {body}"));
-        let terms: Vec<String> = own.iter().filter(|w| theirs.contains(w)).cloned().collect();
+        let terms: Vec<String> = own
+            .iter()
+            .filter(|w| !GENERIC.contains(String::as_str(w)) && theirs.contains(w))
+            .cloned()
+            .collect();
         let field = get(f.field);
         let cluster = get(f.cluster);
         (
@@ -1204,6 +1222,38 @@ mod tests {
         // A denied word said plainly elsewhere is still there.
         let a = affirmed("隐裂检测设备，不要人工");
         assert!(a.contains("隐裂检测") && !a.contains("人工"), "{a}");
+    }
+
+    #[test]
+    fn generic_words_are_not_named_as_shared() {
+        let ix = index();
+        ix.upsert(&listing(
+            "offers",
+            "O3",
+            "磷酸铁锂低温改性技术",
+            "安徽某材料科技有限公司提供合作，提升磷酸铁锂低温放电容量",
+            "新能源与节能",
+        ))
+        .unwrap();
+        let found = ix
+            .similar_by(
+                &listing(
+                    "demands",
+                    "D9",
+                    "磷酸铁锂低温性能",
+                    "蚌埠某电池科技有限公司寻求技术合作，提升磷酸铁锂电池低温性能",
+                    "新能源与节能",
+                ),
+                &["offers"],
+                10,
+                Matcher::Lexical,
+            )
+            .unwrap();
+        let o3 = found.iter().find(|s| s.hit.key == "O3").expect("O3 found");
+        assert!(o3.terms.contains(&"磷酸铁锂".to_string()), "{:?}", o3.terms);
+        for generic in ["有限公司", "合作", "科技", "提升", "技术"] {
+            assert!(!o3.terms.contains(&generic.to_string()), "{:?}", o3.terms);
+        }
     }
 
     #[test]
