@@ -605,8 +605,11 @@ impl SearchIndex {
                 .map(|(s, _)| s)
                 .collect());
         };
+        // The listing's own words, computed once: the lexical pool queries
+        // by them and the suggestions shown name the shared ones.
+        let own = own_words(l);
         let lexical = match how {
-            Matcher::Hybrid => match self.lexical_pool(l, kinds, POOL) {
+            Matcher::Hybrid => match self.lexical_pool(l, &own, kinds, POOL) {
                 Ok(found) => found,
                 Err(SearchError::Empty) => Vec::new(),
                 Err(e) => return Err(e),
@@ -645,7 +648,6 @@ impl SearchIndex {
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.2.key.cmp(&b.2.key)));
         ranked.truncate(limit);
         // Only the suggestions shown are read in full, with their words.
-        let own = own_words(l);
         let searcher = self.reader.searcher();
         let mut out = Vec::with_capacity(ranked.len());
         for (score, cos, slot) in ranked {
@@ -706,7 +708,7 @@ impl SearchIndex {
         limit: usize,
     ) -> Result<Vec<(Suggestion, Vec<String>)>, SearchError> {
         let own = own_words(l);
-        let query = self.lexical_query(l, kinds)?;
+        let query = self.lexical_query(l, &own, kinds)?;
         let searcher = self.reader.searcher();
         let top = searcher.search(
             &query,
@@ -725,10 +727,11 @@ impl SearchIndex {
     fn lexical_pool(
         &self,
         l: &Listing,
+        own: &[String],
         kinds: &[&str],
         limit: usize,
     ) -> Result<Vec<(f32, Slot)>, SearchError> {
-        let query = self.lexical_query(l, kinds)?;
+        let query = self.lexical_query(l, own, kinds)?;
         let searcher = self.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
         let f = self.f;
@@ -749,19 +752,24 @@ impl SearchIndex {
         Ok(out)
     }
 
-    /// The lexical query for `l`: its affirmed words (title words doubled)
-    /// and bigrams, field and cluster lifts, only `kinds`, never `l` itself.
-    fn lexical_query(&self, l: &Listing, kinds: &[&str]) -> Result<BooleanQuery, SearchError> {
+    /// The lexical query for `l`: its affirmed words `own` (from
+    /// [`own_words`]; title words doubled) and bigrams, field and cluster
+    /// lifts, only `kinds`, never `l` itself.
+    fn lexical_query(
+        &self,
+        l: &Listing,
+        own: &[String],
+        kinds: &[&str],
+    ) -> Result<BooleanQuery, SearchError> {
         let f = self.f;
         // What the listing denies is not matched on (affirmed).
         let all = affirmed(&format!("{} {}", l.title, l.body));
-        let own = own_words(l);
         if own.is_empty() {
             return Err(SearchError::Empty);
         }
         let title_words = words(&affirmed(&l.title));
         let mut text: Clauses = Vec::new();
-        for w in &own {
+        for w in own {
             let k = if title_words.contains(w) { 2.0 } else { 1.0 };
             text.push(term(f.title, w, WORD_TITLE * k));
             text.push(term(f.body, w, WORD_BODY * k));
